@@ -1,0 +1,40 @@
+# The two commands of the README: `make dev` serves plangate on its embedded defaults,
+# `make test` runs the whole suite on SQLite and PostgreSQL from nothing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: dev test test-fast lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+dev: $(STAMP)
+	$(BIN)/plangate dev --host $(HOST) --port $(PORT)
+
+test: $(STAMP)
+	scripts/ensure-browser
+	scripts/with-postgres $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+# The suite on SQLite only, without the browser and PostgreSQL set-up.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -m "not browser" $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests
+	$(BIN)/lint-imports
+	$(BIN)/mypy src/plangate
+
+bench: $(STAMP)
+	scripts/with-postgres $(BIN)/python -m bench.run_all
+
+clean:
+	rm -rf $(VENV) .plangate .pytest_cache .hypothesis

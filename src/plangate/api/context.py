@@ -1,0 +1,25 @@
+"""What every request handler needs, built once per app: settings, database, clock, caches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from plangate.clock import Clock
+from plangate.services.catalog import CatalogCache
+from plangate.services.entitlements import Services
+from plangate.services.keys import KeyVerifier
+from plangate.settings import Settings
+from plangate.store.db import Database
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    db: Database
+    clock: Clock
+    catalogs: CatalogCache = field(default_factory=CatalogCache)
+    keys: KeyVerifier = field(default_factory=KeyVerifier)
+
+    @property
+    def services(self) -> Services:
+        return Services(self.db, self.catalogs)

@@ -1,0 +1,101 @@
+"""The API's one error shape: ``{"error": {"type", "code", "message", "param"}}``.
+
+Every failure leaves through here, FastAPI's own validation errors and unknown routes
+included, so clients can rely on ``code`` and never see a framework's default body.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from plangate.domain.catalog import CatalogInvalid
+from plangate.domain.money import MoneyError
+from plangate.errors import PlangateError
+
+log = logging.getLogger("plangate.api")
+
+_STATUS_TYPES = {401: "authentication_error", 403: "permission_error", 409: "conflict_error"}
+_STATUS_CODES = {
+    404: "route_not_found",
+    405: "method_not_allowed",
+    401: "authentication_required",
+    403: "forbidden",
+    413: "request_too_large",
+    415: "unsupported_media_type",
+}
+
+
+def error_response(
+    status: int, type_: str, code: str, message: str, param: str | None = None, **extra: Any
+) -> JSONResponse:
+    body: dict[str, Any] = {"type": type_, "code": code, "message": message, "param": param}
+    body.update(extra)
+    return JSONResponse({"error": body}, status_code=status)
+
+
+def _param_of(loc: tuple[Any, ...]) -> str | None:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or None
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(PlangateError)
+    async def _plangate_error(_: Request, exc: PlangateError) -> JSONResponse:
+        return JSONResponse(exc.to_body(), status_code=exc.status)
+
+    @app.exception_handler(CatalogInvalid)
+    async def _catalog_invalid(_: Request, exc: CatalogInvalid) -> JSONResponse:
+        problems = [{"path": p.path, "code": p.code, "message": p.message} for p in exc.problems]
+        return error_response(
+            422,
+            "invalid_request_error",
+            "catalog_invalid",
+            f"the catalog has {len(problems)} problem(s); nothing was applied",
+            problems=problems,
+        )
+
+    @app.exception_handler(MoneyError)
+    async def _money_error(_: Request, exc: MoneyError) -> JSONResponse:
+        return error_response(400, "invalid_request_error", exc.code, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        first = errors[0] if errors else {"loc": (), "msg": "invalid request", "type": ""}
+        loc = tuple(first.get("loc", ()))
+        missing = first.get("type") == "missing"
+        if loc == ("body",) and first.get("type") in ("json_invalid", "model_attributes_type"):
+            code, message = "body_invalid", "the request body must be a JSON object"
+        else:
+            code = "parameter_missing" if missing else "parameter_invalid"
+            message = f"{_param_of(loc) or 'request'}: {first.get('msg', 'invalid')}"
+        return error_response(
+            400,
+            "invalid_request_error",
+            code,
+            message,
+            _param_of(loc),
+            problems=[
+                {"param": _param_of(tuple(e.get("loc", ()))), "message": e.get("msg")}
+                for e in errors
+            ],
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        type_ = _STATUS_TYPES.get(exc.status_code, "invalid_request_error")
+        if exc.status_code >= 500:
+            type_ = "api_error"
+        code = _STATUS_CODES.get(exc.status_code, "http_error")
+        return error_response(exc.status_code, type_, code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return error_response(500, "api_error", "internal_error", "an internal error occurred")

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from plangate.api.deps import Caller, Context, CustomerPath, ServerCaller
+from plangate.api.schemas import CustomerOut, CustomerUpsert
+from plangate.services import customers
+from plangate.store.models import Customer
+
+router = APIRouter(prefix="/v1/customers/{customer_type}/{customer_id}", tags=["customers"])
+
+
+def customer_out(row: Customer) -> CustomerOut:
+    return CustomerOut(
+        customer_type=row.customer_type,  # type: ignore[arg-type]
+        customer_id=row.customer_id,
+        email=row.email,
+        name=row.name,
+        metadata=row.metadata_,
+        has_payment_customer=row.stripe_customer_id is not None,
+        created_at=row.created_at,
+    )
+
+
+@router.put("", response_model=CustomerOut)
+def upsert_customer(
+    ref: CustomerPath, body: CustomerUpsert, ctx: Context, _: ServerCaller
+) -> CustomerOut:
+    """Create or update a customer; fields left out of the body are kept."""
+    with ctx.db.write() as session:
+        row = customers.upsert_customer(
+            session,
+            ref,
+            ctx.clock.now(),
+            email=body.email,
+            name=body.name,
+            metadata=body.metadata,
+            fields_set=frozenset(body.model_fields_set),
+        )
+        return customer_out(row)
+
+
+@router.get("", response_model=CustomerOut)
+def get_customer(ref: CustomerPath, ctx: Context, _: Caller) -> CustomerOut:
+    with ctx.db.read() as session:
+        return customer_out(customers.require_customer(session, ref))

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from plangate.api.deps import Caller, Context, CustomerPath, ServerCaller
+from plangate.api.idempotency import Idempotent
+from plangate.api.schemas import ConsumeIn, ItemChangeIn, ItemOut
+from plangate.errors import NotFound
+from plangate.services import entitlements
+
+router = APIRouter(
+    prefix="/v1/customers/{customer_type}/{customer_id}/items/{item_id}", tags=["items"]
+)
+
+
+def _require_item(ctx, session, item_id: str) -> None:  # type: ignore[no-untyped-def]
+    if item_id not in ctx.catalogs.active(session).items:
+        raise NotFound("item_not_found", f"no item {item_id!r} in the catalog", param="item_id")
+
+
+@router.get("", response_model=ItemOut)
+def get_item(ref: CustomerPath, item_id: str, ctx: Context, _: Caller) -> ItemOut:
+    with ctx.db.read() as session:
+        _require_item(ctx, session, item_id)
+    view = entitlements.item_view(ctx.services, ref, item_id, ctx.clock.now())
+    return ItemOut(
+        item_id=item_id,
+        quantity=view.quantity,
+        non_negative_quantity=view.non_negative_quantity,
+        next_refill_at=view.next_refill_at,
+    )
+
+
+def _changed(item_id: str, balance: int) -> dict[str, object]:
+    return {"item_id": item_id, "quantity": balance, "non_negative_quantity": max(balance, 0)}
+
+
+@router.post("/changes", responses={200: {"model": ItemOut}})
+def change_item(  # type: ignore[no-untyped-def]
+    ref: CustomerPath, item_id: str, body: ItemChangeIn, ctx: Context, _: ServerCaller,
+    idem: Idempotent,
+):
+    """Add (delta > 0, optionally expiring) or remove a quantity. Server only."""
+
+    def effect(session):  # type: ignore[no-untyped-def]
+        _require_item(ctx, session, item_id)
+        balance = entitlements.change(
+            session, ctx.services, ref, item_id, body.delta, ctx.clock.now(),
+            expires_at=body.expires_at, allow_negative=body.allow_negative,
+            description=body.description, idempotency_key=idem.key,
+        )
+        return 200, _changed(item_id, balance)
+
+    return idem.run(effect)
+
+
+@router.post("/consume", responses={200: {"model": ItemOut}})
+def consume_item(  # type: ignore[no-untyped-def]
+    ref: CustomerPath, item_id: str, body: ConsumeIn, ctx: Context, _: ServerCaller,
+    idem: Idempotent,
+):
+    """Take ``quantity`` or nothing: 200 with the rest, or 409 ``insufficient_quantity``."""
+
+    def effect(session):  # type: ignore[no-untyped-def]
+        try:
+            balance = entitlements.consume(
+                session, ctx.services, ref, item_id, body.quantity, ctx.clock.now(),
+                description=body.description, idempotency_key=idem.key,
+            )
+        except Exception:
+            _require_item(ctx, session, item_id)
+            raise
+        return 200, _changed(item_id, balance)
+
+    return idem.run(effect)

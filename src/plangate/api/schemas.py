@@ -1,0 +1,127 @@
+"""Request and response bodies of the REST API: the contract the SDK is built on."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+CustomerType = Literal["user", "team", "custom"]
+
+
+class Body(BaseModel):
+    """Request bodies refuse unknown fields: a typo is an error, not a silent no-op."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class CustomerUpsert(Body):
+    email: str | None = Field(default=None, max_length=320)
+    name: str | None = Field(default=None, max_length=500)
+    metadata: dict[str, str] | None = None
+
+
+class CustomerOut(BaseModel):
+    customer_type: CustomerType
+    customer_id: str
+    email: str | None
+    name: str | None
+    metadata: dict[str, Any]
+    has_payment_customer: bool
+    created_at: datetime
+
+
+class CatalogOut(BaseModel):
+    version: str | None
+    catalog: dict[str, Any]
+
+
+class CatalogApplied(BaseModel):
+    version: str
+    created: bool
+    activated: bool
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    database: Literal["ok"]
+    version: str
+
+
+class ItemBalanceOut(BaseModel):
+    quantity: int
+    non_negative_quantity: int
+    next_refill_at: datetime | None
+
+
+class OwnedProduct(BaseModel):
+    id: str
+    product_id: str
+    name: str
+    quantity: int
+    type: Literal["subscription", "one_time", "grant", "default"]
+    line: str | None
+    status: str
+    grants_access: bool
+    current_period_end: datetime | None
+    cancel_at_period_end: bool
+    trial_end: datetime | None
+    catalog_version: str | None
+    switch_options: list[str]
+    created_at: datetime
+
+
+class EntitlementsOut(BaseModel):
+    customer_type: CustomerType
+    customer_id: str
+    plans: list[str]
+    features: list[str]
+    items: dict[str, ItemBalanceOut]
+    products: list[OwnedProduct]
+
+
+class CheckOut(BaseModel):
+    allowed: bool
+    feature: str | None = None
+    plan: str | None = None
+    item: str | None = None
+    quantity: int | None = Field(default=None, description="the item's balance")
+    requested: int | None = None
+
+
+class ProductList(BaseModel):
+    data: list[OwnedProduct]
+
+
+class GrantIn(Body):
+    product_id: str | None = Field(default=None, max_length=64)
+    product: dict[str, Any] | None = Field(
+        default=None, description="an inline product definition (server only, never stackable)"
+    )
+    quantity: int = Field(default=1, ge=1, le=1_000_000)
+
+
+class ItemOut(BaseModel):
+    item_id: str
+    quantity: int
+    non_negative_quantity: int
+    next_refill_at: datetime | None
+
+
+class ItemChangeIn(Body):
+    delta: int
+    expires_at: datetime | None = None
+    description: str | None = Field(default=None, max_length=500)
+    allow_negative: bool = False
+
+
+class ConsumeIn(Body):
+    quantity: int = Field(default=1, ge=1)
+    description: str | None = Field(default=None, max_length=500)
+
+
+class ItemChanged(BaseModel):
+    item_id: str
+    quantity: int
+    non_negative_quantity: int

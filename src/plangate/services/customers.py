@@ -1,0 +1,107 @@
+"""Customers: users, teams and custom customers, addressed by ``(customer_type, customer_id)``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from plangate.errors import InvalidRequest, NotFound
+from plangate.store.models import Customer
+
+CUSTOMER_TYPES = ("user", "team", "custom")
+MAX_ID_LENGTH = 255
+
+
+@dataclass(frozen=True)
+class CustomerRef:
+    type: str
+    id: str
+
+    def __str__(self) -> str:
+        return f"{self.type}/{self.id}"
+
+
+def customer_ref(customer_type: str, customer_id: str) -> CustomerRef:
+    if customer_type not in CUSTOMER_TYPES:
+        raise InvalidRequest(
+            "customer_type_invalid",
+            f"customer_type must be one of {', '.join(CUSTOMER_TYPES)}, not {customer_type!r}",
+            param="customer_type",
+        )
+    if not customer_id or len(customer_id) > MAX_ID_LENGTH or not customer_id.isprintable():
+        raise InvalidRequest(
+            "customer_id_invalid",
+            f"customer_id must be 1 to {MAX_ID_LENGTH} printable characters",
+            param="customer_id",
+        )
+    return CustomerRef(customer_type, customer_id)
+
+
+def get_customer(session: Session, ref: CustomerRef) -> Customer | None:
+    return session.get(Customer, (ref.type, ref.id))
+
+
+def require_customer(session: Session, ref: CustomerRef) -> Customer:
+    customer = get_customer(session, ref)
+    if customer is None:
+        raise NotFound("customer_not_found", f"no customer {ref}", param="customer_id")
+    return customer
+
+
+def ensure_customer(session: Session, ref: CustomerRef, now: datetime) -> Customer:
+    """The customer, created empty on first reference: apps address their users by their own
+    ids and need not register them before granting or checking."""
+    customer = get_customer(session, ref)
+    if customer is None:
+        customer = Customer(
+            customer_type=ref.type,
+            customer_id=ref.id,
+            email=None,
+            name=None,
+            metadata_={},
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(customer)
+        session.flush()
+    return customer
+
+
+def lock_customer(session: Session, ref: CustomerRef, now: datetime) -> Customer:
+    """The customer's row, locked for the rest of the transaction (PostgreSQL); SQLite write
+    transactions already hold the database's write lock."""
+    customer = session.execute(
+        select(Customer)
+        .where(Customer.customer_type == ref.type, Customer.customer_id == ref.id)
+        .with_for_update()
+    ).scalar_one_or_none()
+    if customer is None:
+        customer = ensure_customer(session, ref, now)
+    return customer
+
+
+def upsert_customer(
+    session: Session,
+    ref: CustomerRef,
+    now: datetime,
+    *,
+    email: str | None = None,
+    name: str | None = None,
+    metadata: dict[str, Any] | None = None,
+    fields_set: frozenset[str] = frozenset(),
+) -> Customer:
+    """Create or update; only the fields the caller sent are changed."""
+    customer = lock_customer(session, ref, now)
+    if "email" in fields_set:
+        customer.email = email
+    if "name" in fields_set:
+        customer.name = name
+    if "metadata" in fields_set:
+        customer.metadata_ = dict(metadata or {})
+    customer.updated_at = now
+    session.flush()
+    return customer

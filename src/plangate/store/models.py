@@ -1,0 +1,244 @@
+"""SQLAlchemy models: the tables plangate keeps.
+
+Customers are addressed everywhere by their natural key ``(customer_type, customer_id)`` so the
+hot paths (``check``, ``consume``) read one row by primary key without a join.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from plangate.store.types import UTCDateTime
+
+CUSTOMER_TYPE = String(8)
+CUSTOMER_ID = String(255)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON}
+
+
+class CatalogVersion(Base):
+    """A catalog as applied, identified by the hash of its content."""
+
+    __tablename__ = "catalog_versions"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    document: Mapped[dict[str, Any]]
+    source_text: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    activated_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ApiKey(Base):
+    """A server secret key. Only its SHA-256 is stored; ``prefix`` lets people tell keys apart."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    customer_type: Mapped[str] = mapped_column(CUSTOMER_TYPE, primary_key=True)
+    customer_id: Mapped[str] = mapped_column(CUSTOMER_ID, primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(320))
+    name: Mapped[str | None] = mapped_column(String(500))
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+def _customer_fk(table: str) -> ForeignKeyConstraint:
+    return ForeignKeyConstraint(
+        ["customer_type", "customer_id"],
+        ["customers.customer_type", "customers.customer_id"],
+        name=f"fk_{table}_customer",
+    )
+
+
+class Ownership(Base):
+    """A customer's holding of a product, with the product as it was when acquired."""
+
+    __tablename__ = "ownerships"
+    __table_args__ = (
+        _customer_fk("ownerships"),
+        Index("ix_ownerships_live", "customer_type", "customer_id", "ended_at"),
+        Index("ix_ownerships_subscription", "stripe_subscription_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_type: Mapped[str] = mapped_column(CUSTOMER_TYPE)
+    customer_id: Mapped[str] = mapped_column(CUSTOMER_ID)
+    product_id: Mapped[str] = mapped_column(String(64))
+    product: Mapped[dict[str, Any]]
+    catalog_version: Mapped[str | None] = mapped_column(String(40))
+    line_id: Mapped[str | None] = mapped_column(String(64))
+    price_id: Mapped[str | None] = mapped_column(String(64))
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+    # grant | default | subscription | one_time
+    source: Mapped[str] = mapped_column(String(16))
+    # For subscriptions: Stripe's status; for everything else "active".
+    status: Mapped[str] = mapped_column(String(24), default="active")
+    anchor: Mapped[datetime]
+    current_period_start: Mapped[datetime | None]
+    current_period_end: Mapped[datetime | None]
+    cancel_at_period_end: Mapped[bool] = mapped_column(Boolean, default=False)
+    trial_end: Mapped[datetime | None]
+    # Item id -> index of the last period whose quantity was granted (0 is the first).
+    granted_periods: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    stripe_subscription_id: Mapped[str | None] = mapped_column(String(255))
+    stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255))
+    stripe_checkout_session_id: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(32))
+
+
+class ItemLot(Base):
+    """A quantity of an item granted at once, consumed soonest-expiring first.
+
+    ``remaining`` is what is left of ``quantity``; expiry removes the remainder. Lots are
+    bookkeeping behind the ledger, which stays the append-only record of every change.
+    """
+
+    __tablename__ = "item_lots"
+    __table_args__ = (
+        _customer_fk("item_lots"),
+        Index("ix_item_lots_open", "customer_type", "customer_id", "item_id", "closed"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_type: Mapped[str] = mapped_column(CUSTOMER_TYPE)
+    customer_id: Mapped[str] = mapped_column(CUSTOMER_ID)
+    item_id: Mapped[str] = mapped_column(String(64))
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    remaining: Mapped[int] = mapped_column(BigInteger)
+    granted_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    ownership_id: Mapped[int | None] = mapped_column(Integer)
+    # Plan quantities (expires when_repeated / when_purchase_expires) end when the ownership does.
+    ends_with_ownership: Mapped[bool] = mapped_column(Boolean, default=False)
+    # True once the lot is spent or expired: open lots are the only ones read.
+    closed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ItemBalance(Base):
+    """The current balance of one item for one customer: what ``check`` and ``consume`` touch.
+
+    ``settle_at`` is the next moment a refill or expiry is due. Before it, the balance can be
+    used as it is; from it on, the ledger must be settled first. ``pending_consumption`` is
+    what fast-path consumptions took since the last settlement and is spread over the lots,
+    soonest-expiring first, when the next settlement runs.
+    """
+
+    __tablename__ = "item_balances"
+    __table_args__ = (_customer_fk("item_balances"),)
+
+    customer_type: Mapped[str] = mapped_column(CUSTOMER_TYPE, primary_key=True)
+    customer_id: Mapped[str] = mapped_column(CUSTOMER_ID, primary_key=True)
+    item_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    balance: Mapped[int] = mapped_column(BigInteger, default=0)
+    debt: Mapped[int] = mapped_column(BigInteger, default=0)
+    pending_consumption: Mapped[int] = mapped_column(BigInteger, default=0)
+    settle_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class LedgerEntry(Base):
+    """One change of an item quantity. Append-only: rows are never updated or deleted."""
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        _customer_fk("ledger_entries"),
+        Index("ix_ledger_customer_item", "customer_type", "customer_id", "item_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    customer_type: Mapped[str] = mapped_column(CUSTOMER_TYPE)
+    customer_id: Mapped[str] = mapped_column(CUSTOMER_ID)
+    item_id: Mapped[str] = mapped_column(String(64))
+    delta: Mapped[int] = mapped_column(BigInteger)
+    balance_after: Mapped[int] = mapped_column(BigInteger)
+    # grant | refill | change | consume | expire | revoke
+    kind: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str | None] = mapped_column(String(500))
+    expires_at: Mapped[datetime | None]
+    ownership_id: Mapped[int | None] = mapped_column(Integer)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+
+
+class EntitlementSnapshot(Base):
+    """A customer's plans and features as of the last change: one indexed read answers ``check``."""
+
+    __tablename__ = "entitlement_snapshots"
+    __table_args__ = (_customer_fk("entitlement_snapshots"),)
+
+    customer_type: Mapped[str] = mapped_column(CUSTOMER_TYPE, primary_key=True)
+    customer_id: Mapped[str] = mapped_column(CUSTOMER_ID, primary_key=True)
+    plans: Mapped[list[str]] = mapped_column(JSON)
+    features: Mapped[list[str]] = mapped_column(JSON)
+    catalog_version: Mapped[str | None] = mapped_column(String(40))
+    valid_until: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class IdempotencyRecord(Base):
+    """The first answer to a request made with an ``Idempotency-Key``, replayed on retries."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (UniqueConstraint("principal", "key", name="uq_idempotency_principal_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    principal: Mapped[str] = mapped_column(String(300))
+    key: Mapped[str] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response_body: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+
+
+class TeamMember(Base):
+    __tablename__ = "team_members"
+
+    team_id: Mapped[str] = mapped_column(CUSTOMER_ID, primary_key=True)
+    user_id: Mapped[str] = mapped_column(CUSTOMER_ID, primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+
+
+__all__ = [
+    "ApiKey",
+    "Base",
+    "CatalogVersion",
+    "Customer",
+    "EntitlementSnapshot",
+    "IdempotencyRecord",
+    "ItemBalance",
+    "ItemLot",
+    "LedgerEntry",
+    "Ownership",
+    "TeamMember",
+]
