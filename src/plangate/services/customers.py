@@ -73,11 +73,16 @@ def ensure_customer(session: Session, ref: CustomerRef, now: datetime) -> Custom
 
 def lock_customer(session: Session, ref: CustomerRef, now: datetime) -> Customer:
     """The customer's row, locked for the rest of the transaction (PostgreSQL); SQLite write
-    transactions already hold the database's write lock."""
+    transactions already hold the database's write lock.
+
+    ``FOR NO KEY UPDATE`` rather than ``FOR UPDATE``: the foreign-key checks of fast-path
+    ledger inserts take ``KEY SHARE`` on this row while holding a balance row, and must not
+    wait for a settlement that is itself waiting for that balance row.
+    """
     customer = session.execute(
         select(Customer)
         .where(Customer.customer_type == ref.type, Customer.customer_id == ref.id)
-        .with_for_update()
+        .with_for_update(key_share=True)
     ).scalar_one_or_none()
     if customer is None:
         customer = ensure_customer(session, ref, now)

@@ -113,8 +113,14 @@ def try_consume_fast(
     idempotency_key: str | None = None,
 ) -> int | None:
     """Consumes with one conditional update when no settlement is due. Returns the new
-    balance, or None when the fast path cannot decide (not enough, or settlement due)."""
-    balance = session.execute(
+    balance, or None when the fast path cannot decide (not enough, or settlement due).
+
+    On PostgreSQL the update runs in a savepoint: an UPDATE that waited for a concurrent
+    writer and then found the row no longer qualifies keeps the row locked, and the slow path
+    must not hold a balance row while it waits for the customer lock (the opposite order of
+    settlement, which deadlocks). Rolling back to the savepoint releases that lock.
+    """
+    statement = (
         update(ItemBalance)
         .where(
             ItemBalance.customer_type == ref.type,
@@ -130,7 +136,16 @@ def try_consume_fast(
         )
         .returning(ItemBalance.balance)
         .execution_options(synchronize_session=False)
-    ).scalar_one_or_none()
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        savepoint = session.begin_nested()
+        balance = session.execute(statement).scalar_one_or_none()
+        if balance is None:
+            savepoint.rollback()
+        else:
+            savepoint.commit()
+    else:
+        balance = session.execute(statement).scalar_one_or_none()
     if balance is None:
         return None
     _entry(

@@ -167,15 +167,21 @@ class ItemBalance(Base):
 
 
 class LedgerEntry(Base):
-    """One change of an item quantity. Append-only: rows are never updated or deleted."""
+    """One change of an item quantity. Append-only: rows are never updated or deleted.
+
+    No foreign key to ``customers``: the check would make every fast-path consumption lock the
+    customer row while it holds the balance row, the opposite order of settlement, which
+    deadlocks on PostgreSQL. Entries are only written next to a balance row, which has one.
+    """
 
     __tablename__ = "ledger_entries"
     __table_args__ = (
-        _customer_fk("ledger_entries"),
         Index("ix_ledger_customer_item", "customer_type", "customer_id", "item_id", "id"),
     )
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
     customer_type: Mapped[str] = mapped_column(CUSTOMER_TYPE)
     customer_id: Mapped[str] = mapped_column(CUSTOMER_ID)
     item_id: Mapped[str] = mapped_column(String(64))
@@ -242,3 +248,24 @@ __all__ = [
     "Ownership",
     "TeamMember",
 ]
+
+
+class SigningKey(Base):
+    """An Ed25519 key that signs entitlement and customer-session tokens.
+
+    The newest key without ``retired_at`` signs; retired keys keep verifying (and stay in the
+    JWKS) for one token lifetime, so that tokens signed just before a rotation stay valid.
+    ``private_key`` is PKCS#8 PEM, encrypted when ``PLANGATE_SIGNING_KEY_SECRET`` is set.
+    """
+
+    __tablename__ = "signing_keys"
+
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    algorithm: Mapped[str] = mapped_column(String(16))
+    private_key: Mapped[str] = mapped_column(Text)
+    public_jwk: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    retired_at: Mapped[datetime | None]
+
+
+__all__.append("SigningKey")

@@ -155,11 +155,6 @@ def upgrade() -> None:
         sa.Column("ownership_id", sa.Integer(), nullable=True),
         sa.Column("idempotency_key", sa.String(length=255), nullable=True),
         sa.Column("created_at", plangate.store.types.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["customer_type", "customer_id"],
-            ["customers.customer_type", "customers.customer_id"],
-            name="fk_ledger_entries_customer",
-        ),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("ledger_entries", schema=None) as batch_op:
