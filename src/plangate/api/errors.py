@@ -70,7 +70,9 @@ def install_error_handlers(app: FastAPI) -> None:
         first = errors[0] if errors else {"loc": (), "msg": "invalid request", "type": ""}
         loc = tuple(first.get("loc", ()))
         missing = first.get("type") == "missing"
-        if loc == ("body",) and first.get("type") in ("json_invalid", "model_attributes_type"):
+        if first.get("type") == "json_invalid" or (
+            loc == ("body",) and first.get("type") == "model_attributes_type"
+        ):
             code, message = "body_invalid", "the request body must be a JSON object"
         else:
             code = "parameter_missing" if missing else "parameter_invalid"

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from plangate.cli import app
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "plangate.toml"
+
+
+@pytest.fixture
+def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("PLANGATE_DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")
+    return CliRunner()
+
+
+def test_bad_catalog_prints_every_problem_and_exits_2(runner: CliRunner, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[products.pro]\ncustomer_type = "user"\nline = "nope"\nfeatures = ["x"]\n')
+    result = runner.invoke(app, ["catalog", "validate", str(bad)])
+    assert result.exit_code == 2
+    assert "unknown_line" in result.output and "unknown_feature" in result.output
+    assert (
+        runner.invoke(app, ["catalog", "validate", str(tmp_path / "missing.toml")]).exit_code == 2
+    )
+
+
+def test_migrate_apply_twice_keys(runner: CliRunner, tmp_path: Path) -> None:
+    assert runner.invoke(app, ["migrate"]).exit_code == 0
+    assert runner.invoke(app, ["catalog", "validate", str(EXAMPLE)]).exit_code == 0
+    first = runner.invoke(app, ["catalog", "apply", str(EXAMPLE)])
+    assert first.exit_code == 0 and "applied new catalog version" in first.output
+    second = runner.invoke(app, ["catalog", "apply", str(EXAMPLE)])
+    assert "already active" in second.output
+    assert "no changes" in runner.invoke(app, ["catalog", "diff", str(EXAMPLE)]).output
+    key = runner.invoke(app, ["keys", "create", "--name", "ci"])
+    assert key.exit_code == 0 and key.stdout.strip().startswith("sk_")
+    assert "ci" in runner.invoke(app, ["keys", "list"]).output
