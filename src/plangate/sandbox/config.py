@@ -1,0 +1,50 @@
+"""Settings of a sandbox: dunning, webhook chaos, persistence, addresses."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class Chaos:
+    """Unreliable webhook delivery, reproducible from `seed`.
+
+    `drop_rate`: share of events whose deliveries are lost for good (a reconciler must find
+    them through the events list). `duplicate_rate`: share of deliveries sent twice with the
+    same event id. `reorder_window`: deliveries are shuffled within batches of this many.
+    `delay_seconds`: every delivery waits this long first.
+    """
+
+    seed: int
+    duplicate_rate: float = 0.0
+    reorder_window: int = 0
+    delay_seconds: float = 0.0
+    drop_rate: float = 0.0
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    db_path: str | None = None
+    # Dunning: days after the previous failed attempt (Stripe's custom retry schedule), then
+    # what happens to the subscription when the last retry fails.
+    retry_schedule_days: tuple[int, ...] = (3, 5, 7)
+    after_retries: Literal["canceled", "unpaid", "past_due"] = "canceled"
+    chaos: Chaos | None = None
+    # Base address for hosted-page URLs; by default taken from the latest request.
+    public_url: str | None = None
+    api_key_prefix: str = "sk_test_"
+    # Real-time work (renewals of customers without a test clock) is processed this often.
+    tick_seconds: float = 2.0
+    # Webhook retries after non-2xx or connection errors; delivery gives up after the last.
+    webhook_retry_seconds: tuple[float, ...] = (0.5, 1, 2, 4, 8, 16, 32, 64)
+    webhook_timeout_seconds: float = 5.0
+    # Requests per second per API key before 429 (None: unlimited).
+    rate_limit_per_second: int | None = None
+    # Days before a renewal that `invoice.upcoming` is sent.
+    upcoming_invoice_days: int = 7
+    # Seconds a renewal invoice stays draft before it is finalized and charged (Stripe: ~1 h).
+    draft_invoice_seconds: int = 3600
+    time_source: Callable[[], float] = field(default=time.time)

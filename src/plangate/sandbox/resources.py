@@ -1,0 +1,21 @@
+"""Every REST resource the sandbox serves, in routing order."""
+
+from __future__ import annotations
+
+from . import (
+    catalog,
+    charges,
+    checkout,
+    clocks,
+    events,
+    invoices_api,
+    lifecycle,  # noqa: F401 - registers the scheduled work
+    payments,
+    portal,
+    subscriptions_api,
+)
+from .router import Router
+
+ROUTERS: list[Router] = [catalog.router, payments.router, charges.router, events.router,
+                         clocks.router, subscriptions_api.router, invoices_api.router,
+                         checkout.router, portal.router]

@@ -1,0 +1,179 @@
+"""Signed webhook delivery: at least once, retried with backoff, optionally chaotic."""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import hmac
+import itertools
+import json
+import logging
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import httpx
+
+from .wire import Obj
+
+if TYPE_CHECKING:
+    from .core import Sandbox
+
+log = logging.getLogger(__name__)
+
+
+def sign(payload: str, secret: str, timestamp: int) -> str:
+    """The `Stripe-Signature` header: HMAC-SHA256 of `"<t>.<body>"` keyed by the secret."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.{payload}".encode(), hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+@dataclass(order=True)
+class _Delivery:
+    due: float
+    order: int
+    event_id: str = field(compare=False)
+    endpoint_id: str = field(compare=False)
+    url: str = field(compare=False)
+    secret: str = field(compare=False)
+    body: str = field(compare=False)
+    attempt: int = field(compare=False, default=0)
+
+
+@dataclass(frozen=True)
+class DeliveryRecord:
+    """One attempt, kept for tests and `make dev` debugging."""
+
+    event_id: str
+    event_type: str
+    endpoint_id: str
+    attempt: int
+    status: int | None
+    at: float
+
+
+class WebhookDispatcher:
+    def __init__(self, sandbox: Sandbox) -> None:
+        self._sb = sandbox
+        self._config = sandbox.config
+        chaos = self._config.chaos
+        self._rng = random.Random(chaos.seed if chaos else 0)
+        self._heap: list[_Delivery] = []
+        self._order = itertools.count()
+        self._cond = threading.Condition()
+        self._in_flight = 0
+        self._closed = False
+        self.log: list[DeliveryRecord] = []
+        self.dropped: list[str] = []
+        self._client = httpx.Client(timeout=self._config.webhook_timeout_seconds)
+        self._thread = threading.Thread(target=self._run, name="sandbox-webhooks", daemon=True)
+        self._thread.start()
+
+    def endpoints_for(self, event_type: str) -> list[Obj]:
+        out = []
+        for ep in self._sb.store.all("webhook_endpoint"):
+            if ep.get("deleted") or ep.get("status") != "enabled":
+                continue
+            enabled = ep.get("enabled_events") or []
+            if "*" in enabled or event_type in enabled:
+                out.append(ep)
+        return out
+
+    def enqueue(self, event: Obj) -> None:
+        endpoints = self.endpoints_for(event["type"])
+        if not endpoints:
+            return
+        body = json.dumps(event, indent=2)
+        chaos = self._config.chaos
+        now = time.monotonic()
+        with self._cond:
+            if chaos and self._rng.random() < chaos.drop_rate:
+                self.dropped.append(event["id"])
+                return
+            copies = 2 if chaos and self._rng.random() < chaos.duplicate_rate else 1
+            for ep in endpoints:
+                for _ in range(copies):
+                    due = now + (chaos.delay_seconds if chaos else 0.0)
+                    if chaos and chaos.reorder_window > 1:
+                        # A random lateness of up to `window` small slots shuffles deliveries
+                        # that are enqueued close together, and only those.
+                        due += self._rng.randrange(chaos.reorder_window) * 0.02
+                    heapq.heappush(self._heap, _Delivery(
+                        due, next(self._order), event["id"], ep["id"], ep["url"], ep["_secret"],
+                        body,
+                    ))
+            self._cond.notify_all()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._closed and (
+                    not self._heap or self._heap[0].due > time.monotonic()
+                ):
+                    wait = self._heap[0].due - time.monotonic() if self._heap else None
+                    self._cond.wait(wait)
+                if self._closed:
+                    return
+                delivery = heapq.heappop(self._heap)
+                self._in_flight += 1
+            try:
+                self._attempt(delivery)
+            finally:
+                with self._cond:
+                    self._in_flight -= 1
+                    self._cond.notify_all()
+
+    def _attempt(self, d: _Delivery) -> None:
+        # Signed with wall-clock time even for test clocks: receivers check freshness.
+        header = sign(d.body, d.secret, int(time.time()))
+        status: int | None = None
+        try:
+            resp = self._client.post(d.url, content=d.body.encode(), headers={
+                "Content-Type": "application/json; charset=utf-8",
+                "Stripe-Signature": header,
+                "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+            })
+            status = resp.status_code
+        except httpx.HTTPError as exc:
+            log.info("webhook %s to %s failed: %s", d.event_id, d.url, exc)
+        event_type = json.loads(d.body)["type"]
+        self.log.append(DeliveryRecord(
+            d.event_id, event_type, d.endpoint_id, d.attempt, status, time.time()
+        ))
+        if status is not None and 200 <= status < 300:
+            self._settled(d.event_id)
+            return
+        delays = self._config.webhook_retry_seconds
+        if d.attempt < len(delays):
+            d.due = time.monotonic() + delays[d.attempt]
+            d.attempt += 1
+            d.order = next(self._order)
+            with self._cond:
+                heapq.heappush(self._heap, d)
+
+    def _settled(self, event_id: str) -> None:
+        with self._sb.unit():
+            event = self._sb.store.get("event", event_id)
+            if event is not None and event["pending_webhooks"] > 0:
+                event["pending_webhooks"] -= 1
+                self._sb.store.put(event)
+
+    def wait_idle(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._heap or self._in_flight:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(
+                        f"{len(self._heap) + self._in_flight} webhook deliveries still pending"
+                    )
+                self._cond.wait(min(left, 0.05))
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        self._thread.join(timeout=5)
+        self._client.close()

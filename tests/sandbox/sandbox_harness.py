@@ -1,0 +1,75 @@
+"""Test harness: a real sandbox on a free port (uvicorn in a thread) and a webhook receiver."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import stripe
+import uvicorn
+
+from plangate.sandbox import Sandbox, SandboxConfig, create_app
+
+FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "stripe" / "fixtures3.json"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Running:
+    sandbox: Sandbox
+    url: str
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    def client(self, key: str = "sk_test_sandbox", **kwargs: Any) -> stripe.StripeClient:
+        return stripe.StripeClient(key, base_addresses={"api": self.url}, **kwargs)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.sandbox.close()
+
+
+def start(config: SandboxConfig | None = None, app_factory: Any = None) -> Running:
+    sandbox = Sandbox(config or SandboxConfig(tick_seconds=0.5))
+    app = (app_factory or create_app)(sandbox)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("sandbox did not start")
+        time.sleep(0.01)
+    return Running(sandbox, f"http://127.0.0.1:{port}", server, thread)
+
+
+@dataclass
+class Receiver:
+    """A webhook endpoint: records every POST; answers `statuses` in turn, then 200."""
+
+    url: str
+    requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def events(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [json.loads(body) for _, body in self.requests]
+
+    def types(self) -> list[str]:
+        return [e["type"] for e in self.events()]
+
+
