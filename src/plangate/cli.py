@@ -234,3 +234,7 @@ def catalog_diff(file: Path) -> None:
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

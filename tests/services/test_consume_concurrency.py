@@ -7,6 +7,7 @@ import multiprocessing
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import func, select
 
 from plangate.domain.catalog import parse_catalog
@@ -24,15 +25,18 @@ NOW = datetime(2026, 3, 1, tzinfo=UTC)
 PROCESSES, THREADS, ATTEMPTS, BALANCE = 4, 16, 3000, 1000
 
 
-def _consume_many(url: str, attempts: int) -> tuple[int, int]:
+def _consume_many(url: str, attempts: int, in_transaction: bool) -> tuple[int, int]:
     """One process: ``THREADS`` threads consuming 1 credit each, ``attempts`` times in all."""
     db = Database(url, pool_size=THREADS)
     services = entitlements.Services(db, CatalogCache())
 
     def one(_: int) -> bool:
         try:
-            with db.write() as session:
-                entitlements.consume(session, services, CUSTOMER, "credits", 1, NOW)
+            if in_transaction:  # as with an Idempotency-Key
+                with db.write() as session:
+                    entitlements.consume(session, services, CUSTOMER, "credits", 1, NOW)
+            else:  # the one-statement fast path
+                entitlements.consume_now(services, CUSTOMER, "credits", 1, NOW)
             return True
         except Conflict as exc:
             assert exc.code == "insufficient_quantity"
@@ -44,7 +48,8 @@ def _consume_many(url: str, attempts: int) -> tuple[int, int]:
     return sum(results), len(results) - sum(results)
 
 
-def test_concurrent_consumers_never_overspend(database_url: str) -> None:
+@pytest.mark.parametrize("in_transaction", [False, True], ids=["statement", "transaction"])
+def test_concurrent_consumers_never_overspend(database_url: str, in_transaction: bool) -> None:
     db = Database(database_url, pool_size=2)
     services = entitlements.Services(db, CatalogCache())
     with db.write() as session:
@@ -55,7 +60,7 @@ def test_concurrent_consumers_never_overspend(database_url: str) -> None:
     context = multiprocessing.get_context("spawn")
     with context.Pool(PROCESSES) as pool:
         results = pool.starmap(
-            _consume_many, [(database_url, ATTEMPTS // PROCESSES)] * PROCESSES
+            _consume_many, [(database_url, ATTEMPTS // PROCESSES, in_transaction)] * PROCESSES
         )
 
     successes = sum(ok for ok, _ in results)

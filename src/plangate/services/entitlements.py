@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from plangate.services import ledger
 from plangate.services.catalog import CatalogCache
-from plangate.services.customers import CustomerRef
+from plangate.services.customers import CustomerRef, lock_customer
 from plangate.services.ownership import grants_access, product_of, settle_customer
 from plangate.store.db import Database
 from plangate.store.models import EntitlementSnapshot, ItemBalance, Ownership
@@ -33,7 +33,9 @@ class Services:
     catalogs: CatalogCache
 
 
-def _settled(services: Services, ref: CustomerRef, now: datetime, read: Callable[[Session], T]) -> T:
+def _settled(
+    services: Services, ref: CustomerRef, now: datetime, read: Callable[[Session], T]
+) -> T:
     with services.db.write() as session:
         settle_customer(session, ref, services.catalogs.active(session), now)
         return read(session)
@@ -55,7 +57,9 @@ def _fresh_read(
     return result
 
 
-def _snapshot(ref: CustomerRef, now: datetime) -> Callable[[Session], tuple[list[str], list[str]] | None]:
+def _snapshot(
+    ref: CustomerRef, now: datetime
+) -> Callable[[Session], tuple[list[str], list[str]] | None]:
     def read(session: Session) -> tuple[list[str], list[str]] | None:
         row = session.execute(
             select(
@@ -173,24 +177,53 @@ def consume(
     description: str | None = None,
     idempotency_key: str | None = None,
 ) -> int:
-    """Takes ``quantity`` or nothing: returns the remaining balance, or raises
-    409 ``insufficient_quantity``. Runs in the caller's write transaction."""
+    """Takes ``quantity`` or nothing, in the caller's write transaction (requests with an
+    Idempotency-Key, whose record commits with the consumption). Returns the remaining
+    balance, or raises 409 ``insufficient_quantity``.
+
+    Locks the customer before touching the balance row: the order settlement uses.
+    """
     ledger.validate_quantity(quantity)
-    balance = ledger.try_consume_fast(
-        session, ref, item_id, quantity, now,
-        description=description, idempotency_key=idempotency_key,
-    )
+    lock_customer(session, ref, now)
+    conn = session.connection()
+    options: dict[str, Any] = {"description": description, "idempotency_key": idempotency_key}
+    balance = ledger.consume_fast(conn, ref, item_id, quantity, now, **options)
+    if balance is None:
+        settle_customer(session, ref, services.catalogs.active(session), now)
+        balance = ledger.consume_fast(conn, ref, item_id, quantity, now, **options)
+    if balance is None:
+        row = session.get(ItemBalance, (ref.type, ref.id, item_id))
+        raise ledger.insufficient(ref, item_id, row.balance if row else 0, quantity)
+    return balance
+
+
+def consume_now(
+    services: Services,
+    ref: CustomerRef,
+    item_id: str,
+    quantity: int,
+    now: datetime,
+    *,
+    description: str | None = None,
+) -> int:
+    """Takes ``quantity`` or nothing as its own unit of work. While no refill or expiry is
+    due this is one statement on PostgreSQL (one short transaction on SQLite); otherwise the
+    customer is settled first."""
+    ledger.validate_quantity(quantity)
+    if services.db.is_sqlite:
+        with services.db.statement_write() as conn:
+            balance = ledger.consume_fast(
+                conn, ref, item_id, quantity, now, description=description
+            )
+    else:
+        with services.db.driver_connection() as driver_conn:
+            balance = ledger.consume_fast_driver(
+                driver_conn, ref, item_id, quantity, now, description=description
+            )
     if balance is not None:
         return balance
-    settle_customer(session, ref, services.catalogs.active(session), now)
-    balance = ledger.try_consume_fast(
-        session, ref, item_id, quantity, now,
-        description=description, idempotency_key=idempotency_key,
-    )
-    if balance is not None:
-        return balance
-    row = session.get(ItemBalance, (ref.type, ref.id, item_id))
-    raise ledger.insufficient(ref, item_id, row.balance if row else 0, quantity)
+    with services.db.write() as session:
+        return consume(session, services, ref, item_id, quantity, now, description=description)
 
 
 def change(

@@ -91,4 +91,3 @@ class KeyVerifier:
     def forget(self) -> None:
         with self._lock:
             self._cache.clear()
-

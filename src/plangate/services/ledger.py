@@ -25,8 +25,9 @@ import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import BigInteger, Connection, bindparam, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from plangate.domain.catalog import ItemGrant, Product
@@ -34,6 +35,7 @@ from plangate.domain.intervals import add_intervals, period_index
 from plangate.errors import Conflict, InvalidRequest
 from plangate.services.customers import CustomerRef
 from plangate.store.models import ItemBalance, ItemLot, LedgerEntry, Ownership
+from plangate.store.types import UTCDateTime
 
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
 MAX_QUANTITY = 10**15
@@ -101,9 +103,56 @@ def _entry(
 
 # --- the fast path -------------------------------------------------------------------------
 
+_CONSUME_PARAMS = (
+    bindparam("now", type_=UTCDateTime()),
+    bindparam("quantity", type_=BigInteger()),
+)
 
-def try_consume_fast(
-    session: Session,
+# PostgreSQL: the conditional decrement and its ledger entry in one statement, so that without
+# an Idempotency-Key a consumption is one round trip and its own transaction.
+_CONSUME_PG = text(
+    """
+    WITH consumed AS (
+        UPDATE item_balances
+           SET balance = balance - :quantity,
+               pending_consumption = pending_consumption + :quantity,
+               updated_at = :now
+         WHERE customer_type = :customer_type AND customer_id = :customer_id
+           AND item_id = :item_id AND balance >= :quantity AND settle_at > :now
+        RETURNING balance)
+    INSERT INTO ledger_entries (customer_type, customer_id, item_id, delta, balance_after, kind,
+                                description, idempotency_key, created_at)
+    SELECT :customer_type, :customer_id, :item_id, -:quantity, balance, 'consume',
+           :description, :idempotency_key, :now
+      FROM consumed
+    RETURNING balance_after
+    """
+).bindparams(*_CONSUME_PARAMS)
+
+_DECREMENT = text(
+    """
+    UPDATE item_balances
+       SET balance = balance - :quantity,
+           pending_consumption = pending_consumption + :quantity,
+           updated_at = :now
+     WHERE customer_type = :customer_type AND customer_id = :customer_id
+       AND item_id = :item_id AND balance >= :quantity AND settle_at > :now
+    RETURNING balance
+    """
+).bindparams(*_CONSUME_PARAMS)
+
+_RECORD = text(
+    """
+    INSERT INTO ledger_entries (customer_type, customer_id, item_id, delta, balance_after, kind,
+                                description, idempotency_key, created_at)
+    VALUES (:customer_type, :customer_id, :item_id, -:quantity, :balance, 'consume',
+            :description, :idempotency_key, :now)
+    """
+).bindparams(*_CONSUME_PARAMS)
+
+
+def consume_fast(
+    conn: Connection,
     ref: CustomerRef,
     item_id: str,
     quantity: int,
@@ -115,51 +164,71 @@ def try_consume_fast(
     """Consumes with one conditional update when no settlement is due. Returns the new
     balance, or None when the fast path cannot decide (not enough, or settlement due).
 
-    On PostgreSQL the update runs in a savepoint: an UPDATE that waited for a concurrent
-    writer and then found the row no longer qualifies keeps the row locked, and the slow path
-    must not hold a balance row while it waits for the customer lock (the opposite order of
-    settlement, which deadlocks). Rolling back to the savepoint releases that lock.
+    The database makes the check-and-decrement atomic: concurrent consumers can never take
+    the balance below zero. On PostgreSQL, an UPDATE that waited for a concurrent writer and
+    then found the row no longer qualifies keeps the row locked until its transaction ends;
+    so callers either run this as its own statement-transaction, or hold the customer lock
+    first (the order settlement uses), never the other way round.
     """
-    statement = (
-        update(ItemBalance)
-        .where(
-            ItemBalance.customer_type == ref.type,
-            ItemBalance.customer_id == ref.id,
-            ItemBalance.item_id == item_id,
-            ItemBalance.balance >= quantity,
-            ItemBalance.settle_at > now,
-        )
-        .values(
-            balance=ItemBalance.balance - quantity,
-            pending_consumption=ItemBalance.pending_consumption + quantity,
-            updated_at=now,
-        )
-        .returning(ItemBalance.balance)
-        .execution_options(synchronize_session=False)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        savepoint = session.begin_nested()
-        balance = session.execute(statement).scalar_one_or_none()
-        if balance is None:
-            savepoint.rollback()
-        else:
-            savepoint.commit()
-    else:
-        balance = session.execute(statement).scalar_one_or_none()
+    params = {
+        "customer_type": ref.type,
+        "customer_id": ref.id,
+        "item_id": item_id,
+        "quantity": quantity,
+        "now": now,
+        "description": description,
+        "idempotency_key": idempotency_key,
+    }
+    if conn.dialect.name == "postgresql":
+        balance = conn.execute(_CONSUME_PG, params).scalar_one_or_none()
+        return None if balance is None else int(balance)
+    return _consume_sqlite(conn, params)
+
+
+def _consume_sqlite(conn: Connection, params: dict[str, Any]) -> int | None:
+    balance = conn.execute(_DECREMENT, params).scalar_one_or_none()
     if balance is None:
         return None
-    _entry(
-        session,
-        ref,
-        item_id,
-        -quantity,
-        balance,
-        "consume",
-        now,
-        description=description,
-        idempotency_key=idempotency_key,
-    )
-    return balance
+    conn.execute(_RECORD, {**params, "balance": balance})
+    return int(balance)
+
+
+# The same statement for a bare psycopg connection in autocommit (the hot path).
+_CONSUME_PG_DRIVER = (
+    _CONSUME_PG.text.replace(":quantity", "%(quantity)s")
+    .replace(":now", "%(now)s")
+    .replace(":customer_type", "%(customer_type)s")
+    .replace(":customer_id", "%(customer_id)s")
+    .replace(":item_id", "%(item_id)s")
+    .replace(":description", "%(description)s")
+    .replace(":idempotency_key", "%(idempotency_key)s")
+)
+
+
+def consume_fast_driver(
+    driver_conn: Any,
+    ref: CustomerRef,
+    item_id: str,
+    quantity: int,
+    now: datetime,
+    *,
+    description: str | None = None,
+) -> int | None:
+    """:func:`consume_fast` on a psycopg connection in autocommit: one round trip, and the
+    statement is its own transaction, so a refused consumption holds no lock afterwards."""
+    row = driver_conn.execute(
+        _CONSUME_PG_DRIVER,
+        {
+            "customer_type": ref.type,
+            "customer_id": ref.id,
+            "item_id": item_id,
+            "quantity": quantity,
+            "now": now,
+            "description": description,
+            "idempotency_key": None,
+        },
+    ).fetchone()
+    return None if row is None else int(row[0])
 
 
 # --- settlement ----------------------------------------------------------------------------
@@ -314,8 +383,16 @@ def settle_item(
             state.lots.remove(lot)
             if lot.remaining:
                 row.balance -= lot.remaining
-                _entry(session, ref, item_id, -lot.remaining, row.balance, "expire", event.at,
-                       ownership_id=lot.ownership_id)
+                _entry(
+                    session,
+                    ref,
+                    item_id,
+                    -lot.remaining,
+                    row.balance,
+                    "expire",
+                    event.at,
+                    ownership_id=lot.ownership_id,
+                )
                 lot.remaining = 0
             continue
         ownership, grant = event.ownership, event.grant
@@ -337,9 +414,17 @@ def settle_item(
             ends_with_ownership=grant.expires != "never",
         )
         row.balance += quantity
-        _entry(session, ref, item_id, quantity, row.balance,
-               "grant" if event.period == 0 else "refill", event.at,
-               expires_at=expires_at, ownership_id=ownership.id)
+        _entry(
+            session,
+            ref,
+            item_id,
+            quantity,
+            row.balance,
+            "grant" if event.period == 0 else "refill",
+            event.at,
+            expires_at=expires_at,
+            ownership_id=ownership.id,
+        )
         if expires_at is not None and expires_at <= now and not lot.closed:
             seq[0] += 1
             heapq.heappush(events, _Event(expires_at, 0, seq[0], lot=lot))
@@ -397,7 +482,9 @@ def apply_change(
     if delta == 0:
         raise InvalidRequest("delta_invalid", "delta must not be zero", param="delta")
     if abs(delta) > MAX_QUANTITY:
-        raise InvalidRequest("delta_invalid", f"|delta| must be at most {MAX_QUANTITY}", param="delta")
+        raise InvalidRequest(
+            "delta_invalid", f"|delta| must be at most {MAX_QUANTITY}", param="delta"
+        )
     if delta > 0:
         if expires_at is not None and expires_at <= now:
             raise InvalidRequest(

@@ -144,9 +144,7 @@ def _refresh_lines(
     return owned
 
 
-def settle_customer(
-    session: Session, ref: CustomerRef, catalog: Catalog, now: datetime
-) -> Settled:
+def settle_customer(session: Session, ref: CustomerRef, catalog: Catalog, now: datetime) -> Settled:
     """Brings the customer's ownerships, items and entitlement snapshot up to ``now``."""
     lock_customer(session, ref, now)
     owned = _refresh_lines(session, ref, catalog, live_ownerships(session, ref), now)
@@ -202,9 +200,7 @@ def check_can_own(
     if not product.stackable and any(
         o.product_id == product.id and o.source != "default" for o in granting
     ):
-        raise Conflict(
-            "already_owned", f"{ref} already owns {product.id!r}", param="product_id"
-        )
+        raise Conflict("already_owned", f"{ref} already owns {product.id!r}", param="product_id")
 
 
 def grant_product(
@@ -224,7 +220,8 @@ def grant_product(
         )
     if quantity > 1 and not product.stackable:
         raise InvalidRequest(
-            "quantity_invalid", f"{product.id!r} is not stackable: quantity must be 1",
+            "quantity_invalid",
+            f"{product.id!r} is not stackable: quantity must be 1",
             param="quantity",
         )
     if product.default:

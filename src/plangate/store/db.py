@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,6 +26,13 @@ class Database:
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.engine = _create_engine(url, pool_size=pool_size, echo=echo)
         self._write_engine = self.engine.execution_options(**{_WRITE: True})
+        # On PostgreSQL a single statement is its own transaction: no BEGIN/COMMIT round trips.
+        # A pool of its own, in autocommit from the start, so checkouts switch nothing.
+        self._statement_engine = (
+            self.engine
+            if self.is_sqlite
+            else _create_engine(url, pool_size=pool_size, echo=echo, isolation_level="AUTOCOMMIT")
+        )
         self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(self._write_engine, expire_on_commit=False)
 
@@ -39,19 +46,64 @@ class Database:
         with self._write_sessions() as session, session.begin():
             yield session
 
+    @contextmanager
+    def statement_read(self) -> Iterator[Connection]:
+        """A connection for one read statement (the hot path of ``check``)."""
+        with self._statement_engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def statement_write(self) -> Iterator[Connection]:
+        """A connection for one atomic write: on PostgreSQL one statement in autocommit, so
+        the caller must make its whole write a single statement; on SQLite a short
+        ``BEGIN IMMEDIATE`` transaction, committed at the end of the block."""
+        if self.is_sqlite:
+            with self._write_engine.begin() as conn:
+                yield conn
+        else:
+            with self._statement_engine.connect() as conn:
+                yield conn
+
+    @contextmanager
+    def driver_connection(self) -> Iterator[Any]:
+        """PostgreSQL only: a pooled psycopg connection in autocommit, for the one-statement
+        hot paths that are worth skipping SQLAlchemy's per-execution work."""
+        assert not self.is_sqlite
+        fairy = self._statement_engine.raw_connection()
+        try:
+            yield fairy.driver_connection
+        finally:
+            fairy.close()
+
     def ping(self) -> None:
         with self.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
 
     def dispose(self) -> None:
         self.engine.dispose()
+        self._statement_engine.dispose()
 
 
-def _create_engine(url: str, *, pool_size: int, echo: bool) -> Engine:
+def _create_engine(
+    url: str, *, pool_size: int, echo: bool, isolation_level: str | None = None
+) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
+        if isolation_level is not None:
+            return create_engine(
+                url,
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                pool_recycle=1800,
+                echo=echo,
+                isolation_level=isolation_level,
+                # Autocommit connections come back with no transaction to roll back.
+                pool_reset_on_return=None,
+            )
+        # No pre-ping: it would add a round trip to every checkout on the hot paths; stale
+        # connections are recycled instead.
         return create_engine(
-            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, echo=echo
+            url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800, echo=echo
         )
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 
-from plangate.api.deps import Caller, Context, CustomerPath, ServerCaller
+from plangate.api.deps import Context, CustomerPath, ReadableCustomer, ServerCaller
 from plangate.api.idempotency import Idempotent
 from plangate.api.schemas import ConsumeIn, ItemChangeIn, ItemOut
-from plangate.errors import NotFound
+from plangate.errors import Conflict, NotFound
 from plangate.services import entitlements
 
 router = APIRouter(
@@ -19,7 +20,7 @@ def _require_item(ctx, session, item_id: str) -> None:  # type: ignore[no-untype
 
 
 @router.get("", response_model=ItemOut)
-def get_item(ref: CustomerPath, item_id: str, ctx: Context, _: Caller) -> ItemOut:
+def get_item(ref: ReadableCustomer, item_id: str, ctx: Context) -> ItemOut:
     with ctx.db.read() as session:
         _require_item(ctx, session, item_id)
     view = entitlements.item_view(ctx.services, ref, item_id, ctx.clock.now())
@@ -37,7 +38,11 @@ def _changed(item_id: str, balance: int) -> dict[str, object]:
 
 @router.post("/changes", responses={200: {"model": ItemOut}})
 def change_item(  # type: ignore[no-untyped-def]
-    ref: CustomerPath, item_id: str, body: ItemChangeIn, ctx: Context, _: ServerCaller,
+    ref: CustomerPath,
+    item_id: str,
+    body: ItemChangeIn,
+    ctx: Context,
+    _: ServerCaller,
     idem: Idempotent,
 ):
     """Add (delta > 0, optionally expiring) or remove a quantity. Server only."""
@@ -45,9 +50,16 @@ def change_item(  # type: ignore[no-untyped-def]
     def effect(session):  # type: ignore[no-untyped-def]
         _require_item(ctx, session, item_id)
         balance = entitlements.change(
-            session, ctx.services, ref, item_id, body.delta, ctx.clock.now(),
-            expires_at=body.expires_at, allow_negative=body.allow_negative,
-            description=body.description, idempotency_key=idem.key,
+            session,
+            ctx.services,
+            ref,
+            item_id,
+            body.delta,
+            ctx.clock.now(),
+            expires_at=body.expires_at,
+            allow_negative=body.allow_negative,
+            description=body.description,
+            idempotency_key=idem.key,
         )
         return 200, _changed(item_id, balance)
 
@@ -56,18 +68,45 @@ def change_item(  # type: ignore[no-untyped-def]
 
 @router.post("/consume", responses={200: {"model": ItemOut}})
 def consume_item(  # type: ignore[no-untyped-def]
-    ref: CustomerPath, item_id: str, body: ConsumeIn, ctx: Context, _: ServerCaller,
+    ref: CustomerPath,
+    item_id: str,
+    body: ConsumeIn,
+    ctx: Context,
+    _: ServerCaller,
     idem: Idempotent,
 ):
-    """Take ``quantity`` or nothing: 200 with the rest, or 409 ``insufficient_quantity``."""
+    """Take ``quantity`` or nothing: 200 with the rest, or 409 ``insufficient_quantity``.
+
+    Without an Idempotency-Key this is the fast path: one statement on PostgreSQL."""
+    if idem.key is None:
+        try:
+            balance = entitlements.consume_now(
+                ctx.services,
+                ref,
+                item_id,
+                body.quantity,
+                ctx.clock.now(),
+                description=body.description,
+            )
+        except Conflict:
+            with ctx.db.read() as session:
+                _require_item(ctx, session, item_id)
+            raise
+        return JSONResponse(_changed(item_id, balance))
 
     def effect(session):  # type: ignore[no-untyped-def]
         try:
             balance = entitlements.consume(
-                session, ctx.services, ref, item_id, body.quantity, ctx.clock.now(),
-                description=body.description, idempotency_key=idem.key,
+                session,
+                ctx.services,
+                ref,
+                item_id,
+                body.quantity,
+                ctx.clock.now(),
+                description=body.description,
+                idempotency_key=idem.key,
             )
-        except Exception:
+        except Conflict:
             _require_item(ctx, session, item_id)
             raise
         return 200, _changed(item_id, balance)
