@@ -38,3 +38,47 @@ class Settings(BaseSettings):
         description="extra accepted secret keys (plain text), besides the hashed ones in the database",
     )
     log_level: str = Field(default="info")
+
+    # --- client authentication (docs/auth.md) ------------------------------------------------
+    identity_jwks_url: str = Field(
+        default="", description="JWKS URL of the app's identity provider (RS256, ES256, EdDSA)"
+    )
+    identity_hs256_secret: str = Field(
+        default="", description="shared HS256 secret of the identity provider (instead of JWKS)"
+    )
+    identity_issuer: str = Field(default="", description="required `iss` of identity tokens")
+    identity_audience: str = Field(default="", description="required `aud` of identity tokens")
+    identity_leeway_seconds: int = Field(
+        default=30, ge=0, le=300, description="clock skew allowed on exp / nbf / iat"
+    )
+    identity_user_claim: str = Field(
+        default="sub", description="claim holding the user id (dotted path for nested claims)"
+    )
+    identity_team_claim: str = Field(
+        default="org_id", description="claim holding the active team id; empty to ignore"
+    )
+    identity_role_claim: str = Field(
+        default="org_role", description="claim holding the caller's role in that team"
+    )
+    identity_admin_roles: list[str] = Field(
+        default_factory=lambda: ["org:admin", "admin"],
+        description="role claim values that make the caller an admin of the team",
+    )
+    identity_jwks_cache_seconds: int = Field(
+        default=3600, ge=0, description="how long fetched JWKS keys are used before a refetch"
+    )
+    identity_jwks_miss_seconds: int = Field(
+        default=30,
+        ge=0,
+        description="after a refetch that still lacks a token's kid, no refetch for this long",
+    )
+    customer_session_max_seconds: int = Field(
+        default=3600, ge=60, le=86400, description="longest lifetime of a customer-session token"
+    )
+    entitlement_token_seconds: int = Field(
+        default=300, ge=10, le=86400, description="lifetime of entitlement tokens"
+    )
+    signing_key_secret: str = Field(
+        default="",
+        description="if set, signing private keys are stored encrypted with a key derived from it",
+    )

@@ -6,7 +6,16 @@ from fastapi import FastAPI
 
 from plangate.api.context import AppContext
 from plangate.api.errors import install_error_handlers
-from plangate.api.routes import catalog, customers, entitlements, health, items, products
+from plangate.api.routes import (
+    catalog,
+    customers,
+    entitlements,
+    health,
+    items,
+    products,
+    teams,
+    tokens,
+)
 from plangate.clock import Clock, SystemClock
 from plangate.services.keys import KeyVerifier
 from plangate.settings import Settings
@@ -35,4 +44,6 @@ def create_app(
     install_error_handlers(app)
     for module in (health, catalog, customers, entitlements, products, items):
         app.include_router(module.router)
+    app.include_router(teams.router)
+    app.include_router(tokens.router)
     return app

@@ -1,15 +1,31 @@
-"""Request dependencies: the app context, the caller, the customer addressed by the path."""
+"""Request dependencies: the app context, the caller, the customer addressed by the path.
+
+Who may do what (DESIGN.md invariant 7, docs/auth.md): the server (secret key) may do
+everything. A client (an end user's token) may read and manage its own user customer, read a
+team it belongs to and manage a team where it is ``admin``, and nothing else: never a
+``custom`` customer, never another user or team. Routes say what they need by the type of
+their customer parameter: ``ReadableCustomer``, ``ManageableCustomer``, or ``CustomerPath``
+with ``ServerCaller`` for server-only calls.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
 from fastapi import Depends, Header, Path, Request
 
 from plangate.api.context import AppContext
 from plangate.errors import AuthenticationFailed, PermissionDenied
+from plangate.services import teams
 from plangate.services.customers import CustomerRef, customer_ref
+from plangate.services.identity import (
+    CUSTOMER_SESSION_PREFIX,
+    Identity,
+    Role,
+    verify_customer_session,
+)
 
 
 def get_context(request: Request) -> AppContext:
@@ -25,11 +41,20 @@ class Principal:
     """Who calls: the app's backend with a secret key, or an end user through a client token."""
 
     kind: Literal["server", "client"]
+    # Names the caller in idempotency records: "sk:<prefix>" or "user:<user id>".
     name: str
+    user_id: str | None = None
+    # Team roles the token itself states (identity-provider claims or a customer session);
+    # stored memberships (PUT /v1/teams/{team_id}/members/{user_id}) are looked up on need.
+    token_teams: Mapping[str, Role] = field(default_factory=dict)
 
     @property
     def is_server(self) -> bool:
         return self.kind == "server"
+
+    @classmethod
+    def client(cls, identity: Identity) -> Principal:
+        return cls("client", "user:" + identity.user_id, identity.user_id, identity.teams)
 
 
 def _bearer(authorization: str | None) -> str:
@@ -53,7 +78,15 @@ def authenticate(
         if ctx.keys.verify(ctx.db.read, token):
             return Principal("server", "sk:" + token[:10])
         raise AuthenticationFailed("secret_key_invalid", "the secret key is unknown or revoked")
-    raise AuthenticationFailed("token_invalid", "the token is not a valid secret key")
+    now = ctx.clock.now()
+    if token.startswith(CUSTOMER_SESSION_PREFIX):
+        with ctx.db.read() as session:
+            identity = verify_customer_session(
+                session, ctx.signing_keys, ctx.settings, token, now
+            )
+    else:
+        identity = ctx.identity.verify(token, now)
+    return Principal.client(identity)
 
 
 Caller = Annotated[Principal, Depends(authenticate)]
@@ -75,3 +108,65 @@ def path_customer(
 
 
 CustomerPath = Annotated[CustomerRef, Depends(path_customer)]
+
+
+def team_role(ctx: AppContext, principal: Principal, team_id: str) -> Role | None:
+    """The client's role in a team: what its token states for that team, else its stored
+    membership. The token wins for the team it names: it was signed moments ago by the
+    app's identity provider (or minted by the app's server), so it is the fresher truth."""
+    claimed = principal.token_teams.get(team_id)
+    if claimed is not None:
+        return claimed
+    assert principal.user_id is not None
+    with ctx.db.read() as session:
+        return teams.member_role(session, team_id, principal.user_id)
+
+
+def authorize_customer(
+    ctx: AppContext, principal: Principal, ref: CustomerRef, *, manage: bool
+) -> None:
+    """Raises 403 unless the caller may read (``manage=False``) or buy for and manage
+    (``manage=True``) the customer. Checked before anything is read or written."""
+    if principal.is_server:
+        return
+    if ref.type == "custom":
+        raise PermissionDenied(
+            "custom_customer_forbidden", "custom customers are reachable with the secret key only",
+            param="customer_type",
+        )
+    if ref.type == "user":
+        if ref.id == principal.user_id:
+            return
+        raise PermissionDenied(
+            "customer_forbidden", "a client token may act only on its own user",
+            param="customer_id",
+        )
+    role = team_role(ctx, principal, ref.id)
+    if role is None:
+        raise PermissionDenied(
+            "customer_forbidden", f"the caller is not a member of team {ref.id!r}",
+            param="customer_id",
+        )
+    if manage and role != "admin":
+        raise PermissionDenied(
+            "team_admin_required", f"only an admin of team {ref.id!r} may do this",
+            param="customer_id",
+        )
+
+
+def readable_customer(ref: CustomerPath, principal: Caller, ctx: Context) -> CustomerRef:
+    authorize_customer(ctx, principal, ref, manage=False)
+    return ref
+
+
+def manageable_customer(ref: CustomerPath, principal: Caller, ctx: Context) -> CustomerRef:
+    authorize_customer(ctx, principal, ref, manage=True)
+    return ref
+
+
+# The path's customer, which the caller may read: its entitlements, checks, products, items,
+# billing, invoices.
+ReadableCustomer = Annotated[CustomerRef, Depends(readable_customer)]
+# The path's customer, which the caller may buy for and manage: checkout, switch, cancel,
+# portal, cards. A client needs to be that user, or an admin of that team.
+ManageableCustomer = Annotated[CustomerRef, Depends(manageable_customer)]

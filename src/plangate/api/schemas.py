@@ -125,3 +125,53 @@ class ItemChanged(BaseModel):
     item_id: str
     quantity: int
     non_negative_quantity: int
+
+
+# --- client authentication, entitlement tokens, teams (docs/auth.md) -----------------------
+
+TeamRole = Literal["admin", "member"]
+
+
+class CustomerSessionIn(Body):
+    user_id: str = Field(min_length=1, max_length=255)
+    teams: dict[str, TeamRole] = Field(
+        default_factory=dict, description="team id → the user's role, trusted as given"
+    )
+    expires_in: int | None = Field(
+        default=None, ge=1, description="seconds (default 900); at most the configured max"
+    )
+
+
+class CustomerSessionOut(BaseModel):
+    token: str
+    expires_at: datetime
+    user_id: str
+    teams: dict[str, TeamRole]
+
+
+class EntitlementTokenOut(BaseModel):
+    token: str
+    expires_at: datetime
+    customer_type: CustomerType
+    customer_id: str
+
+
+class MemberIn(Body):
+    role: TeamRole = "member"
+
+
+class MemberOut(BaseModel):
+    team_id: str
+    user_id: str
+    role: TeamRole
+    created_at: datetime
+
+
+class SeatsOut(BaseModel):
+    limit: int | None = Field(description="null when seats are not enforced for this team")
+    used: int
+
+
+class MemberList(BaseModel):
+    data: list[MemberOut]
+    seats: SeatsOut

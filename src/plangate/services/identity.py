@@ -23,7 +23,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 import httpx
 import jwt
@@ -38,8 +38,11 @@ ROLES: tuple[Role, ...] = ("admin", "member")
 MAX_USER_ID_LENGTH = 255
 
 # A JWKS key of each type (and curve) verifies exactly one algorithm.
-_ALGORITHMS_BY_KEY_TYPE = {("RSA", None): "RS256", ("EC", "P-256"): "ES256",
-                           ("OKP", "Ed25519"): "EdDSA"}
+_ALGORITHMS_BY_KEY_TYPE: dict[tuple[str, str | None], str] = {
+    ("RSA", None): "RS256",
+    ("EC", "P-256"): "ES256",
+    ("OKP", "Ed25519"): "EdDSA",
+}
 _ASYMMETRIC = frozenset(_ALGORITHMS_BY_KEY_TYPE.values())
 
 CUSTOMER_SESSION_PREFIX = "pgcs_"
@@ -71,12 +74,8 @@ def _claim(payload: Mapping[str, Any], path: str) -> Any:
     return value
 
 
-def valid_id(value: Any) -> bool:
-    return (
-        isinstance(value, str)
-        and 0 < len(value) <= MAX_USER_ID_LENGTH
-        and value.isprintable()
-    )
+def valid_id(value: Any) -> TypeGuard[str]:
+    return isinstance(value, str) and 0 < len(value) <= MAX_USER_ID_LENGTH and value.isprintable()
 
 
 def _check_times(payload: Mapping[str, Any], now: datetime, leeway: timedelta) -> None:
@@ -101,9 +100,7 @@ def _check_times(payload: Mapping[str, Any], now: datetime, leeway: timedelta) -
         raise _refuse("token_not_yet_valid", "the token was issued in the future (iat)")
 
 
-def _decode(
-    token: str, key: Any, algorithm: str, *, issuer: str, audience: str
-) -> dict[str, Any]:
+def _decode(token: str, key: Any, algorithm: str, *, issuer: str, audience: str) -> dict[str, Any]:
     try:
         payload: dict[str, Any] = jwt.decode(
             token,
@@ -150,7 +147,8 @@ def _provider_key(data: Any) -> _ProviderKey | None:
     if not isinstance(data, dict) or data.get("use", "sig") != "sig":
         return None
     kty = data.get("kty")
-    algorithm = _ALGORITHMS_BY_KEY_TYPE.get((kty, None if kty == "RSA" else data.get("crv")))
+    curve = None if kty == "RSA" else str(data.get("crv"))
+    algorithm = _ALGORITHMS_BY_KEY_TYPE.get((str(kty), curve))
     if algorithm is None or data.get("alg", algorithm) != algorithm:
         return None  # symmetric ("oct") keys, other curves, or a key pinned to another alg
     try:
@@ -173,8 +171,11 @@ class IdentityProvider:
     @property
     def configured(self) -> bool:
         s = self.settings
-        return bool((s.identity_jwks_url or s.identity_hs256_secret) and s.identity_issuer
-                    and s.identity_audience)
+        return bool(
+            (s.identity_jwks_url or s.identity_hs256_secret)
+            and s.identity_issuer
+            and s.identity_audience
+        )
 
     def verify(self, token: str, now: datetime) -> Identity:
         s = self.settings
@@ -186,16 +187,18 @@ class IdentityProvider:
             )
         header = _header(token)
         algorithm = header.get("alg")
+        if not isinstance(algorithm, str):
+            raise _refuse("token_invalid", "the token's header names no algorithm")
         if algorithm == "HS256" and s.identity_hs256_secret:
             key: Any = s.identity_hs256_secret
         elif algorithm in _ASYMMETRIC and s.identity_jwks_url:
-            key = self._jwks_key(header.get("kid"), str(algorithm))
+            key = self._jwks_key(header.get("kid"), algorithm)
         else:
             raise _refuse(
                 "token_algorithm_not_allowed", f"tokens signed with {algorithm!r} are not accepted"
             )
         payload = _decode(
-            token, key, str(algorithm), issuer=s.identity_issuer, audience=s.identity_audience
+            token, key, algorithm, issuer=s.identity_issuer, audience=s.identity_audience
         )
         _check_times(payload, now, timedelta(seconds=s.identity_leeway_seconds))
         return self._identity(payload)
@@ -224,14 +227,15 @@ class IdentityProvider:
                 time.monotonic() - self._fetched_at > self.settings.identity_jwks_cache_seconds
             )
             if stale:
-                self._fetch()
+                self._refresh_stale()
             jwk = self._find(kid)
-            if jwk is None and self._may_refetch():
+            if jwk is None and not stale and self._may_refetch():
                 # The provider may have rotated its keys since the last fetch.
+                self._missed_at = time.monotonic()  # set first: a failed fetch counts too
                 self._fetch()
                 jwk = self._find(kid)
-                if jwk is None:
-                    self._missed_at = time.monotonic()
+                if jwk is not None:
+                    self._missed_at = None
         if jwk is None:
             raise _refuse("token_key_unknown", "no key of the identity provider has this kid")
         if jwk.algorithm != algorithm:
@@ -239,6 +243,19 @@ class IdentityProvider:
                 "token_algorithm_not_allowed", f"this key does not verify {algorithm} tokens"
             )
         return jwk.key
+
+    def _refresh_stale(self) -> None:
+        try:
+            self._fetch()
+        except GatewayFailed:
+            if not self._keys:
+                raise
+            # The provider is down but its keys were known: keep verifying with them, and
+            # try again after the miss interval rather than on every request.
+            s = self.settings
+            self._fetched_at = (
+                time.monotonic() - s.identity_jwks_cache_seconds + s.identity_jwks_miss_seconds
+            )
 
     def _may_refetch(self) -> bool:
         return self._missed_at is None or (

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from plangate.domain.catalog import Catalog
@@ -115,13 +115,13 @@ def put_member(
 def remove_member(session: Session, team_id: str, user_id: str, now: datetime) -> None:
     """Removes the member, which frees its seat; 404 ``member_not_found`` if it is none."""
     lock_customer(session, team_ref(team_id), now)
-    removed = session.execute(
-        delete(TeamMember).where(TeamMember.team_id == team_id, TeamMember.user_id == user_id)
-    ).rowcount
-    if not removed:
+    member = session.get(TeamMember, (team_id, user_id))
+    if member is None:
         raise NotFound(
             "member_not_found", f"{user_id!r} is not a member of team {team_id!r}", param="user_id"
         )
+    session.delete(member)
+    session.flush()
 
 
 def assert_seats_fit(session: Session, team_id: str, new_seat_count: int) -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from plangate.api.deps import Caller, Context, CustomerPath, ServerCaller
+from plangate.api.deps import Context, CustomerPath, ReadableCustomer, ServerCaller
 from plangate.api.schemas import CustomerOut, CustomerUpsert
 from plangate.services import customers
 from plangate.store.models import Customer
@@ -41,6 +41,6 @@ def upsert_customer(
 
 
 @router.get("", response_model=CustomerOut)
-def get_customer(ref: CustomerPath, ctx: Context, _: Caller) -> CustomerOut:
+def get_customer(ref: ReadableCustomer, ctx: Context) -> CustomerOut:
     with ctx.db.read() as session:
         return customer_out(customers.require_customer(session, ref))

@@ -4,9 +4,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from plangate.api.deps import Caller, Context, CustomerPath
+from plangate.api.deps import Caller, Context, ReadableCustomer
 from plangate.api.schemas import CheckOut, EntitlementsOut, ItemBalanceOut
 from plangate.api.views import owned_products
+from plangate.api.visibility import visible_ownerships, visible_plans
 from plangate.errors import InvalidRequest
 from plangate.services import entitlements
 
@@ -14,13 +15,13 @@ router = APIRouter(prefix="/v1/customers/{customer_type}/{customer_id}", tags=["
 
 
 @router.get("/entitlements", response_model=EntitlementsOut)
-def get_entitlements(ref: CustomerPath, ctx: Context, _: Caller) -> EntitlementsOut:
+def get_entitlements(ref: ReadableCustomer, ctx: Context, caller: Caller) -> EntitlementsOut:
     """Plans, features, item balances and products the customer holds now."""
     view = entitlements.entitlements(ctx.services, ref, ctx.clock.now())
     return EntitlementsOut(
         customer_type=ref.type,  # type: ignore[arg-type]
         customer_id=ref.id,
-        plans=view.plans,
+        plans=visible_plans(caller, view.plans, view.ownerships),
         features=view.features,
         items={
             item_id: ItemBalanceOut(
@@ -30,15 +31,14 @@ def get_entitlements(ref: CustomerPath, ctx: Context, _: Caller) -> Entitlements
             )
             for item_id, item in view.items.items()
         },
-        products=owned_products(ctx, view.ownerships),
+        products=owned_products(ctx, visible_ownerships(caller, view.ownerships)),
     )
 
 
 @router.get("/check", response_model=CheckOut, response_model_exclude_none=True)
 def check(
-    ref: CustomerPath,
+    ref: ReadableCustomer,
     ctx: Context,
-    _: Caller,
     feature: Annotated[str | None, Query(max_length=64)] = None,
     plan: Annotated[str | None, Query(max_length=64)] = None,
     item: Annotated[str | None, Query(max_length=64)] = None,

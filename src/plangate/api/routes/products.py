@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from plangate.api.deps import Caller, Context, CustomerPath, ServerCaller
+from plangate.api.deps import Caller, Context, CustomerPath, ReadableCustomer, ServerCaller
 from plangate.api.idempotency import Idempotent
 from plangate.api.schemas import GrantIn, ProductList
 from plangate.api.views import owned_products
+from plangate.api.visibility import visible_ownerships
 from plangate.domain.catalog import parse_product_definition
 from plangate.errors import InvalidRequest, NotFound
 from plangate.services import ownership
@@ -15,10 +16,10 @@ router = APIRouter(prefix="/v1/customers/{customer_type}/{customer_id}/products"
 
 
 @router.get("", response_model=ProductList)
-def list_products(ref: CustomerPath, ctx: Context, _: Caller) -> ProductList:
+def list_products(ref: ReadableCustomer, ctx: Context, caller: Caller) -> ProductList:
     """Products the customer holds now, the implicit default of each line included."""
     view = entitlements(ctx.services, ref, ctx.clock.now())
-    return ProductList(data=owned_products(ctx, view.ownerships))
+    return ProductList(data=owned_products(ctx, visible_ownerships(caller, view.ownerships)))
 
 
 @router.post("", status_code=201, responses={201: {"model": ProductList}})

@@ -1,0 +1,69 @@
+"""A single-file Django project whose ``/export`` needs the ``export`` feature.
+
+With plangate running (``plangate dev``) and a secret key (``plangate keys create``):
+
+    PLANGATE_API_KEY=sk_... python examples/django_app/app.py runserver 8001
+    curl -H 'X-User-Id: u1' http://127.0.0.1:8001/export     # 403 feature_required
+
+In a real project the settings below live in settings.py, ``PLANGATE`` names your gate by
+its dotted path, and ``customer=`` reads ``request.user``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from django.urls import path
+
+from plangate.sdk import Client
+from plangate.sdk.django import CustomerRef, Plangate, require
+
+PRICING_URL = "https://example.com/pricing"
+
+
+def signed_in_customer(request: HttpRequest) -> CustomerRef | None:
+    """Who is signed in. A stand-in for ``request.user``: a header."""
+    user_id = request.headers.get("X-User-Id")
+    return ("user", user_id) if user_id else None
+
+
+gate = Plangate(
+    Client(
+        api_key=os.environ.get("PLANGATE_API_KEY", "sk_unset"),
+        base_url=os.environ.get("PLANGATE_URL", "http://127.0.0.1:8000"),
+    ),
+    customer=signed_in_customer,
+    pricing_url=PRICING_URL,
+)
+
+if not settings.configured:
+    settings.configure(
+        DEBUG=True,
+        SECRET_KEY="example-only-not-secret",
+        ALLOWED_HOSTS=["127.0.0.1", "localhost", "testserver"],
+        ROOT_URLCONF=__name__,
+        MIDDLEWARE=[],
+        INSTALLED_APPS=[],
+        PLANGATE=gate,
+    )
+
+
+@require(feature="export")
+def export(request: HttpRequest) -> JsonResponse:
+    customer_type, customer_id = request.plangate_customer
+    return JsonResponse({"report": f"export for {customer_type}/{customer_id}"})
+
+
+def home(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"hello": "anyone may see this"})
+
+
+urlpatterns = [path("export", export), path("", home)]
+
+if __name__ == "__main__":
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)

@@ -1,0 +1,49 @@
+"""A Flask app whose ``/export`` needs the ``export`` feature.
+
+With plangate running (``plangate dev``) and a secret key (``plangate keys create``):
+
+    PLANGATE_API_KEY=sk_... flask --app examples/flask_app/app.py run --port 8001
+    curl -H 'X-User-Id: u1' http://127.0.0.1:8001/export     # 403 feature_required
+"""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask, Request, g
+
+from plangate.sdk import Client
+from plangate.sdk.flask import CustomerRef, Plangate, require
+
+PRICING_URL = "https://example.com/pricing"
+
+
+def signed_in_customer(request: Request) -> CustomerRef | None:
+    """Who is signed in. A stand-in for your auth (flask-login, session...): a header."""
+    user_id = request.headers.get("X-User-Id")
+    return ("user", user_id) if user_id else None
+
+
+def create_app(client: Client) -> Flask:
+    app = Flask(__name__)
+    Plangate(client, customer=signed_in_customer, pricing_url=PRICING_URL).init_app(app)
+
+    @app.get("/export")
+    @require(feature="export")
+    def export() -> dict[str, str]:
+        customer_type, customer_id = g.plangate_customer
+        return {"report": f"export for {customer_type}/{customer_id}"}
+
+    @app.get("/")
+    def home() -> dict[str, str]:
+        return {"hello": "anyone may see this"}
+
+    return app
+
+
+app = create_app(
+    Client(
+        api_key=os.environ.get("PLANGATE_API_KEY", "sk_unset"),
+        base_url=os.environ.get("PLANGATE_URL", "http://127.0.0.1:8000"),
+    )
+)

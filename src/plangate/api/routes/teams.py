@@ -1,0 +1,72 @@
+"""Team memberships: who belongs to a team, with which role, within its seats."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from plangate.api.deps import Caller, Context, authorize_customer
+from plangate.api.schemas import MemberIn, MemberList, MemberOut, SeatsOut
+from plangate.services import teams
+from plangate.services.customers import CustomerRef, customer_ref
+from plangate.store.models import TeamMember
+
+router = APIRouter(prefix="/v1/teams/{team_id}/members", tags=["teams"])
+
+
+def _member_out(row: TeamMember) -> MemberOut:
+    return MemberOut(
+        team_id=row.team_id,
+        user_id=row.user_id,
+        role="admin" if row.role == "admin" else "member",
+        created_at=row.created_at,
+    )
+
+
+def _team(team_id: str) -> CustomerRef:
+    return customer_ref("team", team_id)
+
+
+@router.get("", response_model=MemberList)
+def list_members(team_id: str, ctx: Context, caller: Caller) -> MemberList:
+    """The team's members and seats (server, or a member of the team)."""
+    authorize_customer(ctx, caller, _team(team_id), manage=False)
+    now = ctx.clock.now()
+    with ctx.db.write() as session:  # reading the seats settles the team's items
+        catalog = ctx.catalogs.active(session)
+        seats = teams.seats(session, catalog, team_id, now)
+        members = teams.list_members(session, team_id)
+        return MemberList(
+            data=[_member_out(m) for m in members],
+            seats=SeatsOut(limit=seats.limit, used=seats.used),
+        )
+
+
+@router.put(
+    "/{user_id}", response_model=MemberOut, responses={201: {"model": MemberOut}}
+)
+def put_member(
+    team_id: str, user_id: str, body: MemberIn, ctx: Context, caller: Caller, response: Response
+) -> MemberOut:
+    """Add a member (201; needs a free seat, else 409 ``seat_limit_reached``) or change its
+    role (200). Server, or an admin of the team."""
+    authorize_customer(ctx, caller, _team(team_id), manage=True)
+    customer_ref("user", user_id)
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        catalog = ctx.catalogs.active(session)
+        member, created = teams.put_member(session, catalog, team_id, user_id, body.role, now)
+        out = _member_out(member)
+    response.status_code = 201 if created else 200
+    return out
+
+
+@router.delete("/{user_id}", status_code=204)
+def remove_member(team_id: str, user_id: str, ctx: Context, caller: Caller) -> Response:
+    """Remove a member, freeing its seat. Server, an admin of the team, or the member itself
+    (leaving the team)."""
+    leaving = caller.user_id is not None and caller.user_id == user_id
+    authorize_customer(ctx, caller, _team(team_id), manage=not leaving)
+    customer_ref("user", user_id)
+    with ctx.db.write() as session:
+        teams.remove_member(session, team_id, user_id, ctx.clock.now())
+    return Response(status_code=204)

@@ -1,0 +1,380 @@
+"""The asynchronous client, on ``httpx.AsyncClient``: the same methods as :class:`Client`,
+awaitable."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from datetime import datetime
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+
+from plangate.sdk import calls
+from plangate.sdk.calls import Call
+from plangate.sdk.connection import (
+    DEFAULT_BASE_URL,
+    DEFAULT_TIMEOUT,
+    ClientConfig,
+    build_request,
+    read_response,
+)
+from plangate.sdk.errors import connection_error
+from plangate.sdk.models import (
+    CatalogApplied,
+    CatalogOut,
+    CheckResult,
+    CustomerOut,
+    EntitlementsOut,
+    EntitlementToken,
+    GrantResult,
+    ItemChanged,
+    ItemOut,
+    ProductList,
+)
+from plangate.sdk.retry import RetryPolicy
+
+T = TypeVar("T")
+
+
+class AsyncClient:
+    """plangate's REST API for a Python backend.
+
+    >>> async with AsyncClient(api_key="sk_...") as plangate:
+    ...     await plangate.has("user", "u1", feature="export")
+    """
+
+    def __init__(
+        self,
+        api_key: str,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = 2,
+        backoff: float = 0.25,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.config = ClientConfig(
+            api_key, base_url, timeout, RetryPolicy(max_retries=max_retries, backoff=backoff)
+        )
+        self._http = httpx.AsyncClient(transport=transport, **self.config.httpx_options())
+
+    @property
+    def base_url(self) -> str:
+        return self.config.base_url.rstrip("/")
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def send(self, call: Call[T]) -> T:
+        """Sends ``call``, retrying per the policy with the same request (and idempotency key)."""
+        retry = self.config.retry
+        attempt = 0
+        while True:
+            request = build_request(self._http, call)
+            try:
+                response = await self._http.send(request)
+            except httpx.TransportError as exc:
+                if not retry.retries_error(call.method, exc, attempt):
+                    raise connection_error(exc) from exc
+                await asyncio.sleep(retry.delay(attempt))
+            else:
+                if not retry.retries_status(response.status_code, attempt):
+                    return read_response(call, response)
+                await asyncio.sleep(retry.delay(attempt, response.headers))
+            attempt += 1
+
+    def customer(self, customer_type: str, customer_id: str) -> AsyncCustomerHandle:
+        """The calls about one customer, without repeating who: ``.has(feature="export")``."""
+        return AsyncCustomerHandle(self, customer_type, customer_id)
+
+    # --- customers ------------------------------------------------------------------------
+
+    async def upsert_customer(
+        self,
+        customer_type: str,
+        customer_id: str,
+        *,
+        email: str | None = None,
+        name: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> CustomerOut:
+        return await self.send(
+            calls.upsert_customer(
+                customer_type, customer_id, email=email, name=name, metadata=metadata
+            )
+        )
+
+    async def get_customer(self, customer_type: str, customer_id: str) -> CustomerOut:
+        return await self.send(calls.get_customer(customer_type, customer_id))
+
+    # --- products -------------------------------------------------------------------------
+
+    async def grant(
+        self,
+        customer_type: str,
+        customer_id: str,
+        product_id: str | None = None,
+        *,
+        product: Mapping[str, Any] | None = None,
+        quantity: int = 1,
+        idempotency_key: str | None = None,
+    ) -> GrantResult:
+        """Grants a catalog product (``product_id``) or an inline ``product`` definition."""
+        return await self.send(
+            calls.grant(
+                customer_type,
+                customer_id,
+                product_id,
+                product=product,
+                quantity=quantity,
+                idempotency_key=idempotency_key,
+            )
+        )
+
+    async def revoke(self, customer_type: str, customer_id: str, product_id: str) -> ProductList:
+        return await self.send(calls.revoke(customer_type, customer_id, product_id))
+
+    async def products(self, customer_type: str, customer_id: str) -> ProductList:
+        return await self.send(calls.products(customer_type, customer_id))
+
+    # --- entitlements ---------------------------------------------------------------------
+
+    async def entitlements(self, customer_type: str, customer_id: str) -> EntitlementsOut:
+        return await self.send(calls.entitlements(customer_type, customer_id))
+
+    async def check(
+        self,
+        customer_type: str,
+        customer_id: str,
+        *,
+        feature: str | None = None,
+        plan: str | None = None,
+        item: str | None = None,
+        quantity: int = 1,
+    ) -> CheckResult:
+        """Exactly one of ``feature``, ``plan`` or ``item`` (with the ``quantity`` needed)."""
+        return await self.send(
+            calls.check(
+                customer_type, customer_id, feature=feature, plan=plan, item=item, quantity=quantity
+            )
+        )
+
+    async def has(
+        self,
+        customer_type: str,
+        customer_id: str,
+        *,
+        feature: str | None = None,
+        plan: str | None = None,
+    ) -> bool:
+        return await self.send(calls.has(customer_type, customer_id, feature=feature, plan=plan))
+
+    async def entitlement_token(
+        self,
+        customer_type: str | None = None,
+        customer_id: str | None = None,
+        *,
+        team_id: str | None = None,
+    ) -> EntitlementToken:
+        """A signed JWT of the customer's plans and features, verifiable offline (see
+        :class:`~plangate.sdk.EntitlementVerifier`)."""
+        return await self.send(calls.entitlement_token(customer_type, customer_id, team_id))
+
+    async def jwks(self) -> dict[str, Any]:
+        return await self.send(calls.jwks())
+
+    # --- items ----------------------------------------------------------------------------
+
+    async def item(self, customer_type: str, customer_id: str, item_id: str) -> ItemOut:
+        return await self.send(calls.item(customer_type, customer_id, item_id))
+
+    async def change_item(
+        self,
+        customer_type: str,
+        customer_id: str,
+        item_id: str,
+        delta: int,
+        *,
+        expires_at: datetime | None = None,
+        description: str | None = None,
+        allow_negative: bool = False,
+        idempotency_key: str | None = None,
+    ) -> ItemChanged:
+        return await self.send(
+            calls.change_item(
+                customer_type,
+                customer_id,
+                item_id,
+                delta,
+                expires_at=expires_at,
+                description=description,
+                allow_negative=allow_negative,
+                idempotency_key=idempotency_key,
+            )
+        )
+
+    async def consume(
+        self,
+        customer_type: str,
+        customer_id: str,
+        item_id: str,
+        quantity: int = 1,
+        *,
+        description: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> ItemChanged:
+        """Takes ``quantity`` or nothing: raises ``InsufficientQuantityError`` if short."""
+        return await self.send(
+            calls.consume(
+                customer_type,
+                customer_id,
+                item_id,
+                quantity,
+                description=description,
+                idempotency_key=idempotency_key,
+            )
+        )
+
+    # --- catalog --------------------------------------------------------------------------
+
+    async def apply_catalog(self, catalog: str | Mapping[str, Any]) -> CatalogApplied:
+        """Applies a catalog: TOML text (``plangate.toml``) or its JSON form as a mapping."""
+        return await self.send(calls.apply_catalog(catalog))
+
+    async def get_catalog(self) -> CatalogOut:
+        return await self.send(calls.get_catalog())
+
+
+class AsyncCustomerHandle:
+    """``client.customer("user", "u1")`` of an :class:`AsyncClient`: awaitable calls about one
+    customer."""
+
+    def __init__(self, client: AsyncClient, customer_type: str, customer_id: str) -> None:
+        self.client = client
+        self.customer_type = customer_type
+        self.customer_id = customer_id
+
+    def __repr__(self) -> str:
+        return f"<AsyncCustomerHandle {self.customer_type}/{self.customer_id}>"
+
+    async def upsert(
+        self,
+        *,
+        email: str | None = None,
+        name: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> CustomerOut:
+        return await self.client.upsert_customer(
+            self.customer_type, self.customer_id, email=email, name=name, metadata=metadata
+        )
+
+    async def get(self) -> CustomerOut:
+        return await self.client.get_customer(self.customer_type, self.customer_id)
+
+    async def grant(
+        self,
+        product_id: str | None = None,
+        *,
+        product: Mapping[str, Any] | None = None,
+        quantity: int = 1,
+        idempotency_key: str | None = None,
+    ) -> GrantResult:
+        return await self.client.grant(
+            self.customer_type,
+            self.customer_id,
+            product_id,
+            product=product,
+            quantity=quantity,
+            idempotency_key=idempotency_key,
+        )
+
+    async def revoke(self, product_id: str) -> ProductList:
+        return await self.client.revoke(self.customer_type, self.customer_id, product_id)
+
+    async def products(self) -> ProductList:
+        return await self.client.products(self.customer_type, self.customer_id)
+
+    async def entitlements(self) -> EntitlementsOut:
+        return await self.client.entitlements(self.customer_type, self.customer_id)
+
+    async def check(
+        self,
+        *,
+        feature: str | None = None,
+        plan: str | None = None,
+        item: str | None = None,
+        quantity: int = 1,
+    ) -> CheckResult:
+        return await self.client.check(
+            self.customer_type,
+            self.customer_id,
+            feature=feature,
+            plan=plan,
+            item=item,
+            quantity=quantity,
+        )
+
+    async def has(self, *, feature: str | None = None, plan: str | None = None) -> bool:
+        return await self.client.has(
+            self.customer_type, self.customer_id, feature=feature, plan=plan
+        )
+
+    async def entitlement_token(self) -> EntitlementToken:
+        return await self.client.entitlement_token(self.customer_type, self.customer_id)
+
+    async def item(self, item_id: str) -> ItemOut:
+        return await self.client.item(self.customer_type, self.customer_id, item_id)
+
+    async def change_item(
+        self,
+        item_id: str,
+        delta: int,
+        *,
+        expires_at: datetime | None = None,
+        description: str | None = None,
+        allow_negative: bool = False,
+        idempotency_key: str | None = None,
+    ) -> ItemChanged:
+        return await self.client.change_item(
+            self.customer_type,
+            self.customer_id,
+            item_id,
+            delta,
+            expires_at=expires_at,
+            description=description,
+            allow_negative=allow_negative,
+            idempotency_key=idempotency_key,
+        )
+
+    async def consume(
+        self,
+        item_id: str,
+        quantity: int = 1,
+        *,
+        description: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> ItemChanged:
+        return await self.client.consume(
+            self.customer_type,
+            self.customer_id,
+            item_id,
+            quantity,
+            description=description,
+            idempotency_key=idempotency_key,
+        )
+
+
+__all__ = ["AsyncClient", "AsyncCustomerHandle"]
