@@ -269,3 +269,92 @@ class SigningKey(Base):
 
 
 __all__.append("SigningKey")
+
+
+class StripeEvent(Base):
+    """A Stripe event as received: stored before it is acknowledged (at least once), unique on
+    its id (at most once). The payload is kept for the record; handlers never apply it, they
+    re-fetch the object it names."""
+
+    __tablename__ = "stripe_events"
+    __table_args__ = (Index("ix_stripe_events_queue", "status", "next_attempt_at"),)
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    type: Mapped[str] = mapped_column(String(100))
+    object_id: Mapped[str | None] = mapped_column(String(255))
+    object_type: Mapped[str | None] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]]
+    created: Mapped[datetime]
+    received_at: Mapped[datetime]
+    # pending | done | failed (gave up after the retries; stays visible)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    handled_at: Mapped[datetime | None]
+
+
+class StripeObjectSync(Base):
+    """One row per synced Stripe object; its row lock serializes the sync of that object, so
+    concurrent or reordered events converge on Stripe's latest state."""
+
+    __tablename__ = "stripe_object_syncs"
+
+    object_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    synced_at: Mapped[datetime]
+    syncs: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CheckoutSession(Base):
+    """A Checkout Session plangate created; the success page polls it. It never grants."""
+
+    __tablename__ = "checkout_sessions"
+    __table_args__ = (_customer_fk("checkout_sessions"),)
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    customer_type: Mapped[str] = mapped_column(CUSTOMER_TYPE)
+    customer_id: Mapped[str] = mapped_column(CUSTOMER_ID)
+    product_id: Mapped[str] = mapped_column(String(64))
+    price_id: Mapped[str | None] = mapped_column(String(64))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+    mode: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    url: Mapped[str | None] = mapped_column(Text)
+    catalog_version: Mapped[str | None] = mapped_column(String(40))
+    expires_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    completed_at: Mapped[datetime | None]
+    ownership_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class Transaction(Base):
+    """A payment, refund or dispute, as the sync recorded it from Stripe."""
+
+    __tablename__ = "transactions"
+    __table_args__ = (
+        _customer_fk("transactions"),
+        Index("ix_transactions_customer", "customer_type", "customer_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_type: Mapped[str] = mapped_column(CUSTOMER_TYPE)
+    customer_id: Mapped[str] = mapped_column(CUSTOMER_ID)
+    # payment | refund | dispute
+    type: Mapped[str] = mapped_column(String(16))
+    stripe_id: Mapped[str] = mapped_column(String(255), unique=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(32))
+    product_id: Mapped[str | None] = mapped_column(String(64))
+    invoice_id: Mapped[str | None] = mapped_column(String(255))
+    payment_intent_id: Mapped[str | None] = mapped_column(String(255))
+    charge_id: Mapped[str | None] = mapped_column(String(255))
+    amount_refunded: Mapped[int] = mapped_column(BigInteger, default=0)
+    description: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+__all__ += ["CheckoutSession", "StripeEvent", "StripeObjectSync", "Transaction"]
