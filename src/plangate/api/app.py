@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from plangate.api.context import AppContext
@@ -16,14 +19,22 @@ from plangate.api.routes import (
     teams,
     tokens,
 )
+from plangate.api.routes import checkout as checkout_routes
+from plangate.api.routes import pages as page_routes
+from plangate.api.routes import webhooks as webhook_routes
 from plangate.clock import Clock, SystemClock
+from plangate.gateways import Gateway
 from plangate.services.keys import KeyVerifier
 from plangate.settings import Settings
 from plangate.store.db import Database
 
 
 def create_app(
-    settings: Settings | None = None, *, db: Database | None = None, clock: Clock | None = None
+    settings: Settings | None = None,
+    *,
+    db: Database | None = None,
+    clock: Clock | None = None,
+    gateway: Gateway | None = None,
 ) -> FastAPI:
     from plangate import __version__
 
@@ -33,8 +44,15 @@ def create_app(
         db=db or Database(settings.database_url),
         clock=clock or SystemClock(),
         keys=KeyVerifier(settings.secret_keys),
+        gateway_override=gateway,
     )
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await ctx.db.close_async()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="plangate",
         version=__version__,
         description="Billing and entitlements on top of Stripe. Errors are "
@@ -42,8 +60,12 @@ def create_app(
     )
     app.state.plangate = ctx
     install_error_handlers(app)
-    for module in (health, catalog, customers, entitlements, products, items):
+    # The hot paths first: routes are matched in order.
+    for module in (entitlements, health, catalog, customers, products, items):
         app.include_router(module.router)
     app.include_router(teams.router)
     app.include_router(tokens.router)
+    app.include_router(checkout_routes.router)
+    app.include_router(webhook_routes.router)
+    app.include_router(page_routes.router)
     return app

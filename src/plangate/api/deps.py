@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
 from fastapi import Depends, Header, Path, Request
+from fastapi.concurrency import run_in_threadpool
 
 from plangate.api.context import AppContext
 from plangate.errors import AuthenticationFailed, PermissionDenied
@@ -27,8 +28,11 @@ from plangate.services.identity import (
     verify_customer_session,
 )
 
+# Dependencies are ``async`` where they do no blocking work, so that FastAPI does not hop to
+# its thread pool for each of them; the blocking parts run in the pool explicitly.
 
-def get_context(request: Request) -> AppContext:
+
+async def get_context(request: Request) -> AppContext:
     ctx: AppContext = request.app.state.plangate
     return ctx
 
@@ -70,10 +74,16 @@ def _bearer(authorization: str | None) -> str:
     return token.strip()
 
 
-def authenticate(
+async def authenticate(
     ctx: Context, authorization: Annotated[str | None, Header()] = None
 ) -> Principal:
     token = _bearer(authorization)
+    if token.startswith("sk_") and ctx.keys.is_cached(token):
+        return Principal("server", "sk:" + token[:10])
+    return await run_in_threadpool(_authenticate, ctx, token)
+
+
+def _authenticate(ctx: AppContext, token: str) -> Principal:
     if token.startswith("sk_"):
         if ctx.keys.verify(ctx.db.read, token):
             return Principal("server", "sk:" + token[:10])
@@ -92,7 +102,7 @@ def authenticate(
 Caller = Annotated[Principal, Depends(authenticate)]
 
 
-def require_server(principal: Caller) -> Principal:
+async def require_server(principal: Caller) -> Principal:
     if not principal.is_server:
         raise PermissionDenied("server_only", "this call needs the server's secret key")
     return principal
@@ -101,7 +111,7 @@ def require_server(principal: Caller) -> Principal:
 ServerCaller = Annotated[Principal, Depends(require_server)]
 
 
-def path_customer(
+async def path_customer(
     customer_type: Annotated[str, Path()], customer_id: Annotated[str, Path()]
 ) -> CustomerRef:
     return customer_ref(customer_type, customer_id)
@@ -154,13 +164,17 @@ def authorize_customer(
         )
 
 
-def readable_customer(ref: CustomerPath, principal: Caller, ctx: Context) -> CustomerRef:
-    authorize_customer(ctx, principal, ref, manage=False)
+async def readable_customer(ref: CustomerPath, principal: Caller, ctx: Context) -> CustomerRef:
+    if not principal.is_server:
+        await run_in_threadpool(authorize_customer, ctx, principal, ref, manage=False)
     return ref
 
 
-def manageable_customer(ref: CustomerPath, principal: Caller, ctx: Context) -> CustomerRef:
-    authorize_customer(ctx, principal, ref, manage=True)
+async def manageable_customer(
+    ref: CustomerPath, principal: Caller, ctx: Context
+) -> CustomerRef:
+    if not principal.is_server:
+        await run_in_threadpool(authorize_customer, ctx, principal, ref, manage=True)
     return ref
 
 

@@ -7,9 +7,9 @@ due while nobody looked) does it settle the customer in a write transaction firs
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -33,87 +33,127 @@ class Services:
     catalogs: CatalogCache
 
 
-def _settled(
-    services: Services, ref: CustomerRef, now: datetime, read: Callable[[Session], T]
-) -> T:
+@dataclass(frozen=True)
+class Snapshot:
+    plans: frozenset[str]
+    features: frozenset[str]
+
+
+# The two hot reads, written for the drivers directly: SQLAlchemy's per-execution work would
+# cost more than the lookup itself (tens of microseconds against a few).
+_SNAPSHOT_SQL = (
+    "SELECT plans, features, valid_until FROM entitlement_snapshots"
+    " WHERE customer_type = {p}customer_type{s} AND customer_id = {p}customer_id{s}"
+)
+_BALANCE_SQL = (
+    "SELECT balance, settle_at FROM item_balances WHERE customer_type = {p}customer_type{s}"
+    " AND customer_id = {p}customer_id{s} AND item_id = {p}item_id{s}"
+)
+_PARAM_STYLES = {True: {"p": ":", "s": ""}, False: {"p": "%(", "s": ")s"}}
+
+
+def _hot_read(db: Database, sql: str, params: dict[str, str]) -> tuple[Any, ...] | None:
+    with db.driver_connection() as conn:
+        row: tuple[Any, ...] | None = conn.execute(
+            sql.format(**_PARAM_STYLES[db.is_sqlite]), params
+        ).fetchone()
+    return row
+
+
+async def _hot_read_async(
+    db: Database, sql: str, params: dict[str, str]
+) -> tuple[Any, ...] | None:
+    """On the event loop: SQLite answers in microseconds from the same process, so it is read
+    in place; PostgreSQL is awaited on an asyncio connection."""
+    if db.is_sqlite:
+        return _hot_read(db, sql, params)
+    return await db.hot_read(sql.format(**_PARAM_STYLES[False]), params)
+
+
+def _instant(value: Any) -> datetime:
+    """A stored instant as the driver returns it: aware from psycopg, naive text from SQLite."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+def _json_list(value: Any) -> list[str]:
+    return json.loads(value) if isinstance(value, str) else list(value)
+
+
+def _snapshot_params(ref: CustomerRef) -> dict[str, str]:
+    return {"customer_type": ref.type, "customer_id": ref.id}
+
+
+def _balance_params(ref: CustomerRef, item_id: str) -> dict[str, str]:
+    return {"customer_type": ref.type, "customer_id": ref.id, "item_id": item_id}
+
+
+def _snapshot_of(row: tuple[Any, ...] | None, now: datetime) -> Snapshot | None:
+    if row is None or _instant(row[2]) <= now:
+        return None
+    return Snapshot(frozenset(_json_list(row[0])), frozenset(_json_list(row[1])))
+
+
+def _balance_of(row: tuple[Any, ...] | None, now: datetime) -> int | None:
+    if row is None or _instant(row[1]) <= now:
+        return None
+    return int(row[0])
+
+
+def read_snapshot(db: Database, ref: CustomerRef, now: datetime) -> Snapshot | None:
+    """One indexed read of the customer's snapshot; None when it is missing or past due."""
+    return _snapshot_of(_hot_read(db, _SNAPSHOT_SQL, _snapshot_params(ref)), now)
+
+
+async def read_snapshot_async(db: Database, ref: CustomerRef, now: datetime) -> Snapshot | None:
+    return _snapshot_of(await _hot_read_async(db, _SNAPSHOT_SQL, _snapshot_params(ref)), now)
+
+
+def read_balance(db: Database, ref: CustomerRef, item_id: str, now: datetime) -> int | None:
+    """One indexed read of an item's balance; None when it is missing or a settlement is due."""
+    return _balance_of(_hot_read(db, _BALANCE_SQL, _balance_params(ref, item_id)), now)
+
+
+async def read_balance_async(
+    db: Database, ref: CustomerRef, item_id: str, now: datetime
+) -> int | None:
+    return _balance_of(await _hot_read_async(db, _BALANCE_SQL, _balance_params(ref, item_id)), now)
+
+
+def settled_snapshot(services: Services, ref: CustomerRef, now: datetime) -> Snapshot:
+    """Settles the customer (the slow path: a write transaction), then reads the snapshot."""
     with services.db.write() as session:
         settle_customer(session, ref, services.catalogs.active(session), now)
-        return read(session)
+        row = session.get(EntitlementSnapshot, (ref.type, ref.id))
+        assert row is not None, "settling writes the snapshot"
+        return Snapshot(frozenset(row.plans), frozenset(row.features))
 
 
-def _fresh_read(
-    services: Services,
-    ref: CustomerRef,
-    now: datetime,
-    read: Callable[[Session], T | None],
-) -> T:
-    """``read`` in a read transaction; if it finds nothing fresh, settle and read again."""
-    with services.db.read() as session:
-        found = read(session)
-    if found is not None:
-        return found
-    result = _settled(services, ref, now, read)
-    assert result is not None, "a settled customer has a fresh snapshot"
-    return result
+def settled_balance(services: Services, ref: CustomerRef, item_id: str, now: datetime) -> int:
+    """Settles the customer, then reads the balance (unknown items read as 0)."""
+    with services.db.write() as session:
+        settle_customer(session, ref, services.catalogs.active(session), now)
+        row = session.get(ItemBalance, (ref.type, ref.id, item_id))
+        return row.balance if row is not None else 0
 
 
-def _snapshot(
-    ref: CustomerRef, now: datetime
-) -> Callable[[Session], tuple[list[str], list[str]] | None]:
-    def read(session: Session) -> tuple[list[str], list[str]] | None:
-        row = session.execute(
-            select(
-                EntitlementSnapshot.plans,
-                EntitlementSnapshot.features,
-                EntitlementSnapshot.valid_until,
-            ).where(
-                EntitlementSnapshot.customer_type == ref.type,
-                EntitlementSnapshot.customer_id == ref.id,
-            )
-        ).one_or_none()
-        if row is None or row.valid_until <= now:
-            return None
-        return list(row.plans), list(row.features)
-
-    return read
-
-
-def _balance(ref: CustomerRef, item_id: str, now: datetime) -> Callable[[Session], int | None]:
-    def read(session: Session) -> int | None:
-        row = session.execute(
-            select(ItemBalance.balance, ItemBalance.settle_at).where(
-                ItemBalance.customer_type == ref.type,
-                ItemBalance.customer_id == ref.id,
-                ItemBalance.item_id == item_id,
-            )
-        ).one_or_none()
-        if row is None or row.settle_at <= now:
-            return None
-        return int(row.balance)
-
-    return read
+def snapshot(services: Services, ref: CustomerRef, now: datetime) -> Snapshot:
+    return read_snapshot(services.db, ref, now) or settled_snapshot(services, ref, now)
 
 
 def has_feature(services: Services, ref: CustomerRef, feature: str, now: datetime) -> bool:
-    _, features = _fresh_read(services, ref, now, _snapshot(ref, now))
-    return feature in features
+    return feature in snapshot(services, ref, now).features
 
 
 def has_plan(services: Services, ref: CustomerRef, plan: str, now: datetime) -> bool:
-    plans, _ = _fresh_read(services, ref, now, _snapshot(ref, now))
-    return plan in plans
+    return plan in snapshot(services, ref, now).plans
 
 
 def item_balance(services: Services, ref: CustomerRef, item_id: str, now: datetime) -> int:
     """The balance (negative while the customer owes). Unknown items read as 0."""
-    read = _balance(ref, item_id, now)
-    with services.db.read() as session:
-        found = read(session)
-    if found is not None:
-        return found
-    with services.db.write() as session:
-        settle_customer(session, ref, services.catalogs.active(session), now)
-        return read(session) or 0
+    found = read_balance(services.db, ref, item_id, now)
+    return found if found is not None else settled_balance(services, ref, item_id, now)
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,11 @@ class KeyVerifier:
         self._cache: dict[str, float] = {}
         self._lock = threading.Lock()
 
+    def is_cached(self, secret: str) -> bool:
+        """True when ``secret`` was verified recently: answered without any I/O."""
+        until = self._cache.get(hash_key(secret))
+        return until is not None and until > time.monotonic()
+
     def verify(self, session_factory: SessionFactory, secret: str) -> bool:
         if not secret.startswith(KEY_PREFIX):
             return False

@@ -8,6 +8,7 @@ half-way with "database is locked"; on PostgreSQL writers take row locks where t
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +26,8 @@ class Database:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.engine = _create_engine(url, pool_size=pool_size, echo=echo)
+        self._pool_size = pool_size
+        self._async_pools: dict[asyncio.AbstractEventLoop, Any] = {}
         self._write_engine = self.engine.execution_options(**{_WRITE: True})
         # On PostgreSQL a single statement is its own transaction: no BEGIN/COMMIT round trips.
         # A pool of its own, in autocommit from the start, so checkouts switch nothing.
@@ -66,14 +69,45 @@ class Database:
 
     @contextmanager
     def driver_connection(self) -> Iterator[Any]:
-        """PostgreSQL only: a pooled psycopg connection in autocommit, for the one-statement
-        hot paths that are worth skipping SQLAlchemy's per-execution work."""
-        assert not self.is_sqlite
+        """A pooled driver connection (psycopg in autocommit, or sqlite3 outside a
+        transaction), for the one-statement hot paths worth skipping SQLAlchemy's
+        per-execution work."""
         fairy = self._statement_engine.raw_connection()
         try:
             yield fairy.driver_connection
         finally:
             fairy.close()
+
+    async def hot_read(self, sql: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
+        """PostgreSQL only: one statement on a pooled asyncio connection, so the event loop
+        serves other requests while the database answers."""
+        pool = await self._async_pool()
+        async with pool.connection() as conn:
+            cursor = await conn.execute(sql, params)
+            row: tuple[Any, ...] | None = await cursor.fetchone()
+        return row
+
+    async def _async_pool(self) -> Any:
+        # A pool belongs to the event loop that opened it (test clients run their own loops).
+        from psycopg_pool import AsyncConnectionPool
+
+        loop = asyncio.get_running_loop()
+        pool = self._async_pools.get(loop)
+        if pool is None:
+            dsn = self.url.set(drivername="postgresql").render_as_string(hide_password=False)
+            pool = AsyncConnectionPool(
+                dsn, min_size=1, max_size=self._pool_size, kwargs={"autocommit": True},
+                open=False,
+            )
+            self._async_pools[loop] = pool
+            await pool.open()
+        return pool
+
+    async def close_async(self) -> None:
+        """Closes the asyncio pool of the running loop (app shutdown)."""
+        pool = self._async_pools.pop(asyncio.get_running_loop(), None)
+        if pool is not None:
+            await pool.close()
 
     def ping(self) -> None:
         with self.engine.connect() as conn:
