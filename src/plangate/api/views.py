@@ -25,7 +25,7 @@ def owned_products(ctx: AppContext, ownerships: list[Ownership]) -> list[OwnedPr
                 product_id=ownership.product_id,
                 name=product.name,
                 quantity=ownership.quantity,
-                type=ownership.source,  # type: ignore[arg-type]
+                type=ownership.source,
                 line=ownership.line_id,
                 status=ownership.status,
                 grants_access=grants_access(ownership),

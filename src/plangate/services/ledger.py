@@ -22,7 +22,7 @@ Two paths keep this both correct and fast:
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -234,7 +234,7 @@ def consume_fast_driver(
 # --- settlement ----------------------------------------------------------------------------
 
 
-def _grants_of(ownership: Ownership) -> dict[str, ItemGrant]:
+def _grants_of(ownership: Ownership) -> Mapping[str, ItemGrant]:
     return Product.from_dict(ownership.product).items
 
 

@@ -12,7 +12,7 @@ router = APIRouter(prefix="/v1/customers/{customer_type}/{customer_id}", tags=["
 
 def customer_out(row: Customer) -> CustomerOut:
     return CustomerOut(
-        customer_type=row.customer_type,  # type: ignore[arg-type]
+        customer_type=row.customer_type,
         customer_id=row.customer_id,
         email=row.email,
         name=row.name,

@@ -118,7 +118,7 @@ def get_entitlements(ref: ReadableCustomer, ctx: Context, caller: Caller) -> Ent
     """Plans, features, item balances and products the customer holds now."""
     view = entitlements.entitlements(ctx.services, ref, ctx.clock.now())
     return EntitlementsOut(
-        customer_type=ref.type,  # type: ignore[arg-type]
+        customer_type=ref.type,
         customer_id=ref.id,
         plans=visible_plans(caller, view.plans, view.ownerships),
         features=view.features,
