@@ -94,8 +94,6 @@ def dev(
 ) -> None:
     """Run plangate on its embedded defaults: SQLite under ./.plangate, the example catalog,
     a development secret key."""
-    import uvicorn
-
     from plangate.api.app import create_app
     from plangate.services import catalog as catalog_service
     from plangate.store.migrate import upgrade
@@ -113,6 +111,12 @@ def dev(
         key_file.chmod(0o600)
     dev_key = key_file.read_text().strip()
     os.environ["PLANGATE_SECRET_KEYS"] = json.dumps([dev_key])
+    # Without a Stripe key, Stripe is the sandbox, mounted in this server (docs/stripe.md).
+    sandbox_mode = not os.environ.get("PLANGATE_STRIPE_API_KEY")
+    if sandbox_mode:
+        from plangate import devstack
+
+        devstack.use_sandbox_environment(os.environ["PLANGATE_BASE_URL"], DEV_DIR)
     settings = _settings()
     upgrade(settings.database_url)
     parsed, text = _read_catalog(catalog)
@@ -129,7 +133,33 @@ def dev(
     out.print(f"  catalog      {catalog} ({applied.version})")
     out.print(f"  database     {settings.database_url}")
     out.print(f"  try:         curl -s {base}/healthz")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level)
+    _serve_dev(create_app(settings), settings, parsed, sandbox_mode, host, port)
+
+
+def _serve_dev(  # type: ignore[no-untyped-def]
+    app, settings: Settings, catalog: Catalog, sandbox_mode: bool, host: str, port: int
+) -> None:
+    """Serves the dev app, with the sandbox mounted (no Stripe key) and the worker running."""
+    import uvicorn
+
+    from plangate import devstack
+
+    base = settings.base_url
+    sandbox = None
+    if sandbox_mode:
+        sandbox = devstack.mount_sandbox(app, settings, DEV_DIR)
+        devstack.bootstrap_when_served(settings, catalog, DEV_DIR)
+        out.print(f"  stripe       sandbox at {base}/sandbox (key {devstack.SANDBOX_KEY})")
+    worker = devstack.start_worker(app) if settings.gateway == "stripe" else None
+    if worker is not None:
+        out.print(f"  webhooks     {base}/v1/stripe/webhooks, worker running in-process")
+    try:
+        uvicorn.run(app, host=host, port=port, log_level=settings.log_level)
+    finally:
+        if worker is not None:
+            worker.stop()
+        if sandbox is not None:
+            sandbox.close()
 
 
 @keys_app.command("create")
@@ -187,7 +217,11 @@ def catalog_apply(file: Path) -> None:
     from plangate.services import catalog as catalog_service
 
     catalog, text = _read_catalog(file)
-    db = _database(_settings())
+    settings = _settings()
+    if settings.gateway == "stripe":
+        # Stripe first: a catalog must not become active before its prices can be sold.
+        _push(settings, catalog)
+    db = _database(settings)
     with db.write() as session:
         applied = catalog_service.apply_catalog(
             session, catalog, SystemClock().now(), source_text=text
@@ -198,6 +232,49 @@ def catalog_apply(file: Path) -> None:
         out.print(f"catalog version {applied.version} is active again")
     else:
         out.print(f"catalog version {applied.version} is already active; nothing changed")
+
+
+def _push(settings: Settings, catalog: Catalog) -> None:
+    import stripe
+
+    from plangate.gateways.stripe_client import make_stripe_client
+    from plangate.services.catalog_push import push_catalog
+
+    try:
+        client = make_stripe_client(settings)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    with out.status("pushing the catalog to Stripe…") as status:
+
+        def progress(message: str) -> None:
+            status.update(message)
+            out.print(f"  {message}")
+
+        try:
+            report = push_catalog(client, catalog, progress)
+        except stripe.StripeError as exc:
+            raise _fail(f"Stripe refused the push: {exc.user_message or exc}") from None
+    if report.changes:
+        out.print(f"pushed to Stripe: {report.changes} change(s), {report.unchanged} unchanged")
+    else:
+        out.print(f"Stripe already matches the catalog ({report.unchanged} objects checked)")
+
+
+@catalog_app.command("push")
+def catalog_push(
+    file: Annotated[Path | None, typer.Argument(help="a file; else the active catalog")] = None,
+) -> None:
+    """Create or update Stripe's products and prices to match the catalog (idempotent)."""
+    settings = _settings()
+    if file is not None:
+        catalog, _ = _read_catalog(file)
+    else:
+        from plangate.services.catalog import CatalogCache
+
+        db = _database(settings)
+        with db.read() as session:
+            catalog = CatalogCache().active(session)
+    _push(settings, catalog)
 
 
 @catalog_app.command("show")
@@ -230,6 +307,84 @@ def catalog_diff(file: Path) -> None:
         out.print("no changes")
     for change in changes:
         out.print(str(change))
+
+
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option(help="handle what is pending, then exit")] = False,
+) -> None:
+    """Handle Stripe events (and reconcile periodically) until stopped. Run one per
+    SQLite database, any number on PostgreSQL."""
+    import logging
+    import signal
+    import threading
+
+    from plangate.services.worker import Worker
+
+    logging.basicConfig(level=_settings().log_level.upper(), format="%(asctime)s %(message)s")
+    settings = _settings()
+    running = Worker(_sync_context(settings), settings)
+    if once:
+        running.drain(timeout=3600)
+        out.print(f"handled {running.stats.handled} event(s)")
+        return
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    err.print("plangate worker: handling Stripe events (Ctrl-C stops)")
+    running.run_forever(stop)
+
+
+@app.command()
+def reconcile(
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+) -> None:
+    """Compare every Stripe customer's subscriptions and payments with plangate's state and
+    repair drift (missed webhooks) through the ordinary sync."""
+    from plangate.services.reconcile import reconcile as run_reconcile
+
+    report = run_reconcile(_sync_context(_settings()))
+    if as_json:
+        out.print_json(json.dumps(report.to_dict()))
+        return
+    repaired = [fix for fix in report.fixed if fix.changed]
+    out.print(
+        f"checked {report.customers} customer(s), {report.objects_checked} Stripe object(s); "
+        f"repaired {len(repaired)}"
+    )
+    for fix in repaired:
+        out.print(f"  {fix.object_type} {fix.object_id}: {fix.reason}")
+    for error in report.errors:
+        err.print(f"[red]error:[/] {error}")
+    if report.errors:
+        raise typer.Exit(1)
+
+
+@app.command()
+def sandbox(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 12111,
+    db: Annotated[str | None, typer.Option(help="SQLite file that keeps its state")] = None,
+) -> None:
+    """Run the local Stripe-compatible sandbox on its own (docs/sandbox.md)."""
+    from plangate.sandbox import SandboxConfig
+    from plangate.sandbox import serve as serve_sandbox
+
+    serve_sandbox(host, port, SandboxConfig(db_path=db))
+
+
+def _sync_context(settings: Settings):  # type: ignore[no-untyped-def]
+    from plangate.gateways import make_gateway
+    from plangate.services.catalog import CatalogCache
+    from plangate.services.sync import SyncContext
+
+    if settings.gateway != "stripe":
+        raise _fail("PLANGATE_GATEWAY is not stripe: there are no Stripe events to handle")
+    try:
+        gateway = make_gateway(settings)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    return SyncContext(_database(settings), gateway, CatalogCache(), SystemClock())
 
 
 def main() -> None:

@@ -82,3 +82,21 @@ class Settings(BaseSettings):
         default="",
         description="if set, signing private keys are stored encrypted with a key derived from it",
     )
+
+    # --- Stripe sync (docs/stripe.md) ----------------------------------------------------
+    stripe_test_clock: str = Field(
+        default="",
+        description="test mode only: new Stripe customers join this test clock (clock_...)",
+    )
+    worker_poll_seconds: float = Field(
+        default=1.0, gt=0, description="how often an idle worker looks for pending events"
+    )
+    worker_lease_seconds: int = Field(
+        default=120, ge=5, description="how long a claimed event is reserved for its worker"
+    )
+    worker_max_attempts: int = Field(
+        default=12, ge=1, description="attempts before an event is marked failed"
+    )
+    reconcile_interval_seconds: int = Field(
+        default=3600, ge=0, description="how often the worker reconciles with Stripe; 0: never"
+    )

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from plangate.api.context import AppContext
 from plangate.api.errors import install_error_handlers
+from plangate.api.routes import billing as billing_routes
 from plangate.api.routes import (
     catalog,
     customers,
@@ -21,6 +22,7 @@ from plangate.api.routes import (
 )
 from plangate.api.routes import checkout as checkout_routes
 from plangate.api.routes import pages as page_routes
+from plangate.api.routes import purchases as purchase_routes
 from plangate.api.routes import webhooks as webhook_routes
 from plangate.clock import Clock, SystemClock
 from plangate.gateways import Gateway
@@ -66,6 +68,8 @@ def create_app(
     app.include_router(teams.router)
     app.include_router(tokens.router)
     app.include_router(checkout_routes.router)
+    app.include_router(purchase_routes.router)
+    app.include_router(billing_routes.router)
     app.include_router(webhook_routes.router)
     app.include_router(page_routes.router)
     return app

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from plangate.clock import Clock
+from plangate.gateways import Gateway, make_gateway
 from plangate.services.catalog import CatalogCache
-from plangate.services.entitlements import Services
+from plangate.services.entitlements import HotReads, Services
 from plangate.services.identity import IdentityProvider
 from plangate.services.keys import KeyVerifier
 from plangate.services.signing import PublicKeyCache
@@ -24,9 +25,22 @@ class AppContext:
     signing_keys: PublicKeyCache = field(default_factory=PublicKeyCache)
     # Built from the settings; caches the identity provider's JWKS for the app's lifetime.
     identity: IdentityProvider = field(init=False)
+    # The check route's reads (coalesced on PostgreSQL).
+    hot_reads: HotReads = field(init=False)
+    # The payment gateway; built from the settings on first use unless given (tests).
+    gateway_override: Gateway | None = None
+
+    @property
+    def gateway(self) -> Gateway:
+        if self.gateway_override is None:
+            # Built lazily: an installation on the stripe gateway without a key still serves
+            # checks; only the calls that need Stripe fail, with a clear message.
+            self.gateway_override = make_gateway(self.settings)
+        return self.gateway_override
 
     def __post_init__(self) -> None:
         self.identity = IdentityProvider(self.settings)
+        self.hot_reads = HotReads(self.db)
 
     @property
     def services(self) -> Services:

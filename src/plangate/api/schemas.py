@@ -175,3 +175,32 @@ class SeatsOut(BaseModel):
 class MemberList(BaseModel):
     data: list[MemberOut]
     seats: SeatsOut
+
+
+class CheckoutSessionIn(Body):
+    customer_type: CustomerType
+    customer_id: str = Field(min_length=1, max_length=255)
+    product_id: str = Field(min_length=1, max_length=64)
+    price_id: str | None = Field(default=None, max_length=64)
+    currency: str | None = Field(default=None, min_length=3, max_length=3)
+    quantity: int = Field(default=1, ge=1)
+    success_url: str | None = Field(default=None, max_length=2048)
+    cancel_url: str | None = Field(default=None, max_length=2048)
+
+
+class CheckoutSessionCreated(BaseModel):
+    id: str
+    url: str
+    expires_at: datetime
+
+
+class CheckoutSessionOut(BaseModel):
+    """What the success page polls. Without credentials the customer fields are null: the
+    session id is a polling handle, not proof of who paid."""
+
+    id: str
+    status: Literal["open", "complete", "expired"]
+    fulfilled: bool
+    product_id: str
+    customer_type: CustomerType | None
+    customer_id: str | None

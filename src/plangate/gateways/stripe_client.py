@@ -3,6 +3,9 @@ the sandbox."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import stripe
 
 from plangate.settings import Settings
@@ -30,3 +33,40 @@ def make_stripe_client(settings: Settings) -> stripe.StripeClient:
         base_addresses={"api": base} if base else {},
         max_network_retries=2,
     )
+
+
+# --- plan changes (services/purchases.py) --------------------------------------------------
+#
+# Stripe has subscription schedules for "switch at the period end"; the sandbox does not, so
+# a downgrade is written at once in a form both understand: the item's price changes with
+# ``proration_behavior="none"`` (nothing is charged or credited, the next renewal bills the
+# new price) and the metadata below says which product stays paid for until then. The sync
+# asks :func:`held_until_renewal` first; the answer flips by itself when the renewal moves
+# the item's period to ``pending_from``, with no timer in plangate.
+META_PENDING_PRODUCT_ID = "pending_product_id"
+META_PENDING_PRICE_ID = "pending_price_id"
+META_PENDING_FROM = "pending_from"  # unix seconds: the period end the downgrade waits for
+# On prices ``plangate catalog push`` creates: which catalog price each one is, even after
+# its lookup key moved to a newer price.
+META_PRICE_PRODUCT_ID = "plangate_product_id"
+META_PRICE_PRICE_ID = "plangate_price_id"
+
+
+def held_until_renewal(subscription: Mapping[str, Any]) -> tuple[str, str | None] | None:
+    """While a downgrade waits for the period end: ``(product_id, price_id)`` still paid
+    for, which the sync must keep granting although the item already has the new price.
+    None otherwise (no downgrade pending, or the renewal has made it effective).
+
+    The downgrade becomes effective when the first item's current period starts at or after
+    ``pending_from``, which Stripe's renewal does; nothing in plangate has to run on time.
+    """
+    metadata = subscription.get("metadata") or {}
+    pending_from = str(metadata.get(META_PENDING_FROM) or "")
+    product_id = metadata.get(META_PRODUCT_ID)
+    if not pending_from.isdigit() or not product_id:
+        return None
+    items = (subscription.get("items") or {}).get("data") or []
+    period_start = int(items[0].get("current_period_start") or 0) if items else 0
+    if period_start >= int(pending_from):
+        return None
+    return str(product_id), metadata.get(META_PRICE_ID) or None

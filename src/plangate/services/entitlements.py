@@ -19,6 +19,7 @@ from plangate.services import ledger
 from plangate.services.catalog import CatalogCache
 from plangate.services.customers import CustomerRef, lock_customer
 from plangate.services.ownership import grants_access, product_of, settle_customer
+from plangate.store.batching import BatchedReader
 from plangate.store.db import Database
 from plangate.store.models import EntitlementSnapshot, ItemBalance, Ownership
 
@@ -60,14 +61,50 @@ def _hot_read(db: Database, sql: str, params: dict[str, str]) -> tuple[Any, ...]
     return row
 
 
-async def _hot_read_async(
-    db: Database, sql: str, params: dict[str, str]
-) -> tuple[Any, ...] | None:
-    """On the event loop: SQLite answers in microseconds from the same process, so it is read
-    in place; PostgreSQL is awaited on an asyncio connection."""
-    if db.is_sqlite:
-        return _hot_read(db, sql, params)
-    return await db.hot_read(sql.format(**_PARAM_STYLES[False]), params)
+_SNAPSHOT_BATCH_SQL = (
+    "SELECT s.customer_type, s.customer_id, s.plans, s.features, s.valid_until"
+    " FROM unnest(%(k0)s::text[], %(k1)s::text[]) AS k(customer_type, customer_id)"
+    " JOIN entitlement_snapshots s"
+    " ON s.customer_type = k.customer_type AND s.customer_id = k.customer_id"
+)
+_BALANCE_BATCH_SQL = (
+    "SELECT b.customer_type, b.customer_id, b.item_id, b.balance, b.settle_at"
+    " FROM unnest(%(k0)s::text[], %(k1)s::text[], %(k2)s::text[])"
+    " AS k(customer_type, customer_id, item_id)"
+    " JOIN item_balances b ON b.customer_type = k.customer_type"
+    " AND b.customer_id = k.customer_id AND b.item_id = k.item_id"
+)
+
+
+_SNAPSHOT_ONE_SQL = (
+    "SELECT customer_type, customer_id, plans, features, valid_until FROM entitlement_snapshots"
+    " WHERE customer_type = %(k0)s AND customer_id = %(k1)s"
+)
+_BALANCE_ONE_SQL = (
+    "SELECT customer_type, customer_id, item_id, balance, settle_at FROM item_balances"
+    " WHERE customer_type = %(k0)s AND customer_id = %(k1)s AND item_id = %(k2)s"
+)
+
+
+class HotReads:
+    """The two hot reads on the event loop. SQLite answers in microseconds from the same
+    process, so it is read in place; on PostgreSQL concurrent reads are coalesced into one
+    query per turn of the event loop (:class:`BatchedReader`) and awaited."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._snapshots = BatchedReader(db, _SNAPSHOT_BATCH_SQL, _SNAPSHOT_ONE_SQL, 2)
+        self._balances = BatchedReader(db, _BALANCE_BATCH_SQL, _BALANCE_ONE_SQL, 3)
+
+    async def snapshot(self, ref: CustomerRef, now: datetime) -> Snapshot | None:
+        if self.db.is_sqlite:
+            return read_snapshot(self.db, ref, now)
+        return _snapshot_of(await self._snapshots.get((ref.type, ref.id)), now)
+
+    async def balance(self, ref: CustomerRef, item_id: str, now: datetime) -> int | None:
+        if self.db.is_sqlite:
+            return read_balance(self.db, ref, item_id, now)
+        return _balance_of(await self._balances.get((ref.type, ref.id, item_id)), now)
 
 
 def _instant(value: Any) -> datetime:
@@ -106,19 +143,9 @@ def read_snapshot(db: Database, ref: CustomerRef, now: datetime) -> Snapshot | N
     return _snapshot_of(_hot_read(db, _SNAPSHOT_SQL, _snapshot_params(ref)), now)
 
 
-async def read_snapshot_async(db: Database, ref: CustomerRef, now: datetime) -> Snapshot | None:
-    return _snapshot_of(await _hot_read_async(db, _SNAPSHOT_SQL, _snapshot_params(ref)), now)
-
-
 def read_balance(db: Database, ref: CustomerRef, item_id: str, now: datetime) -> int | None:
     """One indexed read of an item's balance; None when it is missing or a settlement is due."""
     return _balance_of(_hot_read(db, _BALANCE_SQL, _balance_params(ref, item_id)), now)
-
-
-async def read_balance_async(
-    db: Database, ref: CustomerRef, item_id: str, now: datetime
-) -> int | None:
-    return _balance_of(await _hot_read_async(db, _BALANCE_SQL, _balance_params(ref, item_id)), now)
 
 
 def settled_snapshot(services: Services, ref: CustomerRef, now: datetime) -> Snapshot:

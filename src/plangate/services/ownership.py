@@ -20,10 +20,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from plangate.domain.catalog import Catalog, Product
+from plangate.domain.intervals import add_intervals, period_index
 from plangate.errors import Conflict, InvalidRequest, NotFound
 from plangate.services import ledger
 from plangate.services.customers import CustomerRef, lock_customer
@@ -147,7 +148,8 @@ def _refresh_lines(
 def settle_customer(session: Session, ref: CustomerRef, catalog: Catalog, now: datetime) -> Settled:
     """Brings the customer's ownerships, items and entitlement snapshot up to ``now``."""
     lock_customer(session, ref, now)
-    owned = _refresh_lines(session, ref, catalog, live_ownerships(session, ref), now)
+    live = renew_subscriptions(session, live_ownerships(session, ref), now)
+    owned = _refresh_lines(session, ref, catalog, live, now)
     granting = [o for o in owned if grants_access(o)]
     # Every catalog item gets a balance row, so that ``check`` always finds one to read.
     item_ids = set(catalog.items) | {item for o in granting for item in product_of(o).items}
@@ -161,6 +163,7 @@ def settle_customer(session: Session, ref: CustomerRef, catalog: Catalog, now: d
     for item_id in sorted(item_ids):
         ledger.settle_item(session, ref, item_id, granting, now)
     _write_snapshot(session, ref, catalog, granting, now)
+    _expire_reads_at_renewal(session, ref, granting)
     session.flush()
     return Settled(owned)
 
@@ -297,3 +300,148 @@ def revoke_product(
         end_ownership(session, ownership, now, "revoked")
     settle_customer(session, ref, catalog, now)
     return grants
+
+
+def acquire_product(
+    session: Session,
+    ref: CustomerRef,
+    catalog: Catalog,
+    product: Product,
+    now: datetime,
+    *,
+    source: str,
+    quantity: int = 1,
+    catalog_version: str | None,
+    granted_periods: dict[str, int] | None = None,
+    **fields: Any,
+) -> Ownership:
+    """Acquisition for the Stripe sync (subscriptions, paid one-time purchases): the line and
+    add-on rules of :func:`grant_product`, without its refusals, since the customer has paid.
+
+    ``granted_periods`` marks item periods as already granted, for an ownership whose
+    ``anchor`` lies in the past (a subscription seen for the first time mid-cycle): it then
+    gets the current period's quantities, not every period since the anchor.
+    """
+    settled = settle_customer(session, ref, catalog, now)
+    if product.line is not None:
+        for other in settled.ownerships:
+            if other.line_id == product.line and other.ended_at is None:
+                end_ownership(session, other, now, "replaced")
+    owned = _new_ownership(
+        ref,
+        product,
+        now,
+        source=source,
+        catalog_version=catalog_version,
+        quantity=quantity,
+        **fields,
+    )
+    if granted_periods:
+        owned.granted_periods = dict(granted_periods)
+    session.add(owned)
+    session.flush()
+    settle_customer(session, ref, catalog, now)
+    return owned
+
+
+# --- subscriptions plangate renews itself (test mode) ----------------------------------------
+#
+# Stripe renews and ends the subscriptions it bills, and the sync writes what it did. A
+# subscription ownership without a Stripe subscription (test mode: services/test_mode.py) has
+# nobody to do that, so settling its customer does it lazily: each period that has passed
+# rolls it forward for free, or ends it at the period end when it was cancelled, or hands over
+# to the downgrade scheduled for that moment.
+
+# The status of an ownership that starts at a period end (a test-mode downgrade): live, so
+# that the products list shows it, but granting nothing until it takes over.
+SCHEDULED = "scheduled"
+
+
+def renewed_by_plangate(ownership: Ownership) -> bool:
+    return (
+        ownership.source == "subscription"
+        and ownership.stripe_subscription_id is None
+        and ownership.current_period_end is not None
+        and ownership.status != SCHEDULED
+    )
+
+
+def scheduled_successor(owned: list[Ownership], ownership: Ownership) -> Ownership | None:
+    """The live scheduled ownership that takes over ``ownership`` at its period end."""
+    for other in owned:
+        same_slot = (
+            other.line_id == ownership.line_id
+            if ownership.line_id is not None
+            else other.product_id == ownership.product_id
+        )
+        if (
+            other.status == SCHEDULED
+            and other.ended_at is None
+            and same_slot
+            and other.anchor == ownership.current_period_end
+        ):
+            return other
+    return None
+
+
+def _renew(session: Session, ownership: Ownership, owned: list[Ownership], now: datetime) -> None:
+    current: Ownership | None = ownership
+    while current is not None and current.ended_at is None:
+        end = current.current_period_end
+        if end is None or end > now:
+            return
+        successor = scheduled_successor(owned, current)
+        if current.cancel_at_period_end:
+            end_ownership(session, current, end, "canceled")
+            if successor is not None:
+                end_ownership(session, successor, end, "canceled")
+            return
+        if successor is not None:
+            end_ownership(session, current, end, "switched")
+            successor.status = "active"
+            current = successor
+            continue
+        price = product_of(current).price(current.price_id or "")
+        if price is None or price.interval is None:
+            return  # not a renewable price (a snapshot without it): left as it is
+        # Periods are counted from the anchor, so a Jan 31 start renews on Feb 28, Mar 31.
+        index = period_index(current.anchor, price.interval, end)
+        current.current_period_start = add_intervals(current.anchor, price.interval, index)
+        current.current_period_end = add_intervals(current.anchor, price.interval, index + 1)
+
+
+def renew_subscriptions(
+    session: Session, owned: list[Ownership], now: datetime
+) -> list[Ownership]:
+    """Rolls plangate-renewed subscriptions up to ``now``; returns the ownerships still live."""
+    for ownership in list(owned):
+        if ownership.ended_at is None and renewed_by_plangate(ownership):
+            _renew(session, ownership, owned, now)
+    return [o for o in owned if o.ended_at is None]
+
+
+def next_renewal(granting: list[Ownership]) -> datetime | None:
+    ends = [o.current_period_end for o in granting if renewed_by_plangate(o)]
+    return min((end for end in ends if end is not None), default=None)
+
+
+def _expire_reads_at_renewal(session: Session, ref: CustomerRef, granting: list[Ownership]) -> None:
+    """``check`` and fast consumption read the snapshot and balances without settling while
+    they are fresh: the next plangate renewal makes them stale, so the settlement it needs
+    runs then."""
+    renewal = next_renewal(granting)
+    if renewal is None:
+        return
+    snapshot = session.get(EntitlementSnapshot, (ref.type, ref.id))
+    if snapshot is not None and snapshot.valid_until > renewal:
+        snapshot.valid_until = renewal
+    session.execute(
+        update(ItemBalance)
+        .where(
+            ItemBalance.customer_type == ref.type,
+            ItemBalance.customer_id == ref.id,
+            ItemBalance.settle_at > renewal,
+        )
+        .values(settle_at=renewal)
+        .execution_options(synchronize_session="fetch")
+    )

@@ -87,6 +87,14 @@ class Database:
             row: tuple[Any, ...] | None = await cursor.fetchone()
         return row
 
+    async def hot_fetch_all(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """PostgreSQL only: like :meth:`hot_read`, all rows."""
+        pool = await self._async_pool()
+        async with pool.connection() as conn:
+            cursor = await conn.execute(sql, params)
+            rows: list[tuple[Any, ...]] = await cursor.fetchall()
+        return rows
+
     async def _async_pool(self) -> Any:
         # A pool belongs to the event loop that opened it (test clients run their own loops).
         from psycopg_pool import AsyncConnectionPool

@@ -86,6 +86,8 @@ class Ownership(Base):
         _customer_fk("ownerships"),
         Index("ix_ownerships_live", "customer_type", "customer_id", "ended_at"),
         Index("ix_ownerships_subscription", "stripe_subscription_id"),
+        # A paid one-time checkout is fulfilled once (migration 0004).
+        Index("uq_ownerships_checkout_session", "stripe_checkout_session_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -336,6 +338,7 @@ class Transaction(Base):
     __table_args__ = (
         _customer_fk("transactions"),
         Index("ix_transactions_customer", "customer_type", "customer_id", "created_at"),
+        Index("ix_transactions_payment_intent", "payment_intent_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

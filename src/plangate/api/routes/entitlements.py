@@ -80,8 +80,8 @@ async def check(request: Request) -> JSONResponse:
     per-parameter work costs several times the database read; the rules are the same as the
     other routes' (``authenticate``, ``authorize_customer``, ``customer_ref``). The read is
     one primary-key lookup that no lock holds up (MVCC on PostgreSQL, WAL on SQLite), done on
-    the event loop (awaited on an asyncio connection for PostgreSQL), cheaper than a hop to
-    the thread pool. Only when a refill or expiry fell due does the settlement, a write
+    the event loop (on PostgreSQL awaited, coalesced with the concurrent ones into one query),
+    cheaper than a hop to the thread pool. Only when a refill or expiry fell due does the settlement, a write
     transaction, run in the pool.
     """
     ctx: AppContext = request.app.state.plangate
@@ -92,7 +92,7 @@ async def check(request: Request) -> JSONResponse:
     feature, plan, item, quantity = _check_query(request)
     now = ctx.clock.now()
     if item is not None:
-        balance = await entitlements.read_balance_async(ctx.db, ref, item, now)
+        balance = await ctx.hot_reads.balance(ref, item, now)
         if balance is None:
             balance = await run_in_threadpool(
                 entitlements.settled_balance, ctx.services, ref, item, now
@@ -105,7 +105,7 @@ async def check(request: Request) -> JSONResponse:
                 "requested": quantity,
             }
         )
-    snapshot = await entitlements.read_snapshot_async(ctx.db, ref, now)
+    snapshot = await ctx.hot_reads.snapshot(ref, now)
     if snapshot is None:
         snapshot = await run_in_threadpool(entitlements.settled_snapshot, ctx.services, ref, now)
     if feature is not None:

@@ -1,14 +1,26 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
 
-from plangate.api.deps import Caller, Context, CustomerPath, ReadableCustomer, ServerCaller
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from plangate.api.deps import (
+    Caller,
+    Context,
+    CustomerPath,
+    ManageableCustomer,
+    ReadableCustomer,
+    ServerCaller,
+)
 from plangate.api.idempotency import Idempotent
+from plangate.api.routes import purchases as purchase_routes
 from plangate.api.schemas import GrantIn, ProductList
 from plangate.api.views import owned_products
 from plangate.api.visibility import visible_ownerships
-from plangate.domain.catalog import parse_product_definition
-from plangate.errors import InvalidRequest, NotFound
+from plangate.domain.catalog import Product, parse_product_definition
+from plangate.errors import InvalidRequest, NotFound, PermissionDenied
 from plangate.services import ownership
 from plangate.services.entitlements import entitlements
 
@@ -23,33 +35,41 @@ def list_products(ref: ReadableCustomer, ctx: Context, caller: Caller) -> Produc
 
 
 @router.post("", status_code=201, responses={201: {"model": ProductList}})
-def grant(ref: CustomerPath, body: GrantIn, ctx: Context, _: ServerCaller, idem: Idempotent):  # type: ignore[no-untyped-def]
+def grant(
+    ref: CustomerPath, body: GrantIn, ctx: Context, _: ServerCaller, idem: Idempotent
+) -> JSONResponse:
     """Grant a product without payment: a catalog product by id, or an inline definition."""
     if (body.product_id is None) == (body.product is None):
-        raise InvalidRequest("product_required", "give exactly one of product_id or product",
-                             param="product_id")
+        raise InvalidRequest(
+            "product_required", "give exactly one of product_id or product", param="product_id"
+        )
 
-    def effect(session):  # type: ignore[no-untyped-def]
+    def effect(session: Session) -> tuple[int, dict[str, Any]]:
         now = ctx.clock.now()
         catalog = ctx.catalogs.active(session)
+        product: Product | None
         if body.product is not None:
             definition = dict(body.product)
             product_id = definition.pop("id", None)
             if not isinstance(product_id, str):
-                raise InvalidRequest("parameter_missing", "an inline product needs an id",
-                                     param="product.id")
+                raise InvalidRequest(
+                    "parameter_missing", "an inline product needs an id", param="product.id"
+                )
             product = parse_product_definition(definition, catalog, product_id=product_id)
             inline = True
         else:
             product = catalog.products.get(body.product_id or "")
             inline = False
             if product is None:
-                raise NotFound("product_not_found", f"no product {body.product_id!r} in the catalog",
-                               param="product_id")
+                raise NotFound(
+                    "product_not_found",
+                    f"no product {body.product_id!r} in the catalog",
+                    param="product_id",
+                )
         owned = ownership.grant_product(
             session, ref, catalog, product, now, quantity=body.quantity, inline=inline
         )
-        products = owned_products_in(session, ctx, ref, now)
+        products = owned_products(ctx, ownership.live_ownerships(session, ref))
         return 201, {
             "ownership_id": f"own_{owned.id}",
             "product_id": owned.product_id,
@@ -59,14 +79,23 @@ def grant(ref: CustomerPath, body: GrantIn, ctx: Context, _: ServerCaller, idem:
     return idem.run(effect)
 
 
-def owned_products_in(session, ctx, ref, now):  # type: ignore[no-untyped-def]
-    live = ownership.live_ownerships(session, ref)
-    return owned_products(ctx, live)
-
-
-@router.delete("/{product_id}", response_model=ProductList)
-def revoke(ref: CustomerPath, product_id: str, ctx: Context, _: ServerCaller) -> ProductList:
-    """Revoke a grant. (Subscriptions are cancelled through the payment gateway.)"""
+@router.delete("/{product_id}", response_model=purchase_routes.CancelledOut)
+def revoke(
+    ref: ManageableCustomer,
+    product_id: str,
+    ctx: Context,
+    caller: Caller,
+    idem: Idempotent,
+    immediately: bool = False,
+) -> JSONResponse | ProductList:
+    """Cancel a subscription, at the period end unless `immediately=true` (a client may, for
+    itself or a team it administers), or revoke a grant or one-time purchase (server only)."""
+    if purchase_routes.holds_subscription(ctx, ref, product_id):
+        return purchase_routes.cancel_subscription(
+            ctx, caller, ref, product_id, immediately, idem
+        )
+    if not caller.is_server:
+        raise PermissionDenied("server_only", "this call needs the server's secret key")
     now = ctx.clock.now()
     with ctx.db.write() as session:
         catalog = ctx.catalogs.active(session)

@@ -1,0 +1,169 @@
+"""The Gateway protocol: everything plangate asks of its payment processor.
+
+Two implementations: ``stripe`` (official SDK, real Stripe or the sandbox) and ``test`` (test
+mode, no Stripe). Objects come back as plain JSON-shaped dicts in Stripe's wire format (the
+Basil API shape), so the sync reads the same keys whatever the gateway, and nothing above this
+layer imports ``stripe``.
+
+Every creating call takes an ``idempotency_key``: a retry of plangate's own request must not
+create a second Stripe object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+StripeDict = dict[str, Any]
+"""One Stripe object as JSON (``to_dict_recursive``), e.g. ``{"id": "sub_...", "status": ...}``."""
+
+
+class GatewayError(Exception):
+    """The processor refused or failed a call. ``code`` is plangate's stable error code."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "gateway_error",
+        http_status: int | None = None,
+        retryable: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.http_status = http_status
+        self.retryable = retryable
+
+
+class GatewayNotFound(GatewayError):
+    """The object does not exist at the processor (deleted, or never did)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="gateway_object_not_found", http_status=404)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutSessionCreated:
+    id: str
+    url: str
+    expires_at: int  # unix seconds
+
+
+@runtime_checkable
+class Gateway(Protocol):
+    """What plangate needs from a payment processor. See module docstring for conventions."""
+
+    name: str  # "stripe" or "test"
+
+    # --- customers ----------------------------------------------------------------------
+    def create_customer(
+        self,
+        *,
+        email: str | None,
+        name: str | None,
+        metadata: Mapping[str, str],
+        idempotency_key: str,
+        test_clock: str | None = None,
+    ) -> StripeDict: ...
+
+    def retrieve_customer(self, customer_id: str) -> StripeDict: ...
+
+    def list_customers_with_metadata(self) -> Sequence[StripeDict]:
+        """Every customer carrying plangate's metadata (reconciliation of unknown customers)."""
+        ...
+
+    # --- prices ---------------------------------------------------------------------------
+    def find_price(self, lookup_key: str) -> StripeDict | None:
+        """The active price with this lookup key, or None."""
+        ...
+
+    # --- checkout -------------------------------------------------------------------------
+    def create_checkout_session(
+        self, params: Mapping[str, Any], *, idempotency_key: str
+    ) -> CheckoutSessionCreated:
+        """On the test gateway the session is complete at once and grants nothing by itself:
+        the checkout service calls ``services.test_mode.complete_checkout`` (no Stripe
+        customer) in the transaction that records the session (see gateways/test_gateway.py).
+        """
+        ...
+
+    def retrieve_checkout_session(self, session_id: str) -> StripeDict:
+        """Expanded with ``line_items`` so quantity is known."""
+        ...
+
+    def list_checkout_sessions(self, customer_id: str) -> Sequence[StripeDict]: ...
+
+    # --- subscriptions --------------------------------------------------------------------
+    def retrieve_subscription(self, subscription_id: str) -> StripeDict:
+        """Expanded with ``items.data.price``."""
+        ...
+
+    def list_subscriptions(self, customer_id: str) -> Sequence[StripeDict]:
+        """All of the customer's subscriptions, any status, with ``items.data.price``."""
+        ...
+
+    # --- payments -------------------------------------------------------------------------
+    def retrieve_invoice(self, invoice_id: str) -> StripeDict: ...
+
+    def retrieve_payment_intent(self, payment_intent_id: str) -> StripeDict: ...
+
+    def retrieve_charge(self, charge_id: str) -> StripeDict: ...
+
+    def retrieve_refund(self, refund_id: str) -> StripeDict: ...
+
+    def retrieve_dispute(self, dispute_id: str) -> StripeDict: ...
+
+    def list_payment_intents(self, customer_id: str) -> Sequence[StripeDict]: ...
+
+    # --- managing a purchase (services/purchases.py) --------------------------------------
+    def update_subscription(
+        self, subscription_id: str, params: Mapping[str, Any], *, idempotency_key: str
+    ) -> StripeDict:
+        """Expanded with ``items.data.price`` and ``latest_invoice``."""
+        ...
+
+    def retrieve_price(self, price_id: str) -> StripeDict: ...
+
+    def cancel_subscription(self, subscription_id: str, *, idempotency_key: str) -> StripeDict:
+        """Ends the subscription now (``DELETE /v1/subscriptions/{id}``)."""
+        ...
+
+    # --- billing: cards, portal, invoices, refunds (services/billing.py) ------------------
+    def create_portal_session(
+        self, customer_id: str, return_url: str, *, idempotency_key: str
+    ) -> str:
+        """The billing portal's URL."""
+        ...
+
+    def create_setup_intent(
+        self, customer_id: str, metadata: Mapping[str, str], *, idempotency_key: str
+    ) -> StripeDict: ...
+
+    def retrieve_payment_method(self, payment_method_id: str) -> StripeDict: ...
+
+    def list_payment_methods(self, customer_id: str) -> Sequence[StripeDict]:
+        """The customer's saved cards."""
+        ...
+
+    def attach_payment_method(
+        self, payment_method_id: str, customer_id: str, *, idempotency_key: str
+    ) -> StripeDict: ...
+
+    def set_default_payment_method(
+        self, customer_id: str, payment_method_id: str, *, idempotency_key: str
+    ) -> StripeDict:
+        """Makes the card the customer's ``invoice_settings.default_payment_method``."""
+        ...
+
+    def list_invoices(
+        self, customer_id: str, *, limit: int, starting_after: str | None
+    ) -> tuple[list[StripeDict], bool]:
+        """One page, newest first, and whether more follow."""
+        ...
+
+    def invoice_payment_intent(self, invoice_id: str) -> str | None:
+        """The payment intent that paid the invoice (Basil: through ``invoice.payments``)."""
+        ...
+
+    def create_refund(self, params: Mapping[str, Any], *, idempotency_key: str) -> StripeDict: ...

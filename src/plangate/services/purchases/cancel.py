@@ -1,0 +1,181 @@
+"""Cancelling a subscription (at the period end, or now) and taking a cancellation back.
+
+At the period end the customer keeps access until then (Stripe's ``cancel_at_period_end``);
+``immediately`` ends it now, without a refund (refunds are their own call). On the stripe
+gateway these are Stripe writes and the sync changes the ownership; on the test gateway the
+ownership changes here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from plangate.errors import Conflict, NotFound
+from plangate.gateways.base import GatewayError, StripeDict
+from plangate.services import ownership, test_mode
+from plangate.services.catalog import CatalogCache
+from plangate.services.customers import CustomerRef
+from plangate.services.payment_errors import from_gateway, gateway_idempotency_key
+from plangate.services.purchases.rules import Deps, at, find_subscription, timestamp
+from plangate.store.models import Ownership
+
+ENDED_STATUSES = frozenset({"canceled", "incomplete_expired"})
+
+
+@dataclass(frozen=True)
+class CancelRequest:
+    ref: CustomerRef
+    product_id: str
+    immediately: bool = False
+    # The caller and its Idempotency-Key, if any (see payment_errors.gateway_idempotency_key).
+    idempotency_scope: str | None = None
+
+
+def holds_subscription(deps: Deps, ref: CustomerRef, product_id: str) -> bool:
+    """Whether ``product_id`` is held through a subscription (cancelled, not revoked)."""
+    with deps.db.read() as session:
+        return find_subscription(ownership.live_ownerships(session, ref), product_id) is not None
+
+
+def _body(
+    request: CancelRequest,
+    *,
+    subscription_id: str | None,
+    status: str,
+    cancel_at_period_end: bool,
+    ends_at: datetime | None,
+) -> dict[str, Any]:
+    return {
+        "object": "cancellation",
+        "customer_type": request.ref.type,
+        "customer_id": request.ref.id,
+        "product_id": request.product_id,
+        "subscription_id": subscription_id,
+        "immediately": request.immediately,
+        "status": status,
+        "cancel_at_period_end": cancel_at_period_end,
+        "ends_at": timestamp(ends_at),
+    }
+
+
+def _owned_subscription(owned: list[Ownership], request: CancelRequest) -> Ownership:
+    current = find_subscription(owned, request.product_id)
+    if current is None:
+        raise NotFound(
+            "product_not_owned",
+            f"{request.ref} has no subscription to {request.product_id!r}",
+            param="product_id",
+        )
+    return current
+
+
+# --- test mode ---------------------------------------------------------------------------------
+
+
+def cancel_in_test_mode(
+    session: Session, catalogs: CatalogCache, request: CancelRequest, now: datetime
+) -> dict[str, Any]:
+    catalog = catalogs.active(session)
+    owned = ownership.settle_customer(session, request.ref, catalog, now).ownerships
+    current = _owned_subscription(owned, request)
+    scheduled = current.status == ownership.SCHEDULED
+    test_mode.cancel(session, request.ref, catalog, current, now, immediately=request.immediately)
+    ended = request.immediately or scheduled
+    return _body(
+        request,
+        subscription_id=None,
+        status="canceled" if ended else current.status,
+        cancel_at_period_end=not ended,
+        ends_at=now if ended else current.current_period_end,
+    )
+
+
+def resume_in_test_mode(
+    session: Session, catalogs: CatalogCache, request: CancelRequest, now: datetime
+) -> dict[str, Any]:
+    catalog = catalogs.active(session)
+    owned = ownership.settle_customer(session, request.ref, catalog, now).ownerships
+    current = _owned_subscription(owned, request)
+    test_mode.resume(session, request.ref, catalog, current, now)
+    return _body(
+        request,
+        subscription_id=None,
+        status=current.status,
+        cancel_at_period_end=False,
+        ends_at=None,
+    )
+
+
+# --- Stripe ------------------------------------------------------------------------------------
+
+
+def _stripe_subscription_id(deps: Deps, request: CancelRequest) -> str:
+    with deps.db.read() as session:
+        current = _owned_subscription(ownership.live_ownerships(session, request.ref), request)
+    if current.stripe_subscription_id is None:
+        raise Conflict(
+            "subscription_not_on_stripe",
+            f"{request.product_id!r} was not bought through Stripe",
+            param="product_id",
+        )
+    return current.stripe_subscription_id
+
+
+def _stripe_body(request: CancelRequest, sub: StripeDict) -> dict[str, Any]:
+    items = (sub.get("items") or {}).get("data") or []
+    period_end = items[0].get("current_period_end") if items else None
+    flagged = bool(sub.get("cancel_at_period_end"))
+    ended = sub.get("status") in ENDED_STATUSES
+    ends_at = sub.get("ended_at") if ended else (sub.get("cancel_at") or period_end)
+    return _body(
+        request,
+        subscription_id=str(sub["id"]),
+        status=str(sub.get("status")),
+        cancel_at_period_end=flagged and not ended,
+        ends_at=at(ends_at) if ended or flagged or sub.get("cancel_at") else None,
+    )
+
+
+def cancel_on_stripe(deps: Deps, request: CancelRequest) -> dict[str, Any]:
+    subscription_id = _stripe_subscription_id(deps, request)
+    gateway = deps.gateway
+    key = gateway_idempotency_key(request.idempotency_scope, "cancel")
+    try:
+        sub = gateway.retrieve_subscription(subscription_id)
+        if sub.get("status") in ENDED_STATUSES:
+            return _stripe_body(request, sub)  # already over: nothing left to cancel
+        if request.immediately:
+            sub = gateway.cancel_subscription(subscription_id, idempotency_key=key)
+        elif not sub.get("cancel_at_period_end"):
+            sub = gateway.update_subscription(
+                subscription_id, {"cancel_at_period_end": True}, idempotency_key=key
+            )
+    except GatewayError as exc:
+        raise from_gateway(exc, param="product_id") from exc
+    return _stripe_body(request, sub)
+
+
+def resume_on_stripe(deps: Deps, request: CancelRequest) -> dict[str, Any]:
+    subscription_id = _stripe_subscription_id(deps, request)
+    gateway = deps.gateway
+    try:
+        sub = gateway.retrieve_subscription(subscription_id)
+        if sub.get("status") in ENDED_STATUSES:
+            raise Conflict(
+                "subscription_ended",
+                "the subscription has ended; buy the product again through checkout",
+                param="product_id",
+            )
+        if sub.get("cancel_at_period_end") or sub.get("cancel_at"):
+            sub = gateway.update_subscription(
+                subscription_id,
+                {"cancel_at_period_end": False},
+                idempotency_key=gateway_idempotency_key(request.idempotency_scope, "resume"),
+            )
+    except GatewayError as exc:
+        raise from_gateway(exc, param="product_id") from exc
+    return _stripe_body(request, sub)

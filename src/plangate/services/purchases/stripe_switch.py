@@ -1,0 +1,317 @@
+"""A plan switch on the stripe gateway: Stripe writes only; plangate's ownerships follow when
+the sync processes the webhooks.
+
+A downgrade at the period end: Stripe's subscription schedules are not in the sandbox, so the
+item's price changes now with ``proration_behavior="none"`` (nothing is charged or credited;
+the renewal bills the new price) and the subscription's metadata keeps the product paid for
+until ``pending_from``, the period end; the sync keeps granting it until the renewal moves the
+period there (``gateways.stripe_client.held_until_renewal``). A downgrade that also changes
+the billing interval cannot wait (Stripe restarts the cycle on an interval change), so it
+takes effect now, with the unused time credited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from plangate.domain.catalog import Catalog, Price, Product
+from plangate.domain.intervals import Interval
+from plangate.errors import Conflict, InvalidRequest
+from plangate.gateways.base import Gateway, GatewayError, StripeDict
+from plangate.gateways.stripe_client import (
+    META_PENDING_FROM,
+    META_PENDING_PRICE_ID,
+    META_PENDING_PRODUCT_ID,
+    META_PRICE_ID,
+    META_PRODUCT_ID,
+    held_until_renewal,
+    lookup_key,
+)
+from plangate.services import ownership
+from plangate.services.billing import invoice_summary
+from plangate.services.payment_errors import (
+    PaymentRequired,
+    from_gateway,
+    gateway_idempotency_key,
+)
+from plangate.services.purchases.rules import (
+    Deps,
+    Switch,
+    SwitchRequest,
+    at,
+    check_seats,
+    compare_prices,
+    plan_change_body,
+    target_price,
+    validate_switch,
+)
+
+# Metadata on a subscription with a pending downgrade: the Stripe price paid for, so that
+# switching back restores it exactly (a re-pushed catalog may have moved its lookup key).
+META_PAID_STRIPE_PRICE = "paid_stripe_price"
+SWITCHABLE_STATUSES = frozenset({"active", "trialing"})
+
+
+def _has_payment_method(gateway: Gateway, subscription: StripeDict) -> bool:
+    if subscription.get("default_payment_method"):
+        return True
+    customer = gateway.retrieve_customer(_object_id(subscription.get("customer")))
+    settings = customer.get("invoice_settings") or {}
+    return bool(settings.get("default_payment_method") or customer.get("default_source"))
+
+
+def _object_id(value: Any) -> str:
+    return str(value.get("id") if isinstance(value, dict) else value)
+
+
+@dataclass(frozen=True)
+class _StripeSubscription:
+    data: StripeDict
+    item: StripeDict
+    price: StripeDict
+
+    @property
+    def id(self) -> str:
+        return str(self.data["id"])
+
+    @property
+    def period_end(self) -> int:
+        return int(self.item["current_period_end"])
+
+    @property
+    def interval(self) -> Interval:
+        recurring = self.price.get("recurring") or {}
+        return Interval(recurring["interval"], int(recurring.get("interval_count") or 1))
+
+
+def _stripe_subscription(gateway: Gateway, subscription_id: str) -> _StripeSubscription:
+    data = gateway.retrieve_subscription(subscription_id)
+    if str(data.get("status")) not in SWITCHABLE_STATUSES:
+        raise Conflict(
+            "subscription_not_active",
+            f"the subscription is {data.get('status')}; only an active or trialing one can "
+            "switch (pay the open invoice first)",
+            param="from_product_id",
+        )
+    items = (data.get("items") or {}).get("data") or []
+    if len(items) != 1 or not isinstance(items[0].get("price"), dict):
+        raise Conflict(
+            "subscription_not_switchable",
+            "the subscription does not have exactly one priced item; change it in Stripe",
+            param="from_product_id",
+        )
+    return _StripeSubscription(data, items[0], items[0]["price"])
+
+
+def _resolve_stripe_price(gateway: Gateway, product: Product, price: Price, currency: str) -> str:
+    if currency not in price.amounts:
+        raise InvalidRequest(
+            "currency_not_offered",
+            f"price {price.id!r} of {product.id!r} is not offered in {currency.upper()}, the "
+            "subscription's currency",
+            param="price_id",
+        )
+    key = lookup_key(product.id, price.id, currency)
+    found = gateway.find_price(key)
+    if found is None:
+        raise Conflict(
+            "price_not_pushed",
+            f"Stripe has no active price with lookup key {key!r}: run `plangate catalog push`",
+            param="price_id",
+        )
+    return str(found["id"])
+
+
+def _clear_pending() -> dict[str, str]:
+    # An empty value unsets a metadata key at Stripe.
+    return {
+        META_PENDING_PRODUCT_ID: "",
+        META_PENDING_PRICE_ID: "",
+        META_PENDING_FROM: "",
+        META_PAID_STRIPE_PRICE: "",
+    }
+
+
+def switch_on_stripe(deps: Deps, request: SwitchRequest, now: datetime) -> dict[str, Any]:
+    """The switch on the stripe gateway: Stripe writes only (see the module docstring)."""
+    ref = request.ref
+    with deps.db.read() as session:
+        catalog = deps.catalogs.active(session)
+        switch = validate_switch(catalog, ownership.live_ownerships(session, ref), request)
+    subscription_id = switch.current.stripe_subscription_id
+    if subscription_id is None:
+        raise Conflict(
+            "switch_requires_subscription",
+            f"{request.from_product_id!r} was not bought through Stripe",
+            param="from_product_id",
+        )
+    try:
+        return _switch_on_stripe(deps, request, catalog, switch, subscription_id, now)
+    except GatewayError as exc:
+        raise from_gateway(exc) from exc
+
+
+def _switch_on_stripe(
+    deps: Deps,
+    request: SwitchRequest,
+    catalog: Catalog,
+    switch: Switch,
+    subscription_id: str,
+    now: datetime,
+) -> dict[str, Any]:
+    gateway = deps.gateway
+    sub = _stripe_subscription(gateway, subscription_id)
+    metadata = sub.data.get("metadata") or {}
+    paid_for = held_until_renewal(sub.data)
+    paid_price = str(metadata.get(META_PAID_STRIPE_PRICE) or "") if paid_for else ""
+    current_stripe_price = paid_price or str(sub.price["id"])
+
+    def key(action: str) -> str:
+        return gateway_idempotency_key(request.idempotency_scope, action)
+
+    def write(params: dict[str, Any], action: str) -> StripeDict:
+        return gateway.update_subscription(sub.id, params, idempotency_key=key(action))
+
+    # Choosing a plan means staying: a switch takes back a cancellation at the period end.
+    staying: dict[str, Any] = (
+        {"cancel_at_period_end": False} if sub.data.get("cancel_at_period_end") else {}
+    )
+
+    if switch.target.default:
+        write({"cancel_at_period_end": True}, "switch-cancel")
+        return plan_change_body(
+            request,
+            "downgrade",
+            price_id=None,
+            effective="period_end",
+            effective_at=at(sub.period_end),
+            subscription_id=sub.id,
+        )
+    if not _has_payment_method(gateway, sub.data):
+        raise PaymentRequired(
+            "payment_method_required",
+            "save a card first (POST .../setup-intents, then .../payment-methods/default)",
+        )
+    currency = str(sub.price.get("currency") or sub.data.get("currency")).lower()
+    price = target_price(switch.target, request.price_id, sub.interval)
+    stripe_price = _resolve_stripe_price(gateway, switch.target, price, currency)
+    if paid_for and stripe_price == str(sub.price["id"]):
+        # This very downgrade is already waiting for the period end.
+        return plan_change_body(
+            request,
+            "downgrade",
+            price_id=price.id,
+            effective="period_end",
+            effective_at=at(sub.period_end),
+            subscription_id=sub.id,
+        )
+    if stripe_price == current_stripe_price:
+        if not paid_for:
+            raise Conflict(
+                "already_owned",
+                f"{request.ref} already pays {price.id!r} of {switch.target.id!r}",
+                param="to_product_id",
+            )
+        # Back to what is paid for: the pending downgrade is dropped, nothing is billed.
+        write(
+            {
+                "items": [{"id": sub.item["id"], "price": paid_price}],
+                "proration_behavior": "none",
+                "metadata": _clear_pending(),
+                **staying,
+            },
+            "switch-revert",
+        )
+        return plan_change_body(
+            request,
+            "cancel_scheduled_change",
+            price_id=price.id,
+            effective="now",
+            effective_at=now,
+            subscription_id=sub.id,
+        )
+    with deps.db.write() as session:
+        check_seats(
+            session,
+            catalog,
+            request.ref,
+            switch.source,
+            switch.target,
+            int(sub.item.get("quantity") or 1),
+            now,
+        )
+    assert price.interval is not None
+    unit = int(sub.price.get("unit_amount") or 0)
+    if paid_for:
+        # Prorations count from the item's price, so the paid-for one is put back first.
+        write(
+            {
+                "items": [{"id": sub.item["id"], "price": paid_price}],
+                "proration_behavior": "none",
+                "metadata": _clear_pending(),
+            },
+            "switch-revert",
+        )
+        unit = _paid_unit_amount(gateway, paid_price, unit)
+    new_unit = price.minor_amount(currency)
+    change = compare_prices(unit, sub.interval, new_unit, price.interval)
+    if change == "downgrade" and price.interval == sub.interval:
+        write(
+            {
+                "items": [{"id": sub.item["id"], "price": stripe_price}],
+                "proration_behavior": "none",
+                "metadata": {
+                    META_PRODUCT_ID: switch.source.id,
+                    META_PRICE_ID: switch.current.price_id or metadata.get(META_PRICE_ID) or "",
+                    META_PENDING_PRODUCT_ID: switch.target.id,
+                    META_PENDING_PRICE_ID: price.id,
+                    META_PENDING_FROM: str(sub.period_end),
+                    META_PAID_STRIPE_PRICE: current_stripe_price,
+                },
+                **staying,
+            },
+            "switch",
+        )
+        return plan_change_body(
+            request,
+            change,
+            price_id=price.id,
+            effective="period_end",
+            effective_at=at(sub.period_end),
+            subscription_id=sub.id,
+        )
+    before_invoice = _object_id(sub.data.get("latest_invoice"))
+    updated = write(
+        {
+            "items": [{"id": sub.item["id"], "price": stripe_price}],
+            "proration_behavior": "always_invoice",
+            # Real Stripe refuses the change (402) when the prorated invoice can't be paid,
+            # rather than leaving the subscription past_due on the new price.
+            "payment_behavior": "error_if_incomplete",
+            "metadata": {
+                META_PRODUCT_ID: switch.target.id,
+                META_PRICE_ID: price.id,
+                **_clear_pending(),
+            },
+            **staying,
+        },
+        "switch",
+    )
+    invoice = updated.get("latest_invoice")
+    new_invoice = isinstance(invoice, dict) and invoice.get("id") != before_invoice
+    return plan_change_body(
+        request,
+        change,
+        price_id=price.id,
+        effective="now",
+        effective_at=now,
+        subscription_id=sub.id,
+        invoice=invoice_summary(invoice) if new_invoice else None,
+    )
+
+
+def _paid_unit_amount(gateway: Gateway, stripe_price_id: str, fallback: int) -> int:
+    amount = gateway.retrieve_price(stripe_price_id).get("unit_amount")
+    return int(amount) if amount is not None else fallback

@@ -1,0 +1,195 @@
+"""The sync: Stripe's current state written into plangate's tables (DESIGN.md, "The one rule").
+
+Handlers never apply an event's payload. An event only says *which* object changed; the
+handler re-fetches that object and writes what Stripe says now. Together with a per-object
+row lock (:func:`lock_object`) held while fetching and writing, this makes the result
+independent of delivery order: whichever sync runs last fetched last, so it wrote the newest
+state. Duplicates are harmless for the same reason, and fulfilment of one-time purchases is
+keyed on the checkout session, so it happens once.
+
+The lock is held across the Stripe call on purpose (it is what orders the fetches); it is the
+only place a Stripe call runs inside a database transaction, with the customer's Stripe
+customer creation (services/stripe_customers.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from plangate.clock import Clock
+from plangate.domain.catalog import Catalog, Product
+from plangate.gateways.base import Gateway, GatewayNotFound, StripeDict
+from plangate.gateways.stripe_client import (
+    META_CATALOG_VERSION,
+    META_CUSTOMER_ID,
+    META_CUSTOMER_TYPE,
+)
+from plangate.services.catalog import CatalogCache
+from plangate.services.customers import CUSTOMER_TYPES, CustomerRef
+from plangate.services.stripe_customers import ensure_customer_row
+from plangate.store.db import Database
+from plangate.store.models import Customer, StripeObjectSync
+
+
+@dataclass(frozen=True)
+class SyncContext:
+    db: Database
+    gateway: Gateway
+    catalogs: CatalogCache
+    clock: Clock
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one handler did; ``ignored`` says why an event needed nothing (not plangate's)."""
+
+    changed: bool = False
+    ignored: str | None = None
+
+
+NOTHING = Outcome()
+
+
+class SyncError(Exception):
+    """A sync that cannot succeed as things stand (e.g. a product missing from the catalog);
+    retried with backoff, then left ``failed`` and visible."""
+
+
+# --- the per-object lock -----------------------------------------------------------------------
+
+
+def lock_object(session: Session, object_id: str, now: datetime) -> StripeObjectSync:
+    """Serializes the sync of one Stripe object for the rest of the transaction: the row is
+    inserted if missing (a no-op when it exists), then locked with ``SELECT ... FOR UPDATE``.
+    SQLite write transactions hold the database's write lock already."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(
+        insert(StripeObjectSync)
+        .values(object_id=object_id, synced_at=now, syncs=0)
+        .on_conflict_do_nothing(index_elements=["object_id"])
+    )
+    row = session.execute(
+        select(StripeObjectSync).where(StripeObjectSync.object_id == object_id).with_for_update()
+    ).scalar_one()
+    row.synced_at = now
+    row.syncs += 1
+    return row
+
+
+# --- who and what an object is about -------------------------------------------------------------
+
+
+def ref_from_metadata(metadata: Any) -> CustomerRef | None:
+    if not isinstance(metadata, dict):
+        return None
+    customer_type, customer_id = metadata.get(META_CUSTOMER_TYPE), metadata.get(META_CUSTOMER_ID)
+    if customer_type in CUSTOMER_TYPES and isinstance(customer_id, str) and customer_id:
+        return CustomerRef(customer_type, customer_id)
+    return None
+
+
+def resolve_customer(
+    session: Session,
+    gateway: Gateway,
+    stripe_customer_id: str | None,
+    metadata: Any,
+    now: datetime,
+) -> CustomerRef | None:
+    """The plangate customer a Stripe object belongs to, or None when it is not plangate's.
+
+    Our own mapping (``customers.stripe_customer_id``) first; then plangate's metadata on the
+    object, then on its Stripe customer (a customer plangate lost, e.g. a restored backup, is
+    linked again)."""
+    if stripe_customer_id:
+        row = session.execute(
+            select(Customer).where(Customer.stripe_customer_id == stripe_customer_id)
+        ).scalar_one_or_none()
+        if row is not None:
+            return CustomerRef(row.customer_type, row.customer_id)
+    ref = ref_from_metadata(metadata)
+    if ref is None and stripe_customer_id:
+        try:
+            ref = ref_from_metadata(gateway.retrieve_customer(stripe_customer_id).get("metadata"))
+        except GatewayNotFound:
+            return None
+    if ref is None:
+        return None
+    ensure_customer_row(session, ref, now)
+    customer = session.get(Customer, (ref.type, ref.id))
+    assert customer is not None
+    if customer.stripe_customer_id is None and stripe_customer_id:
+        customer.stripe_customer_id = stripe_customer_id
+    return ref
+
+
+def catalog_for(ctx: SyncContext, session: Session, metadata: Any) -> tuple[Catalog, Catalog]:
+    """(the catalog the purchase was made under, the active catalog). Ownerships keep the
+    product as it was when bought, so the purchase's catalog version is preferred."""
+    active = ctx.catalogs.active(session)
+    version = metadata.get(META_CATALOG_VERSION) if isinstance(metadata, dict) else None
+    bought = ctx.catalogs.get(session, version) if isinstance(version, str) else None
+    return bought or active, active
+
+
+def product_in(bought: Catalog, active: Catalog, product_id: str) -> tuple[Product, str] | None:
+    """The product and the catalog version it was taken from."""
+    for catalog in (bought, active):
+        product = catalog.products.get(product_id)
+        if product is not None:
+            return product, catalog.version
+    return None
+
+
+# --- dispatch ----------------------------------------------------------------------------------
+
+
+Handler = Callable[[SyncContext, str], Outcome]
+
+
+def _handlers() -> dict[str, Handler]:
+    from plangate.services import sync_payments, sync_subscriptions
+
+    return {
+        "subscription": sync_subscriptions.sync_subscription,
+        "checkout.session": sync_payments.sync_checkout_session,
+        "invoice": sync_payments.sync_invoice,
+        "payment_intent": sync_payments.sync_payment_intent,
+        "charge": sync_payments.sync_charge,
+        "refund": sync_payments.sync_refund,
+        "dispute": sync_payments.sync_dispute,
+    }
+
+
+def handle_event(
+    ctx: SyncContext, event_type: str, object_type: str | None, object_id: str | None
+) -> Outcome:
+    """Syncs the object an event names. Events about objects plangate does not derive state
+    from (products, prices, payment methods, test clocks, ...) need nothing."""
+    if object_id is None or object_type is None:
+        return Outcome(ignored="the event names no object")
+    handler = _handlers().get(object_type)
+    if handler is None:
+        return Outcome(ignored=f"plangate keeps no state from {object_type} objects")
+    return handler(ctx, object_id)
+
+
+def sync_object(ctx: SyncContext, object_type: str, object_id: str) -> Outcome:
+    """Syncs one object by type (the reconciler's entry point)."""
+    return _handlers()[object_type](ctx, object_id)
+
+
+def subscription_id_of_invoice(invoice: StripeDict) -> str | None:
+    """Basil: ``invoice.parent.subscription_details.subscription`` (no ``invoice.subscription``)."""
+    parent = invoice.get("parent") or {}
+    details = parent.get("subscription_details") or {}
+    sub = details.get("subscription")
+    if isinstance(sub, dict):
+        sub = sub.get("id")
+    return sub if isinstance(sub, str) else None

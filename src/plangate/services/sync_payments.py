@@ -1,0 +1,369 @@
+"""Checkout sessions, invoices and payments: fulfilment of one-time purchases, and the record
+of payments, refunds and disputes (the ``transactions`` table).
+
+A paid one-time checkout becomes one ownership (source ``one_time``), keyed on the checkout
+session: the session's object lock serializes its syncs and the existing ownership is looked
+up under it, so duplicate or concurrent events fulfil it once. Subscription checkouts are
+fulfilled by the subscription's sync; here the session is only linked to that ownership.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from plangate.gateways.base import GatewayNotFound, StripeDict
+from plangate.gateways.stripe_client import META_PRODUCT_ID
+from plangate.services.customers import CustomerRef, lock_customer
+from plangate.services.ownership import acquire_product
+from plangate.services.sync import (
+    NOTHING,
+    Outcome,
+    SyncContext,
+    SyncError,
+    catalog_for,
+    lock_object,
+    product_in,
+    ref_from_metadata,
+    resolve_customer,
+    subscription_id_of_invoice,
+)
+from plangate.services.sync_subscriptions import sync_subscription
+from plangate.store.models import CheckoutSession, Ownership, Transaction
+
+_FINAL_SESSION_STATUSES = ("complete", "expired")
+
+
+def _id(value: Any) -> str | None:
+    if isinstance(value, dict):
+        value = value.get("id")
+    return value if isinstance(value, str) else None
+
+
+def _at(timestamp: Any, default: datetime) -> datetime:
+    return datetime.fromtimestamp(int(timestamp), UTC) if timestamp is not None else default
+
+
+# --- checkout sessions -------------------------------------------------------------------------
+
+
+def sync_checkout_session(ctx: SyncContext, session_id: str) -> Outcome:
+    try:
+        probe = ctx.gateway.retrieve_checkout_session(session_id)
+    except GatewayNotFound:
+        return Outcome(ignored="Stripe does not know this checkout session")
+    subscription_id = _id(probe.get("subscription"))
+    if subscription_id is not None:
+        # Its own unit of work first, so that the link below finds the ownership.
+        sync_subscription(ctx, subscription_id)
+    now = ctx.clock.now()
+    # Unit of work: the session's lock, a fresh fetch, fulfilment and the link commit together.
+    with ctx.db.write() as session:
+        lock_object(session, session_id, now)
+        cs = ctx.gateway.retrieve_checkout_session(session_id)
+        row = session.get(CheckoutSession, session_id)
+        metadata = cs.get("metadata") or {}
+        if row is None and ref_from_metadata(metadata) is None:
+            return Outcome(ignored="the checkout session was not created by plangate")
+        changed = _record_status(row, cs, now)
+        if cs.get("mode") == "payment" and cs.get("payment_status") == "paid":
+            changed = _fulfil_one_time(ctx, session, row, cs, now) or changed
+        elif subscription_id is not None and row is not None and row.ownership_id is None:
+            owned = session.scalars(
+                select(Ownership)
+                .where(Ownership.stripe_subscription_id == subscription_id)
+                .order_by(Ownership.id.desc())
+            ).first()
+            if owned is not None:
+                row.ownership_id = owned.id
+                changed = True
+        return Outcome(changed=changed)
+
+
+def _record_status(row: CheckoutSession | None, cs: StripeDict, now: datetime) -> bool:
+    if row is None or row.status in _FINAL_SESSION_STATUSES:
+        return False  # final states never go back, whatever an older fetch says
+    status = str(cs.get("status") or row.status)
+    if status == row.status:
+        return False
+    row.status = status
+    if status == "complete":
+        row.completed_at = now
+    return True
+
+
+def _fulfil_one_time(
+    ctx: SyncContext,
+    session: Session,
+    row: CheckoutSession | None,
+    cs: StripeDict,
+    now: datetime,
+) -> bool:
+    existing = session.scalars(
+        select(Ownership).where(Ownership.stripe_checkout_session_id == cs["id"])
+    ).first()
+    if existing is not None:
+        if row is not None and row.ownership_id is None:
+            row.ownership_id = existing.id
+            return True
+        return False
+    metadata = cs.get("metadata") or {}
+    ref = (
+        CustomerRef(row.customer_type, row.customer_id)
+        if row is not None
+        else resolve_customer(session, ctx.gateway, _id(cs.get("customer")), metadata, now)
+    )
+    if ref is None:
+        return False
+    product_id = row.product_id if row is not None else metadata.get(META_PRODUCT_ID)
+    quantity = row.quantity if row is not None else int(metadata.get("quantity") or 1)
+    bought, active = catalog_for(ctx, session, metadata)
+    found = product_in(bought, active, str(product_id))
+    if found is None:
+        raise SyncError(
+            f"checkout session {cs['id']} paid for product {product_id!r}, "
+            "which no catalog version has; apply the catalog that sells it"
+        )
+    product, version = found
+    lock_customer(session, ref, now)
+    owned = acquire_product(
+        session,
+        ref,
+        active,
+        product,
+        now,
+        source="one_time",
+        quantity=quantity,
+        catalog_version=version,
+        price_id=row.price_id if row is not None else None,
+        stripe_checkout_session_id=cs["id"],
+        stripe_payment_intent_id=_id(cs.get("payment_intent")),
+    )
+    if row is not None:
+        row.ownership_id = owned.id
+    return True
+
+
+# --- invoices ---------------------------------------------------------------------------------
+
+
+def sync_invoice(ctx: SyncContext, invoice_id: str) -> Outcome:
+    """An invoice changes its subscription's state (renewal paid, payment failed): sync that,
+    and put the invoice on its payment's transaction."""
+    try:
+        invoice = ctx.gateway.retrieve_invoice(invoice_id)
+    except GatewayNotFound:
+        return Outcome(ignored="Stripe does not know this invoice")
+    subscription_id = subscription_id_of_invoice(invoice)
+    outcome = sync_subscription(ctx, subscription_id) if subscription_id else NOTHING
+    for payment in (invoice.get("payments") or {}).get("data", []):
+        detail = payment.get("payment") or {}
+        if detail.get("type") == "payment_intent" and detail.get("payment_intent"):
+            pi_outcome = sync_payment_intent(ctx, str(detail["payment_intent"]), invoice=invoice)
+            outcome = Outcome(changed=outcome.changed or pi_outcome.changed)
+    return outcome
+
+
+# --- payments, refunds, disputes ------------------------------------------------------------------
+
+
+def _product_of_invoice(session: Session, invoice: StripeDict | None) -> str | None:
+    if invoice is None:
+        return None
+    subscription_id = subscription_id_of_invoice(invoice)
+    if subscription_id is None:
+        return None
+    return session.scalars(
+        select(Ownership.product_id)
+        .where(Ownership.stripe_subscription_id == subscription_id)
+        .order_by(Ownership.id.desc())
+    ).first()
+
+
+def sync_payment_intent(
+    ctx: SyncContext, payment_intent_id: str, *, invoice: StripeDict | None = None
+) -> Outcome:
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        lock_object(session, payment_intent_id, now)
+        try:
+            pi = ctx.gateway.retrieve_payment_intent(payment_intent_id)
+        except GatewayNotFound:
+            return Outcome(ignored="Stripe does not know this payment intent")
+        status = str(pi.get("status"))
+        failed = status == "requires_payment_method" and pi.get("last_payment_error")
+        if status not in ("succeeded", "processing") and not failed:
+            return Outcome(ignored=f"a payment intent in status {status} is not a payment yet")
+        metadata = pi.get("metadata") or {}
+        ref = resolve_customer(session, ctx.gateway, _id(pi.get("customer")), metadata, now)
+        if ref is None:
+            return Outcome(ignored="the payment's customer is not plangate's")
+        row = _transaction(session, payment_intent_id)
+        product_id = metadata.get(META_PRODUCT_ID) or _product_of_invoice(session, invoice)
+        values = {
+            "amount": int(pi.get("amount_received") or pi.get("amount") or 0)
+            if status == "succeeded"
+            else int(pi.get("amount") or 0),
+            "currency": str(pi.get("currency") or ""),
+            "status": "failed" if failed else status,
+            "payment_intent_id": payment_intent_id,
+            "charge_id": _id(pi.get("latest_charge")),
+        }
+        if product_id:
+            values["product_id"] = str(product_id)
+        if invoice is not None:
+            values["invoice_id"] = invoice["id"]
+        created = _at(pi.get("created"), now)
+        return Outcome(
+            changed=_upsert(session, row, ref, "payment", payment_intent_id, values, created, now)
+        )
+
+
+def sync_charge(ctx: SyncContext, charge_id: str) -> Outcome:
+    """Charge events stand for their payment intent (refunded amounts included)."""
+    try:
+        charge = ctx.gateway.retrieve_charge(charge_id)
+    except GatewayNotFound:
+        return Outcome(ignored="Stripe does not know this charge")
+    payment_intent_id = _id(charge.get("payment_intent"))
+    if payment_intent_id is None:
+        return Outcome(ignored="a charge without a payment intent")
+    outcome = sync_payment_intent(ctx, payment_intent_id)
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        lock_object(session, payment_intent_id, now)
+        row = _transaction(session, payment_intent_id)
+        refunded = int(charge.get("amount_refunded") or 0)
+        if row is not None and row.amount_refunded != refunded:
+            row.amount_refunded = refunded
+            row.updated_at = now
+            return Outcome(changed=True)
+    return outcome
+
+
+def sync_refund(ctx: SyncContext, refund_id: str) -> Outcome:
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        lock_object(session, refund_id, now)
+        try:
+            refund = ctx.gateway.retrieve_refund(refund_id)
+        except GatewayNotFound:
+            return Outcome(ignored="Stripe does not know this refund")
+        payment_intent_id = _id(refund.get("payment_intent"))
+        payment = _transaction(session, payment_intent_id) if payment_intent_id else None
+        if payment is None:
+            # Recorded when the payment is: the charge.refunded event syncs it, and the
+            # refund is retried until then.
+            raise SyncError(f"refund {refund_id} is for a payment not recorded yet")
+        ref = CustomerRef(payment.customer_type, payment.customer_id)
+        values = {
+            "amount": int(refund.get("amount") or 0),
+            "currency": str(refund.get("currency") or payment.currency),
+            "status": str(refund.get("status")),
+            "product_id": payment.product_id,
+            "invoice_id": payment.invoice_id,
+            "payment_intent_id": payment_intent_id,
+            "charge_id": _id(refund.get("charge")),
+        }
+        changed = _upsert(
+            session,
+            _transaction(session, refund_id),
+            ref,
+            "refund",
+            refund_id,
+            values,
+            _at(refund.get("created"), now),
+            now,
+        )
+        refunded = session.scalar(
+            select(func.coalesce(func.sum(Transaction.amount), 0)).where(
+                Transaction.type == "refund",
+                Transaction.payment_intent_id == payment_intent_id,
+                Transaction.status == "succeeded",
+            )
+        )
+        if payment.amount_refunded < int(refunded or 0):
+            payment.amount_refunded = int(refunded or 0)
+            payment.updated_at = now
+        return Outcome(changed=changed)
+
+
+def sync_dispute(ctx: SyncContext, dispute_id: str) -> Outcome:
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        lock_object(session, dispute_id, now)
+        try:
+            dispute = ctx.gateway.retrieve_dispute(dispute_id)
+        except GatewayNotFound:
+            return Outcome(ignored="Stripe does not know this dispute")
+        payment_intent_id = _id(dispute.get("payment_intent"))
+        payment = _transaction(session, payment_intent_id) if payment_intent_id else None
+        if payment is None:
+            return Outcome(ignored="the disputed payment is not plangate's")
+        ref = CustomerRef(payment.customer_type, payment.customer_id)
+        values = {
+            "amount": int(dispute.get("amount") or 0),
+            "currency": str(dispute.get("currency") or payment.currency),
+            "status": str(dispute.get("status")),
+            "product_id": payment.product_id,
+            "invoice_id": payment.invoice_id,
+            "payment_intent_id": payment_intent_id,
+            "charge_id": _id(dispute.get("charge")),
+            "description": dispute.get("reason"),
+        }
+        return Outcome(
+            changed=_upsert(
+                session,
+                _transaction(session, dispute_id),
+                ref,
+                "dispute",
+                dispute_id,
+                values,
+                _at(dispute.get("created"), now),
+                now,
+            )
+        )
+
+
+def _transaction(session: Session, stripe_id: str | None) -> Transaction | None:
+    if stripe_id is None:
+        return None
+    return session.scalars(select(Transaction).where(Transaction.stripe_id == stripe_id)).first()
+
+
+def _upsert(
+    session: Session,
+    row: Transaction | None,
+    ref: CustomerRef,
+    type_: str,
+    stripe_id: str,
+    values: dict[str, Any],
+    created: datetime,
+    now: datetime,
+) -> bool:
+    if row is None:
+        session.add(
+            Transaction(
+                customer_type=ref.type,
+                customer_id=ref.id,
+                type=type_,
+                stripe_id=stripe_id,
+                amount_refunded=0,
+                created_at=created,
+                updated_at=now,
+                **{"product_id": None, "invoice_id": None, "description": None, **values},
+            )
+        )
+        session.flush()
+        return True
+    changed = False
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+            changed = True
+    if changed:
+        row.updated_at = now
+    return changed

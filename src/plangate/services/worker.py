@@ -1,0 +1,232 @@
+"""The worker: handles stored Stripe events, retries failures, reconciles periodically.
+
+A queue in the ``stripe_events`` table. Claiming sets a lease (``locked_until``) in a short
+transaction; handling runs outside it; the result is written in another. A process that dies
+mid-event loses nothing: its lease runs out and the event is claimed again (the sync is
+idempotent, so running it twice is harmless). On PostgreSQL any number of workers share the
+queue (``FOR UPDATE SKIP LOCKED``: each claims different rows without waiting); on SQLite run
+one worker.
+
+Queue timing (leases, backoff) uses ``queue_clock``, the wall clock: business time (``clock``,
+what the sync writes) may be a frozen or simulated clock, and a retry must still come.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+
+from plangate.clock import Clock, SystemClock
+from plangate.services.sync import Outcome, SyncContext, handle_event
+from plangate.settings import Settings
+from plangate.store.models import StripeEvent
+
+log = logging.getLogger("plangate.worker")
+
+MAX_BACKOFF_SECONDS = 3600
+MAX_ERROR_LENGTH = 2000
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: str
+    type: str
+    object_type: str | None
+    object_id: str | None
+    attempts: int
+
+
+@dataclass
+class WorkerStats:
+    handled: int = 0
+    failed_attempts: int = 0
+    reconciliations: int = 0
+
+
+def backoff(attempts: int) -> timedelta:
+    """1 s, 2 s, 4 s, ... up to an hour after the ``attempts``-th failure."""
+    return timedelta(seconds=min(2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS))
+
+
+@dataclass
+class Worker:
+    sync: SyncContext
+    settings: Settings
+    queue_clock: Clock = field(default_factory=SystemClock)
+    batch_size: int = 50
+    # Called after each reconciliation with its report (logging, tests).
+    on_reconciled: Callable[[object], None] | None = None
+    stats: WorkerStats = field(default_factory=WorkerStats)
+    _wakeup: threading.Event = field(default_factory=threading.Event)
+
+    # --- the queue ---------------------------------------------------------------------------
+
+    def claim(self, limit: int | None = None) -> list[Claimed]:
+        now = self.queue_clock.now()
+        lease = now + timedelta(seconds=self.settings.worker_lease_seconds)
+        db = self.sync.db
+        # Unit of work: claim and lease only; handling happens after the commit.
+        with db.write() as session:
+            query = (
+                select(
+                    StripeEvent.id,
+                    StripeEvent.type,
+                    StripeEvent.object_type,
+                    StripeEvent.object_id,
+                    StripeEvent.attempts,
+                )
+                .where(
+                    StripeEvent.status == "pending",
+                    StripeEvent.next_attempt_at <= now,
+                    or_(StripeEvent.locked_until.is_(None), StripeEvent.locked_until <= now),
+                )
+                .order_by(StripeEvent.created, StripeEvent.received_at, StripeEvent.id)
+                .limit(limit or self.batch_size)
+            )
+            if not db.is_sqlite:
+                query = query.with_for_update(skip_locked=True)
+            claimed = [Claimed(*row) for row in session.execute(query).all()]
+            if claimed:
+                session.execute(
+                    update(StripeEvent)
+                    .where(StripeEvent.id.in_([c.id for c in claimed]))
+                    .values(locked_until=lease)
+                )
+        return claimed
+
+    def handle(self, event: Claimed) -> Exception | None:
+        """Handles one claimed event and records the result; returns the failure, if any."""
+        try:
+            outcome = handle_event(self.sync, event.type, event.object_type, event.object_id)
+        except Exception as exc:  # noqa: BLE001 - every failure is recorded and retried
+            self._failed(event, exc)
+            return exc
+        self._done(event, outcome)
+        return None
+
+    def _done(self, event: Claimed, outcome: Outcome) -> None:
+        now = self.queue_clock.now()
+        with self.sync.db.write() as session:
+            session.execute(
+                update(StripeEvent)
+                .where(StripeEvent.id == event.id)
+                .values(
+                    status="done",
+                    attempts=event.attempts + 1,
+                    handled_at=now,
+                    locked_until=None,
+                    last_error=outcome.ignored and f"ignored: {outcome.ignored}",
+                )
+            )
+        self.stats.handled += 1
+
+    def _failed(self, event: Claimed, exc: Exception) -> None:
+        attempts = event.attempts + 1
+        now = self.queue_clock.now()
+        give_up = attempts >= self.settings.worker_max_attempts
+        log.warning(
+            "stripe event %s (%s) failed, attempt %d%s: %s",
+            event.id,
+            event.type,
+            attempts,
+            ", giving up" if give_up else "",
+            exc,
+            exc_info=not isinstance(exc, (ConnectionError, TimeoutError)),
+        )
+        with self.sync.db.write() as session:
+            session.execute(
+                update(StripeEvent)
+                .where(StripeEvent.id == event.id)
+                .values(
+                    status="failed" if give_up else "pending",
+                    attempts=attempts,
+                    next_attempt_at=now + backoff(attempts),
+                    locked_until=None,
+                    last_error=f"{type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH],
+                )
+            )
+        self.stats.failed_attempts += 1
+
+    def run_once(self, limit: int | None = None) -> int:
+        """Claims one batch and handles it; returns how many events were claimed."""
+        claimed = self.claim(limit)
+        # Events of one batch that name the same object need one sync: it fetches the
+        # current state whatever each event said. The others share its result.
+        groups: dict[tuple[str | None, str], list[Claimed]] = {}
+        for event in claimed:
+            key = (event.object_type, event.object_id or event.id)
+            groups.setdefault(key, []).append(event)
+        for first, *others in groups.values():
+            failure = self.handle(first)
+            for event in others:
+                if failure is None:
+                    self._done(event, Outcome())
+                else:
+                    self._failed(event, failure)
+        return len(claimed)
+
+    def drain(self, timeout: float = 30.0) -> None:
+        """Handles events until none is due (tests, the benchmark, the CLI)."""
+        deadline = self.queue_clock.now() + timedelta(seconds=timeout)
+        while self.run_once():
+            if self.queue_clock.now() > deadline:
+                raise TimeoutError("stripe events kept arriving for the whole timeout")
+
+    # --- the loop ----------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """A new event was stored: handle it now rather than at the next poll."""
+        self._wakeup.set()
+
+    def run_forever(self, stop: threading.Event) -> None:
+        last_reconcile = self.queue_clock.now()
+        while not stop.is_set():
+            try:
+                while not stop.is_set() and self.run_once():
+                    pass
+                last_reconcile = self._maybe_reconcile(last_reconcile)
+            except Exception:  # noqa: BLE001 - a database hiccup must not end the loop
+                log.exception("worker loop failed; retrying")
+            self._wakeup.wait(self.settings.worker_poll_seconds)
+            self._wakeup.clear()
+
+    def _maybe_reconcile(self, last: datetime) -> datetime:
+        interval = self.settings.reconcile_interval_seconds
+        now = self.queue_clock.now()
+        if not interval or now - last < timedelta(seconds=interval):
+            return last
+        from plangate.services.reconcile import reconcile
+
+        report = reconcile(self.sync)
+        self.stats.reconciliations += 1
+        if report.fixed:
+            log.warning("reconciliation repaired %d object(s)", len(report.fixed))
+        if self.on_reconciled is not None:
+            self.on_reconciled(report)
+        return now
+
+    def start(self) -> WorkerThread:
+        """Runs the loop in a daemon thread (``plangate dev``, tests)."""
+        return WorkerThread(self)
+
+
+class WorkerThread:
+    """A worker loop in a background thread, stopped with :meth:`stop`."""
+
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=worker.run_forever, args=(self._stop,), name="plangate-worker", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.worker.wake()
+        self._thread.join(timeout=30)

@@ -1,0 +1,16 @@
+"""End-to-end fixtures: the sandbox and plangate over real HTTP (see e2e_harness.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.e2e.e2e_harness import Stack, start_stack
+
+
+@pytest.fixture
+def stack(database_url: str) -> Iterator[Stack]:
+    running = start_stack(database_url)
+    yield running
+    running.stop()
