@@ -22,16 +22,31 @@ from plangate.sdk.connection import (
 )
 from plangate.sdk.errors import connection_error
 from plangate.sdk.models import (
+    BillingOut,
+    CancelledOut,
     CatalogApplied,
     CatalogOut,
+    CheckoutSessionCreated,
+    CheckoutSessionOut,
     CheckResult,
     CustomerOut,
+    CustomerSessionOut,
     EntitlementsOut,
     EntitlementToken,
     GrantResult,
+    InvoiceList,
     ItemChanged,
     ItemOut,
+    MemberList,
+    MemberOut,
+    PlanChangeOut,
+    PortalOut,
     ProductList,
+    RefundOut,
+    RefundReason,
+    SetupOut,
+    TeamRole,
+    TransactionList,
 )
 from plangate.sdk.retry import RetryPolicy
 
@@ -257,6 +272,235 @@ class AsyncClient:
     async def get_catalog(self) -> CatalogOut:
         return await self.send(calls.get_catalog())
 
+    # --- checkout and purchases -----------------------------------------------------------
+
+    async def create_checkout(
+        self,
+        customer_type: str,
+        customer_id: str,
+        product_id: str,
+        *,
+        price_id: str | None = None,
+        currency: str | None = None,
+        quantity: int = 1,
+        success_url: str | None = None,
+        cancel_url: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> CheckoutSessionCreated:
+        """A checkout session for one product; send the customer to its ``url``. Paying grants
+        the product (on the test gateway the purchase is complete at once)."""
+        return await self.send(
+            calls.create_checkout(
+                customer_type,
+                customer_id,
+                product_id,
+                price_id=price_id,
+                currency=currency,
+                quantity=quantity,
+                success_url=success_url,
+                cancel_url=cancel_url,
+                idempotency_key=idempotency_key,
+            )
+        )
+
+    async def get_checkout_session(self, session_id: str) -> CheckoutSessionOut:
+        return await self.send(calls.get_checkout_session(session_id))
+
+    async def switch(
+        self,
+        customer_type: str,
+        customer_id: str,
+        from_product_id: str,
+        to_product_id: str,
+        *,
+        price_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> PlanChangeOut:
+        """Switches a subscription within its line: an upgrade now (prorated and charged), a
+        downgrade at the period end."""
+        return await self.send(
+            calls.switch(
+                customer_type,
+                customer_id,
+                from_product_id,
+                to_product_id,
+                price_id=price_id,
+                idempotency_key=idempotency_key,
+            )
+        )
+
+    async def cancel(
+        self,
+        customer_type: str,
+        customer_id: str,
+        product_id: str,
+        *,
+        immediately: bool = False,
+        idempotency_key: str | None = None,
+    ) -> CancelledOut:
+        """Cancels a subscription at the period end, or now with ``immediately=True``."""
+        return await self.send(
+            calls.cancel(
+                customer_type,
+                customer_id,
+                product_id,
+                immediately=immediately,
+                idempotency_key=idempotency_key,
+            )
+        )
+
+    async def resume(
+        self,
+        customer_type: str,
+        customer_id: str,
+        product_id: str,
+        *,
+        idempotency_key: str | None = None,
+    ) -> CancelledOut:
+        """Takes back a cancellation at the period end."""
+        return await self.send(
+            calls.resume(customer_type, customer_id, product_id, idempotency_key=idempotency_key)
+        )
+
+    # --- billing --------------------------------------------------------------------------
+
+    async def portal_session(
+        self,
+        customer_type: str,
+        customer_id: str,
+        return_url: str,
+        *,
+        idempotency_key: str | None = None,
+    ) -> PortalOut:
+        """A link to Stripe's billing portal (in test mode, ``return_url`` itself)."""
+        return await self.send(
+            calls.portal_session(
+                customer_type, customer_id, return_url, idempotency_key=idempotency_key
+            )
+        )
+
+    async def billing(self, customer_type: str, customer_id: str) -> BillingOut:
+        return await self.send(calls.billing(customer_type, customer_id))
+
+    async def create_setup_intent(
+        self,
+        customer_type: str,
+        customer_id: str,
+        *,
+        return_url: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> SetupOut:
+        """Starts saving a card: a hosted page with ``return_url``, else a SetupIntent."""
+        return await self.send(
+            calls.create_setup_intent(
+                customer_type, customer_id, return_url=return_url, idempotency_key=idempotency_key
+            )
+        )
+
+    async def set_default_payment_method(
+        self,
+        customer_type: str,
+        customer_id: str,
+        payment_method_id: str,
+        *,
+        idempotency_key: str | None = None,
+    ) -> BillingOut:
+        return await self.send(
+            calls.set_default_payment_method(
+                customer_type, customer_id, payment_method_id, idempotency_key=idempotency_key
+            )
+        )
+
+    async def invoices(
+        self,
+        customer_type: str,
+        customer_id: str,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> InvoiceList:
+        """Newest first; pass ``next_cursor`` as ``cursor`` for the next page."""
+        return await self.send(
+            calls.invoices(customer_type, customer_id, limit=limit, cursor=cursor)
+        )
+
+    async def transactions(
+        self,
+        *,
+        customer_type: str | None = None,
+        customer_id: str | None = None,
+        type: str | None = None,  # noqa: A002 - the API's name
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> TransactionList:
+        """Payments, refunds and disputes, newest first (server only)."""
+        return await self.send(
+            calls.transactions(
+                customer_type=customer_type,
+                customer_id=customer_id,
+                type=type,
+                limit=limit,
+                cursor=cursor,
+            )
+        )
+
+    async def refund(
+        self,
+        *,
+        payment_intent_id: str | None = None,
+        invoice_id: str | None = None,
+        transaction_id: str | None = None,
+        amount: int | None = None,
+        amount_decimal: str | None = None,
+        currency: str | None = None,
+        reason: RefundReason | None = None,
+        idempotency_key: str | None = None,
+    ) -> RefundOut:
+        """Refunds a payment named by exactly one of ``payment_intent_id``, ``invoice_id`` or
+        ``transaction_id``: all that is left, ``amount`` minor units, or ``amount_decimal``
+        with ``currency`` (server only)."""
+        return await self.send(
+            calls.refund(
+                payment_intent_id=payment_intent_id,
+                invoice_id=invoice_id,
+                transaction_id=transaction_id,
+                amount=amount,
+                amount_decimal=amount_decimal,
+                currency=currency,
+                reason=reason,
+                idempotency_key=idempotency_key,
+            )
+        )
+
+    # --- teams and customer sessions ------------------------------------------------------
+
+    async def team_members(self, team_id: str) -> MemberList:
+        return await self.send(calls.team_members(team_id))
+
+    async def set_team_member(
+        self, team_id: str, user_id: str, role: TeamRole = "member"
+    ) -> MemberOut:
+        """Adds a member (needs a free seat: 409 ``seat_limit_reached``) or changes its role."""
+        return await self.send(calls.set_team_member(team_id, user_id, role))
+
+    async def remove_team_member(self, team_id: str, user_id: str) -> None:
+        return await self.send(calls.remove_team_member(team_id, user_id))
+
+    async def create_customer_session(
+        self,
+        user_id: str,
+        *,
+        teams: Mapping[str, TeamRole] | None = None,
+        expires_in: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> CustomerSessionOut:
+        """A short-lived client token for ``user_id`` and its team roles (server only)."""
+        return await self.send(
+            calls.create_customer_session(
+                user_id, teams=teams, expires_in=expires_in, idempotency_key=idempotency_key
+            )
+        )
+
 
 class AsyncCustomerHandle:
     """``client.customer("user", "u1")`` of an :class:`AsyncClient`: awaitable calls about one
@@ -374,6 +618,112 @@ class AsyncCustomerHandle:
             quantity,
             description=description,
             idempotency_key=idempotency_key,
+        )
+
+    async def create_checkout(
+        self,
+        product_id: str,
+        *,
+        price_id: str | None = None,
+        currency: str | None = None,
+        quantity: int = 1,
+        success_url: str | None = None,
+        cancel_url: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> CheckoutSessionCreated:
+        return await self.client.create_checkout(
+            self.customer_type,
+            self.customer_id,
+            product_id,
+            price_id=price_id,
+            currency=currency,
+            quantity=quantity,
+            success_url=success_url,
+            cancel_url=cancel_url,
+            idempotency_key=idempotency_key,
+        )
+
+    async def switch(
+        self,
+        from_product_id: str,
+        to_product_id: str,
+        *,
+        price_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> PlanChangeOut:
+        return await self.client.switch(
+            self.customer_type,
+            self.customer_id,
+            from_product_id,
+            to_product_id,
+            price_id=price_id,
+            idempotency_key=idempotency_key,
+        )
+
+    async def cancel(
+        self, product_id: str, *, immediately: bool = False, idempotency_key: str | None = None
+    ) -> CancelledOut:
+        return await self.client.cancel(
+            self.customer_type,
+            self.customer_id,
+            product_id,
+            immediately=immediately,
+            idempotency_key=idempotency_key,
+        )
+
+    async def resume(self, product_id: str, *, idempotency_key: str | None = None) -> CancelledOut:
+        return await self.client.resume(
+            self.customer_type, self.customer_id, product_id, idempotency_key=idempotency_key
+        )
+
+    async def portal_session(
+        self, return_url: str, *, idempotency_key: str | None = None
+    ) -> PortalOut:
+        return await self.client.portal_session(
+            self.customer_type, self.customer_id, return_url, idempotency_key=idempotency_key
+        )
+
+    async def billing(self) -> BillingOut:
+        return await self.client.billing(self.customer_type, self.customer_id)
+
+    async def create_setup_intent(
+        self, *, return_url: str | None = None, idempotency_key: str | None = None
+    ) -> SetupOut:
+        return await self.client.create_setup_intent(
+            self.customer_type,
+            self.customer_id,
+            return_url=return_url,
+            idempotency_key=idempotency_key,
+        )
+
+    async def set_default_payment_method(
+        self, payment_method_id: str, *, idempotency_key: str | None = None
+    ) -> BillingOut:
+        return await self.client.set_default_payment_method(
+            self.customer_type,
+            self.customer_id,
+            payment_method_id,
+            idempotency_key=idempotency_key,
+        )
+
+    async def invoices(self, *, limit: int | None = None, cursor: str | None = None) -> InvoiceList:
+        return await self.client.invoices(
+            self.customer_type, self.customer_id, limit=limit, cursor=cursor
+        )
+
+    async def transactions(
+        self,
+        *,
+        type: str | None = None,  # noqa: A002 - the API's name
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> TransactionList:
+        return await self.client.transactions(
+            customer_type=self.customer_type,
+            customer_id=self.customer_id,
+            type=type,
+            limit=limit,
+            cursor=cursor,
         )
 
 

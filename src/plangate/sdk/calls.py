@@ -15,16 +15,31 @@ from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
 from plangate.sdk.models import (
+    BillingOut,
+    CancelledOut,
     CatalogApplied,
     CatalogOut,
     CheckOut,
+    CheckoutSessionCreated,
+    CheckoutSessionOut,
     CustomerOut,
+    CustomerSessionOut,
     EntitlementsOut,
     EntitlementToken,
     GrantResult,
+    InvoiceList,
     ItemChanged,
     ItemOut,
+    MemberList,
+    MemberOut,
+    PlanChangeOut,
+    PortalOut,
     ProductList,
+    RefundOut,
+    RefundReason,
+    SetupOut,
+    TeamRole,
+    TransactionList,
 )
 
 T = TypeVar("T")
@@ -50,6 +65,29 @@ def _post(path: str, parse: Callable[[Any], T], body: Any, idempotency_key: str 
     # One key per logical call, made here so that every retry of this call sends it.
     key = idempotency_key or str(uuid.uuid4())
     return Call("POST", path, parse, json=body, headers={"Idempotency-Key": key})
+
+
+def _with_key(call: Call[T], idempotency_key: str | None) -> Call[T]:
+    """``call`` with an Idempotency-Key, for the non-POST writes the server deduplicates."""
+    key = idempotency_key or str(uuid.uuid4())
+    return Call(
+        call.method,
+        call.path,
+        call.parse,
+        params=call.params,
+        json=call.json,
+        content=call.content,
+        headers={**call.headers, "Idempotency-Key": key},
+    )
+
+
+def _present(**fields: Any) -> dict[str, Any]:
+    """The fields the caller gave: the server applies its defaults to the rest."""
+    return {name: value for name, value in fields.items() if value is not None}
+
+
+def _nothing(_data: Any) -> None:
+    return None
 
 
 def customer_path(customer_type: str, customer_id: str) -> str:
@@ -233,3 +271,192 @@ def _as_dict(data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValueError("expected a JSON object")
     return data
+
+
+# --- checkout and purchases -----------------------------------------------------------------
+
+
+def create_checkout(
+    customer_type: str,
+    customer_id: str,
+    product_id: str,
+    *,
+    price_id: str | None,
+    currency: str | None,
+    quantity: int,
+    success_url: str | None,
+    cancel_url: str | None,
+    idempotency_key: str | None,
+) -> Call[CheckoutSessionCreated]:
+    body: dict[str, Any] = {
+        "customer_type": customer_type,
+        "customer_id": customer_id,
+        "product_id": product_id,
+        "quantity": quantity,
+        **_present(
+            price_id=price_id, currency=currency, success_url=success_url, cancel_url=cancel_url
+        ),
+    }
+    return _post(
+        "/v1/checkout-sessions", CheckoutSessionCreated.model_validate, body, idempotency_key
+    )
+
+
+def get_checkout_session(session_id: str) -> Call[CheckoutSessionOut]:
+    path = f"/v1/checkout-sessions/{_segment(session_id)}"
+    return Call("GET", path, CheckoutSessionOut.model_validate)
+
+
+def switch(
+    customer_type: str,
+    customer_id: str,
+    from_product_id: str,
+    to_product_id: str,
+    *,
+    price_id: str | None,
+    idempotency_key: str | None,
+) -> Call[PlanChangeOut]:
+    body: dict[str, Any] = {
+        "from_product_id": from_product_id,
+        "to_product_id": to_product_id,
+        **_present(price_id=price_id),
+    }
+    path = customer_path(customer_type, customer_id) + "/products/switch"
+    return _post(path, PlanChangeOut.model_validate, body, idempotency_key)
+
+
+def cancel(
+    customer_type: str,
+    customer_id: str,
+    product_id: str,
+    *,
+    immediately: bool,
+    idempotency_key: str | None,
+) -> Call[CancelledOut]:
+    # The server records the answer under the key, so a DELETE retried after a 5xx or 429
+    # replays the first cancellation instead of making a second Stripe write.
+    path = f"{customer_path(customer_type, customer_id)}/products/{_segment(product_id)}"
+    params: Params = {"immediately": "true"} if immediately else {}
+    call = Call("DELETE", path, CancelledOut.model_validate, params=params)
+    return _with_key(call, idempotency_key)
+
+
+def resume(
+    customer_type: str, customer_id: str, product_id: str, *, idempotency_key: str | None
+) -> Call[CancelledOut]:
+    path = f"{customer_path(customer_type, customer_id)}/products/{_segment(product_id)}/resume"
+    return _post(path, CancelledOut.model_validate, None, idempotency_key)
+
+
+# --- billing ---------------------------------------------------------------------------------
+
+
+def portal_session(
+    customer_type: str, customer_id: str, return_url: str, *, idempotency_key: str | None
+) -> Call[PortalOut]:
+    path = customer_path(customer_type, customer_id) + "/portal-sessions"
+    return _post(path, PortalOut.model_validate, {"return_url": return_url}, idempotency_key)
+
+
+def billing(customer_type: str, customer_id: str) -> Call[BillingOut]:
+    return Call(
+        "GET", customer_path(customer_type, customer_id) + "/billing", BillingOut.model_validate
+    )
+
+
+def create_setup_intent(
+    customer_type: str, customer_id: str, *, return_url: str | None, idempotency_key: str | None
+) -> Call[SetupOut]:
+    path = customer_path(customer_type, customer_id) + "/setup-intents"
+    return _post(path, SetupOut.model_validate, _present(return_url=return_url), idempotency_key)
+
+
+def set_default_payment_method(
+    customer_type: str, customer_id: str, payment_method_id: str, *, idempotency_key: str | None
+) -> Call[BillingOut]:
+    path = customer_path(customer_type, customer_id) + "/payment-methods/default"
+    body = {"payment_method_id": payment_method_id}
+    return _post(path, BillingOut.model_validate, body, idempotency_key)
+
+
+def invoices(
+    customer_type: str, customer_id: str, *, limit: int | None, cursor: str | None
+) -> Call[InvoiceList]:
+    params: Params = _present(limit=limit, cursor=cursor)
+    path = customer_path(customer_type, customer_id) + "/invoices"
+    return Call("GET", path, InvoiceList.model_validate, params=params)
+
+
+def transactions(
+    *,
+    customer_type: str | None,
+    customer_id: str | None,
+    type: str | None,  # noqa: A002 - the API's name
+    limit: int | None,
+    cursor: str | None,
+) -> Call[TransactionList]:
+    if (customer_type is None) != (customer_id is None):
+        raise ValueError("give both customer_type and customer_id, or neither")
+    params: Params = _present(
+        customer_type=customer_type, customer_id=customer_id, type=type, limit=limit, cursor=cursor
+    )
+    return Call("GET", "/v1/transactions", TransactionList.model_validate, params=params)
+
+
+def refund(
+    *,
+    payment_intent_id: str | None,
+    invoice_id: str | None,
+    transaction_id: str | None,
+    amount: int | None,
+    amount_decimal: str | None,
+    currency: str | None,
+    reason: RefundReason | None,
+    idempotency_key: str | None,
+) -> Call[RefundOut]:
+    body = _present(
+        payment_intent_id=payment_intent_id,
+        invoice_id=invoice_id,
+        transaction_id=transaction_id,
+        amount=amount,
+        amount_decimal=amount_decimal,
+        currency=currency,
+        reason=reason,
+    )
+    return _post("/v1/refunds", RefundOut.model_validate, body, idempotency_key)
+
+
+# --- teams and customer sessions -------------------------------------------------------------
+
+
+def _member_path(team_id: str, user_id: str | None = None) -> str:
+    path = f"/v1/teams/{_segment(team_id)}/members"
+    return path if user_id is None else f"{path}/{_segment(user_id)}"
+
+
+def team_members(team_id: str) -> Call[MemberList]:
+    return Call("GET", _member_path(team_id), MemberList.model_validate)
+
+
+def set_team_member(team_id: str, user_id: str, role: TeamRole) -> Call[MemberOut]:
+    # A PUT: adding again, or changing the role, is idempotent by itself.
+    return Call(
+        "PUT", _member_path(team_id, user_id), MemberOut.model_validate, json={"role": role}
+    )
+
+
+def remove_team_member(team_id: str, user_id: str) -> Call[None]:
+    return Call("DELETE", _member_path(team_id, user_id), _nothing)
+
+
+def create_customer_session(
+    user_id: str,
+    *,
+    teams: Mapping[str, TeamRole] | None,
+    expires_in: int | None,
+    idempotency_key: str | None,
+) -> Call[CustomerSessionOut]:
+    body: dict[str, Any] = {"user_id": user_id, **_present(expires_in=expires_in)}
+    if teams is not None:
+        body["teams"] = dict(teams)
+    return _post("/v1/customer-sessions", CustomerSessionOut.model_validate, body, idempotency_key)

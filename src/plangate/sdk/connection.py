@@ -66,6 +66,8 @@ def build_request(http: httpx.Client | httpx.AsyncClient, call: Call[Any]) -> ht
 
 def read_response(call: Call[T], response: httpx.Response) -> T:
     """The parsed body of a 2xx response; a typed :class:`PlangateError` otherwise."""
+    if response.status_code == 204:  # No Content: the call's parse expects nothing
+        return call.parse(None)
     try:
         body: Any = response.json()
     except ValueError:

@@ -2,8 +2,9 @@
 
 Retried: connection failures, 429 and 5xx. Never 4xx: the same request would fail the same
 way. Every POST carries one ``Idempotency-Key`` across its attempts, so a retry after a lost
-response replays the first answer instead of acting twice. A DELETE (revoke) has no key, so
-it is retried only when the request certainly never reached the server.
+response replays the first answer instead of acting twice. After a connection failure a
+DELETE (revoke, cancel, remove_team_member) is retried only when the request certainly never
+reached the server.
 """
 
 from __future__ import annotations
