@@ -135,12 +135,6 @@ def test_checkout_idempotency_key_replays_the_session(client: Client, user_id: s
     assert again.id == first.id
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server bug: on the test gateway a checkout retried with the same Idempotency-Key "
-    "grants and records a payment again (TestGateway.create_checkout_session ignores the key, "
-    "and the route runs create_checkout before the idempotency layer replays the answer)",
-)
 def test_checkout_retried_with_the_same_key_buys_once(client: Client, user_id: str) -> None:
     key = new_id("order")
     client.create_checkout("user", user_id, "credit_pack", idempotency_key=key)

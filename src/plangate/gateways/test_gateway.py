@@ -18,6 +18,7 @@ not import them):
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
@@ -83,7 +84,10 @@ class TestGateway:
     def create_checkout_session(
         self, params: Mapping[str, Any], *, idempotency_key: str
     ) -> CheckoutSessionCreated:
-        session_id = self.new_id("cs")
+        # The id follows from the idempotency key, as Stripe's answer would: a retried
+        # checkout finds its session already recorded and is not granted a second time.
+        digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
+        session_id = f"{TEST_ID_PREFIX}cs_{digest}"
         success_url = str(params.get("success_url") or self.settings.base_url)
         url = success_url.replace("{CHECKOUT_SESSION_ID}", session_id)
         expires_at = int(self.clock.now().timestamp()) + SESSION_SECONDS

@@ -4,7 +4,7 @@ poll one (the hosted success page; never grants)."""
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header
 from fastapi.concurrency import run_in_threadpool
@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 
 from plangate.api.context import AppContext
 from plangate.api.deps import Caller, Context, Principal, authenticate, authorize_customer
+from plangate.api.gateway_writes import run_gateway_write
 from plangate.api.idempotency import Idempotent
 from plangate.api.schemas import CheckoutSessionCreated, CheckoutSessionIn, CheckoutSessionOut
 from plangate.errors import PlangateError
@@ -45,11 +46,18 @@ def create(body: CheckoutSessionIn, ctx: Context, caller: Caller, idem: Idempote
         client=not caller.is_server,
         idempotency_key=key,
     )
-    created = create_checkout(_deps(ctx), request, ctx.clock.now())
-    answer = CheckoutSessionCreated(id=created.id, url=created.url, expires_at=created.expires_at)
-    # The Stripe session is created (or, on a retry, replayed by Stripe) before the answer is
-    # recorded: no database transaction is held across Stripe calls.
-    return idem.run(lambda _session: (201, answer.model_dump(mode="json")))
+
+    def write() -> dict[str, Any]:
+        created = create_checkout(_deps(ctx), request, ctx.clock.now())
+        answer = CheckoutSessionCreated(
+            id=created.id, url=created.url, expires_at=created.expires_at
+        )
+        return answer.model_dump(mode="json")
+
+    # A recorded answer is replayed first; otherwise the Stripe session is created (or, on a
+    # retry after a crash, replayed by Stripe) before the answer is recorded: no database
+    # transaction is held across Stripe calls.
+    return run_gateway_write(idem, write, status=201)
 
 
 async def _optional_caller(
