@@ -184,7 +184,11 @@ def keys_list() -> None:
     with db.read() as session:
         for row in list_keys(session):
             table.add_row(
-                str(row.id), row.name, row.prefix + "…", str(row.created_at), str(row.revoked_at or "")
+                str(row.id),
+                row.name,
+                row.prefix + "…",
+                str(row.created_at),
+                str(row.revoked_at or ""),
             )
     out.print(table)
 
@@ -279,7 +283,9 @@ def catalog_push(
 
 @catalog_app.command("show")
 def catalog_show(
-    file: Annotated[Path | None, typer.Argument(help="a file; the active catalog if omitted")] = None,
+    file: Annotated[
+        Path | None, typer.Argument(help="a file; default: the active catalog")
+    ] = None,
 ) -> None:
     """Print a catalog (a file, or the active one) as JSON."""
     if file is not None:

@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     )
     secret_keys: list[str] = Field(
         default_factory=list,
-        description="extra accepted secret keys (plain text), besides the hashed ones in the database",
+        description="extra accepted secret keys (plain text), besides the hashed stored ones",
     )
     log_level: str = Field(default="info")
 

@@ -204,3 +204,172 @@ class CheckoutSessionOut(BaseModel):
     product_id: str
     customer_type: CustomerType | None
     customer_id: str | None
+
+
+# --- plan changes, cancellation and billing ---------------------------------------------------
+
+
+class SwitchIn(Body):
+    from_product_id: str = Field(min_length=1, max_length=64)
+    to_product_id: str = Field(min_length=1, max_length=64)
+    price_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="the target's price; default: one with the current interval",
+    )
+
+
+class InvoiceOut(BaseModel):
+    id: str
+    number: str | None
+    status: str | None
+    billing_reason: str | None
+    currency: str
+    total: int
+    total_decimal: str
+    amount_due: int
+    amount_due_decimal: str
+    amount_paid: int
+    amount_paid_decimal: str
+    amount_remaining: int
+    amount_remaining_decimal: str
+    hosted_invoice_url: str | None
+    created: datetime | None
+    period_start: datetime | None
+    period_end: datetime | None
+
+
+class PlanChangeOut(BaseModel):
+    object: Literal["plan_change"]
+    customer_type: str
+    customer_id: str
+    from_product_id: str
+    to_product_id: str
+    price_id: str | None
+    change: Literal["upgrade", "downgrade", "cancel_scheduled_change"]
+    effective: Literal["now", "period_end"]
+    effective_at: datetime | None
+    subscription_id: str | None = Field(description="null in test mode")
+    invoice: InvoiceOut | None = Field(description="the prorated invoice of an upgrade")
+
+
+class CancellationOut(BaseModel):
+    object: Literal["cancellation"]
+    customer_type: str
+    customer_id: str
+    product_id: str
+    subscription_id: str | None
+    immediately: bool
+    status: str
+    cancel_at_period_end: bool
+    ends_at: datetime | None
+
+
+class CancelledOut(BaseModel):
+    data: list[OwnedProduct] = Field(
+        description="owned products; on the stripe gateway the change shows once synced"
+    )
+    cancellation: CancellationOut | None = None
+
+
+class PortalIn(Body):
+    return_url: str = Field(max_length=2048)
+
+
+class PortalOut(BaseModel):
+    url: str
+
+
+class CardOut(BaseModel):
+    id: str | None = None
+    brand: str | None
+    last4: str | None
+    exp_month: int | None
+    exp_year: int | None
+    default: bool | None = None
+
+
+class BillingOut(BaseModel):
+    has_payment_customer: bool
+    default_payment_method: CardOut | None
+    payment_methods: list[CardOut] = Field(description="every saved card, newest first")
+
+
+class SetupIn(Body):
+    return_url: str | None = Field(
+        default=None,
+        max_length=2048,
+        description="with it: a hosted page (url) that returns here; without: a SetupIntent "
+        "(client_secret) for Stripe.js",
+    )
+
+
+class SetupOut(BaseModel):
+    object: Literal["card_setup"]
+    type: Literal["setup_intent", "checkout_session"]
+    id: str
+    client_secret: str | None
+    url: str | None
+    status: str | None
+
+
+class DefaultCardIn(Body):
+    payment_method_id: str = Field(min_length=1, max_length=255)
+
+
+class InvoiceList(BaseModel):
+    data: list[InvoiceOut]
+    next_cursor: str | None
+
+
+class TransactionOut(BaseModel):
+    id: str
+    customer_type: str
+    customer_id: str
+    type: Literal["payment", "refund", "dispute"]
+    status: str
+    currency: str
+    amount: int
+    amount_decimal: str
+    amount_refunded: int
+    amount_refunded_decimal: str
+    product_id: str | None
+    stripe_id: str
+    invoice_id: str | None
+    payment_intent_id: str | None
+    charge_id: str | None
+    description: str | None
+    created_at: datetime
+
+
+class TransactionList(BaseModel):
+    data: list[TransactionOut]
+    next_cursor: str | None
+
+
+class RefundIn(Body):
+    payment_intent_id: str | None = Field(default=None, max_length=255)
+    invoice_id: str | None = Field(default=None, max_length=255)
+    transaction_id: str | None = Field(default=None, max_length=64)
+    amount: int | None = Field(
+        default=None, ge=1, description="integer minor units (1999 is 19.99 USD); default: all"
+    )
+    amount_decimal: str | None = Field(
+        default=None, max_length=32, description='a decimal string ("19.99") with `currency`'
+    )
+    currency: str | None = Field(default=None, min_length=3, max_length=3)
+    reason: Literal["duplicate", "fraudulent", "requested_by_customer"] | None = None
+
+
+class RefundOut(BaseModel):
+    object: Literal["refund"]
+    id: str
+    status: str | None
+    currency: str
+    amount: int
+    amount_decimal: str
+    payment_intent_id: str | None
+    charge_id: str | None
+    customer_type: str | None
+    customer_id: str | None
+    transaction_id: str | None = Field(description="test mode: the refund's transaction")

@@ -3,20 +3,28 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from plangate.api.context import AppContext
 from plangate.api.deps import Context, ManageableCustomer, ReadableCustomer, ServerCaller
 from plangate.api.gateway_writes import run_gateway_write, scope
 from plangate.api.idempotency import Idempotent
-from plangate.api.routes.purchases import InvoiceOut
-from plangate.api.schemas import Body
+from plangate.api.schemas import (
+    BillingOut,
+    DefaultCardIn,
+    InvoiceList,
+    PortalIn,
+    PortalOut,
+    RefundIn,
+    RefundOut,
+    SetupIn,
+    SetupOut,
+    TransactionList,
+)
 from plangate.services import billing
 
 router = APIRouter(tags=["billing"])
@@ -29,109 +37,6 @@ def _deps(ctx: AppContext) -> billing.Deps:
 
 
 # --- bodies ------------------------------------------------------------------------------------
-
-
-class PortalIn(Body):
-    return_url: str = Field(max_length=2048)
-
-
-class PortalOut(BaseModel):
-    url: str
-
-
-class CardOut(BaseModel):
-    id: str | None = None
-    brand: str | None
-    last4: str | None
-    exp_month: int | None
-    exp_year: int | None
-    default: bool | None = None
-
-
-class BillingOut(BaseModel):
-    has_payment_customer: bool
-    default_payment_method: CardOut | None
-    payment_methods: list[CardOut] = Field(description="every saved card, newest first")
-
-
-class SetupIn(Body):
-    return_url: str | None = Field(
-        default=None,
-        max_length=2048,
-        description="with it: a hosted page (url) that returns here; without: a SetupIntent "
-        "(client_secret) for Stripe.js",
-    )
-
-
-class SetupOut(BaseModel):
-    object: Literal["card_setup"]
-    type: Literal["setup_intent", "checkout_session"]
-    id: str
-    client_secret: str | None
-    url: str | None
-    status: str | None
-
-
-class DefaultCardIn(Body):
-    payment_method_id: str = Field(min_length=1, max_length=255)
-
-
-class InvoiceList(BaseModel):
-    data: list[InvoiceOut]
-    next_cursor: str | None
-
-
-class TransactionOut(BaseModel):
-    id: str
-    customer_type: str
-    customer_id: str
-    type: Literal["payment", "refund", "dispute"]
-    status: str
-    currency: str
-    amount: int
-    amount_decimal: str
-    amount_refunded: int
-    amount_refunded_decimal: str
-    product_id: str | None
-    stripe_id: str
-    invoice_id: str | None
-    payment_intent_id: str | None
-    charge_id: str | None
-    description: str | None
-    created_at: datetime
-
-
-class TransactionList(BaseModel):
-    data: list[TransactionOut]
-    next_cursor: str | None
-
-
-class RefundIn(Body):
-    payment_intent_id: str | None = Field(default=None, max_length=255)
-    invoice_id: str | None = Field(default=None, max_length=255)
-    transaction_id: str | None = Field(default=None, max_length=64)
-    amount: int | None = Field(
-        default=None, ge=1, description="integer minor units (1999 is 19.99 USD); default: all"
-    )
-    amount_decimal: str | None = Field(
-        default=None, max_length=32, description='a decimal string ("19.99") with `currency`'
-    )
-    currency: str | None = Field(default=None, min_length=3, max_length=3)
-    reason: Literal["duplicate", "fraudulent", "requested_by_customer"] | None = None
-
-
-class RefundOut(BaseModel):
-    object: Literal["refund"]
-    id: str
-    status: str | None
-    currency: str
-    amount: int
-    amount_decimal: str
-    payment_intent_id: str | None
-    charge_id: str | None
-    customer_type: str | None
-    customer_id: str | None
-    transaction_id: str | None = Field(description="test mode: the refund's transaction")
 
 
 # --- per customer ------------------------------------------------------------------------------

@@ -81,8 +81,8 @@ async def check(request: Request) -> JSONResponse:
     other routes' (``authenticate``, ``authorize_customer``, ``customer_ref``). The read is
     one primary-key lookup that no lock holds up (MVCC on PostgreSQL, WAL on SQLite), done on
     the event loop (on PostgreSQL awaited, coalesced with the concurrent ones into one query),
-    cheaper than a hop to the thread pool. Only when a refill or expiry fell due does the settlement, a write
-    transaction, run in the pool.
+    cheaper than a hop to the thread pool. Only when a refill or expiry fell due does the
+    settlement, a write transaction, run in the pool.
     """
     ctx: AppContext = request.app.state.plangate
     principal = await authenticate(ctx, request.headers.get("authorization"))

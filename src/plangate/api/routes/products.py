@@ -16,7 +16,7 @@ from plangate.api.deps import (
 )
 from plangate.api.idempotency import Idempotent
 from plangate.api.routes import purchases as purchase_routes
-from plangate.api.schemas import GrantIn, ProductList
+from plangate.api.schemas import CancelledOut, GrantIn, ProductList
 from plangate.api.views import owned_products
 from plangate.api.visibility import visible_ownerships
 from plangate.domain.catalog import Product, parse_product_definition
@@ -79,7 +79,7 @@ def grant(
     return idem.run(effect)
 
 
-@router.delete("/{product_id}", response_model=purchase_routes.CancelledOut)
+@router.delete("/{product_id}", response_model=CancelledOut)
 def revoke(
     ref: ManageableCustomer,
     product_id: str,

@@ -5,18 +5,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from plangate.api.context import AppContext
 from plangate.api.deps import Caller, Context, ManageableCustomer, Principal
 from plangate.api.gateway_writes import run_gateway_write, scope
 from plangate.api.idempotency import Idempotency, Idempotent
-from plangate.api.schemas import Body, OwnedProduct
+from plangate.api.schemas import (
+    CancelledOut,
+    PlanChangeOut,
+    SwitchIn,
+)
 from plangate.api.views import owned_products
 from plangate.api.visibility import visible_ownerships
 from plangate.errors import PermissionDenied
@@ -26,69 +29,6 @@ from plangate.services.customers import CustomerRef
 router = APIRouter(
     prefix="/v1/customers/{customer_type}/{customer_id}/products", tags=["purchases"]
 )
-
-
-class SwitchIn(Body):
-    from_product_id: str = Field(min_length=1, max_length=64)
-    to_product_id: str = Field(min_length=1, max_length=64)
-    price_id: str | None = Field(
-        default=None,
-        max_length=64,
-        description="the target's price; default: one with the current interval",
-    )
-
-
-class InvoiceOut(BaseModel):
-    id: str
-    number: str | None
-    status: str | None
-    billing_reason: str | None
-    currency: str
-    total: int
-    total_decimal: str
-    amount_due: int
-    amount_due_decimal: str
-    amount_paid: int
-    amount_paid_decimal: str
-    amount_remaining: int
-    amount_remaining_decimal: str
-    hosted_invoice_url: str | None
-    created: datetime | None
-    period_start: datetime | None
-    period_end: datetime | None
-
-
-class PlanChangeOut(BaseModel):
-    object: Literal["plan_change"]
-    customer_type: str
-    customer_id: str
-    from_product_id: str
-    to_product_id: str
-    price_id: str | None
-    change: Literal["upgrade", "downgrade", "cancel_scheduled_change"]
-    effective: Literal["now", "period_end"]
-    effective_at: datetime | None
-    subscription_id: str | None = Field(description="null in test mode")
-    invoice: InvoiceOut | None = Field(description="the prorated invoice of an upgrade")
-
-
-class CancellationOut(BaseModel):
-    object: Literal["cancellation"]
-    customer_type: str
-    customer_id: str
-    product_id: str
-    subscription_id: str | None
-    immediately: bool
-    status: str
-    cancel_at_period_end: bool
-    ends_at: datetime | None
-
-
-class CancelledOut(BaseModel):
-    data: list[OwnedProduct] = Field(
-        description="owned products; on the stripe gateway the change shows once synced"
-    )
-    cancellation: CancellationOut | None = None
 
 
 def _deps(ctx: AppContext) -> purchases.Deps:
