@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from plangate.api.context import AppContext
 from plangate.api.schemas import OwnedProduct
+from plangate.domain.catalog import Catalog
 from plangate.services.ownership import grants_access, product_of
 from plangate.store.models import Ownership
 
 
-def owned_products(ctx: AppContext, ownerships: list[Ownership]) -> list[OwnedProduct]:
-    with ctx.db.read() as session:
-        catalog = ctx.catalogs.active(session)
+def owned_products(
+    ctx: AppContext, ownerships: list[Ownership], catalog: Catalog | None = None
+) -> list[OwnedProduct]:
+    """Owned products with their switch options in ``catalog`` (the active one when not given:
+    pass it from a transaction that has it, rather than reading it again)."""
+    if catalog is None:
+        with ctx.db.read() as session:
+            catalog = ctx.catalogs.active(session)
     result = []
     for ownership in ownerships:
         product = product_of(ownership)

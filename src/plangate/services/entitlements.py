@@ -41,26 +41,17 @@ class Snapshot:
 
 
 # The two hot reads, written for the drivers directly: SQLAlchemy's per-execution work would
-# cost more than the lookup itself (tens of microseconds against a few).
-_SNAPSHOT_SQL = (
-    "SELECT plans, features, valid_until FROM entitlement_snapshots"
-    " WHERE customer_type = {p}customer_type{s} AND customer_id = {p}customer_id{s}"
+# cost more than the lookup itself (tens of microseconds against a few). Each returns the key
+# columns first, then the values; the key is bound as k0, k1, ... in the driver's style.
+_SNAPSHOT_ONE = (
+    "SELECT customer_type, customer_id, plans, features, valid_until FROM entitlement_snapshots"
+    " WHERE customer_type = {0} AND customer_id = {1}"
 )
-_BALANCE_SQL = (
-    "SELECT balance, settle_at FROM item_balances WHERE customer_type = {p}customer_type{s}"
-    " AND customer_id = {p}customer_id{s} AND item_id = {p}item_id{s}"
+_BALANCE_ONE = (
+    "SELECT customer_type, customer_id, item_id, balance, settle_at FROM item_balances"
+    " WHERE customer_type = {0} AND customer_id = {1} AND item_id = {2}"
 )
-_PARAM_STYLES = {True: {"p": ":", "s": ""}, False: {"p": "%(", "s": ")s"}}
-
-
-def _hot_read(db: Database, sql: str, params: dict[str, str]) -> tuple[Any, ...] | None:
-    with db.driver_connection() as conn:
-        row: tuple[Any, ...] | None = conn.execute(
-            sql.format(**_PARAM_STYLES[db.is_sqlite]), params
-        ).fetchone()
-    return row
-
-
+# PostgreSQL only: many keys at once (store/batching.py).
 _SNAPSHOT_BATCH_SQL = (
     "SELECT s.customer_type, s.customer_id, s.plans, s.features, s.valid_until"
     " FROM unnest(%(k0)s::text[], %(k1)s::text[]) AS k(customer_type, customer_id)"
@@ -76,14 +67,23 @@ _BALANCE_BATCH_SQL = (
 )
 
 
-_SNAPSHOT_ONE_SQL = (
-    "SELECT customer_type, customer_id, plans, features, valid_until FROM entitlement_snapshots"
-    " WHERE customer_type = %(k0)s AND customer_id = %(k1)s"
-)
-_BALANCE_ONE_SQL = (
-    "SELECT customer_type, customer_id, item_id, balance, settle_at FROM item_balances"
-    " WHERE customer_type = %(k0)s AND customer_id = %(k1)s AND item_id = %(k2)s"
-)
+def _render(template: str, width: int, *, sqlite: bool) -> str:
+    return template.format(*((f":k{i}" if sqlite else f"%(k{i})s") for i in range(width)))
+
+
+_ONE_SQL = {
+    (table, sqlite): _render(template, width, sqlite=sqlite)
+    for table, template, width in (("snapshot", _SNAPSHOT_ONE, 2), ("balance", _BALANCE_ONE, 3))
+    for sqlite in (True, False)
+}
+
+
+def _hot_read(db: Database, table: str, key: tuple[str, ...]) -> tuple[Any, ...] | None:
+    """One row by primary key on a pooled driver connection; the values after the key."""
+    params = {f"k{i}": part for i, part in enumerate(key)}
+    with db.driver_connection() as conn:
+        row: tuple[Any, ...] | None = conn.execute(_ONE_SQL[table, db.is_sqlite], params).fetchone()
+    return None if row is None else row[len(key) :]
 
 
 class HotReads:
@@ -93,8 +93,8 @@ class HotReads:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._snapshots = BatchedReader(db, _SNAPSHOT_BATCH_SQL, _SNAPSHOT_ONE_SQL, 2)
-        self._balances = BatchedReader(db, _BALANCE_BATCH_SQL, _BALANCE_ONE_SQL, 3)
+        self._snapshots = BatchedReader(db, _SNAPSHOT_BATCH_SQL, _ONE_SQL["snapshot", False], 2)
+        self._balances = BatchedReader(db, _BALANCE_BATCH_SQL, _ONE_SQL["balance", False], 3)
 
     async def snapshot(self, ref: CustomerRef, now: datetime) -> Snapshot | None:
         if self.db.is_sqlite:
@@ -118,14 +118,6 @@ def _json_list(value: Any) -> list[str]:
     return json.loads(value) if isinstance(value, str) else list(value)
 
 
-def _snapshot_params(ref: CustomerRef) -> dict[str, str]:
-    return {"customer_type": ref.type, "customer_id": ref.id}
-
-
-def _balance_params(ref: CustomerRef, item_id: str) -> dict[str, str]:
-    return {"customer_type": ref.type, "customer_id": ref.id, "item_id": item_id}
-
-
 def _snapshot_of(row: tuple[Any, ...] | None, now: datetime) -> Snapshot | None:
     if row is None or _instant(row[2]) <= now:
         return None
@@ -140,12 +132,12 @@ def _balance_of(row: tuple[Any, ...] | None, now: datetime) -> int | None:
 
 def read_snapshot(db: Database, ref: CustomerRef, now: datetime) -> Snapshot | None:
     """One indexed read of the customer's snapshot; None when it is missing or past due."""
-    return _snapshot_of(_hot_read(db, _SNAPSHOT_SQL, _snapshot_params(ref)), now)
+    return _snapshot_of(_hot_read(db, "snapshot", (ref.type, ref.id)), now)
 
 
 def read_balance(db: Database, ref: CustomerRef, item_id: str, now: datetime) -> int | None:
     """One indexed read of an item's balance; None when it is missing or a settlement is due."""
-    return _balance_of(_hot_read(db, _BALANCE_SQL, _balance_params(ref, item_id)), now)
+    return _balance_of(_hot_read(db, "balance", (ref.type, ref.id, item_id)), now)
 
 
 def settled_snapshot(services: Services, ref: CustomerRef, now: datetime) -> Snapshot:

@@ -258,26 +258,7 @@ def sync_refund(ctx: SyncContext, refund_id: str) -> Outcome:
             # Recorded when the payment is: the charge.refunded event syncs it, and the
             # refund is retried until then.
             raise SyncError(f"refund {refund_id} is for a payment not recorded yet")
-        ref = CustomerRef(payment.customer_type, payment.customer_id)
-        values = {
-            "amount": int(refund.get("amount") or 0),
-            "currency": str(refund.get("currency") or payment.currency),
-            "status": str(refund.get("status")),
-            "product_id": payment.product_id,
-            "invoice_id": payment.invoice_id,
-            "payment_intent_id": payment_intent_id,
-            "charge_id": _id(refund.get("charge")),
-        }
-        changed = _upsert(
-            session,
-            _transaction(session, refund_id),
-            ref,
-            "refund",
-            refund_id,
-            values,
-            _at(refund.get("created"), now),
-            now,
-        )
+        changed = _record_against(session, payment, "refund", refund, now)
         refunded = session.scalar(
             select(func.coalesce(func.sum(Transaction.amount), 0)).where(
                 Transaction.type == "refund",
@@ -303,29 +284,51 @@ def sync_dispute(ctx: SyncContext, dispute_id: str) -> Outcome:
         payment = _transaction(session, payment_intent_id) if payment_intent_id else None
         if payment is None:
             return Outcome(ignored="the disputed payment is not plangate's")
-        ref = CustomerRef(payment.customer_type, payment.customer_id)
-        values = {
-            "amount": int(dispute.get("amount") or 0),
-            "currency": str(dispute.get("currency") or payment.currency),
-            "status": str(dispute.get("status")),
-            "product_id": payment.product_id,
-            "invoice_id": payment.invoice_id,
-            "payment_intent_id": payment_intent_id,
-            "charge_id": _id(dispute.get("charge")),
-            "description": dispute.get("reason"),
-        }
         return Outcome(
-            changed=_upsert(
+            changed=_record_against(
                 session,
-                _transaction(session, dispute_id),
-                ref,
+                payment,
                 "dispute",
-                dispute_id,
-                values,
-                _at(dispute.get("created"), now),
+                dispute,
                 now,
+                extra={"description": dispute.get("reason")},
             )
         )
+
+
+def _record_against(
+    session: Session,
+    payment: Transaction,
+    kind: str,
+    obj: StripeDict,
+    now: datetime,
+    *,
+    extra: dict[str, Any] | None = None,
+) -> bool:
+    """Records a refund or dispute of ``payment`` (a row keyed by its payment intent) as its
+    own transaction row."""
+    values: dict[str, Any] = {
+        "amount": int(obj.get("amount") or 0),
+        "currency": str(obj.get("currency") or payment.currency),
+        "status": str(obj.get("status")),
+        "product_id": payment.product_id,
+        "invoice_id": payment.invoice_id,
+        "payment_intent_id": payment.stripe_id,
+        "charge_id": _id(obj.get("charge")),
+        **(extra or {}),
+    }
+    ref = CustomerRef(payment.customer_type, payment.customer_id)
+    object_id = str(obj["id"])
+    return _upsert(
+        session,
+        _transaction(session, object_id),
+        ref,
+        kind,
+        object_id,
+        values,
+        _at(obj.get("created"), now),
+        now,
+    )
 
 
 def _transaction(session: Session, stripe_id: str | None) -> Transaction | None:

@@ -69,7 +69,7 @@ def grant(
         owned = ownership.grant_product(
             session, ref, catalog, product, now, quantity=body.quantity, inline=inline
         )
-        products = owned_products(ctx, ownership.live_ownerships(session, ref))
+        products = owned_products(ctx, ownership.live_ownerships(session, ref), catalog)
         return 201, {
             "ownership_id": f"own_{owned.id}",
             "product_id": owned.product_id,
@@ -101,4 +101,4 @@ def revoke(
         catalog = ctx.catalogs.active(session)
         ownership.revoke_product(session, ref, catalog, product_id, now)
         live = ownership.live_ownerships(session, ref)
-    return ProductList(data=owned_products(ctx, live))
+    return ProductList(data=owned_products(ctx, live, catalog))

@@ -90,7 +90,10 @@ def _products_with(ctx: AppContext, caller: Principal, ref: CustomerRef) -> Any:
     def shape(session: Session, body: dict[str, Any]) -> dict[str, Any]:
         live = visible_ownerships(caller, ownership.live_ownerships(session, ref))
         return {
-            "data": [p.model_dump(mode="json") for p in owned_products(ctx, live)],
+            "data": [
+                p.model_dump(mode="json")
+                for p in owned_products(ctx, live, ctx.catalogs.active(session))
+            ],
             "cancellation": body,
         }
 
