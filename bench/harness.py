@@ -21,12 +21,12 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from plangate.domain.catalog import parse_catalog
-from plangate.services import catalog as catalog_service
-from plangate.services import entitlements
-from plangate.services.catalog import CatalogCache
-from plangate.services.customers import CustomerRef
-from plangate.services.keys import create_key
-from plangate.services.ownership import grant_product
+from plangate.services.access.keys import create_key
+from plangate.services.entitlements import catalog as catalog_service
+from plangate.services.entitlements import checks as entitlements
+from plangate.services.entitlements.catalog import CatalogCache
+from plangate.services.entitlements.customers import CustomerRef
+from plangate.services.entitlements.ownership import grant_product
 from plangate.store.db import Database
 from plangate.store.migrate import upgrade
 

@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 
 from plangate.api.app import create_app
 from plangate.clock import FrozenClock
-from plangate.services.keys import create_key
+from plangate.services.access.keys import create_key
 from plangate.settings import Settings
 from plangate.store.db import Database
 from plangate.store.migrate import upgrade

@@ -95,7 +95,7 @@ def dev(
     """Run plangate on its embedded defaults: SQLite under ./.plangate, the example catalog,
     a development secret key."""
     from plangate.api.app import create_app
-    from plangate.services import catalog as catalog_service
+    from plangate.services.entitlements import catalog as catalog_service
     from plangate.store.migrate import upgrade
 
     DEV_DIR.mkdir(exist_ok=True)
@@ -105,7 +105,7 @@ def dev(
     if not key_file.exists():
         import secrets
 
-        from plangate.services.keys import KEY_PREFIX
+        from plangate.services.access.keys import KEY_PREFIX
 
         key_file.write_text(KEY_PREFIX + "dev_" + secrets.token_urlsafe(24))
         key_file.chmod(0o600)
@@ -165,7 +165,7 @@ def _serve_dev(  # type: ignore[no-untyped-def]
 @keys_app.command("create")
 def keys_create(name: Annotated[str, typer.Option(help="a label")] = "default") -> None:
     """Make a secret key. It is shown once; only its hash is stored."""
-    from plangate.services.keys import create_key
+    from plangate.services.access.keys import create_key
 
     db = _database(_settings())
     with db.write() as session:
@@ -177,7 +177,7 @@ def keys_create(name: Annotated[str, typer.Option(help="a label")] = "default") 
 @keys_app.command("list")
 def keys_list() -> None:
     """List keys (prefixes only)."""
-    from plangate.services.keys import list_keys
+    from plangate.services.access.keys import list_keys
 
     db = _database(_settings())
     table = Table("id", "name", "prefix", "created", "revoked")
@@ -196,7 +196,7 @@ def keys_list() -> None:
 @keys_app.command("revoke")
 def keys_revoke(key_id: int) -> None:
     """Revoke a key (every process stops accepting it within 30 seconds)."""
-    from plangate.services.keys import revoke_key
+    from plangate.services.access.keys import revoke_key
 
     db = _database(_settings())
     with db.write() as session:
@@ -218,7 +218,7 @@ def catalog_validate(file: Path) -> None:
 @catalog_app.command("apply")
 def catalog_apply(file: Path) -> None:
     """Make a catalog file the active catalog."""
-    from plangate.services import catalog as catalog_service
+    from plangate.services.entitlements import catalog as catalog_service
 
     catalog, text = _read_catalog(file)
     settings = _settings()
@@ -242,7 +242,7 @@ def _push(settings: Settings, catalog: Catalog) -> None:
     import stripe
 
     from plangate.gateways.stripe_client import make_stripe_client
-    from plangate.services.catalog_push import push_catalog
+    from plangate.services.stripe_sync.catalog_push import push_catalog
 
     try:
         client = make_stripe_client(settings)
@@ -273,7 +273,7 @@ def catalog_push(
     if file is not None:
         catalog, _ = _read_catalog(file)
     else:
-        from plangate.services.catalog import CatalogCache
+        from plangate.services.entitlements.catalog import CatalogCache
 
         db = _database(settings)
         with db.read() as session:
@@ -291,7 +291,7 @@ def catalog_show(
     if file is not None:
         catalog, _ = _read_catalog(file)
     else:
-        from plangate.services.catalog import CatalogCache
+        from plangate.services.entitlements.catalog import CatalogCache
 
         db = _database(_settings())
         with db.read() as session:
@@ -302,7 +302,7 @@ def catalog_show(
 @catalog_app.command("diff")
 def catalog_diff(file: Path) -> None:
     """What applying FILE would change compared with the active catalog."""
-    from plangate.services.catalog import CatalogCache
+    from plangate.services.entitlements.catalog import CatalogCache
 
     new, _ = _read_catalog(file)
     db = _database(_settings())
@@ -325,7 +325,7 @@ def worker(
     import signal
     import threading
 
-    from plangate.services.worker import Worker
+    from plangate.services.stripe_sync.worker import Worker
 
     logging.basicConfig(level=_settings().log_level.upper(), format="%(asctime)s %(message)s")
     settings = _settings()
@@ -347,7 +347,7 @@ def reconcile(
 ) -> None:
     """Compare every Stripe customer's subscriptions and payments with plangate's state and
     repair drift (missed webhooks) through the ordinary sync."""
-    from plangate.services.reconcile import reconcile as run_reconcile
+    from plangate.services.stripe_sync.reconcile import reconcile as run_reconcile
 
     report = run_reconcile(_sync_context(_settings()))
     if as_json:
@@ -381,8 +381,8 @@ def sandbox(
 
 def _sync_context(settings: Settings):  # type: ignore[no-untyped-def]
     from plangate.gateways import make_gateway
-    from plangate.services.catalog import CatalogCache
-    from plangate.services.sync import SyncContext
+    from plangate.services.entitlements.catalog import CatalogCache
+    from plangate.services.stripe_sync.sync import SyncContext
 
     if settings.gateway != "stripe":
         raise _fail("PLANGATE_GATEWAY is not stripe: there are no Stripe events to handle")

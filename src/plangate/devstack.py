@@ -23,9 +23,9 @@ from fastapi import FastAPI
 
 from plangate.domain.catalog import Catalog
 from plangate.gateways.stripe_client import make_stripe_client
-from plangate.services.sync import SyncContext
-from plangate.services.webhooks import WEBHOOK_EVENTS
-from plangate.services.worker import Worker, WorkerThread
+from plangate.services.stripe_sync.sync import SyncContext
+from plangate.services.stripe_sync.webhooks import WEBHOOK_EVENTS
+from plangate.services.stripe_sync.worker import Worker, WorkerThread
 from plangate.settings import Settings
 
 log = logging.getLogger("plangate.dev")
@@ -106,7 +106,7 @@ def bootstrap_when_served(settings: Settings, catalog: Catalog, dev_dir: Path) -
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
-        from plangate.services.catalog_push import push_catalog
+        from plangate.services.stripe_sync.catalog_push import push_catalog
 
         try:
             client = make_stripe_client(settings)

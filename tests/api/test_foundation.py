@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from plangate.clock import FrozenClock
-from plangate.services.keys import hash_key, revoke_key
+from plangate.services.access.keys import hash_key, revoke_key
 from plangate.store.db import Database
 from plangate.store.models import ApiKey, CatalogVersion, LedgerEntry
 

@@ -8,7 +8,7 @@ import stripe
 
 from plangate.domain.catalog import Catalog, parse_catalog
 from plangate.gateways.stripe_client import lookup_key
-from plangate.services.catalog_push import push_catalog, stripe_product_id
+from plangate.services.stripe_sync.catalog_push import push_catalog, stripe_product_id
 from tests.conftest import EXAMPLE_CATALOG
 
 BASE = """

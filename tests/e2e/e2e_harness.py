@@ -28,12 +28,12 @@ from plangate.domain.catalog import parse_catalog
 from plangate.gateways.stripe_gateway import StripeGateway
 from plangate.sandbox import Sandbox, SandboxConfig, pay_checkout_session
 from plangate.sandbox import create_app as create_sandbox_app
-from plangate.services import catalog as catalog_service
-from plangate.services.catalog_push import push_catalog
-from plangate.services.keys import create_key
-from plangate.services.sync import SyncContext
-from plangate.services.webhooks import WEBHOOK_EVENTS
-from plangate.services.worker import Worker, WorkerThread
+from plangate.services.access.keys import create_key
+from plangate.services.entitlements import catalog as catalog_service
+from plangate.services.stripe_sync.catalog_push import push_catalog
+from plangate.services.stripe_sync.sync import SyncContext
+from plangate.services.stripe_sync.webhooks import WEBHOOK_EVENTS
+from plangate.services.stripe_sync.worker import Worker, WorkerThread
 from plangate.settings import Settings
 from plangate.store.db import Database
 from plangate.store.models import StripeEvent

@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from plangate.domain.intervals import Interval, add_intervals
 from plangate.sandbox import Chaos, CheckoutDeclined, SandboxConfig, pay_checkout_session
-from plangate.services.ownership import GRANTING_STATUSES
-from plangate.services.reconcile import reconcile
-from plangate.services.sync_subscriptions import parse_lookup_key
+from plangate.services.entitlements.ownership import GRANTING_STATUSES
+from plangate.services.stripe_sync.reconcile import reconcile
+from plangate.services.stripe_sync.subscriptions import parse_lookup_key
 from plangate.store.models import Customer, LedgerEntry, Ownership
 from tests.e2e.e2e_harness import T0, Stack, start_stack
 

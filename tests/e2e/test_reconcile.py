@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from plangate.sandbox import Chaos, SandboxConfig, pay_checkout_session
-from plangate.services.reconcile import reconcile
+from plangate.services.stripe_sync.reconcile import reconcile
 from plangate.store.models import StripeEvent, Transaction
 from tests.e2e.e2e_harness import Stack, start_stack
 

@@ -24,7 +24,7 @@ from sqlalchemy import select
 
 from plangate.api.app import create_app
 from plangate.clock import FrozenClock
-from plangate.services.keys import create_key
+from plangate.services.access.keys import create_key
 from plangate.settings import Settings
 from plangate.store.db import Database
 from plangate.store.models import Base

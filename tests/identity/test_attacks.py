@@ -25,7 +25,7 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 from plangate.clock import FrozenClock
-from plangate.services.identity import CUSTOMER_SESSION_PREFIX, CUSTOMER_SESSION_TYP
+from plangate.services.access.identity import CUSTOMER_SESSION_PREFIX, CUSTOMER_SESSION_TYP
 from tests.identity.conftest import MakeApp, Tokens, bearer, database_state, expect_error
 
 

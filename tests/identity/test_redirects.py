@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from plangate.errors import InvalidRequest
-from plangate.services.redirects import validate_redirect_url
+from plangate.services.access.redirects import validate_redirect_url
 from plangate.settings import Settings
 from tests.identity.conftest import ALLOWED_ORIGINS, BASE_URL
 

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from plangate.clock import FrozenClock
 from plangate.errors import Conflict
-from plangate.services import teams
+from plangate.services.entitlements import teams
 from plangate.store.db import Database
 from tests.identity.conftest import bearer, database_state, expect_error
 

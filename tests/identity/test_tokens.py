@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from plangate.clock import FrozenClock
-from plangate.services.signing import rotate_signing_key
+from plangate.services.access.signing import rotate_signing_key
 from plangate.store.db import Database
 from plangate.store.models import SigningKey
 from tests.identity.conftest import BASE_URL, MakeApp, Tokens, bearer, expect_error

@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from plangate.clock import FrozenClock
-from plangate.services import test_mode
-from plangate.services.catalog import CatalogCache
-from plangate.services.customers import CustomerRef
+from plangate.services.commerce import test_mode
+from plangate.services.entitlements.catalog import CatalogCache
+from plangate.services.entitlements.customers import CustomerRef
 from plangate.store.db import Database
 from tests.e2e.e2e_harness import Stack, start_stack
 from tests.purchases.catalog import CATALOG

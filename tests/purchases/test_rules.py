@@ -9,7 +9,7 @@ import pytest
 
 from plangate.domain.intervals import Interval
 from plangate.gateways.stripe_client import held_until_renewal
-from plangate.services.payment_errors import gateway_idempotency_key
+from plangate.services.commerce.payment_errors import gateway_idempotency_key
 from plangate.services.purchases import yearly_rate
 from plangate.services.purchases.rules import compare_prices
 

@@ -23,7 +23,7 @@ import uvicorn
 from plangate.api.app import create_app
 from plangate.clock import SystemClock
 from plangate.sdk import Client
-from plangate.services.keys import create_key
+from plangate.services.access.keys import create_key
 from plangate.settings import Settings
 from plangate.store.db import Database
 

@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 
 from plangate.domain.catalog import parse_catalog
 from plangate.errors import Conflict
-from plangate.services import catalog as catalog_service
-from plangate.services import entitlements
-from plangate.services.catalog import CatalogCache
-from plangate.services.customers import CustomerRef
+from plangate.services.entitlements import catalog as catalog_service
+from plangate.services.entitlements import checks as entitlements
+from plangate.services.entitlements.catalog import CatalogCache
+from plangate.services.entitlements.customers import CustomerRef
 from plangate.store.db import Database
 from plangate.store.models import LedgerEntry
 

@@ -8,11 +8,11 @@ from datetime import timedelta
 
 from plangate.clock import FrozenClock
 from plangate.domain.catalog import parse_catalog
-from plangate.services import catalog as catalog_service
-from plangate.services import entitlements
-from plangate.services.catalog import CatalogCache
-from plangate.services.customers import CustomerRef
-from plangate.services.ownership import grant_product
+from plangate.services.entitlements import catalog as catalog_service
+from plangate.services.entitlements import checks as entitlements
+from plangate.services.entitlements.catalog import CatalogCache
+from plangate.services.entitlements.customers import CustomerRef
+from plangate.services.entitlements.ownership import grant_product
 from plangate.store.db import Database
 
 CATALOG = """

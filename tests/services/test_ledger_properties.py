@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from plangate.api.app import create_app
 from plangate.clock import FrozenClock
 from plangate.domain.catalog import parse_catalog
-from plangate.services.keys import create_key
+from plangate.services.access.keys import create_key
 from plangate.settings import Settings
 from plangate.store.db import Database
 from tests.services.ledger_model import Model

@@ -26,7 +26,7 @@ from plangate.api.routes import purchases as purchase_routes
 from plangate.api.routes import webhooks as webhook_routes
 from plangate.clock import Clock, SystemClock
 from plangate.gateways import Gateway
-from plangate.services.keys import KeyVerifier
+from plangate.services.access.keys import KeyVerifier
 from plangate.settings import Settings
 from plangate.store.db import Database
 

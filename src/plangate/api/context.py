@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 
 from plangate.clock import Clock
 from plangate.gateways import Gateway, make_gateway
-from plangate.services.catalog import CatalogCache
-from plangate.services.entitlements import HotReads, Services
-from plangate.services.identity import IdentityProvider
-from plangate.services.keys import KeyVerifier
-from plangate.services.signing import PublicKeyCache
+from plangate.services.access.identity import IdentityProvider
+from plangate.services.access.keys import KeyVerifier
+from plangate.services.access.signing import PublicKeyCache
+from plangate.services.entitlements.catalog import CatalogCache
+from plangate.services.entitlements.checks import HotReads, Services
 from plangate.settings import Settings
 from plangate.store.db import Database
 

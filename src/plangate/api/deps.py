@@ -19,14 +19,14 @@ from fastapi.concurrency import run_in_threadpool
 
 from plangate.api.context import AppContext
 from plangate.errors import AuthenticationFailed, PermissionDenied
-from plangate.services import teams
-from plangate.services.customers import CustomerRef, customer_ref
-from plangate.services.identity import (
+from plangate.services.access.identity import (
     CUSTOMER_SESSION_PREFIX,
     Identity,
     Role,
     verify_customer_session,
 )
+from plangate.services.entitlements import teams
+from plangate.services.entitlements.customers import CustomerRef, customer_ref
 
 # Dependencies are ``async`` where they do no blocking work, so that FastAPI does not hop to
 # its thread pool for each of them; the blocking parts run in the pool explicitly.

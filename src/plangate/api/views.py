@@ -5,7 +5,7 @@ from __future__ import annotations
 from plangate.api.context import AppContext
 from plangate.api.schemas import OwnedProduct
 from plangate.domain.catalog import Catalog
-from plangate.services.ownership import grants_access, product_of
+from plangate.services.entitlements.ownership import grants_access, product_of
 from plangate.store.models import Ownership
 
 

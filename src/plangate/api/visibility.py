@@ -5,7 +5,7 @@ its UI on features; only the product itself, and its id in ``plans``, is not sho
 from __future__ import annotations
 
 from plangate.api.deps import Principal
-from plangate.services.ownership import product_of
+from plangate.services.entitlements.ownership import product_of
 from plangate.store.models import Ownership
 
 

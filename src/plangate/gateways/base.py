@@ -129,7 +129,7 @@ class Gateway(Protocol):
         """Ends the subscription now (``DELETE /v1/subscriptions/{id}``)."""
         ...
 
-    # --- billing: cards, portal, invoices, refunds (services/billing.py) ------------------
+    # --- billing: cards, portal, invoices, refunds (services/commerce) ------------------------
     def create_portal_session(
         self, customer_id: str, return_url: str, *, idempotency_key: str
     ) -> str:

@@ -253,7 +253,7 @@ class StripeGateway:
         del idempotency_key
         return self._call(lambda: _as_dict(self.client.v1.subscriptions.cancel(subscription_id)))
 
-    # --- billing: cards, portal, invoices, refunds (services/billing.py) ------------------
+    # --- billing: cards, portal, invoices, refunds (services/commerce) ------------------------
 
     def create_portal_session(
         self, customer_id: str, return_url: str, *, idempotency_key: str

@@ -7,13 +7,13 @@ not import them):
 
 * checkout: :meth:`TestGateway.create_checkout_session` answers a session that is already
   complete (its ``url`` is the success URL). The checkout service, on this gateway, skips the
-  Stripe customer and calls :func:`plangate.services.test_mode.complete_checkout` in the
+  Stripe customer and calls :func:`plangate.services.commerce.test_mode.complete_checkout` in the
   transaction that records the ``CheckoutSession`` row (status ``complete``, with the
   ownership's id): that grants the product with source ``subscription`` (periods from the
   price's interval, renewed for free as they pass) or ``one_time``, and records a test
   payment so refunds can be tried.
 * plan switches, cancellations, resumes, refunds: ``plangate.services.purchases`` and
-  ``plangate.services.billing`` branch on ``gateway.name == "test"``.
+  ``plangate.services.commerce.billing`` branch on ``gateway.name == "test"``.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from plangate.api.schemas import (
     SetupOut,
     TransactionList,
 )
-from plangate.services import billing
+from plangate.services.commerce import billing, cards, invoices, portal, refunds, transactions
 
 router = APIRouter(tags=["billing"])
 CUSTOMER = "/v1/customers/{customer_type}/{customer_id}"
@@ -50,14 +50,14 @@ def portal_session(
     `return_url`. In test mode the link is `return_url` itself."""
     deps = _deps(ctx)
     return run_gateway_write(
-        idem, lambda: {"url": billing.portal_url(deps, ref, body.return_url, scope(idem))}
+        idem, lambda: {"url": portal.portal_url(deps, ref, body.return_url, scope(idem))}
     )
 
 
 @router.get(CUSTOMER + "/billing", response_model=BillingOut)
 def billing_details(ref: ReadableCustomer, ctx: Context) -> dict[str, Any]:
     """Whether the customer has a Stripe customer, and the card renewals charge."""
-    return billing.billing_details(_deps(ctx), ref)
+    return cards.billing_details(_deps(ctx), ref)
 
 
 @router.post(CUSTOMER + "/setup-intents", response_model=SetupOut)
@@ -69,7 +69,7 @@ def save_card(
     deps = _deps(ctx)
     return run_gateway_write(
         idem,
-        lambda: billing.save_card(deps, ref, body.return_url, scope(idem), ctx.clock.now()),
+        lambda: cards.save_card(deps, ref, body.return_url, scope(idem), ctx.clock.now()),
     )
 
 
@@ -82,14 +82,14 @@ def default_card(
     deps = _deps(ctx)
     return run_gateway_write(
         idem,
-        lambda: billing.set_default_card(
+        lambda: cards.set_default_card(
             deps, ref, body.payment_method_id, scope(idem), ctx.clock.now()
         ),
     )
 
 
 @router.get(CUSTOMER + "/invoices", response_model=InvoiceList)
-def invoices(
+def read_invoices(
     ref: ReadableCustomer,
     ctx: Context,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 10,
@@ -97,14 +97,14 @@ def invoices(
 ) -> dict[str, Any]:
     """The customer's invoices, newest first, read from Stripe (drafts left out). Pass
     `next_cursor` as `cursor` for the next page."""
-    return billing.list_invoices(_deps(ctx), ref, limit, cursor)
+    return invoices.list_invoices(_deps(ctx), ref, limit, cursor)
 
 
 # --- server only -------------------------------------------------------------------------------
 
 
 @router.get("/v1/transactions", response_model=TransactionList)
-def transactions(
+def read_transactions(
     ctx: Context,
     _: ServerCaller,
     customer_type: Annotated[str | None, Query(max_length=8)] = None,
@@ -114,7 +114,7 @@ def transactions(
     cursor: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict[str, Any]:
     """Payments, refunds and disputes, newest first, as the sync recorded them."""
-    return billing.list_transactions(
+    return transactions.list_transactions(
         ctx.db,
         customer_type=customer_type,
         customer_id=customer_id,
@@ -129,7 +129,7 @@ def refund(body: RefundIn, ctx: Context, _: ServerCaller, idem: Idempotent) -> J
     """Refund a payment in full or in part: name it by `payment_intent_id`, `invoice_id` or
     `transaction_id`; `amount` in minor units, or `amount_decimal` with `currency`."""
     deps = _deps(ctx)
-    request = billing.RefundRequest(
+    request = refunds.RefundRequest(
         payment_intent_id=body.payment_intent_id,
         invoice_id=body.invoice_id,
         transaction_id=body.transaction_id,
@@ -142,7 +142,7 @@ def refund(body: RefundIn, ctx: Context, _: ServerCaller, idem: Idempotent) -> J
     if deps.test_mode:
 
         def effect(session: Session) -> tuple[int, dict[str, Any]]:
-            return 200, billing.refund_in_test_mode(session, request, ctx.clock.now())
+            return 200, refunds.refund_in_test_mode(session, request, ctx.clock.now())
 
         return idem.run(effect)
-    return run_gateway_write(idem, lambda: billing.refund_on_stripe(deps, request))
+    return run_gateway_write(idem, lambda: refunds.refund_on_stripe(deps, request))

@@ -9,7 +9,7 @@ from plangate.api.deps import Context, ServerCaller
 from plangate.api.schemas import CatalogApplied, CatalogOut
 from plangate.domain.catalog import Catalog, parse_catalog
 from plangate.errors import InvalidRequest
-from plangate.services import catalog as catalog_service
+from plangate.services.entitlements import catalog as catalog_service
 
 router = APIRouter(prefix="/v1/catalog", tags=["catalog"])
 

@@ -16,8 +16,13 @@ from plangate.api.gateway_writes import run_gateway_write
 from plangate.api.idempotency import Idempotent
 from plangate.api.schemas import CheckoutSessionCreated, CheckoutSessionIn, CheckoutSessionOut
 from plangate.errors import PlangateError
-from plangate.services.checkout import CheckoutRequest, Deps, checkout_status, create_checkout
-from plangate.services.customers import customer_ref
+from plangate.services.commerce.checkout import (
+    CheckoutRequest,
+    Deps,
+    checkout_status,
+    create_checkout,
+)
+from plangate.services.entitlements.customers import customer_ref
 
 router = APIRouter(prefix="/v1/checkout-sessions", tags=["checkout"])
 

@@ -4,7 +4,7 @@ from fastapi import APIRouter
 
 from plangate.api.deps import Context, CustomerPath, ReadableCustomer, ServerCaller
 from plangate.api.schemas import CustomerOut, CustomerUpsert
-from plangate.services import customers
+from plangate.services.entitlements import customers
 from plangate.store.models import Customer
 
 router = APIRouter(prefix="/v1/customers/{customer_type}/{customer_id}", tags=["customers"])

@@ -12,8 +12,8 @@ from plangate.api.schemas import CheckOut, EntitlementsOut, ItemBalanceOut
 from plangate.api.views import owned_products
 from plangate.api.visibility import visible_ownerships, visible_plans
 from plangate.errors import InvalidRequest
-from plangate.services import entitlements
-from plangate.services.customers import customer_ref
+from plangate.services.entitlements import checks as entitlements
+from plangate.services.entitlements.customers import customer_ref
 
 router = APIRouter(prefix="/v1/customers/{customer_type}/{customer_id}", tags=["entitlements"])
 

@@ -7,7 +7,7 @@ from plangate.api.deps import Context, CustomerPath, ReadableCustomer, ServerCal
 from plangate.api.idempotency import Idempotent
 from plangate.api.schemas import ConsumeIn, ItemChangeIn, ItemOut
 from plangate.errors import Conflict, NotFound
-from plangate.services import entitlements
+from plangate.services.entitlements import checks as entitlements
 
 router = APIRouter(
     prefix="/v1/customers/{customer_type}/{customer_id}/items/{item_id}", tags=["items"]

@@ -21,8 +21,8 @@ from plangate.api.views import owned_products
 from plangate.api.visibility import visible_ownerships
 from plangate.domain.catalog import Product, parse_product_definition
 from plangate.errors import InvalidRequest, NotFound, PermissionDenied
-from plangate.services import ownership
-from plangate.services.entitlements import entitlements
+from plangate.services.entitlements import ownership
+from plangate.services.entitlements.checks import entitlements
 
 router = APIRouter(prefix="/v1/customers/{customer_type}/{customer_id}/products", tags=["products"])
 

@@ -23,8 +23,9 @@ from plangate.api.schemas import (
 from plangate.api.views import owned_products
 from plangate.api.visibility import visible_ownerships
 from plangate.errors import PermissionDenied
-from plangate.services import ownership, purchases
-from plangate.services.customers import CustomerRef
+from plangate.services import purchases
+from plangate.services.entitlements import ownership
+from plangate.services.entitlements.customers import CustomerRef
 
 router = APIRouter(
     prefix="/v1/customers/{customer_type}/{customer_id}/products", tags=["purchases"]

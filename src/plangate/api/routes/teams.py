@@ -6,8 +6,8 @@ from fastapi import APIRouter, Response
 
 from plangate.api.deps import Caller, Context, authorize_customer
 from plangate.api.schemas import MemberIn, MemberList, MemberOut, SeatsOut
-from plangate.services import teams
-from plangate.services.customers import CustomerRef, customer_ref
+from plangate.services.entitlements import teams
+from plangate.services.entitlements.customers import CustomerRef, customer_ref
 from plangate.store.models import TeamMember
 
 router = APIRouter(prefix="/v1/teams/{team_id}/members", tags=["teams"])

@@ -14,9 +14,10 @@ from plangate.api.deps import Caller, Context, Principal, ServerCaller, authoriz
 from plangate.api.schemas import CustomerSessionIn, CustomerSessionOut, EntitlementTokenOut
 from plangate.api.visibility import visible_plans
 from plangate.errors import InvalidRequest
-from plangate.services import entitlements, signing
-from plangate.services.customers import CustomerRef, customer_ref
-from plangate.services.identity import mint_customer_session
+from plangate.services.access import signing
+from plangate.services.access.identity import mint_customer_session
+from plangate.services.entitlements import checks as entitlements
+from plangate.services.entitlements.customers import CustomerRef, customer_ref
 
 router = APIRouter(tags=["auth"])
 

@@ -11,7 +11,7 @@ from plangate.api.context import AppContext
 from plangate.api.deps import Context
 from plangate.clock import SystemClock
 from plangate.errors import PlangateError
-from plangate.services.webhooks import Received, parse_verified_event, store_event
+from plangate.services.stripe_sync.webhooks import Received, parse_verified_event, store_event
 
 router = APIRouter(tags=["stripe"])
 

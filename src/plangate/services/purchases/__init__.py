@@ -14,7 +14,7 @@ Rules (DESIGN.md, "Plan change"; docs/billing.md):
   sync processes the resulting webhooks ("the one rule"). Each write carries an idempotency
   key derived from the caller's ``Idempotency-Key``, and runs outside any database
   transaction. On the test gateway the ownerships change at once, in the API's idempotent
-  transaction (services/test_mode.py).
+  transaction (services/commerce/test_mode.py).
 """
 
 from __future__ import annotations

@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 
 from plangate.errors import Conflict, NotFound
 from plangate.gateways.base import GatewayError, StripeDict
-from plangate.services import ownership, test_mode
-from plangate.services.catalog import CatalogCache
-from plangate.services.customers import CustomerRef
-from plangate.services.payment_errors import from_gateway, gateway_idempotency_key
+from plangate.services.commerce import test_mode
+from plangate.services.commerce.payment_errors import from_gateway, gateway_idempotency_key
+from plangate.services.entitlements import ownership
+from plangate.services.entitlements.catalog import CatalogCache
+from plangate.services.entitlements.customers import CustomerRef
 from plangate.services.purchases.rules import Deps, at, find_subscription, timestamp
 from plangate.store.models import Ownership
 

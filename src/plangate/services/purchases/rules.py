@@ -14,9 +14,9 @@ from plangate.domain.catalog import Catalog, Price, Product
 from plangate.domain.intervals import Interval
 from plangate.errors import Conflict, InvalidRequest, NotFound
 from plangate.gateways.base import Gateway
-from plangate.services import ownership, teams
-from plangate.services.catalog import CatalogCache
-from plangate.services.customers import CustomerRef, lock_customer
+from plangate.services.entitlements import ownership, teams
+from plangate.services.entitlements.catalog import CatalogCache
+from plangate.services.entitlements.customers import CustomerRef, lock_customer
 from plangate.store.db import Database
 from plangate.store.models import Ownership
 

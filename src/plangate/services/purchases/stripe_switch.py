@@ -29,13 +29,13 @@ from plangate.gateways.stripe_client import (
     held_until_renewal,
     lookup_key,
 )
-from plangate.services import ownership
-from plangate.services.billing import invoice_summary
-from plangate.services.payment_errors import (
+from plangate.services.commerce.invoices import invoice_summary
+from plangate.services.commerce.payment_errors import (
     PaymentRequired,
     from_gateway,
     gateway_idempotency_key,
 )
+from plangate.services.entitlements import ownership
 from plangate.services.purchases.rules import (
     Deps,
     Switch,

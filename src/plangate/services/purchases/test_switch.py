@@ -1,5 +1,5 @@
 """A plan switch on the test gateway: ownerships change at once, in the caller's transaction
-(services/test_mode.py); a downgrade is a scheduled ownership that takes over at the period
+(services/commerce/test_mode.py); a downgrade is a scheduled ownership that takes over at the period
 end."""
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from plangate.domain.catalog import Price
 from plangate.errors import Conflict
-from plangate.services import ownership, test_mode
-from plangate.services.catalog import CatalogCache
+from plangate.services.commerce import test_mode
+from plangate.services.entitlements import ownership
+from plangate.services.entitlements.catalog import CatalogCache
 from plangate.services.purchases.rules import (
     Change,
     SwitchRequest,

@@ -4,7 +4,7 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-21 22:00:51.293670
 
-The Ed25519 keys that sign entitlement and customer-session tokens (services/signing.py).
+The Ed25519 keys that sign entitlement and customer-session tokens (services/access/signing.py).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ Stripe price by its lookup key (never a stored ``price_...`` id, so a re-pushed 
 no migration) and remember the session so the success page can poll it.
 
 On the test gateway (test mode) there is no Stripe: the session is complete at once and the
-purchase is granted in the transaction that records it (services/test_mode.py).
+purchase is granted in the transaction that records it (services/commerce/test_mode.py).
 """
 
 from __future__ import annotations
@@ -32,12 +32,12 @@ from plangate.gateways.stripe_client import (
     META_PRODUCT_ID,
     lookup_key,
 )
-from plangate.services import ownership
-from plangate.services import test_mode as test_mode_checkout
-from plangate.services.catalog import CatalogCache
-from plangate.services.customers import CustomerRef
-from plangate.services.redirects import validate_redirect_url
-from plangate.services.stripe_customers import ensure_customer_row, ensure_stripe_customer
+from plangate.services.access.redirects import validate_redirect_url
+from plangate.services.commerce import test_mode as test_mode_checkout
+from plangate.services.commerce.stripe_customers import ensure_customer_row, ensure_stripe_customer
+from plangate.services.entitlements import ownership
+from plangate.services.entitlements.catalog import CatalogCache
+from plangate.services.entitlements.customers import CustomerRef
 from plangate.settings import Settings
 from plangate.store.db import Database
 from plangate.store.models import CheckoutSession, Ownership

@@ -9,7 +9,7 @@ keyed on the checkout session, so it happens once.
 
 The lock is held across the Stripe call on purpose (it is what orders the fetches); it is the
 only place a Stripe call runs inside a database transaction, with the customer's Stripe
-customer creation (services/stripe_customers.py).
+customer creation (services/commerce/stripe_customers.py).
 """
 
 from __future__ import annotations
@@ -31,9 +31,9 @@ from plangate.gateways.stripe_client import (
     META_CUSTOMER_ID,
     META_CUSTOMER_TYPE,
 )
-from plangate.services.catalog import CatalogCache
-from plangate.services.customers import CUSTOMER_TYPES, CustomerRef
-from plangate.services.stripe_customers import ensure_customer_row
+from plangate.services.commerce.stripe_customers import ensure_customer_row
+from plangate.services.entitlements.catalog import CatalogCache
+from plangate.services.entitlements.customers import CUSTOMER_TYPES, CustomerRef
 from plangate.store.db import Database
 from plangate.store.models import Customer, StripeObjectSync
 
@@ -154,7 +154,8 @@ Handler = Callable[[SyncContext, str], Outcome]
 
 
 def _handlers() -> dict[str, Handler]:
-    from plangate.services import sync_payments, sync_subscriptions
+    from plangate.services.stripe_sync import payments as sync_payments
+    from plangate.services.stripe_sync import subscriptions as sync_subscriptions
 
     return {
         "subscription": sync_subscriptions.sync_subscription,

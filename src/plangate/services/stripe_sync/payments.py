@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 
 from plangate.gateways.base import GatewayNotFound, StripeDict
 from plangate.gateways.stripe_client import META_PRODUCT_ID
-from plangate.services.customers import CustomerRef, lock_customer
-from plangate.services.ownership import acquire_product
-from plangate.services.sync import (
+from plangate.services.entitlements.customers import CustomerRef, lock_customer
+from plangate.services.entitlements.ownership import acquire_product
+from plangate.services.stripe_sync.subscriptions import sync_subscription
+from plangate.services.stripe_sync.sync import (
     NOTHING,
     Outcome,
     SyncContext,
@@ -31,7 +32,6 @@ from plangate.services.sync import (
     resolve_customer,
     subscription_id_of_invoice,
 )
-from plangate.services.sync_subscriptions import sync_subscription
 from plangate.store.models import CheckoutSession, Ownership, Transaction
 
 _FINAL_SESSION_STATUSES = ("complete", "expired")

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 
 from plangate.clock import Clock, SystemClock
-from plangate.services.sync import Outcome, SyncContext, handle_event
+from plangate.services.stripe_sync.sync import Outcome, SyncContext, handle_event
 from plangate.settings import Settings
 from plangate.store.models import StripeEvent
 
@@ -200,7 +200,7 @@ class Worker:
         now = self.queue_clock.now()
         if not interval or now - last < timedelta(seconds=interval):
             return last
-        from plangate.services.reconcile import reconcile
+        from plangate.services.stripe_sync.reconcile import reconcile
 
         report = reconcile(self.sync)
         self.stats.reconciliations += 1

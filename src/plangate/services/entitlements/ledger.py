@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from plangate.domain.catalog import ItemGrant, Product
 from plangate.domain.intervals import add_intervals, period_index
 from plangate.errors import Conflict, InvalidRequest
-from plangate.services.customers import CustomerRef
+from plangate.services.entitlements.customers import CustomerRef
 from plangate.store.models import ItemBalance, ItemLot, LedgerEntry, Ownership
 from plangate.store.types import UTCDateTime
 

@@ -30,7 +30,7 @@ import jwt
 from sqlalchemy.orm import Session
 
 from plangate.errors import AuthenticationFailed, GatewayFailed, InvalidRequest
-from plangate.services import signing
+from plangate.services.access import signing
 from plangate.settings import Settings
 
 Role = Literal["admin", "member"]

@@ -19,9 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plangate.gateways.base import GatewayError, StripeDict
-from plangate.services.ownership import GRANTING_STATUSES
-from plangate.services.sync import SyncContext, ref_from_metadata, sync_object
-from plangate.services.sync_subscriptions import ENDED_STATUSES, read_subscription
+from plangate.services.entitlements.ownership import GRANTING_STATUSES
+from plangate.services.stripe_sync.subscriptions import ENDED_STATUSES, read_subscription
+from plangate.services.stripe_sync.sync import SyncContext, ref_from_metadata, sync_object
 from plangate.store.models import CheckoutSession, Customer, Ownership, Transaction
 
 log = logging.getLogger("plangate.reconcile")

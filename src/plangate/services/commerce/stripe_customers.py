@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from plangate.gateways.base import Gateway
 from plangate.gateways.stripe_client import META_CUSTOMER_ID, META_CUSTOMER_TYPE
-from plangate.services.customers import CustomerRef, lock_customer
+from plangate.services.entitlements.customers import CustomerRef, lock_customer
 from plangate.store.db import Database
 from plangate.store.models import Customer
 

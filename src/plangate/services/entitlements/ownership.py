@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 from plangate.domain.catalog import Catalog, Product
 from plangate.domain.intervals import add_intervals, period_index
 from plangate.errors import Conflict, InvalidRequest, NotFound
-from plangate.services import ledger
-from plangate.services.customers import CustomerRef, lock_customer
+from plangate.services.entitlements import ledger
+from plangate.services.entitlements.customers import CustomerRef, lock_customer
 from plangate.store.models import EntitlementSnapshot, ItemBalance, Ownership
 
 GRANTING_STATUSES = frozenset({"active", "trialing", "past_due"})
@@ -347,7 +347,7 @@ def acquire_product(
 # --- subscriptions plangate renews itself (test mode) ----------------------------------------
 #
 # Stripe renews and ends the subscriptions it bills, and the sync writes what it did. A
-# subscription ownership without a Stripe subscription (test mode: services/test_mode.py) has
+# subscription ownership without a Stripe subscription (test mode: commerce/test_mode.py) has
 # nobody to do that, so settling its customer does it lazily: each period that has passed
 # rolls it forward for free, or ends it at the period end when it was cancelled, or hands over
 # to the downgrade scheduled for that moment.

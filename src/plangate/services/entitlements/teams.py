@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 
 from plangate.domain.catalog import Catalog
 from plangate.errors import Conflict, NotFound
-from plangate.services.customers import CustomerRef, lock_customer
-from plangate.services.identity import Role
-from plangate.services.ownership import product_of, settle_customer
+from plangate.services.access.identity import Role
+from plangate.services.entitlements.customers import CustomerRef, lock_customer
+from plangate.services.entitlements.ownership import product_of, settle_customer
 from plangate.store.models import ItemBalance, TeamMember
 
 SEATS_ITEM = "seats"

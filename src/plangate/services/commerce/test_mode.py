@@ -19,8 +19,8 @@ from plangate.domain.catalog import Catalog, Price, Product
 from plangate.domain.intervals import add_intervals
 from plangate.errors import InvalidRequest
 from plangate.gateways.test_gateway import TestGateway
-from plangate.services import ownership
-from plangate.services.customers import CustomerRef
+from plangate.services.entitlements import ownership
+from plangate.services.entitlements.customers import CustomerRef
 from plangate.store.models import Ownership, Transaction
 
 

@@ -15,10 +15,10 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from plangate.services import ledger
-from plangate.services.catalog import CatalogCache
-from plangate.services.customers import CustomerRef, lock_customer
-from plangate.services.ownership import grants_access, product_of, settle_customer
+from plangate.services.entitlements import ledger
+from plangate.services.entitlements.catalog import CatalogCache
+from plangate.services.entitlements.customers import CustomerRef, lock_customer
+from plangate.services.entitlements.ownership import grants_access, product_of, settle_customer
 from plangate.store.batching import BatchedReader
 from plangate.store.db import Database
 from plangate.store.models import EntitlementSnapshot, ItemBalance, Ownership

@@ -6,8 +6,8 @@ items: the Basil shape), cancel flag and trial end. Access follows invariant 5 t
 they end the ownership and the line's default comes back. A subscription that never granted
 (``incomplete``) creates nothing, so an unpaid checkout never displaces what the customer has.
 
-Item quantities refill from the ownership's ``anchor`` by calendar (services/ledger.py). The
-anchor is the subscription's billing cycle anchor, or, while that lies ahead (a trial), the
+Item quantities refill from the ownership's ``anchor`` by calendar (entitlements/ledger.py).
+The anchor is the subscription's billing cycle anchor, or, while that lies ahead (a trial), the
 trial's start. When Stripe moves it (a trial converts, an interval change restarts the cycle),
 the ownership is re-anchored: quantities granted for the old cycle expire at the new anchor
 and the new cycle's first period is granted, once.
@@ -32,9 +32,9 @@ from plangate.gateways.stripe_client import (
     META_PRODUCT_ID,
     held_until_renewal,
 )
-from plangate.services import ledger
-from plangate.services.customers import CustomerRef, lock_customer
-from plangate.services.ownership import (
+from plangate.services.entitlements import ledger
+from plangate.services.entitlements.customers import CustomerRef, lock_customer
+from plangate.services.entitlements.ownership import (
     GRANTING_STATUSES,
     acquire_product,
     end_ownership,
@@ -43,7 +43,7 @@ from plangate.services.ownership import (
     product_of,
     settle_customer,
 )
-from plangate.services.sync import (
+from plangate.services.stripe_sync.sync import (
     NOTHING,
     Outcome,
     SyncContext,

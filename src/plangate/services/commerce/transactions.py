@@ -1,0 +1,91 @@
+"""Payments, refunds and disputes as the sync recorded them (plangate's own record)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from plangate.errors import InvalidRequest
+from plangate.services.commerce.billing import money_fields
+from plangate.services.entitlements.customers import customer_ref
+from plangate.store.db import Database
+from plangate.store.models import Transaction
+
+TRANSACTION_TYPES = ("payment", "refund", "dispute")
+TRANSACTION_PREFIX = "txn_"
+
+
+def transaction_id(row: Transaction) -> str:
+    return f"{TRANSACTION_PREFIX}{row.id}"
+
+
+def parse_transaction_id(value: str, param: str) -> int:
+    digits = value.removeprefix(TRANSACTION_PREFIX)
+    if not value.startswith(TRANSACTION_PREFIX) or not digits.isdigit() or len(digits) > 18:
+        raise InvalidRequest(
+            f"{param}_invalid", f"{value!r} is not a transaction id (txn_…)", param=param
+        )
+    return int(digits)
+
+
+def transaction_view(row: Transaction) -> dict[str, Any]:
+    return {
+        "id": transaction_id(row),
+        "customer_type": row.customer_type,
+        "customer_id": row.customer_id,
+        "type": row.type,
+        "status": row.status,
+        "currency": row.currency,
+        **money_fields(row.amount, row.currency, "amount"),
+        **money_fields(row.amount_refunded, row.currency, "amount_refunded"),
+        "product_id": row.product_id,
+        "stripe_id": row.stripe_id,
+        "invoice_id": row.invoice_id,
+        "payment_intent_id": row.payment_intent_id,
+        "charge_id": row.charge_id,
+        "description": row.description,
+        "created_at": row.created_at.isoformat(),
+    }
+
+
+def list_transactions(
+    db: Database,
+    *,
+    customer_type: str | None,
+    customer_id: str | None,
+    type_: str | None,
+    limit: int,
+    cursor: str | None,
+) -> dict[str, Any]:
+    """Payments, refunds and disputes as the sync recorded them, newest first."""
+    if (customer_type is None) != (customer_id is None):
+        raise InvalidRequest(
+            "customer_incomplete",
+            "give both customer_type and customer_id, or neither",
+            param="customer_id" if customer_id is None else "customer_type",
+        )
+    if type_ is not None and type_ not in TRANSACTION_TYPES:
+        raise InvalidRequest(
+            "parameter_invalid",
+            f"type must be one of {', '.join(TRANSACTION_TYPES)}",
+            param="type",
+        )
+    query = select(Transaction).order_by(Transaction.id.desc()).limit(limit + 1)
+    if customer_type is not None and customer_id is not None:
+        ref = customer_ref(customer_type, customer_id)
+        query = query.where(
+            Transaction.customer_type == ref.type, Transaction.customer_id == ref.id
+        )
+    if type_ is not None:
+        query = query.where(Transaction.type == type_)
+    if cursor is not None:
+        query = query.where(Transaction.id < parse_transaction_id(cursor, "cursor"))
+    with db.read() as session:
+        rows = list(session.scalars(query))
+    page = rows[:limit]
+    return {
+        "data": [transaction_view(row) for row in page],
+        "next_cursor": transaction_id(page[-1]) if len(rows) > limit else None,
+    }
+
