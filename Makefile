@@ -20,14 +20,18 @@ $(STAMP): pyproject.toml | $(BIN)/python
 dev: $(STAMP)
 	$(BIN)/plangate dev --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
-	scripts/ensure-browser
-	scripts/with-postgres $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+# Lint first (fast, cached), then the suite, where nothing may skip: PostgreSQL, chromium and
+# the vendored fixtures are required, and a missing one fails the run.
+test: lint
+	scripts/ensure-browser --require
+	PLANGATE_TEST_NO_SKIPS=1 scripts/with-postgres --require $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 # The suite on SQLite only, without the browser and PostgreSQL set-up.
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m "not browser" $(PYTEST_ARGS)
 
+# ruff, the import contracts of pyproject.toml (the layers) and mypy --strict, each with its
+# cache, so a second run takes seconds.
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
 	$(BIN)/lint-imports

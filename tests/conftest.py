@@ -26,6 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_CATALOG = ROOT / "examples" / "plangate.toml"
 PG_URL = os.environ.get("PLANGATE_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+# `make test` sets this: there, a test that would skip (no PostgreSQL, no chromium, a missing
+# fixture or package) fails instead, so a green run means everything ran.
+NO_SKIPS = os.environ.get("PLANGATE_TEST_NO_SKIPS") == "1"
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -39,6 +42,23 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_sep(
             "!", "PostgreSQL was not available: only SQLite was tested", red=True
         )
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if NO_SKIPS and not PG_URL:
+        raise pytest.UsageError(
+            "PLANGATE_TEST_NO_SKIPS=1 needs PostgreSQL: run through scripts/with-postgres"
+        )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item) -> Iterator[None]:
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()  # type: ignore[attr-defined]
+    if NO_SKIPS and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.longrepr = f"skipped under PLANGATE_TEST_NO_SKIPS=1 (make test): {reason}"
 
 
 def _worker() -> str:

@@ -15,7 +15,8 @@ import uvicorn
 
 from plangate.sandbox import Sandbox, SandboxConfig, create_app
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "stripe" / "fixtures3.json"
+# Stripe's example objects, one file per resource (tests/fixtures/stripe/README.md).
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "stripe"
 
 
 def free_port() -> int:

@@ -1,0 +1,165 @@
+"""The commands that run plangate and manage its keys: migrate, serve, worker, reconcile,
+sandbox, keys."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
+
+from plangate.cli.common import command_settings, database, err, fail, out, shown_url
+from plangate.clock import SystemClock
+from plangate.settings import Settings
+
+
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    from plangate.store.migrate import upgrade
+
+    current = command_settings()
+    try:
+        upgrade(current.database_url)
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise fail(f"cannot migrate the database: {reason}") from None
+    out.print(f"database up to date: {shown_url(current)}")
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 8000,
+    workers: Annotated[int, typer.Option(help="worker processes")] = 1,
+) -> None:
+    """Serve the API (run `plangate migrate` first)."""
+    import uvicorn
+
+    current = command_settings()
+    # Refuse to start on a schema that would make every request fail.
+    database(current).dispose()
+    uvicorn.run(
+        "plangate.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=current.log_level,
+    )
+
+
+def keys_create(name: Annotated[str, typer.Option(help="a label")] = "default") -> None:
+    """Make a secret key. It is shown once; only its hash is stored."""
+    from plangate.services.access.keys import create_key
+
+    db = database(command_settings())
+    with db.write() as session:
+        key = create_key(session, name, SystemClock().now())
+    out.print(key.secret, soft_wrap=True)
+    err.print(f"key {key.id} ({name}) created; store it now, it will not be shown again")
+
+
+def keys_list() -> None:
+    """List keys (prefixes only)."""
+    from plangate.services.access.keys import list_keys
+
+    db = database(command_settings())
+    table = Table("id", "name", "prefix", "created", "revoked")
+    with db.read() as session:
+        for row in list_keys(session):
+            table.add_row(
+                str(row.id),
+                row.name,
+                row.prefix + "…",
+                str(row.created_at),
+                str(row.revoked_at or ""),
+            )
+    out.print(table)
+
+
+def keys_revoke(key_id: int) -> None:
+    """Revoke a key (every process stops accepting it within 30 seconds)."""
+    from plangate.services.access.keys import revoke_key
+
+    db = database(command_settings())
+    with db.write() as session:
+        if not revoke_key(session, key_id, SystemClock().now()):
+            raise fail(f"no live key {key_id}")
+    out.print(f"key {key_id} revoked")
+
+
+def worker(
+    once: Annotated[bool, typer.Option(help="handle what is pending, then exit")] = False,
+) -> None:
+    """Handle Stripe events (and reconcile periodically) until stopped. Run one per
+    SQLite database, any number on PostgreSQL."""
+    import logging
+    import signal
+    import threading
+
+    from plangate.services.stripe_sync.worker import Worker
+
+    current = command_settings()
+    logging.basicConfig(level=current.log_level.upper(), format="%(asctime)s %(message)s")
+    running = Worker(_sync_context(current), current)
+    if once:
+        running.drain(timeout=3600)
+        out.print(f"handled {running.stats.handled} event(s)")
+        return
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    err.print("plangate worker: handling Stripe events (Ctrl-C stops)")
+    # The loop reconciles once at start (events missed while nothing ran), then hourly.
+    running.run_forever(stop)
+
+
+def reconcile(
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+) -> None:
+    """Compare every Stripe customer's subscriptions and payments with plangate's state and
+    repair drift (missed webhooks) through the ordinary sync."""
+    from plangate.services.stripe_sync.reconcile import reconcile as run_reconcile
+
+    report = run_reconcile(_sync_context(command_settings()))
+    if as_json:
+        out.print_json(json.dumps(report.to_dict()))
+        return
+    repaired = [fix for fix in report.fixed if fix.changed]
+    out.print(
+        f"checked {report.customers} customer(s), {report.objects_checked} Stripe object(s); "
+        f"repaired {len(repaired)}"
+    )
+    for fix in repaired:
+        out.print(f"  {fix.object_type} {fix.object_id}: {fix.reason}")
+    for error in report.errors:
+        err.print(f"[red]error:[/] {error}")
+    if report.errors:
+        raise typer.Exit(1)
+
+
+def sandbox(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 12111,
+    db: Annotated[str | None, typer.Option(help="SQLite file that keeps its state")] = None,
+) -> None:
+    """Run the local Stripe-compatible sandbox on its own (docs/sandbox.md)."""
+    from plangate.sandbox import SandboxConfig
+    from plangate.sandbox import serve as serve_sandbox
+
+    serve_sandbox(host, port, SandboxConfig(db_path=db))
+
+
+def _sync_context(current: Settings):  # type: ignore[no-untyped-def]
+    from plangate.gateways import make_gateway
+    from plangate.services.entitlements.catalog import CatalogCache
+    from plangate.services.stripe_sync.sync import SyncContext
+
+    if current.gateway != "stripe":
+        raise fail("PLANGATE_GATEWAY is not stripe: there are no Stripe events to handle")
+    try:
+        gateway = make_gateway(current)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    return SyncContext(database(current), gateway, CatalogCache(), SystemClock())
