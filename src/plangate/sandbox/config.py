@@ -8,6 +8,22 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 
+def _stripe_retry_schedule() -> tuple[float, ...]:
+    """Delays between webhook attempts after a failure, shaped like Stripe's live mode
+    (exponential backoff for up to 3 days): 0.5 s, doubling up to one hour, then hourly
+    until 3 days after the first attempt. The short start lets a restarted receiver catch up
+    in seconds."""
+    delays: list[float] = []
+    delay = 0.5
+    while sum(delays) + delay <= 3 * 86400:
+        delays.append(delay)
+        delay = min(delay * 2, 3600.0)
+    return tuple(delays)
+
+
+STRIPE_RETRY_SECONDS = _stripe_retry_schedule()
+
+
 @dataclass(frozen=True)
 class Chaos:
     """Unreliable webhook delivery, reproducible from `seed`.
@@ -39,7 +55,7 @@ class SandboxConfig:
     # Real-time work (renewals of customers without a test clock) is processed this often.
     tick_seconds: float = 2.0
     # Webhook retries after non-2xx or connection errors; delivery gives up after the last.
-    webhook_retry_seconds: tuple[float, ...] = (0.5, 1, 2, 4, 8, 16, 32, 64)
+    webhook_retry_seconds: tuple[float, ...] = STRIPE_RETRY_SECONDS
     webhook_timeout_seconds: float = 5.0
     # Requests per second per API key before 429 (None: unlimited).
     rate_limit_per_second: int | None = None

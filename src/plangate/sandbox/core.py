@@ -50,11 +50,12 @@ class Sandbox:
             finally:
                 self._local.depth = outer
                 if outer == 0:
-                    self.store.flush()
                     events, self._outbox = self._outbox, []
+                    # Deliveries are stored in the same flush as their events.
+                    planned = [d for event in events for d in self.webhooks.plan(event)]
+                    self.store.flush()
                     self._local.request = {"id": None, "idempotency_key": None}
-                    for event in events:
-                        self.webhooks.enqueue(event)
+                    self.webhooks.schedule(planned)
 
     # --- time ------------------------------------------------------------------------------------
 

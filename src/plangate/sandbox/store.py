@@ -22,6 +22,7 @@ CREATE TABLE IF NOT EXISTS objects (
 CREATE TABLE IF NOT EXISTS idempotency (
     key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS deliveries (id TEXT PRIMARY KEY, body TEXT NOT NULL);
 """
 
 
@@ -33,6 +34,10 @@ class Store:
         self._deleted: set[str] = set()
         self._idem_dirty: dict[str, tuple[str, int, str]] = {}
         self.idempotency: dict[str, tuple[str, int, str]] = {}
+        # Webhook deliveries not yet settled, kept so that a restart retries them; a value of
+        # None marks one settled since the last flush.
+        self.deliveries: dict[str, dict[str, Any]] = {}
+        self._deliveries_dirty: dict[str, dict[str, Any] | None] = {}
         self._seq = itertools.count(1)
         self._db: sqlite3.Connection | None = None
         self._db_lock = threading.Lock()
@@ -57,6 +62,8 @@ class Store:
             "SELECT key, fingerprint, status, body FROM idempotency"
         ):
             self.idempotency[key] = (fingerprint, status, body)
+        for id_, body in self._db.execute("SELECT id, body FROM deliveries"):
+            self.deliveries[id_] = json.loads(body)
 
     # --- objects -----------------------------------------------------------------------------
 
@@ -96,6 +103,16 @@ class Store:
         self.idempotency[key] = (fingerprint, status, body)
         self._idem_dirty[key] = (fingerprint, status, body)
 
+    # --- webhook deliveries ----------------------------------------------------------------
+
+    def save_delivery(self, id_: str, delivery: dict[str, Any]) -> None:
+        self.deliveries[id_] = delivery
+        self._deliveries_dirty[id_] = delivery
+
+    def forget_delivery(self, id_: str) -> None:
+        self.deliveries.pop(id_, None)
+        self._deliveries_dirty[id_] = None
+
     # --- persistence -------------------------------------------------------------------------
 
     def flush(self) -> None:
@@ -104,7 +121,10 @@ class Store:
             self._dirty.clear()
             self._deleted.clear()
             self._idem_dirty.clear()
+            self._deliveries_dirty.clear()
             return
+        saved = [(i, json.dumps(d)) for i, d in self._deliveries_dirty.items() if d is not None]
+        settled = [(i,) for i, d in self._deliveries_dirty.items() if d is None]
         rows = [
             (id_, self._kind_of[id_], obj["_seq"], json.dumps(_without_seq(obj)))
             for id_, obj in self._dirty.items()
@@ -121,9 +141,14 @@ class Store:
                 "VALUES (?, ?, ?, ?)",
                 [(k, *v) for k, v in self._idem_dirty.items()],
             )
+            self._db.executemany(
+                "INSERT OR REPLACE INTO deliveries (id, body) VALUES (?, ?)", saved
+            )
+            self._db.executemany("DELETE FROM deliveries WHERE id = ?", settled)
         self._dirty.clear()
         self._deleted.clear()
         self._idem_dirty.clear()
+        self._deliveries_dirty.clear()
 
     def close(self) -> None:
         self.flush()

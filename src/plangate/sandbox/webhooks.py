@@ -1,4 +1,10 @@
-"""Signed webhook delivery: at least once, retried with backoff, optionally chaotic."""
+"""Signed webhook delivery: at least once, retried with backoff, optionally chaotic.
+
+A delivery is stored with its event (same flush), so that a sandbox stopped before it is
+settled (a Ctrl-C right after a payment) retries it when it starts again; a restart makes
+every pending delivery due at once, keeping its attempt count, so the give-up point of the
+retry schedule (``SandboxConfig.webhook_retry_seconds``) stays where it was.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,8 @@ import logging
 import random
 import threading
 import time
-from dataclasses import dataclass, field
+import uuid
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 import httpx
@@ -34,12 +41,20 @@ def sign(payload: str, secret: str, timestamp: int) -> str:
 class _Delivery:
     due: float
     order: int
+    id: str = field(compare=False)
     event_id: str = field(compare=False)
     endpoint_id: str = field(compare=False)
     url: str = field(compare=False)
     secret: str = field(compare=False)
     body: str = field(compare=False)
     attempt: int = field(compare=False, default=0)
+
+    def stored(self) -> dict[str, object]:
+        """What the store keeps: all but the in-process ordering (``due`` is monotonic time,
+        meaningless after a restart, which makes a stored delivery due at once)."""
+        kept = asdict(self)
+        del kept["due"], kept["order"]
+        return kept
 
 
 @dataclass(frozen=True)
@@ -68,6 +83,9 @@ class WebhookDispatcher:
         self.log: list[DeliveryRecord] = []
         self.dropped: list[str] = []
         self._client = httpx.Client(timeout=self._config.webhook_timeout_seconds)
+        now = time.monotonic()
+        for stored in sandbox.store.deliveries.values():
+            heapq.heappush(self._heap, _Delivery(now, next(self._order), **stored))
         self._thread = threading.Thread(target=self._run, name="sandbox-webhooks", daemon=True)
         self._thread.start()
 
@@ -81,17 +99,20 @@ class WebhookDispatcher:
                 out.append(ep)
         return out
 
-    def enqueue(self, event: Obj) -> None:
+    def plan(self, event: Obj) -> list[_Delivery]:
+        """The deliveries of an event, stored with the unit of work that made the event; they
+        are sent once :meth:`schedule` gets them, after that unit is flushed."""
         endpoints = self.endpoints_for(event["type"])
         if not endpoints:
-            return
+            return []
         body = json.dumps(event, indent=2)
         chaos = self._config.chaos
         now = time.monotonic()
+        planned: list[_Delivery] = []
         with self._cond:
             if chaos and self._rng.random() < chaos.drop_rate:
                 self.dropped.append(event["id"])
-                return
+                return []
             copies = 2 if chaos and self._rng.random() < chaos.duplicate_rate else 1
             for ep in endpoints:
                 for _ in range(copies):
@@ -100,10 +121,20 @@ class WebhookDispatcher:
                         # A random lateness of up to `window` small slots shuffles deliveries
                         # that are enqueued close together, and only those.
                         due += self._rng.randrange(chaos.reorder_window) * 0.02
-                    heapq.heappush(self._heap, _Delivery(
-                        due, next(self._order), event["id"], ep["id"], ep["url"], ep["_secret"],
-                        body,
+                    planned.append(_Delivery(
+                        due, next(self._order), uuid.uuid4().hex, event["id"], ep["id"],
+                        ep["url"], ep["_secret"], body,
                     ))
+        for delivery in planned:
+            self._sb.store.save_delivery(delivery.id, delivery.stored())
+        return planned
+
+    def schedule(self, deliveries: list[_Delivery]) -> None:
+        if not deliveries:
+            return
+        with self._cond:
+            for delivery in deliveries:
+                heapq.heappush(self._heap, delivery)
             self._cond.notify_all()
 
     def _run(self) -> None:
@@ -143,19 +174,28 @@ class WebhookDispatcher:
             d.event_id, event_type, d.endpoint_id, d.attempt, status, time.time()
         ))
         if status is not None and 200 <= status < 300:
-            self._settled(d.event_id)
+            self._settled(d)
             return
         delays = self._config.webhook_retry_seconds
-        if d.attempt < len(delays):
-            d.due = time.monotonic() + delays[d.attempt]
-            d.attempt += 1
-            d.order = next(self._order)
-            with self._cond:
-                heapq.heappush(self._heap, d)
-
-    def _settled(self, event_id: str) -> None:
+        if d.attempt >= len(delays) or self._closed:
+            if d.attempt >= len(delays):
+                log.warning("webhook %s to %s: giving up after %d attempts",
+                            d.event_id, d.url, d.attempt + 1)
+                with self._sb.unit():
+                    self._sb.store.forget_delivery(d.id)
+            return  # closing: the stored delivery is retried at the next start
+        d.due = time.monotonic() + delays[d.attempt]
+        d.attempt += 1
+        d.order = next(self._order)
         with self._sb.unit():
-            event = self._sb.store.get("event", event_id)
+            self._sb.store.save_delivery(d.id, d.stored())
+        with self._cond:
+            heapq.heappush(self._heap, d)
+
+    def _settled(self, d: _Delivery) -> None:
+        with self._sb.unit():
+            self._sb.store.forget_delivery(d.id)
+            event = self._sb.store.get("event", d.event_id)
             if event is not None and event["pending_webhooks"] > 0:
                 event["pending_webhooks"] -= 1
                 self._sb.store.put(event)
@@ -172,8 +212,10 @@ class WebhookDispatcher:
                 self._cond.wait(min(left, 0.05))
 
     def close(self) -> None:
+        """Stops sending; a delivery in flight finishes (bounded by the webhook timeout). What
+        is still queued stays stored for the next start."""
         with self._cond:
             self._closed = True
             self._cond.notify_all()
-        self._thread.join(timeout=5)
+        self._thread.join(timeout=self._config.webhook_timeout_seconds + 1)
         self._client.close()
