@@ -5,6 +5,11 @@ points the stripe gateway at it, registers a webhook endpoint on it aimed at pla
 ``/v1/stripe/webhooks`` (reused across restarts; its secret is kept in ``.plangate/``), pushes
 the catalog, and runs the worker in-process. Checkout, webhooks, the sync and the hosted pages
 then all work offline, through the same code paths as production.
+
+Ready means ready: ``/healthz`` answers 503 ``starting`` until the catalog is in the sandbox
+and the worker runs; only then is the banner printed and ``.plangate/dev.json`` (the effective
+settings, for the commands of a second shell) written. A catalog applied while it runs
+(``PUT /v1/catalog``) is pushed to the sandbox before the response is sent.
 """
 
 from __future__ import annotations
@@ -13,13 +18,15 @@ import json
 import logging
 import os
 import threading
-import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import stripe
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from plangate.domain.catalog import Catalog
 from plangate.gateways.stripe_client import make_stripe_client
@@ -46,15 +53,18 @@ def use_sandbox_environment(base_url: str, dev_dir: Path) -> None:
         os.environ["PLANGATE_STRIPE_WEBHOOK_SECRET"] = stored["secret"]
 
 
-def mount_sandbox(app: FastAPI, settings: Settings, dev_dir: Path) -> Any:
+def mount_sandbox(
+    app: FastAPI, settings: Settings, dev_dir: Path, webhook_delay: float = 0.0
+) -> Any:
     """Mounts a persistent sandbox at ``/sandbox``; returns it (closed by the caller)."""
-    from plangate.sandbox import Sandbox, SandboxConfig
+    from plangate.sandbox import Chaos, Sandbox, SandboxConfig
     from plangate.sandbox import create_app as create_sandbox_app
 
     sandbox = Sandbox(
         SandboxConfig(
             db_path=str(dev_dir / "sandbox.db"),
             public_url=settings.base_url.rstrip("/") + SANDBOX_PREFIX,
+            chaos=Chaos(seed=0, delay_seconds=webhook_delay) if webhook_delay else None,
         )
     )
     app.mount(SANDBOX_PREFIX, create_sandbox_app(sandbox))
@@ -92,38 +102,6 @@ def ensure_webhook_endpoint(client: stripe.StripeClient, url: str, dev_dir: Path
     return secret
 
 
-def bootstrap_when_served(settings: Settings, catalog: Catalog, dev_dir: Path) -> threading.Thread:
-    """Once the server answers: register the webhook endpoint and push the catalog. (Both are
-    HTTP calls to the mounted sandbox, so they wait for the server to be up.)"""
-
-    def run() -> None:
-        base = settings.base_url.rstrip("/")
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(base + "/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        from plangate.services.stripe_sync.catalog_push import push_catalog
-
-        try:
-            client = make_stripe_client(settings)
-            secret = ensure_webhook_endpoint(client, base + "/v1/stripe/webhooks", dev_dir)
-            # Settings are read per request: webhooks verify from now on (the sandbox retries
-            # any that came before).
-            settings.stripe_webhook_secret = secret
-            report = push_catalog(client, catalog)
-            log.info("sandbox ready: catalog pushed (%d change(s))", report.changes)
-        except Exception:  # noqa: BLE001 - dev must keep serving; the log says what broke
-            log.exception("setting up the sandbox failed")
-
-    thread = threading.Thread(target=run, name="plangate-dev-bootstrap", daemon=True)
-    thread.start()
-    return thread
-
-
 def start_worker(app: FastAPI) -> WorkerThread:
     """The worker in a background thread of the serving process, woken by each new event."""
     ctx = app.state.plangate
@@ -131,3 +109,144 @@ def start_worker(app: FastAPI) -> WorkerThread:
     listeners = list(getattr(app.state, "stripe_event_listeners", []))
     app.state.stripe_event_listeners = [*listeners, worker.wake]
     return worker.start()
+
+
+@dataclass(frozen=True)
+class DevOptions:
+    host: str
+    port: int
+    dev_dir: Path
+    sandbox: bool
+    verbose: bool = False
+    webhook_delay: float = 0.0
+
+
+class _QuietSandboxRequests(logging.Filter):
+    """Hides uvicorn's access lines for the sandbox's own traffic (its API, called by the
+    gateway, and the start-up polls), which would bury the app's requests."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        path = str(args[2]) if isinstance(args, tuple) and len(args) >= 3 else ""
+        return not (path.startswith(SANDBOX_PREFIX + "/v1/") or path == "/livez")
+
+
+def _push_active_catalog(app: FastAPI) -> int:
+    from plangate.services.stripe_sync.catalog_push import push_catalog
+
+    ctx = app.state.plangate
+    with ctx.db.read() as session:
+        catalog: Catalog = ctx.catalogs.active(session)
+    return push_catalog(make_stripe_client(ctx.settings), catalog).changes
+
+
+def push_applied_catalogs(app: FastAPI) -> None:
+    """In dev, applying a catalog over the API also pushes it to the sandbox, before the
+    response, so the caller's next checkout finds its prices. (The CLI's `catalog apply`
+    pushes on its own.)"""
+
+    @app.middleware("http")
+    async def push_after_apply(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        if (
+            request.method == "PUT"
+            and request.url.path == "/v1/catalog"
+            and response.status_code < 300
+        ):
+            try:
+                await run_in_threadpool(_push_active_catalog, app)
+            except stripe.StripeError as exc:
+                log.error("the applied catalog was not pushed to the sandbox: %s", exc)
+        return response
+
+
+def _write_state(settings: Settings, dev_dir: Path) -> Path:
+    state = {
+        "pid": os.getpid(),
+        "database_url": settings.database_url,
+        "base_url": settings.base_url,
+        "gateway": settings.gateway,
+        "stripe_api_key": settings.stripe_api_key,
+        "stripe_api_base": settings.stripe_api_base,
+        "stripe_webhook_secret": settings.stripe_webhook_secret,
+    }
+    path = dev_dir / "dev.json"
+    path.write_text(json.dumps(state, indent=2))
+    path.chmod(0o600)
+    return path
+
+
+def _wait_until_served(base: str, stop: threading.Event) -> bool:
+    while not stop.is_set():
+        try:
+            if httpx.get(base + "/livez", timeout=2).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        stop.wait(0.1)
+    return False
+
+
+def serve(settings: Settings, options: DevOptions, on_ready: Callable[[], None]) -> None:
+    """Serves the dev app until Ctrl-C. Set-up that needs the server to answer (the sandbox
+    is mounted in it) runs in a thread; ``/healthz`` is 503 ``starting`` until it is done."""
+    import uvicorn
+
+    from plangate.api.app import create_app
+
+    app = create_app(settings)
+    ready = threading.Event()
+    app.state.ready = ready
+    stopping = threading.Event()
+    sandbox = None
+    if options.sandbox:
+        sandbox = mount_sandbox(app, settings, options.dev_dir, options.webhook_delay)
+        push_applied_catalogs(app)
+    workers: list[WorkerThread] = []
+
+    def set_up() -> None:
+        base = settings.base_url.rstrip("/")
+        if not _wait_until_served(base, stopping):
+            return
+        try:
+            if options.sandbox:
+                client = make_stripe_client(settings)
+                secret = ensure_webhook_endpoint(client, base + "/v1/stripe/webhooks",
+                                                 options.dev_dir)
+                # Settings are read per request: webhooks verify from now on (the sandbox
+                # retries any that came before).
+                settings.stripe_webhook_secret = secret
+                changes = _push_active_catalog(app)
+                log.info("catalog pushed to the sandbox (%d change(s))", changes)
+            if settings.gateway == "stripe" and not stopping.is_set():
+                # Its loop reconciles first: what was paid while nothing ran is granted.
+                workers.append(start_worker(app))
+        except (stripe.StripeError, OSError, httpx.HTTPError) as exc:
+            log.error("plangate dev could not set up the sandbox: %s", exc)
+            return
+        _write_state(settings, options.dev_dir)
+        ready.set()
+        on_ready()
+
+    setup = threading.Thread(target=set_up, name="plangate-dev-setup", daemon=True)
+    config = uvicorn.Config(app, host=options.host, port=options.port,
+                            log_level=settings.log_level)
+    server = uvicorn.Server(config)
+    if not options.verbose:
+        logging.getLogger("uvicorn.access").addFilter(_QuietSandboxRequests())
+    setup.start()
+    try:
+        server.run()
+    finally:
+        # Requests in flight were finished by uvicorn; now the worker ends its batch and the
+        # sandbox stops sending (its queued deliveries stay stored for the next start).
+        stopping.set()
+        (options.dev_dir / "dev.json").unlink(missing_ok=True)
+        setup.join(timeout=5)
+        for worker in workers:
+            worker.stop()
+        if sandbox is not None:
+            sandbox.close()
+        app.state.plangate.db.dispose()

@@ -1,11 +1,22 @@
-"""Settings from ``PLANGATE_*`` environment variables."""
+"""Settings from ``PLANGATE_*`` environment variables.
+
+Build them with :func:`load_settings`: a mistake in the environment is then one
+:class:`ConfigError` line naming the variable, not a validation traceback.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+import json
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+# A list in the environment: a JSON array or comma-separated values.
+EnvList = Annotated[list[str], NoDecode]
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 
 
 class Settings(BaseSettings):
@@ -30,14 +41,14 @@ class Settings(BaseSettings):
     )
     stripe_webhook_secret: str = Field(default="", description="whsec_... of the endpoint")
     block_new_purchases: bool = Field(default=False, description="refuse new checkouts")
-    allowed_origins: list[str] = Field(
+    allowed_origins: EnvList = Field(
         default_factory=list, description="origins allowed in success/cancel/return URLs"
     )
-    secret_keys: list[str] = Field(
+    secret_keys: EnvList = Field(
         default_factory=list,
         description="extra accepted secret keys (plain text), besides the hashed stored ones",
     )
-    log_level: str = Field(default="info")
+    log_level: str = Field(default="info", description=f"one of {', '.join(LOG_LEVELS)}")
 
     # --- client authentication (docs/auth.md) ------------------------------------------------
     identity_jwks_url: str = Field(
@@ -60,7 +71,7 @@ class Settings(BaseSettings):
     identity_role_claim: str = Field(
         default="org_role", description="claim holding the caller's role in that team"
     )
-    identity_admin_roles: list[str] = Field(
+    identity_admin_roles: EnvList = Field(
         default_factory=lambda: ["org:admin", "admin"],
         description="role claim values that make the caller an admin of the team",
     )
@@ -100,3 +111,80 @@ class Settings(BaseSettings):
     reconcile_interval_seconds: int = Field(
         default=3600, ge=0, description="how often the worker reconciles with Stripe; 0: never"
     )
+
+    @field_validator("allowed_origins", "secret_keys", "identity_admin_roles", mode="before")
+    @classmethod
+    def _env_list(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                return json.loads(text)
+            except ValueError:
+                raise ValueError("not a JSON array; write a JSON array or a,b,c") from None
+        return [part.strip() for part in text.split(",") if part.strip()]
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            scheme, sep, rest = origin.partition("://")
+            if scheme not in ("http", "https") or not sep or not rest or "/" in rest.rstrip("/"):
+                raise ValueError(f"{origin!r} is not an origin like https://app.example.com")
+        return [origin.rstrip("/") for origin in value]
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        try:
+            backend = make_url(value).get_backend_name()
+        except ArgumentError:
+            raise ValueError(
+                f"{value!r} is not a database URL: sqlite:///path or "
+                "postgresql+psycopg://user@host/db"
+            ) from None
+        if backend not in ("sqlite", "postgresql"):
+            raise ValueError(f"{backend!r} is not supported: use sqlite or postgresql")
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")) or len(value.split("://", 1)[1]) == 0:
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.lower() not in LOG_LEVELS:
+            raise ValueError(f"{value!r} is not one of {', '.join(LOG_LEVELS)}")
+        return value.lower()
+
+
+class ConfigError(ValueError):
+    """A setting that cannot be used; the message is one line that names the variable."""
+
+
+def load_settings(**values: Any) -> Settings:
+    """The settings from the environment (``values`` win), or :class:`ConfigError`."""
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc)) from None
+    except SettingsError as exc:
+        # pydantic-settings could not decode a value; its message names the field.
+        raise ConfigError(str(exc).splitlines()[0]) from None
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else ""
+        message = str(error["msg"]).removeprefix("Value error, ")
+        value = error.get("input")
+        shown = f"={value!r}" if isinstance(value, str | int | float) and error["type"] not in (
+            "value_error",) else ""
+        problems.append(f"PLANGATE_{field.upper()}{shown}: {message}")
+    return "; ".join(problems)

@@ -1,19 +1,39 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 
 from plangate.api.deps import Context
+from plangate.api.errors import error_response
 from plangate.api.schemas import Health
+from plangate.store.migrate import SchemaNotCurrent, check_database_schema
 
 router = APIRouter(tags=["health"])
 
+_NOT_READY: dict[int | str, dict[str, Any]] = {
+    503: {"description": "`starting` (the dev stack is still setting up), or the database "
+          "schema is missing or behind (`schema_missing`, `schema_behind`, `schema_ahead`)"}
+}
 
-@router.get("/healthz", response_model=Health)
-def healthz(ctx: Context) -> Health:
-    """Liveness and database reachability."""
+
+@router.get("/healthz", response_model=Health, responses=_NOT_READY)
+def healthz(request: Request, ctx: Context) -> Health | JSONResponse:
+    """Readiness: the database answers and its schema is the one this plangate needs."""
     from plangate import __version__
 
-    ctx.db.ping()
+    # Set by whoever must finish work before the app may take traffic (`plangate dev`
+    # pushes its catalog to the sandbox first); absent, the app is ready when it serves.
+    ready = getattr(request.app.state, "ready", None)
+    if ready is not None and not ready.is_set():
+        return error_response(
+            503, "api_error", "starting", "plangate is starting; try again in a moment"
+        )
+    try:
+        check_database_schema(ctx.db.engine)
+    except SchemaNotCurrent as exc:
+        return error_response(503, "api_error", exc.code, str(exc))
     return Health(status="ok", database="ok", version=__version__)
 
 

@@ -184,7 +184,10 @@ class Worker:
         self._wakeup.set()
 
     def run_forever(self, stop: threading.Event) -> None:
-        last_reconcile = self.queue_clock.now()
+        # None: reconcile first, so that what happened while no worker ran (webhooks lost in
+        # a restart) is repaired at start rather than an interval later. One loop runs one
+        # reconcile at a time, between batches of events.
+        last_reconcile: datetime | None = None
         while not stop.is_set():
             try:
                 while not stop.is_set() and self.run_once():
@@ -195,14 +198,18 @@ class Worker:
             self._wakeup.wait(self.settings.worker_poll_seconds)
             self._wakeup.clear()
 
-    def _maybe_reconcile(self, last: datetime) -> datetime:
+    def _maybe_reconcile(self, last: datetime | None) -> datetime | None:
         interval = self.settings.reconcile_interval_seconds
         now = self.queue_clock.now()
-        if not interval or now - last < timedelta(seconds=interval):
+        if not interval or (last is not None and now - last < timedelta(seconds=interval)):
             return last
         from plangate.services.stripe_sync.reconcile import reconcile
 
-        report = reconcile(self.sync)
+        try:
+            report = reconcile(self.sync)
+        except Exception:  # noqa: BLE001 - retried at the next interval, not every poll
+            log.exception("reconciliation failed; the next one is in %d s", interval)
+            return now
         self.stats.reconciliations += 1
         if report.fixed:
             log.warning("reconciliation repaired %d object(s)", len(report.fixed))

@@ -1,0 +1,168 @@
+"""`plangate dev` as a user runs it: a real subprocess, from a directory outside the
+repository, stopped with Ctrl-C or killed, and started again on the state it left."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import stripe
+
+from plangate.sandbox.testing import pay_checkout_session
+
+PLANGATE = str(Path(sys.executable).parent / "plangate")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("PLANGATE_")}
+
+
+class Dev:
+    """One `plangate dev` process in ``cwd``; its output goes to files to read after."""
+
+    def __init__(self, cwd: Path, port: int, *args: str) -> None:
+        self.cwd, self.port = cwd, port
+        self.base = f"http://127.0.0.1:{port}"
+        self.stdout = (cwd / f"dev-{time.monotonic_ns()}.out").open("w+")
+        self.stderr = (cwd / f"dev-{time.monotonic_ns()}.err").open("w+")
+        self.proc = subprocess.Popen(
+            [PLANGATE, "dev", "--port", str(port), *args],
+            cwd=cwd, env=clean_env(), stdout=self.stdout, stderr=self.stderr,
+        )
+        self.health: list[int] = []
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            try:
+                status = httpx.get(self.base + "/healthz", timeout=2).status_code
+                self.health.append(status)
+                if status == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        assert self.health and self.health[-1] == 200, self.output()
+        key = (cwd / ".plangate" / "dev-secret-key").read_text().strip()
+        self.http = httpx.Client(
+            base_url=self.base, headers={"Authorization": f"Bearer {key}"}, timeout=30
+        )
+
+    def output(self) -> str:
+        self.stdout.seek(0)
+        self.stderr.seek(0)
+        return self.stdout.read() + self.stderr.read()
+
+    def stripe(self) -> stripe.StripeClient:
+        return stripe.StripeClient("sk_test_dev", base_addresses={"api": self.base + "/sandbox"})
+
+    def checkout(self, customer_id: str, product_id: str) -> dict[str, Any]:
+        resp = self.http.post("/v1/checkout-sessions", json={
+            "customer_type": "user", "customer_id": customer_id, "product_id": product_id})
+        assert resp.status_code == 201, resp.text
+        body: dict[str, Any] = resp.json()
+        return body
+
+    def stop(self, sig: int = signal.SIGINT) -> int:
+        self.http.close()
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        return self.proc.wait(60)
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Iterator[Path]:
+    running: list[Dev] = []
+    yield tmp_path
+    for dev in running:
+        dev.stop(signal.SIGKILL)
+
+
+def plangate(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([PLANGATE, *args], cwd=cwd, env=clean_env(),
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_ready_means_ready_and_the_state_is_kept_across_starts(workdir: Path) -> None:
+    port = free_port()
+    dev = Dev(workdir, port)
+    try:
+        # Healthy only once set up: the banner is out and a checkout finds its price.
+        assert "dev server ready on" in dev.output()
+        assert dev.health.count(200) == 1
+        dev.checkout("u-first", "pro")
+        # A second dev stack on the busy port fails first, touching nothing.
+        second = plangate(workdir, "dev", "--port", str(port))
+        assert second.returncode == 2
+        assert second.stderr.strip().endswith("choose another with --port")
+        assert "Traceback" not in second.stderr
+        # A catalog applied over the API is pushed: checkout charges what it says.
+        catalog = (ROOT / "examples" / "plangate.toml").read_text()
+        changed = catalog.replace('amounts = { usd = "10.00", eur = "9.50" }',
+                                  'amounts = { usd = "12.00", eur = "11.50" }')
+        assert changed != catalog
+        applied = dev.http.put("/v1/catalog", content=changed,
+                               headers={"Content-Type": "application/toml"})
+        assert applied.status_code == 200, applied.text
+        session = dev.checkout("u-second", "credit_pack")
+        assert dev.stripe().v1.checkout.sessions.retrieve(session["id"]).amount_total == 1200
+        # A second shell finds the running stack's settings by itself.
+        pushed = plangate(workdir, "catalog", "push")
+        assert pushed.returncode == 0, pushed.stderr
+        assert "using the settings of the running `plangate dev`" in pushed.stderr
+        assert "Stripe already matches the catalog" in pushed.stdout
+        version = dev.http.get("/v1/catalog").json()["version"]
+    finally:
+        code = dev.stop(signal.SIGINT)
+    assert code in (0, 130), dev.output()
+    assert "Traceback" not in dev.output()
+    assert not (workdir / ".plangate" / "dev.json").exists()
+    # Started again: the applied catalog stays.
+    again = Dev(workdir, port)
+    try:
+        assert again.http.get("/v1/catalog").json()["version"] == version
+        assert "the active catalog" in again.output()
+    finally:
+        again.stop()
+
+
+def test_a_payment_survives_a_kill_right_after_it(workdir: Path) -> None:
+    port = free_port()
+    # Deliveries wait 30 s: the kill comes while the payment's events are still queued.
+    dev = Dev(workdir, port, "--webhook-delay", "30")
+    session = dev.checkout("u-killed", "credit_pack")
+    pay_checkout_session(session["url"])
+    dev.stop(signal.SIGKILL)
+    again = Dev(workdir, port)
+    try:
+        deadline = time.monotonic() + 30
+        owned: dict[str, Any] = {}
+        while time.monotonic() < deadline and "credit_pack" not in owned:
+            products = again.http.get("/v1/customers/user/u-killed/products").json()
+            owned = {p["product_id"]: p for p in products["data"]}
+            time.sleep(0.2)
+        assert "credit_pack" in owned
+        # Granted by the delivered webhook, not only by the reconcile at start.
+        import sqlite3
+
+        with sqlite3.connect(workdir / ".plangate" / "plangate.db") as conn:
+            types = {row[0] for row in conn.execute("SELECT type FROM stripe_events")}
+        assert "checkout.session.completed" in types
+    finally:
+        again.stop()
+    assert json.dumps(again.health)  # the second start answered too
