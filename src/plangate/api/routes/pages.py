@@ -13,6 +13,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
+from plangate.api.deps import Context
+from plangate.errors import InvalidRequest
+from plangate.services.access.redirects import validate_redirect_url
+from plangate.settings import Settings
+
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 _STYLE = """
@@ -25,6 +30,7 @@ p { color: #4a5263; line-height: 1.5; }
            border: 3px solid #d8dce4; border-top-color: #4f46e5;
            animation: spin 1s linear infinite; }
 @keyframes spin { to { transform: rotate(360deg); } }
+a.back { display: inline-block; margin-top: .75rem; color: #4f46e5; }
 """
 
 _POLL = """
@@ -81,15 +87,43 @@ def _page(title: str, body: str, *, status: int = 200) -> HTMLResponse:
     )
 
 
+def _way_back(settings: Settings, return_url: str | None) -> str:
+    """A link back to the app: ``return_url`` when it is on an allowed origin (the same rule
+    as checkout's redirect URLs), else the first allowed origin without a wildcard; nothing
+    when plangate does not know where the app is."""
+    target = None
+    if return_url:
+        try:
+            target = validate_redirect_url(return_url, settings, param="return_url")
+        except InvalidRequest:
+            target = None
+    if target is None:
+        target = next((o + "/" for o in settings.allowed_origins if "*" not in o), None)
+    if target is None:
+        return ""
+    return (
+        f"<p><a class='back' data-testid='back' href='{escape(target, quote=True)}'>"
+        "Back to the app</a></p>"
+    )
+
+
+ReturnUrl = Annotated[
+    str | None, Query(max_length=2048, description="where the 'Back to the app' link goes")
+]
+
+
 @router.get("/checkout/success", response_class=HTMLResponse)
 def checkout_success(
+    ctx: Context,
     session_id: Annotated[str | None, Query(max_length=255)] = None,
+    return_url: ReturnUrl = None,
 ) -> HTMLResponse:
+    back = _way_back(ctx.settings, return_url)
     if not session_id:
         return _page(
             "Checkout",
             "<main data-state='unknown'><h1 data-testid='title'>Checkout not found</h1>"
-            "<p data-testid='detail'>This link does not name a checkout.</p></main>",
+            f"<p data-testid='detail'>This link does not name a checkout.</p>{back}</main>",
             status=400,
         )
     body = (
@@ -97,17 +131,18 @@ def checkout_success(
         "<div class='spinner' aria-hidden='true'></div>"
         "<h1 data-testid='title'>Finalizing\u2026</h1>"
         "<p data-testid='detail'>We are confirming your payment with the payment provider. "
-        "This usually takes a few seconds.</p></main>"
+        f"This usually takes a few seconds.</p>{back}</main>"
         f"<script>{_POLL}</script>"
     )
     return _page("Finalizing your purchase", body)
 
 
 @router.get("/checkout/canceled", response_class=HTMLResponse)
-def checkout_canceled() -> HTMLResponse:
+def checkout_canceled(ctx: Context, return_url: ReturnUrl = None) -> HTMLResponse:
     return _page(
         "Checkout canceled",
         "<main data-state='canceled'><h1 data-testid='title'>Checkout canceled</h1>"
         "<p data-testid='detail'>Nothing was charged and nothing changed. "
-        "You can close this page and return to the app.</p></main>",
+        f"You can close this page and return to the app.</p>{_way_back(ctx.settings, return_url)}"
+        "</main>",
     )
