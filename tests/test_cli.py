@@ -38,3 +38,25 @@ def test_migrate_apply_twice_keys(runner: CliRunner, tmp_path: Path) -> None:
     key = runner.invoke(app, ["keys", "create", "--name", "ci"])
     assert key.exit_code == 0 and key.stdout.strip().startswith("sk_")
     assert "ci" in runner.invoke(app, ["keys", "list"]).output
+
+
+def test_catalog_validate_reads_the_json_that_catalog_show_prints(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    shown = runner.invoke(app, ["catalog", "show", str(EXAMPLE)])
+    assert shown.exit_code == 0
+    for name in ("catalog.json", "catalog.txt"):
+        (tmp_path / name).write_text(shown.stdout)
+        result = runner.invoke(app, ["catalog", "validate", str(tmp_path / name)])
+        assert result.exit_code == 0, result.output
+        assert "valid" in result.output
+    (tmp_path / "broken.json").write_text('{"products": ')
+    broken = runner.invoke(app, ["catalog", "validate", str(tmp_path / "broken.json")])
+    assert broken.exit_code == 2 and "is not valid JSON" in broken.output
+
+
+def test_the_packaged_example_catalog_is_the_visible_one() -> None:
+    from importlib import resources
+
+    packaged = resources.files("plangate").joinpath("example_catalog.toml").read_text("utf-8")
+    assert packaged == EXAMPLE.read_text(encoding="utf-8")

@@ -131,6 +131,8 @@ def test_ready_means_ready_and_the_state_is_kept_across_starts(workdir: Path) ->
         code = dev.stop(signal.SIGINT)
     assert code in (0, 130), dev.output()
     assert "Traceback" not in dev.output()
+    # The sandbox's own API calls stay out of the log (--verbose shows them).
+    assert "/sandbox/v1/" not in dev.output() and '"PUT /v1/catalog' in dev.output()
     assert not (workdir / ".plangate" / "dev.json").exists()
     # Started again: the applied catalog stays.
     again = Dev(workdir, port)
