@@ -11,6 +11,7 @@ its dotted path, and ``customer=`` reads ``request.user``.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
@@ -24,6 +25,18 @@ from plangate.sdk.django import CustomerRef, Plangate, require
 PRICING_URL = "https://example.com/pricing"
 
 
+def api_key_from_env() -> str:
+    """The secret key. Without one every call to plangate fails with 401, so say why now."""
+    key = os.environ.get("PLANGATE_API_KEY", "")
+    if not key:
+        logging.getLogger("plangate.example").warning(
+            "PLANGATE_API_KEY is not set: every call to plangate will fail with 401. Set it to "
+            "the secret key `plangate dev` prints, or make one with `plangate keys create`."
+        )
+        return "sk_unset"
+    return key
+
+
 def signed_in_customer(request: HttpRequest) -> CustomerRef | None:
     """Who is signed in. A stand-in for ``request.user``: a header."""
     user_id = request.headers.get("X-User-Id")
@@ -32,7 +45,7 @@ def signed_in_customer(request: HttpRequest) -> CustomerRef | None:
 
 gate = Plangate(
     Client(
-        api_key=os.environ.get("PLANGATE_API_KEY", "sk_unset"),
+        api_key=api_key_from_env(),
         base_url=os.environ.get("PLANGATE_URL", "http://127.0.0.1:8000"),
     ),
     customer=signed_in_customer,

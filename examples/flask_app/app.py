@@ -8,6 +8,7 @@ With plangate running (``plangate dev``) and a secret key (``plangate keys creat
 
 from __future__ import annotations
 
+import logging
 import os
 
 from flask import Flask, Request, g
@@ -16,6 +17,18 @@ from plangate.sdk import Client
 from plangate.sdk.flask import CustomerRef, Plangate, require
 
 PRICING_URL = "https://example.com/pricing"
+
+
+def api_key_from_env() -> str:
+    """The secret key. Without one every call to plangate fails with 401, so say why now."""
+    key = os.environ.get("PLANGATE_API_KEY", "")
+    if not key:
+        logging.getLogger("plangate.example").warning(
+            "PLANGATE_API_KEY is not set: every call to plangate will fail with 401. Set it to "
+            "the secret key `plangate dev` prints, or make one with `plangate keys create`."
+        )
+        return "sk_unset"
+    return key
 
 
 def signed_in_customer(request: Request) -> CustomerRef | None:
@@ -43,7 +56,7 @@ def create_app(client: Client) -> Flask:
 
 app = create_app(
     Client(
-        api_key=os.environ.get("PLANGATE_API_KEY", "sk_unset"),
+        api_key=api_key_from_env(),
         base_url=os.environ.get("PLANGATE_URL", "http://127.0.0.1:8000"),
     )
 )
