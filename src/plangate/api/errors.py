@@ -22,6 +22,8 @@ log = logging.getLogger("plangate.api")
 
 _STATUS_TYPES = {401: "authentication_error", 403: "permission_error", 409: "conflict_error"}
 _STATUS_CODES = {
+    # FastAPI's own 400: a body it could not read as JSON (too deep, not UTF-8).
+    400: "body_invalid",
     404: "route_not_found",
     405: "method_not_allowed",
     401: "authentication_required",
@@ -29,6 +31,9 @@ _STATUS_CODES = {
     413: "request_too_large",
     415: "unsupported_media_type",
 }
+
+# Parameters whose refusal has a code of its own, which callers can branch on.
+_PARAM_CODES = {"expires_at": "expires_at_invalid"}
 
 
 def error_response(
@@ -69,20 +74,34 @@ def install_error_handlers(app: FastAPI) -> None:
         errors = exc.errors()
         first = errors[0] if errors else {"loc": (), "msg": "invalid request", "type": ""}
         loc = tuple(first.get("loc", ()))
-        missing = first.get("type") == "missing"
-        if first.get("type") == "json_invalid" or (
-            loc == ("body",) and first.get("type") == "model_attributes_type"
-        ):
-            code, message = "body_invalid", "the request body must be a JSON object"
+        kind = first.get("type")
+        if kind == "json_invalid":
+            # The location is a character offset into the body, no parameter.
+            context = first.get("ctx")
+            reason = context.get("error", "malformed") if isinstance(context, dict) else "malformed"
+            offset = loc[1] if len(loc) > 1 else "?"
+            return error_response(
+                400,
+                "invalid_request_error",
+                "body_invalid",
+                f"the request body is not valid JSON: {reason} (at character {offset})",
+            )
+        if loc == ("body",) and kind in ("model_attributes_type", "dict_type", "model_type"):
+            return error_response(
+                400, "invalid_request_error", "body_invalid", "the request body must be a "
+                "JSON object",
+            )
+        param = _param_of(loc)
+        if kind == "missing":
+            code = "parameter_missing"
         else:
-            code = "parameter_missing" if missing else "parameter_invalid"
-            message = f"{_param_of(loc) or 'request'}: {first.get('msg', 'invalid')}"
+            code = _PARAM_CODES.get(param or "", "parameter_invalid")
         return error_response(
             400,
             "invalid_request_error",
             code,
-            message,
-            _param_of(loc),
+            f"{param or 'request'}: {first.get('msg', 'invalid')}",
+            param,
             problems=[
                 {"param": _param_of(tuple(e.get("loc", ()))), "message": e.get("msg")}
                 for e in errors
@@ -95,9 +114,11 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code >= 500:
             type_ = "api_error"
         code = _STATUS_CODES.get(exc.status_code, "http_error")
-        return error_response(exc.status_code, type_, code, str(exc.detail))
+        response = error_response(exc.status_code, type_, code, str(exc.detail))
+        # Starlette's 405 names the allowed methods in ``Allow``, as HTTP requires.
+        response.headers.update(exc.headers or {})
+        return response
 
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", exc_info=exc)
-        return error_response(500, "api_error", "internal_error", "an internal error occurred")
+    # Unexpected exceptions are answered by the EdgeGuard middleware (api/limits.py), which
+    # logs them with the request id and, unlike Starlette's last-resort handler, does not
+    # re-raise: the server keeps the connection open.

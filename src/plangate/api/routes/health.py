@@ -3,9 +3,23 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from plangate.api.deps import Context
-from plangate.api.schemas import Health
+from plangate.api.schemas import Health, Index
 
 router = APIRouter(tags=["health"])
+
+
+@router.get("/", response_model=Index)
+async def index() -> Index:
+    """Where to start: the API reference and the health check."""
+    from plangate import __version__
+
+    return Index(
+        name="plangate",
+        version=__version__,
+        docs="/docs",
+        openapi="/openapi.json",
+        health="/healthz",
+    )
 
 
 @router.get("/healthz", response_model=Health)
