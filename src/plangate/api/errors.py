@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from plangate.domain.catalog import CatalogInvalid
 from plangate.domain.money import MoneyError
@@ -47,6 +48,21 @@ def error_response(
 def _param_of(loc: tuple[Any, ...]) -> str | None:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or None
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    # Asked of the router by method, so routers included with a prefix answer too.
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL
+            for route in request.app.routes
+        )
+    ]
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -109,14 +125,16 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         type_ = _STATUS_TYPES.get(exc.status_code, "invalid_request_error")
         if exc.status_code >= 500:
             type_ = "api_error"
         code = _STATUS_CODES.get(exc.status_code, "http_error")
         response = error_response(exc.status_code, type_, code, str(exc.detail))
-        # Starlette's 405 names the allowed methods in ``Allow``, as HTTP requires.
         response.headers.update(exc.headers or {})
+        if exc.status_code == 405:
+            # Starlette's ``Allow`` names the methods of the first route on the path only.
+            response.headers["Allow"] = ", ".join(_allowed_methods(request))
         return response
 
     # Unexpected exceptions are answered by the EdgeGuard middleware (api/limits.py), which
