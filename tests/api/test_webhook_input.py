@@ -75,7 +75,9 @@ def _deep(levels: int) -> str:
         pytest.param(json.dumps(_event(type="t" * 101)), id="type-over-100"),
         pytest.param(_deep(100_000), id="100k-deep"),
         pytest.param(_deep(100), id="100-deep"),
-        pytest.param(json.dumps(_event(data={"object": {"id": "a\udc00"}})), id="escaped-surrogate"),
+        pytest.param(
+            json.dumps(_event(data={"object": {"id": "a\udc00"}})), id="escaped-surrogate"
+        ),
         pytest.param(json.dumps(_event(id="evt_\x00")), id="nul-in-id"),
         pytest.param(json.dumps(_event(data={"object": {"note": "a\x00b"}})), id="nul-nested"),
         pytest.param(json.dumps(_event(id=5)), id="id-not-a-string"),
@@ -140,6 +142,7 @@ def test_a_signature_from_the_future_is_refused(
 def test_a_signature_within_the_tolerance_either_way_is_accepted(
     stripe_api: TestClient, db: Database
 ) -> None:
-    assert _post(stripe_api, json.dumps(_event(id="evt_a")), int(time.time()) + 60).status_code == 200
-    assert _post(stripe_api, json.dumps(_event(id="evt_b")), int(time.time()) - 60).status_code == 200
+    for event_id, skew in (("evt_a", 60), ("evt_b", -60)):
+        response = _post(stripe_api, json.dumps(_event(id=event_id)), int(time.time()) + skew)
+        assert response.status_code == 200
     assert _events(db) == 2
