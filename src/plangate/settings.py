@@ -49,6 +49,9 @@ class Settings(BaseSettings):
         description="extra accepted secret keys (plain text), besides the hashed stored ones",
     )
     log_level: str = Field(default="info", description=f"one of {', '.join(LOG_LEVELS)}")
+    max_request_bytes: int = Field(
+        default=1_048_576, ge=1024, description="largest request body accepted (413 above)"
+    )
 
     # --- client authentication (docs/auth.md) ------------------------------------------------
     identity_jwks_url: str = Field(

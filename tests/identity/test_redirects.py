@@ -58,3 +58,12 @@ def test_with_no_allowed_origins_only_plangate_itself_is_allowed() -> None:
     assert validate_redirect_url(f"{BASE_URL}/x", settings)
     with pytest.raises(InvalidRequest):
         validate_redirect_url("https://app.example.com/x", settings)
+
+
+def test_a_refusal_names_the_origin_with_its_port() -> None:
+    with pytest.raises(InvalidRequest) as refused:
+        validate_redirect_url("http://localhost:3000/done", SETTINGS)
+    assert "(http://localhost:3000)" in refused.value.message
+    with pytest.raises(InvalidRequest) as refused:
+        validate_redirect_url("https://elsewhere.example/done", SETTINGS)
+    assert "(https://elsewhere.example)" in refused.value.message

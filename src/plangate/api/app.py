@@ -9,6 +9,8 @@ from fastapi import FastAPI
 
 from plangate.api.context import AppContext
 from plangate.api.errors import install_error_handlers
+from plangate.api.limits import EdgeGuard
+from plangate.api.openapi import install_openapi
 from plangate.api.routes import billing as billing_routes
 from plangate.api.routes import (
     catalog,
@@ -29,6 +31,16 @@ from plangate.gateways import Gateway
 from plangate.services.access.keys import KeyVerifier
 from plangate.settings import Settings
 from plangate.store.db import Database
+
+API_DESCRIPTION = """Billing and entitlements on top of Stripe: sell plans, one-time purchases,
+credit packs and add-ons through Stripe Checkout, and ask whether a customer may do something
+right now.
+
+Authenticate with `Authorization: Bearer <secret key>` (the app's server) or with an end
+user's token (a client, which may act only on itself and its teams). Every error is
+`{"error": {"type", "code", "message", "param"}}` with a stable `code`; each operation lists
+the codes it can answer. Every response carries `X-Request-Id`; quote it when reporting a
+500."""
 
 
 def create_app(
@@ -57,8 +69,7 @@ def create_app(
         lifespan=lifespan,
         title="plangate",
         version=__version__,
-        description="Billing and entitlements on top of Stripe. Errors are "
-        '`{"error": {"type", "code", "message", "param"}}`.',
+        description=API_DESCRIPTION,
     )
     app.state.plangate = ctx
     install_error_handlers(app)
@@ -72,4 +83,6 @@ def create_app(
     app.include_router(billing_routes.router)
     app.include_router(webhook_routes.router)
     app.include_router(page_routes.router)
+    app.add_middleware(EdgeGuard, max_body_bytes=settings.max_request_bytes)
+    install_openapi(app)
     return app

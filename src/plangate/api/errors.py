@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from plangate.domain.catalog import CatalogInvalid
 from plangate.domain.money import MoneyError
@@ -22,6 +23,8 @@ log = logging.getLogger("plangate.api")
 
 _STATUS_TYPES = {401: "authentication_error", 403: "permission_error", 409: "conflict_error"}
 _STATUS_CODES = {
+    # FastAPI's own 400: a body it could not read as JSON (too deep, not UTF-8).
+    400: "body_invalid",
     404: "route_not_found",
     405: "method_not_allowed",
     401: "authentication_required",
@@ -29,6 +32,9 @@ _STATUS_CODES = {
     413: "request_too_large",
     415: "unsupported_media_type",
 }
+
+# Parameters whose refusal has a code of its own, which callers can branch on.
+_PARAM_CODES = {"expires_at": "expires_at_invalid"}
 
 
 def error_response(
@@ -42,6 +48,21 @@ def error_response(
 def _param_of(loc: tuple[Any, ...]) -> str | None:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or None
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    # Asked of the router by method, so routers included with a prefix answer too.
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL
+            for route in request.app.routes
+        )
+    ]
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -69,20 +90,34 @@ def install_error_handlers(app: FastAPI) -> None:
         errors = exc.errors()
         first = errors[0] if errors else {"loc": (), "msg": "invalid request", "type": ""}
         loc = tuple(first.get("loc", ()))
-        missing = first.get("type") == "missing"
-        if first.get("type") == "json_invalid" or (
-            loc == ("body",) and first.get("type") == "model_attributes_type"
-        ):
-            code, message = "body_invalid", "the request body must be a JSON object"
+        kind = first.get("type")
+        if kind == "json_invalid":
+            # The location is a character offset into the body, no parameter.
+            context = first.get("ctx")
+            reason = context.get("error", "malformed") if isinstance(context, dict) else "malformed"
+            offset = loc[1] if len(loc) > 1 else "?"
+            return error_response(
+                400,
+                "invalid_request_error",
+                "body_invalid",
+                f"the request body is not valid JSON: {reason} (at character {offset})",
+            )
+        if loc == ("body",) and kind in ("model_attributes_type", "dict_type", "model_type"):
+            return error_response(
+                400, "invalid_request_error", "body_invalid", "the request body must be a "
+                "JSON object",
+            )
+        param = _param_of(loc)
+        if kind == "missing":
+            code = "parameter_missing"
         else:
-            code = "parameter_missing" if missing else "parameter_invalid"
-            message = f"{_param_of(loc) or 'request'}: {first.get('msg', 'invalid')}"
+            code = _PARAM_CODES.get(param or "", "parameter_invalid")
         return error_response(
             400,
             "invalid_request_error",
             code,
-            message,
-            _param_of(loc),
+            f"{param or 'request'}: {first.get('msg', 'invalid')}",
+            param,
             problems=[
                 {"param": _param_of(tuple(e.get("loc", ()))), "message": e.get("msg")}
                 for e in errors
@@ -90,14 +125,18 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         type_ = _STATUS_TYPES.get(exc.status_code, "invalid_request_error")
         if exc.status_code >= 500:
             type_ = "api_error"
         code = _STATUS_CODES.get(exc.status_code, "http_error")
-        return error_response(exc.status_code, type_, code, str(exc.detail))
+        response = error_response(exc.status_code, type_, code, str(exc.detail))
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405:
+            # Starlette's ``Allow`` names the methods of the first route on the path only.
+            response.headers["Allow"] = ", ".join(_allowed_methods(request))
+        return response
 
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", exc_info=exc)
-        return error_response(500, "api_error", "internal_error", "an internal error occurred")
+    # Unexpected exceptions are answered by the EdgeGuard middleware (api/limits.py), which
+    # logs them with the request id and, unlike Starlette's last-resort handler, does not
+    # re-raise: the server keeps the connection open.

@@ -3,23 +3,66 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from plangate.api.text import UNSAFE_TEXT_MESSAGE, unsafe_text_path
 
 CustomerType = Literal["user", "team", "custom"]
 
+# Integers and booleans in bodies are JSON integers and booleans: ``true``, ``"5"`` and
+# ``1e2`` are refused rather than read as 1, 5 and 100.
+Int = Annotated[int, Strict()]
+Bool = Annotated[bool, Strict()]
+# The largest quantity one call moves; balances are 64-bit in the database.
+MAX_QUANTITY = 1_000_000_000_000
+
+# Stripe's limits on metadata, which a customer's metadata may be copied to.
+MAX_METADATA_KEYS = 50
+MetadataKey = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+MetadataValue = Annotated[str, StringConstraints(max_length=500)]
+
 
 class Body(BaseModel):
-    """Request bodies refuse unknown fields: a typo is an error, not a silent no-op."""
+    """Request bodies refuse unknown fields (a typo is an error, not a silent no-op) and text
+    neither database can hold the same way (NUL, unpaired surrogates)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _refuse_unsafe_text(cls, value: Any) -> Any:
+        where = unsafe_text_path(value)
+        if where is not None:
+            raise PydanticCustomError(
+                "string_unsafe",
+                "{where} " + UNSAFE_TEXT_MESSAGE + " (or nest deeper than 32 levels)",
+                # The path may hold the offending key itself: escape it, the message must
+                # encode.
+                {"where": where.encode("ascii", "backslashreplace").decode() or "the value"},
+            )
+        return value
 
 
 class CustomerUpsert(Body):
     email: str | None = Field(default=None, max_length=320)
     name: str | None = Field(default=None, max_length=500)
-    metadata: dict[str, str] | None = None
+    metadata: dict[MetadataKey, MetadataValue] | None = Field(
+        default=None,
+        max_length=MAX_METADATA_KEYS,
+        description="up to 50 keys of at most 40 characters, values of at most 500 "
+        "characters; replaces the stored metadata",
+    )
 
 
 class CustomerOut(BaseModel):
@@ -41,6 +84,14 @@ class CatalogApplied(BaseModel):
     version: str
     created: bool
     activated: bool
+
+
+class Index(BaseModel):
+    name: Literal["plangate"]
+    version: str
+    docs: str = Field(description="the interactive API reference")
+    openapi: str = Field(description="this API's OpenAPI document")
+    health: str = Field(description="liveness and database reachability")
 
 
 class Health(BaseModel):
@@ -88,6 +139,12 @@ class CheckOut(BaseModel):
     item: str | None = None
     quantity: int | None = Field(default=None, description="the item's balance")
     requested: int | None = None
+    reason: str | None = Field(
+        default=None,
+        description="why `allowed` is false when the catalog does not define the name asked "
+        "about (a typo, or a feature since removed): `unknown_feature`, `unknown_plan` or "
+        "`unknown_item`",
+    )
 
 
 class ProductList(BaseModel):
@@ -99,7 +156,7 @@ class GrantIn(Body):
     product: dict[str, Any] | None = Field(
         default=None, description="an inline product definition (server only, never stackable)"
     )
-    quantity: int = Field(default=1, ge=1, le=1_000_000)
+    quantity: Int = Field(default=1, ge=1, le=1_000_000)
 
 
 class ItemOut(BaseModel):
@@ -110,14 +167,16 @@ class ItemOut(BaseModel):
 
 
 class ItemChangeIn(Body):
-    delta: int
-    expires_at: datetime | None = None
+    delta: Int = Field(ge=-MAX_QUANTITY, le=MAX_QUANTITY)
+    expires_at: AwareDatetime | None = Field(
+        default=None, description="when an added quantity expires; with a UTC offset"
+    )
     description: str | None = Field(default=None, max_length=500)
-    allow_negative: bool = False
+    allow_negative: Bool = False
 
 
 class ConsumeIn(Body):
-    quantity: int = Field(default=1, ge=1)
+    quantity: Int = Field(ge=1, le=MAX_QUANTITY)
     description: str | None = Field(default=None, max_length=500)
 
 
@@ -137,8 +196,11 @@ class CustomerSessionIn(Body):
     teams: dict[str, TeamRole] = Field(
         default_factory=dict, description="team id → the user's role, trusted as given"
     )
-    expires_in: int | None = Field(
-        default=None, ge=1, description="seconds (default 900); at most the configured max"
+    expires_in: Int | None = Field(
+        default=None,
+        ge=1,
+        le=86400,
+        description="seconds (default 900); at most the configured max",
     )
 
 
@@ -183,7 +245,7 @@ class CheckoutSessionIn(Body):
     product_id: str = Field(min_length=1, max_length=64)
     price_id: str | None = Field(default=None, max_length=64)
     currency: str | None = Field(default=None, min_length=3, max_length=3)
-    quantity: int = Field(default=1, ge=1)
+    quantity: Int = Field(default=1, ge=1, le=1_000_000)
     success_url: str | None = Field(default=None, max_length=2048)
     cancel_url: str | None = Field(default=None, max_length=2048)
 
@@ -351,8 +413,11 @@ class RefundIn(Body):
     payment_intent_id: str | None = Field(default=None, max_length=255)
     invoice_id: str | None = Field(default=None, max_length=255)
     transaction_id: str | None = Field(default=None, max_length=64)
-    amount: int | None = Field(
-        default=None, ge=1, description="integer minor units (1999 is 19.99 USD); default: all"
+    amount: Int | None = Field(
+        default=None,
+        ge=1,
+        le=99_999_999_999,
+        description="integer minor units (1999 is 19.99 USD); default: all",
     )
     amount_decimal: str | None = Field(
         default=None, max_length=32, description='a decimal string ("19.99") with `currency`'

@@ -11,6 +11,7 @@ demand so that none of those frameworks is needed here).
 """
 
 from plangate.sdk.async_client import AsyncClient, AsyncCustomerHandle
+from plangate.sdk.calls import UnknownNameWarning
 from plangate.sdk.client import Client, CustomerHandle
 from plangate.sdk.errors import (
     APIConnectionError,
@@ -67,4 +68,5 @@ __all__ = [
     "RateLimitError",
     "Requirement",
     "RetryPolicy",
+    "UnknownNameWarning",
 ]

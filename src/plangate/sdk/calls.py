@@ -7,7 +7,9 @@ calls once here keeps the two in step.
 from __future__ import annotations
 
 import json
+import threading
 import uuid
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -174,7 +176,7 @@ def check(
         params["item"] = item
         params["quantity"] = quantity
     path = customer_path(customer_type, customer_id) + "/check"
-    return Call("GET", path, CheckOut.model_validate, params=params)
+    return Call("GET", path, _check_result, params=params)
 
 
 def has(
@@ -187,7 +189,37 @@ def has(
 
 
 def _allowed(data: Any) -> bool:
-    return CheckOut.model_validate(data).allowed
+    return _check_result(data).allowed
+
+
+class UnknownNameWarning(UserWarning):
+    """A check named a feature, plan or item the server's catalog does not define: a typo, or
+    one since removed. The check answers ``allowed=False``; this says why, once per name."""
+
+
+# Names already warned about in this process: a check runs per request, the warning once.
+_warned: set[tuple[str, str]] = set()
+_warned_lock = threading.Lock()
+
+
+def _check_result(data: Any) -> CheckOut:
+    result = CheckOut.model_validate(data)
+    reason = result.reason or ""
+    if reason.startswith("unknown_"):
+        kind = reason.removeprefix("unknown_")
+        name = getattr(result, kind, None) if kind in ("feature", "plan", "item") else None
+        if isinstance(name, str):
+            with _warned_lock:
+                first = (kind, name) not in _warned
+                _warned.add((kind, name))
+            if first:
+                warnings.warn(
+                    f"plangate: the catalog defines no {kind} {name!r}; checks of it answer "
+                    "allowed=False (a typo, or removed from the catalog?)",
+                    UnknownNameWarning,
+                    stacklevel=2,
+                )
+    return result
 
 
 def item(customer_type: str, customer_id: str, item_id: str) -> Call[ItemOut]:

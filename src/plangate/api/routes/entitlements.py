@@ -60,7 +60,8 @@ def _check_query(request: Request) -> tuple[str | None, str | None, str | None, 
                 "parameter_invalid", f"{name} must be 1 to 64 characters", param=name
             )
     raw_quantity = query.get("quantity", "1")
-    if not raw_quantity.isdigit() or int(raw_quantity) < 1:
+    # isascii: "²".isdigit() is true, but int() refuses it.
+    if not (raw_quantity.isascii() and raw_quantity.isdigit()) or int(raw_quantity) < 1:
         raise InvalidRequest(
             "parameter_invalid", "quantity must be a positive integer", param="quantity"
         )
@@ -97,20 +98,46 @@ async def check(request: Request) -> JSONResponse:
             balance = await run_in_threadpool(
                 entitlements.settled_balance, ctx.services, ref, item, now
             )
-        return JSONResponse(
-            {
-                "allowed": balance >= quantity,
-                "item": item,
-                "quantity": balance,
-                "requested": quantity,
-            }
-        )
+        answer: dict[str, Any] = {
+            "allowed": balance >= quantity,
+            "item": item,
+            "quantity": balance,
+            "requested": quantity,
+        }
+        if not answer["allowed"]:
+            await _explain_refusal(ctx, answer, "item", item)
+        return JSONResponse(answer)
     snapshot = await ctx.hot_reads.snapshot(ref, now)
     if snapshot is None:
         snapshot = await run_in_threadpool(entitlements.settled_snapshot, ctx.services, ref, now)
     if feature is not None:
-        return JSONResponse({"allowed": feature in snapshot.features, "feature": feature})
-    return JSONResponse({"allowed": plan in snapshot.plans, "plan": plan})
+        answer = {"allowed": feature in snapshot.features, "feature": feature}
+        target = ("feature", feature)
+    else:
+        assert plan is not None
+        answer = {"allowed": plan in snapshot.plans, "plan": plan}
+        target = ("plan", plan)
+    if not answer["allowed"]:
+        await _explain_refusal(ctx, answer, *target)
+    return JSONResponse(answer)
+
+
+def _unknown_to_catalog(ctx: AppContext, kind: str, target: str) -> bool:
+    with ctx.db.read() as session:
+        catalog = ctx.catalogs.active(session)
+    if kind == "feature":
+        return target not in catalog.features
+    if kind == "plan":
+        return target not in catalog.products
+    return target not in catalog.items
+
+
+async def _explain_refusal(ctx: AppContext, answer: dict[str, Any], kind: str, target: str) -> None:
+    """A name the catalog does not define (a typo, or a feature since removed) stays
+    ``allowed: false``, so removing a feature never breaks a caller, and says so in ``reason``.
+    Only a refusal pays for this catalog read; the allowed path stays one lookup."""
+    if await run_in_threadpool(_unknown_to_catalog, ctx, kind, target):
+        answer["reason"] = f"unknown_{kind}"
 
 
 @router.get("/entitlements", response_model=EntitlementsOut)

@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 
 from plangate.api.deps import Context
 from plangate.api.errors import error_response
-from plangate.api.schemas import Health
+from plangate.api.schemas import Health, Index
 from plangate.store.migrate import SchemaNotCurrent, check_database_schema
 
 router = APIRouter(tags=["health"])
@@ -16,6 +16,20 @@ _NOT_READY: dict[int | str, dict[str, Any]] = {
     503: {"description": "`starting` (the dev stack is still setting up), or the database "
           "schema is missing or behind (`schema_missing`, `schema_behind`, `schema_ahead`)"}
 }
+
+
+@router.get("/", response_model=Index)
+async def index() -> Index:
+    """Where to start: the API reference and the health check."""
+    from plangate import __version__
+
+    return Index(
+        name="plangate",
+        version=__version__,
+        docs="/docs",
+        openapi="/openapi.json",
+        health="/healthz",
+    )
 
 
 @router.get("/healthz", response_model=Health, responses=_NOT_READY)

@@ -28,6 +28,13 @@ def _origin(parts: SplitResult) -> tuple[str, str, int] | None:
     return scheme, parts.hostname.lower().rstrip("."), port
 
 
+def _display(origin: tuple[str, str, int]) -> str:
+    # The origin as it is written in PLANGATE_ALLOWED_ORIGINS: the port unless the default.
+    scheme, host, port = origin
+    host = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{host}" if _DEFAULT_PORTS[scheme] == port else f"{scheme}://{host}:{port}"
+
+
 def _matches(origin: tuple[str, str, int], allowed: str) -> bool:
     wildcard = "://*." in allowed
     wanted = _origin(urlsplit(allowed.replace("://*.", "://", 1)))
@@ -66,5 +73,5 @@ def validate_redirect_url(url: str, settings: Settings, *, param: str = "success
         raise refuse("must be an absolute http or https URL")
     allowed = [*settings.allowed_origins, settings.base_url]
     if not any(_matches(origin, candidate) for candidate in allowed):
-        raise refuse(f"is not on an allowed origin ({origin[0]}://{origin[1]})")
+        raise refuse(f"is not on an allowed origin ({_display(origin)})")
     return url

@@ -8,6 +8,7 @@ commit loses nothing, the worker finds the row), and stored under its id with
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -58,38 +59,95 @@ def _signature_invalid(reason: str) -> InvalidRequest:
     )
 
 
+# Stripe's ids are short ("evt_" and 24 characters); the column holds 255.
+MAX_EVENT_ID_LENGTH = 255
+MAX_EVENT_TYPE_LENGTH = 100
+# Stripe's events nest a handful of levels; far deeper JSON is no event.
+MAX_EVENT_DEPTH = 64
+_UNSAFE_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+def _event_invalid(reason: str) -> InvalidRequest:
+    return InvalidRequest("event_invalid", f"the body is not a Stripe event plangate can store: "
+                          f"{reason}")
+
+
+def _unsafe_text_at(value: Any) -> str | None:
+    """A reason if ``value`` nests deeper than ``MAX_EVENT_DEPTH`` or holds a string neither
+    database stores alike (NUL, an unpaired surrogate); walked without recursion."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        current, depth = stack.pop()
+        if isinstance(current, str):
+            if _UNSAFE_TEXT.search(current):
+                return "it contains NUL or an unpaired surrogate character"
+        elif isinstance(current, (dict, list)):
+            if depth >= MAX_EVENT_DEPTH:
+                return f"it nests deeper than {MAX_EVENT_DEPTH} levels"
+            children = list(current.items()) if isinstance(current, dict) else current
+            for child in children:
+                if isinstance(child, tuple):
+                    stack.append((child[0], depth + 1))
+                    stack.append((child[1], depth + 1))
+                else:
+                    stack.append((child, depth + 1))
+    return None
+
+
 def parse_verified_event(payload: bytes, header: str | None, secret: str) -> dict[str, Any]:
     """The event in ``payload`` once its signature verifies; 400 ``signature_invalid`` or
-    ``event_invalid`` otherwise, before anything is stored."""
+    ``event_invalid`` otherwise, before anything is stored.
+
+    A signed event plangate cannot store (too deep, an id that is empty or too long, text a
+    database refuses) is refused with 400 ``event_invalid`` rather than failing with a 500:
+    Stripe retries a 500 for days, a 400 shows at once in its dashboard."""
     try:
         verify_signature(payload, header, secret)
     except SignatureInvalid as exc:
         raise _signature_invalid(str(exc)) from None
     try:
         event = json.loads(payload)
-    except ValueError:
-        event = None
+    except (ValueError, RecursionError):
+        raise _event_invalid("it is not JSON (or nests too deeply)") from None
     if (
         not isinstance(event, dict)
         or not isinstance(event.get("id"), str)
         or not isinstance(event.get("type"), str)
     ):
-        raise InvalidRequest("event_invalid", "the body is not a Stripe event")
+        raise _event_invalid("it has no string id and type")
+    if not 0 < len(event["id"]) <= MAX_EVENT_ID_LENGTH:
+        raise _event_invalid(f"its id must be 1 to {MAX_EVENT_ID_LENGTH} characters")
+    if not 0 < len(event["type"]) <= MAX_EVENT_TYPE_LENGTH:
+        raise _event_invalid(f"its type must be 1 to {MAX_EVENT_TYPE_LENGTH} characters")
+    reason = _unsafe_text_at(event)
+    if reason is not None:
+        raise _event_invalid(reason)
     return event
 
 
+def _short_str(value: Any, limit: int) -> str | None:
+    return value if isinstance(value, str) and len(value) <= limit else None
+
+
+def _created_at(value: Any, default: datetime) -> datetime:
+    # Stripe's ``created`` is Unix seconds; anything else (a bool, a year past 9999) is not.
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 253402300800:
+        return datetime.fromtimestamp(value, UTC)
+    return default
+
+
 def store_event(session: Session, event: dict[str, Any], received_at: datetime) -> Received:
-    obj = (event.get("data") or {}).get("object") or {}
-    created = event.get("created")
+    data = event.get("data")
+    obj = data.get("object") if isinstance(data, dict) else None
+    if not isinstance(obj, dict):
+        obj = {}
     values = {
         "id": event["id"],
         "type": event["type"],
-        "object_id": obj.get("id") if isinstance(obj.get("id"), str) else None,
-        "object_type": obj.get("object") if isinstance(obj.get("object"), str) else None,
+        "object_id": _short_str(obj.get("id"), 255),
+        "object_type": _short_str(obj.get("object"), 64),
         "payload": event,
-        "created": datetime.fromtimestamp(created, UTC)
-        if isinstance(created, int)
-        else received_at,
+        "created": _created_at(event.get("created"), received_at),
         "received_at": received_at,
         "status": "pending",
         "attempts": 0,
