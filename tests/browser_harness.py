@@ -12,11 +12,9 @@ import pytest
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parent / ".screenshots"
-needs_browser = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM),
-                       reason=f"browser tests need Debian's chromium at {CHROMIUM}"),
-]
+requires_chromium = pytest.mark.skipif(
+    not os.path.exists(CHROMIUM), reason=f"browser tests need Debian's chromium at {CHROMIUM}")
+needs_browser = [pytest.mark.browser, requires_chromium]
 
 
 @pytest.fixture(scope="module")
