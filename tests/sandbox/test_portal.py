@@ -224,3 +224,92 @@ def test_an_inactive_configuration_makes_no_sessions(client: stripe.StripeClient
         client.v1.billing_portal.sessions.create({
             "customer": shop.customer.id, "configuration": shop.configuration.id})
     assert err.value.param == "configuration"
+
+
+def test_a_product_listed_twice_or_more_than_ten_products_are_refused(
+        client: stripe.StripeClient, shop: Shop) -> None:
+    twice = {"product": shop.basic_product, "prices": [shop.basic]}
+    with pytest.raises(stripe.InvalidRequestError) as err:
+        client.v1.billing_portal.configurations.create({"features": {"subscription_update": {
+            "enabled": True, "default_allowed_updates": ["price"], "products": [twice, twice]}}})
+    assert err.value.param == "features[subscription_update][products][1][product]"
+    once = client.v1.prices.create({"product": shop.basic_product, "currency": "usd",
+                                    "unit_amount": 500})
+    with pytest.raises(stripe.InvalidRequestError) as err:
+        client.v1.billing_portal.configurations.create({"features": {"subscription_update": {
+            "enabled": True, "default_allowed_updates": ["price"],
+            "products": [{"product": shop.basic_product, "prices": [once.id]}]}}})
+    assert err.value.param == "features[subscription_update][products][0][prices][0]"
+    many = []
+    for n in range(11):
+        product = client.v1.products.create({"name": f"Plan {n}"})
+        recurring = client.v1.prices.create({"product": product.id, "currency": "usd",
+                                             "unit_amount": 100 + n,
+                                             "recurring": {"interval": "month"}})
+        many.append({"product": product.id, "prices": [recurring.id]})
+    with pytest.raises(stripe.InvalidRequestError) as err:
+        client.v1.billing_portal.configurations.create({"features": {"subscription_update": {
+            "enabled": True, "default_allowed_updates": ["price"],
+            "products": many}}})  # type: ignore[typeddict-item]
+    assert err.value.param == "features[subscription_update][products]"
+
+
+def test_features_turned_off_are_neither_shown_nor_accepted(
+        running: Running, client: stripe.StripeClient, shop: Shop) -> None:
+    closed = client.v1.billing_portal.configurations.create({"features": {
+        "subscription_cancel": {"enabled": False}, "payment_method_update": {"enabled": False},
+        "invoice_history": {"enabled": False}}})
+    session = client.v1.billing_portal.sessions.create({
+        "customer": shop.customer.id, "configuration": closed.id})
+    assert session.url is not None
+    shown = httpx.get(session.url).text
+    for testid in ("cancel", "update-card", "invoices", "price-select"):
+        assert f"data-testid='{testid}'" not in shown, testid
+    for action in ("cancel", "update_card"):
+        refused = httpx.post(session.url, headers={"accept": "application/json"},
+                             data={"action": action, "subscription": shop.subscription.id,
+                                   "card_number": "4242424242424242"})
+        assert refused.status_code == 400, action
+    sub = client.v1.subscriptions.retrieve(shop.subscription.id)
+    assert sub.cancel_at_period_end is False and sub.status == "active"
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.billing_portal.sessions.create({
+            "customer": shop.customer.id, "configuration": closed.id,
+            "flow_data": {"type": "subscription_cancel", "subscription_cancel": {
+                "subscription": shop.subscription.id}}})
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.billing_portal.sessions.create({
+            "customer": shop.customer.id, "configuration": closed.id,
+            "flow_data": {"type": "payment_method_update"}})
+    with pytest.raises(stripe.InvalidRequestError) as err:
+        client.v1.billing_portal.sessions.create({
+            "customer": shop.customer.id, "configuration": closed.id,
+            "flow_data": {"type": "subscription_update", "subscription_update": {
+                "subscription": shop.subscription.id}}})
+    assert err.value.param == "flow_data[subscription_update][subscription]"
+
+    at_once = client.v1.billing_portal.configurations.create({"features": {
+        "subscription_cancel": {"enabled": True, "mode": "immediately"}}})
+    session = client.v1.billing_portal.sessions.create({
+        "customer": shop.customer.id, "configuration": at_once.id})
+    assert session.url is not None
+    done = httpx.post(session.url, data={"action": "cancel",
+                                         "subscription": shop.subscription.id})
+    assert done.status_code == 200
+    assert client.v1.subscriptions.retrieve(shop.subscription.id).status == "canceled"
+
+
+def test_a_confirm_flow_shows_the_proposed_change_and_confirming_makes_it(
+        running: Running, client: stripe.StripeClient, shop: Shop) -> None:
+    session = client.v1.billing_portal.sessions.create({
+        "customer": shop.customer.id, "configuration": shop.configuration.id,
+        "flow_data": {"type": "subscription_update_confirm", "subscription_update_confirm": {
+            "subscription": shop.subscription.id,
+            "items": [{"id": shop.item, "price": shop.pro_yearly}]}}})
+    assert session.url is not None
+    shown = httpx.get(session.url).text
+    assert "data-testid='confirm-update'" in shown and "Pro · $199.00 / year" in shown
+    done = httpx.post(session.url, data={"action": "switch", "price": shop.pro_yearly,
+                                         "subscription": shop.subscription.id})
+    assert done.status_code == 200
+    assert _price_of(client, shop.subscription.id) == shop.pro_yearly

@@ -4,9 +4,10 @@ A portal session uses the configuration ``plangate catalog push`` keeps for the 
 of the customer's live subscription (``services/stripe_sync/portal_push.py``), so the portal
 offers switches only between that line's purchasable products. With live subscriptions in
 several lines, the line whose id sorts first is used: one session has one configuration, and
-the other lines' subscriptions are then shown without a plan switch. Any configuration of the
-customer's type is safe as a stand-in (it lists no product of another line, and the portal
-offers no switch from a product it does not list); Stripe's default configuration is not,
+the other lines' subscriptions are then shown without a plan switch. Without a subscription
+in a line, the customer type's first line by id stands in: any configuration of the customer's
+type is safe (it lists no product of another line, and the portal offers no switch from a
+product it does not list); Stripe's default configuration is not,
 since it allows whatever the Stripe dashboard says, so a customer with a live subscription
 and no plangate configuration is refused with ``portal_not_configured``.
 """
