@@ -268,7 +268,8 @@ def _push(settings: Settings, catalog: Catalog) -> None:
 def catalog_push(
     file: Annotated[Path | None, typer.Argument(help="a file; else the active catalog")] = None,
 ) -> None:
-    """Create or update Stripe's products and prices to match the catalog (idempotent)."""
+    """Create or update Stripe's products, prices and portal configurations to match the
+    catalog (idempotent)."""
     settings = _settings()
     if file is not None:
         catalog, _ = _read_catalog(file)

@@ -313,3 +313,13 @@ def test_a_confirm_flow_shows_the_proposed_change_and_confirming_makes_it(
                                          "subscription": shop.subscription.id})
     assert done.status_code == 200
     assert _price_of(client, shop.subscription.id) == shop.pro_yearly
+
+
+def test_a_session_of_a_deleted_customer_answers_404_not_500(
+        running: Running, client: stripe.StripeClient, shop: Shop) -> None:
+    session = client.v1.billing_portal.sessions.create({"customer": shop.customer.id})
+    assert session.url is not None
+    client.v1.customers.delete(shop.customer.id)
+    assert httpx.get(session.url).status_code == 404
+    posted = httpx.post(session.url, data={"action": "update_card", "card_number": "4242"})
+    assert posted.status_code == 404

@@ -202,7 +202,10 @@ def portal_routes(sb: Sandbox) -> list[BaseRoute]:
             session = sb.store.get("billing_portal.session", bps_id)
             if session is None:
                 return page("Billing", "<p>No such portal session.</p>", 404)
-            return portal_html(sb, session, action_url(request, bps_id))
+            try:
+                return portal_html(sb, session, action_url(request, bps_id))
+            except StripeError as err:  # e.g. the customer was deleted since
+                return page("Billing", error_box(err.message), err.status)
 
     async def submit(request: Request) -> Response:
         bps_id = request.path_params["id"]
@@ -217,13 +220,16 @@ def portal_routes(sb: Sandbox) -> list[BaseRoute]:
             if session is None:
                 return page("Billing", "<p>No such portal session.</p>", 404)
             try:
-                notice = _act(sb, session, form)
-            except StripeError as err:
-                # A refusal changes nothing; a script asking for JSON gets Stripe's error body.
-                if wants_json:
-                    return JSONResponse(err.body(), err.status)
-                return portal_html(sb, session, action, err.message, status=err.status)
-            return portal_html(sb, session, action, notice=notice)
+                try:
+                    notice = _act(sb, session, form)
+                except StripeError as err:
+                    # A refusal changes nothing; a script asking for JSON gets Stripe's body.
+                    if wants_json:
+                        return JSONResponse(err.body(), err.status)
+                    return portal_html(sb, session, action, err.message, status=err.status)
+                return portal_html(sb, session, action, notice=notice)
+            except StripeError as err:  # e.g. the customer was deleted since
+                return page("Billing", error_box(err.message), err.status)
 
     return [Route("/billing_portal/{id}", show, methods=["GET"]),
             Route("/billing_portal/{id}", submit, methods=["POST"])]
