@@ -323,3 +323,46 @@ def test_a_session_of_a_deleted_customer_answers_404_not_500(
     assert httpx.get(session.url).status_code == 404
     posted = httpx.post(session.url, data={"action": "update_card", "card_number": "4242"})
     assert posted.status_code == 404
+
+
+@pytest.mark.parametrize("path, body", [
+    ("configurations", "features=x"),
+    ("configurations", "features[subscription_update]=x"),
+    ("configurations", "features[subscription_update][enabled]=maybe"),
+    ("configurations", "features[subscription_update][enabled]=true"
+                       "&features[subscription_update][products][0]=x"),
+    ("configurations", "features[subscription_update][enabled]=true"
+                       "&features[subscription_update][products][0][product]="),
+    ("configurations", "features[subscription_cancel][enabled]=true"
+                       "&features[subscription_cancel][cancellation_reason]=x"),
+    ("configurations", "features[subscription_cancel][enabled]=true"
+                       "&features[subscription_cancel][mode]=never"),
+    ("configurations", "features[nothing][enabled]=true"),
+    ("configurations", "features[invoice_history][enabled]=true&business_profile=x"),
+    ("configurations", "features[invoice_history][enabled]=true&metadata=x"),
+    ("sessions", "customer={customer}&flow_data=x"),
+    ("sessions", "customer={customer}&flow_data[type]=teleport"),
+    ("sessions", "customer={customer}&flow_data[type]=subscription_update_confirm"),
+    ("sessions", "customer={customer}&flow_data[type]=subscription_update_confirm"
+                 "&flow_data[subscription_update_confirm]=x"),
+    ("sessions", "customer={customer}&configuration={configuration}"
+                 "&flow_data[type]=subscription_update_confirm"
+                 "&flow_data[subscription_update_confirm][subscription]={subscription}"
+                 "&flow_data[subscription_update_confirm][items][0]=x"),
+    ("sessions", "customer={customer}&flow_data[type]=subscription_cancel"
+                 "&flow_data[after_completion][type]=redirect"
+                 "&flow_data[subscription_cancel][subscription]={subscription}"),
+    ("sessions", "customer={customer}&configuration=bpc_missing"),
+])
+def test_malformed_portal_requests_are_4xx_and_create_nothing(
+        running: Running, client: stripe.StripeClient, shop: Shop, path: str,
+        body: str) -> None:
+    body = body.format(customer=shop.customer.id, subscription=shop.subscription.id,
+                       configuration=shop.configuration.id)
+    before = len(client.v1.billing_portal.configurations.list().data)
+    answer = httpx.post(f"{running.url}/v1/billing_portal/{path}", content=body,
+                        headers={"authorization": "Bearer sk_test_x",
+                                 "content-type": "application/x-www-form-urlencoded"})
+    assert 400 <= answer.status_code < 500, answer.text
+    assert answer.json()["error"]["type"] == "invalid_request_error"
+    assert len(client.v1.billing_portal.configurations.list().data) == before
