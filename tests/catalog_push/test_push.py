@@ -91,7 +91,7 @@ def test_second_push_changes_nothing(stripe_client: stripe.StripeClient) -> None
     report = push_catalog(stripe_client, catalog(), messages.append)
 
     assert report.changes == 0 and messages == []
-    assert report.unchanged == 2 + 4
+    assert report.unchanged == 2 + 4 + 1  # products, prices, the plan line's portal configuration
     assert {p.id for p in stripe_client.v1.prices.list({"limit": 100}).data} == before
 
 

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.browser_harness import browser, page  # noqa: F401 - Chromium fixtures for the pages
 from tests.e2e.e2e_harness import Stack, start_stack
 
 

@@ -13,6 +13,7 @@ import stripe
 from sandbox_harness import FIXTURES, Receiver, Running, start
 
 from plangate.sandbox import Sandbox
+from tests.browser_harness import browser, page  # noqa: F401 - Chromium fixtures for the pages
 
 
 @pytest.fixture

@@ -2,41 +2,14 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 import stripe
 from sandbox_harness import Running
 
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM),
-                       reason=f"browser tests need Debian's chromium at {CHROMIUM}"),
-]
+from tests.browser_harness import needs_browser, screenshot
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context()
-    pg = context.new_page()
-    pg.set_default_timeout(15000)
-    yield pg
-    context.close()
+pytestmark = needs_browser
 
 
 def _session(running: Running, client: stripe.StripeClient) -> stripe.checkout.Session:
@@ -53,7 +26,7 @@ def test_checkout_page_takes_a_typed_card(running: Running, client: stripe.Strip
                                           page: Any) -> None:
     cs = _session(running, client)
     page.goto(cs.url)
-    assert "USD 15.00" in page.get_by_test_id("total").inner_text()
+    assert "$15.00" in page.get_by_test_id("total").inner_text()
     page.get_by_test_id("email").fill("browser@example.com")
     page.get_by_test_id("card-number").fill("4000 0000 0000 0002")
     page.get_by_test_id("submit").click()
@@ -88,14 +61,28 @@ def test_portal_page_cancels_switches_and_updates_card(running: Running,
                                      "unit_amount": 1000, "recurring": {"interval": "month"}})
     pro = client.v1.prices.create({"product": prod.id, "currency": "usd",
                                    "unit_amount": 3000, "recurring": {"interval": "month"}})
+    other = client.v1.products.create({"name": "Elsewhere"})
+    unlisted = client.v1.prices.create({"product": other.id, "currency": "usd",
+                                        "unit_amount": 500, "recurring": {"interval": "month"}})
+    cfg = client.v1.billing_portal.configurations.create({"features": {
+        "subscription_update": {"enabled": True, "default_allowed_updates": ["price"],
+                                "products": [{"product": prod.id,
+                                              "prices": [basic.id, pro.id]}]},
+        "subscription_cancel": {"enabled": True},
+        "payment_method_update": {"enabled": True}}})
     cus = client.v1.customers.create({"email": "portal@example.com",
                                       "payment_method": "pm_card_visa",
                                       "invoice_settings": {"default_payment_method":
                                                            "pm_card_visa"}})
     sub = client.v1.subscriptions.create({"customer": cus.id, "items": [{"price": basic.id}]})
     portal = client.v1.billing_portal.sessions.create({"customer": cus.id,
+                                                       "configuration": cfg.id,
                                                        "return_url": running.url + "/back"})
     page.goto(portal.url)
+    options = page.get_by_test_id("price-select").locator("option")
+    assert options.evaluate_all("els => els.map(e => e.value)") == [pro.id]
+    assert unlisted.id not in page.content()
+    assert "Renews on" in page.get_by_test_id("renewal").inner_text()
     page.get_by_test_id("cancel").click()
     assert "canceled" in page.get_by_test_id("notice").inner_text()
     assert client.v1.subscriptions.retrieve(sub.id).cancel_at_period_end is True
@@ -111,3 +98,37 @@ def test_portal_page_cancels_switches_and_updates_card(running: Running,
     assert default is not None and default.default_payment_method is not None
     pm = client.v1.payment_methods.retrieve(str(default.default_payment_method))
     assert pm.card is not None and pm.card.brand == "mastercard"
+
+
+T0 = 1768478400  # 2026-01-15 12:00 UTC
+
+
+def test_trial_checkout_shows_the_price_interval_and_first_charge_then_the_portal_the_trial(
+        running: Running, client: stripe.StripeClient, page: Any) -> None:
+    clock = client.v1.test_helpers.test_clocks.create({"frozen_time": T0})
+    cus = client.v1.customers.create({"email": "trial@example.com", "test_clock": clock.id})
+    prod = client.v1.products.create({"name": "Pro"})
+    price = client.v1.prices.create({"product": prod.id, "currency": "usd",
+                                     "unit_amount": 1999, "recurring": {"interval": "month"}})
+    cs = client.v1.checkout.sessions.create({
+        "mode": "subscription", "customer": cus.id,
+        "line_items": [{"price": price.id, "quantity": 1}],
+        "subscription_data": {"trial_period_days": 14},
+        "success_url": running.url + "/done?session={CHECKOUT_SESSION_ID}"})
+    page.goto(cs.url)
+    screenshot(page, "sandbox-trial-checkout")
+    assert page.get_by_test_id("line-price").inner_text() == "$19.99 / month"
+    assert page.get_by_test_id("trial").inner_text() == (
+        "Free for 14 days, then $19.99 / month starting 29 Jan 2026")
+    assert page.get_by_test_id("total").inner_text() == "$0.00"
+    page.get_by_test_id("card-number").fill("4242 4242 4242 4242")
+    page.get_by_test_id("submit").click()
+    page.wait_for_url(f"**/done?session={cs.id}")
+
+    portal = client.v1.billing_portal.sessions.create({"customer": cus.id})
+    page.goto(portal.url)
+    screenshot(page, "sandbox-portal-trial")
+    assert page.get_by_test_id("sub-status").inner_text() == "trialing"
+    assert page.get_by_test_id("renewal").inner_text() == "Trial ends on 29 Jan 2026"
+    # The default configuration offers no plan change.
+    assert page.get_by_test_id("price-select").count() == 0

@@ -112,7 +112,8 @@ def push_to_stripe(current: Settings, catalog: Catalog) -> None:
 def push(
     file: Annotated[Path | None, typer.Argument(help="a file; else the active catalog")] = None,
 ) -> None:
-    """Create or update Stripe's products and prices to match the catalog (idempotent)."""
+    """Create or update Stripe's products, prices and portal configurations to match the
+    catalog (idempotent)."""
     current = command_settings()
     catalog = read_catalog(file)[0] if file is not None else _active(current)
     push_to_stripe(current, catalog)

@@ -130,10 +130,20 @@ class Gateway(Protocol):
         ...
 
     # --- billing: cards, portal, invoices, refunds (services/commerce) ------------------------
+    def list_portal_configurations(self) -> Sequence[StripeDict]:
+        """The active billing portal configurations (plangate finds its own by metadata)."""
+        ...
+
     def create_portal_session(
-        self, customer_id: str, return_url: str, *, idempotency_key: str
+        self,
+        customer_id: str,
+        return_url: str,
+        *,
+        configuration: str | None = None,
+        idempotency_key: str,
     ) -> str:
-        """The billing portal's URL."""
+        """The billing portal's URL; ``configuration`` says what the portal allows (Stripe's
+        default configuration when None)."""
         ...
 
     def create_setup_intent(

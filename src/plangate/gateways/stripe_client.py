@@ -50,6 +50,10 @@ META_PENDING_FROM = "pending_from"  # unix seconds: the period end the downgrade
 # its lookup key moved to a newer price.
 META_PRICE_PRODUCT_ID = "plangate_product_id"
 META_PRICE_PRICE_ID = "plangate_price_id"
+# On the billing portal configurations ``plangate catalog push`` keeps, one per product line:
+# portal sessions find their line's configuration again by these.
+META_PORTAL_LINE = "plangate_line"
+META_PORTAL_CUSTOMER_TYPE = "plangate_customer_type"
 
 
 def held_until_renewal(subscription: Mapping[str, Any]) -> tuple[str, str | None] | None:

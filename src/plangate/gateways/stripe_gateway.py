@@ -255,12 +255,27 @@ class StripeGateway:
 
     # --- billing: cards, portal, invoices, refunds (services/commerce) ------------------------
 
+    def list_portal_configurations(self) -> Sequence[StripeDict]:
+        return self._call(
+            lambda: _all(
+                self.client.v1.billing_portal.configurations.list({"active": True, "limit": 100})
+            )
+        )
+
     def create_portal_session(
-        self, customer_id: str, return_url: str, *, idempotency_key: str
+        self,
+        customer_id: str,
+        return_url: str,
+        *,
+        configuration: str | None = None,
+        idempotency_key: str,
     ) -> str:
+        params: dict[str, Any] = {"customer": customer_id, "return_url": return_url}
+        if configuration is not None:
+            params["configuration"] = configuration
         session = self._call(
             lambda: self.client.v1.billing_portal.sessions.create(
-                {"customer": customer_id, "return_url": return_url},
+                params,  # type: ignore[arg-type]
                 {"idempotency_key": idempotency_key},
             )
         )

@@ -140,8 +140,16 @@ class TestGateway:
 
     # --- billing --------------------------------------------------------------------------
 
+    def list_portal_configurations(self) -> Sequence[StripeDict]:
+        return []
+
     def create_portal_session(
-        self, customer_id: str, return_url: str, *, idempotency_key: str
+        self,
+        customer_id: str,
+        return_url: str,
+        *,
+        configuration: str | None = None,
+        idempotency_key: str,
     ) -> str:
         _unavailable("the billing portal")
 

@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Route
 from . import checkout, invoices
 from .charges import confirm_payment_intent
 from .payments import new_card_method
+from .periods import DAY, format_day
 from .wire import Obj, StripeError
 
 if TYPE_CHECKING:
@@ -35,10 +36,33 @@ border-radius:4px;font-size:1rem;cursor:pointer}
 """
 
 
-def money(amount: int | None, currency: str | None) -> str:
-    amount = amount or 0
+_SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£"}
+# Stripe's zero-decimal currencies that a catalog is likely to use; amounts are whole units.
+_ZERO_DECIMAL = frozenset({"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg",
+                           "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf"})
+
+
+def amount_label(amount: int, currency: str) -> str:
+    """An amount as a shopper reads it: "$19.99", "€18.99", "JPY 2500"."""
+    currency = currency.lower()
     sign = "-" if amount < 0 else ""
-    return f"{sign}{(currency or '').upper()} {abs(amount) // 100}.{abs(amount) % 100:02d}"
+    if currency in _ZERO_DECIMAL:
+        number = f"{abs(amount)}"
+    else:
+        number = f"{abs(amount) // 100}.{abs(amount) % 100:02d}"
+    symbol = _SYMBOLS.get(currency)
+    return f"{sign}{symbol}{number}" if symbol else f"{sign}{currency.upper()} {number}"
+
+
+def price_label(price: Obj, quantity: int = 1) -> str:
+    """What a price charges, with its interval: "$19.99 / month", "$50.00 / 3 months"."""
+    amount = amount_label(int(price["unit_amount"]) * quantity, price["currency"])
+    recurring = price.get("recurring")
+    if not recurring:
+        return amount
+    count = int(recurring.get("interval_count") or 1)
+    interval = str(recurring["interval"])
+    return f"{amount} / {interval}" if count == 1 else f"{amount} / {count} {interval}s"
 
 
 def page(title: str, body: str, status: int = 200) -> HTMLResponse:
@@ -89,17 +113,18 @@ def checkout_page(sb: Sandbox, cs: Obj, action: str, message: str | None = None,
     if cs["status"] != "open":
         return page("Checkout", f"<p data-testid='closed'>This Checkout Session is "
                     f"{escape(cs['status'])}.</p>", 410 if cs["status"] == "expired" else 200)
+    items = checkout._items_of(sb, cs)["data"]
     rows = "".join(
         f"<tr><td>{escape(li['description'] or '')} × {li['quantity']}</td>"
-        f"<td>{money(li['amount_total'], li['currency'])}</td></tr>"
-        for li in checkout._items_of(sb, cs)["data"])
+        f"<td data-testid='line-price'>{escape(price_label(li['price'], li['quantity']))}"
+        f"</td></tr>" for li in items)
     trial = cs["_subscription_data"].get("trial_period_days")
     summary = f"<table data-testid='line-items'>{rows}</table>"
     if trial:
-        summary += f"<p data-testid='trial'>{trial} days free</p>"
+        summary += f"<p data-testid='trial'>{escape(_trial_terms(sb, cs, items, trial))}</p>"
     if cs["amount_total"] is not None:
         summary += f"<p>Total due today: <b data-testid='total'>" \
-                   f"{money(cs['amount_total'], cs['currency'])}</b></p>"
+                   f"{amount_label(cs['amount_total'], cs['currency'] or '')}</b></p>"
     email = "" if cs["customer"] or cs["customer_email"] else (
         "<label for='email'>Email</label><input id='email' name='email' type='email' "
         f"data-testid='email' value='{escape(values.get('email', ''))}'>")
@@ -114,6 +139,20 @@ def checkout_page(sb: Sandbox, cs: Obj, action: str, message: str | None = None,
         f"data-testid='name' value='{escape(values.get('name', ''))}'>{card}"
         f"<button type='submit' data-testid='submit'>{verb}</button>"
         f"</form>{cancel}"), status)
+
+
+def _trial_terms(sb: Sandbox, cs: Obj, items: list[Obj], days: int) -> str:
+    """"Free for 14 days, then $19.99 / month starting 29 Jan 2026": the first charge is the
+    recurring items' total, on the day the trial started now would end."""
+    recurring = [li for li in items if li["price"].get("recurring")]
+    if not recurring:
+        return f"Free for {days} days"
+    first = dict(recurring[0]["price"])
+    first["unit_amount"] = sum(int(li["price"]["unit_amount"]) * int(li["quantity"])
+                               for li in recurring)
+    customer = sb.store.get("customer", cs["customer"]) if cs["customer"] else None
+    starts = sb.now(customer) + days * DAY
+    return f"Free for {days} days, then {price_label(first)} starting {format_day(starts)}"
 
 
 def base_url(request: Request) -> str:
@@ -229,11 +268,11 @@ def page_routes(sb: Sandbox) -> list[BaseRoute]:
 
 def invoice_page(inv: Obj, action: str, message: str | None = None) -> HTMLResponse:
     rows = "".join(f"<tr><td>{escape(li['description'] or '')}</td>"
-                   f"<td>{money(li['amount'], li['currency'])}</td></tr>"
+                   f"<td>{amount_label(li['amount'], li['currency'])}</td></tr>"
                    for li in inv["lines"]["data"])
     body = (f"<p>Invoice <b>{escape(inv['number'] or '')}</b> · status "
             f"<b data-testid='status'>{escape(inv['status'])}</b></p><table>{rows}</table>"
-            f"<p>Amount due: <b>{money(inv['amount_remaining'], inv['currency'])}</b></p>")
+            f"<p>Amount due: <b>{amount_label(inv['amount_remaining'], inv['currency'])}</b></p>")
     if inv["status"] in ("open", "uncollectible"):
         body += (f"{error_box(message)}<form method='post' action='{escape(action)}'>"
                  f"{card_fields()}<button data-testid='submit'>Pay</button></form>")

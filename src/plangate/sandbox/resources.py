@@ -12,10 +12,11 @@ from . import (
     lifecycle,  # noqa: F401 - registers the scheduled work
     payments,
     portal,
+    portal_configurations,
     subscriptions_api,
 )
 from .router import Router
 
 ROUTERS: list[Router] = [catalog.router, payments.router, charges.router, events.router,
                          clocks.router, subscriptions_api.router, invoices_api.router,
-                         checkout.router, portal.router]
+                         checkout.router, portal.router, portal_configurations.router]

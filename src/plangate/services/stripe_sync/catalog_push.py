@@ -9,6 +9,9 @@ amount or interval creates a new price that takes the lookup key over
 amount, and subscribers of the old price keep it (Stripe's grandfathering). Whatever Stripe
 holds that the catalog no longer sells is deactivated, never deleted.
 
+Each product line also gets a billing portal configuration that lets its customers switch
+only between the line's purchasable products (``portal_push``).
+
 Pushing is convergent: a second push of the same catalog changes nothing and reports zero
 changes. Amounts are integer minor units from :meth:`Price.minor_amount` (invariant 1).
 
@@ -26,6 +29,7 @@ import stripe
 
 from plangate.domain.catalog import Catalog, Price, Product
 from plangate.gateways.stripe_client import META_PRICE_PRICE_ID, META_PRICE_PRODUCT_ID, lookup_key
+from plangate.services.stripe_sync.portal_push import PortalPush
 
 Progress = Callable[[str], None]
 
@@ -52,6 +56,10 @@ class PushReport:
     prices_reactivated: list[str] = field(default_factory=list)
     # Stripe price ids no catalog price uses any more (replaced ones are not counted twice).
     prices_deactivated: list[str] = field(default_factory=list)
+    # Line ids of the billing portal configurations (see portal_push).
+    portal_configurations_created: list[str] = field(default_factory=list)
+    portal_configurations_updated: list[str] = field(default_factory=list)
+    portal_configurations_deactivated: list[str] = field(default_factory=list)
     unchanged: int = 0
 
     @property
@@ -66,6 +74,9 @@ class PushReport:
                 self.prices_replaced,
                 self.prices_reactivated,
                 self.prices_deactivated,
+                self.portal_configurations_created,
+                self.portal_configurations_updated,
+                self.portal_configurations_deactivated,
             )
         )
 
@@ -152,6 +163,8 @@ class _Pusher:
         self.client = client
         self.say: Progress = progress or (lambda _message: None)
         self.report = PushReport()
+        # Lookup key -> the Stripe price now selling it, for the portal configurations.
+        self.price_ids: dict[str, str] = {}
 
     # --- products -----------------------------------------------------------------------
 
@@ -232,9 +245,11 @@ class _Pusher:
                 else:
                     self.report.unchanged += 1
                 in_use.add(str(price["id"]))
+                self.price_ids[want.key] = str(price["id"])
                 continue
             created = self.client.v1.prices.create(want.create_params(product))  # type: ignore[arg-type]
             in_use.add(created.id)
+            self.price_ids[want.key] = created.id
             if price is None:
                 self.report.prices_created.append(want.key)
                 self.say(f"price {want.key}: created {_describe(want)}")
@@ -277,11 +292,13 @@ def sold_products(catalog: Catalog) -> Iterable[Product]:
 def push_catalog(
     client: stripe.StripeClient, catalog: Catalog, progress: Progress | None = None
 ) -> PushReport:
-    """Creates or updates Stripe's products and prices to match ``catalog``; see module doc.
+    """Creates or updates Stripe's products, prices and billing portal configurations to
+    match ``catalog``; see module doc and ``portal_push``.
 
     Order matters for a crash half-way: a new price is created (taking the lookup key over)
-    before the old one is deactivated, so checkouts always find an active price; running the
-    push again finishes the job.
+    before the old one is deactivated, so checkouts always find an active price; portal
+    configurations come last, naming the prices now selling. Running the push again finishes
+    the job.
     """
     pusher = _Pusher(client, progress)
     sold = list(sold_products(catalog))
@@ -290,4 +307,10 @@ def push_catalog(
         in_use = pusher.prices(product)
         pusher.deactivate_prices(stripe_product_id(product.id), keep=in_use)
     pusher.archive_unsold({product.id for product in sold})
+    portal = PortalPush(client, pusher.say)
+    portal.run(catalog, stripe_product_id, pusher.price_ids)
+    pusher.report.portal_configurations_created = portal.created
+    pusher.report.portal_configurations_updated = portal.updated
+    pusher.report.portal_configurations_deactivated = portal.deactivated
+    pusher.report.unchanged += portal.unchanged
     return pusher.report
