@@ -12,6 +12,7 @@ from plangate.api.errors import install_error_handlers
 from plangate.api.routes import billing as billing_routes
 from plangate.api.routes import (
     catalog,
+    conflicts,
     customers,
     entitlements,
     health,
@@ -70,6 +71,7 @@ def create_app(
     app.include_router(checkout_routes.router)
     app.include_router(purchase_routes.router)
     app.include_router(billing_routes.router)
+    app.include_router(conflicts.router)
     app.include_router(webhook_routes.router)
     app.include_router(page_routes.router)
     return app
