@@ -14,6 +14,7 @@ from plangate.api.openapi import install_openapi
 from plangate.api.routes import billing as billing_routes
 from plangate.api.routes import (
     catalog,
+    conflicts,
     customers,
     entitlements,
     health,
@@ -81,6 +82,7 @@ def create_app(
     app.include_router(checkout_routes.router)
     app.include_router(purchase_routes.router)
     app.include_router(billing_routes.router)
+    app.include_router(conflicts.router)
     app.include_router(webhook_routes.router)
     app.include_router(page_routes.router)
     app.add_middleware(EdgeGuard, max_body_bytes=settings.max_request_bytes)

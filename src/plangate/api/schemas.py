@@ -438,3 +438,21 @@ class RefundOut(BaseModel):
     customer_type: str | None
     customer_id: str | None
     transaction_id: str | None = Field(description="test mode: the refund's transaction")
+
+
+class LineConflictOut(BaseModel):
+    id: str
+    line_id: str | None
+    product_id: str | None
+    subscription_id: str = Field(description="the Stripe subscription that was refused")
+    kept_subscription_id: str | None = Field(description="the one kept in the line, if any")
+    reason: str
+    resolution: str
+    detail: str
+    refund_id: str | None
+    created_at: datetime
+    resolved_at: datetime | None
+
+
+class LineConflictList(BaseModel):
+    data: list[LineConflictOut]

@@ -361,3 +361,37 @@ class Transaction(Base):
 
 
 __all__ += ["CheckoutSession", "StripeEvent", "StripeObjectSync", "Transaction"]
+
+
+class LineConflict(Base):
+    """A Stripe subscription the sync refused to let grant (DESIGN.md invariant 10): a second
+    live subscription in a line the customer already holds through another, or one whose
+    product the customer may not own. Written by the sync alone (services/stripe_sync)."""
+
+    __tablename__ = "line_conflicts"
+    __table_args__ = (
+        _customer_fk("line_conflicts"),
+        Index("ix_line_conflicts_customer", "customer_type", "customer_id", "id"),
+        # One record per subscription and reason: a re-sync finds it instead of adding one.
+        UniqueConstraint("subscription_id", "reason", name="uq_line_conflicts_subscription"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_type: Mapped[str] = mapped_column(CUSTOMER_TYPE)
+    customer_id: Mapped[str] = mapped_column(CUSTOMER_ID)
+    line_id: Mapped[str | None] = mapped_column(String(64))
+    product_id: Mapped[str | None] = mapped_column(String(64))
+    subscription_id: Mapped[str] = mapped_column(String(255))
+    kept_subscription_id: Mapped[str | None] = mapped_column(String(255))
+    # duplicate_subscription | customer_type_mismatch | add_on_without_base
+    # | server_only_product | unknown_product
+    reason: Mapped[str] = mapped_column(String(32))
+    # pending | canceled_refunded | canceled | recorded | cleared
+    resolution: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(String(500))
+    refund_id: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+
+
+__all__.append("LineConflict")

@@ -19,6 +19,7 @@ from plangate.gateways.base import GatewayNotFound, StripeDict
 from plangate.gateways.stripe_client import META_PRODUCT_ID
 from plangate.services.entitlements.customers import CustomerRef, lock_customer
 from plangate.services.entitlements.ownership import acquire_product
+from plangate.services.stripe_sync import conflicts
 from plangate.services.stripe_sync.subscriptions import sync_subscription
 from plangate.services.stripe_sync.sync import (
     NOTHING,
@@ -76,7 +77,7 @@ def sync_checkout_session(ctx: SyncContext, session_id: str) -> Outcome:
                 select(Ownership)
                 .where(Ownership.stripe_subscription_id == subscription_id)
                 .order_by(Ownership.id.desc())
-            ).first()
+            ).first() or conflicts.kept_ownership(session, subscription_id)
             if owned is not None:
                 row.ownership_id = owned.id
                 changed = True

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from plangate.gateways.base import GatewayError, StripeDict
 from plangate.services.entitlements.ownership import GRANTING_STATUSES
+from plangate.services.stripe_sync.conflicts import waiting_for_operator
 from plangate.services.stripe_sync.subscriptions import ENDED_STATUSES, read_subscription
 from plangate.services.stripe_sync.sync import SyncContext, ref_from_metadata, sync_object
 from plangate.store.models import CheckoutSession, Customer, Ownership, Transaction
@@ -147,12 +148,22 @@ def _subscription_drift(
         if customer is None and ref_from_metadata(sub.get("metadata")) is None:
             continue
         reason = _subscription_differs(sub, owned.get(sub["id"]))
+        if reason and _awaits_operator(session, sub, owned.get(sub["id"])):
+            continue
         if reason:
             drift.append(("subscription", str(sub["id"]), reason))
     for sub_id, ownership in owned.items():
         if sub_id not in seen and ownership.ended_at is None:
             drift.append(("subscription", sub_id, "live ownership of a subscription Stripe lacks"))
     return drift
+
+
+def _awaits_operator(session: Session, sub: StripeDict, ownership: Ownership | None) -> bool:
+    """A subscription the sync refused to let grant (services/stripe_sync/conflicts.py) has
+    no live ownership on purpose: it is recorded for an operator, not drift to repair."""
+    if ownership is not None and ownership.ended_at is None:
+        return False
+    return waiting_for_operator(session, str(sub["id"]), read_subscription(sub).product_id)
 
 
 def _subscription_differs(sub: StripeDict, ownership: Ownership | None) -> str | None:

@@ -26,6 +26,7 @@ from plangate.domain.catalog import Catalog, Product
 from plangate.domain.intervals import period_index
 from plangate.gateways.base import GatewayNotFound, StripeDict
 from plangate.gateways.stripe_client import (
+    META_PENDING_PRODUCT_ID,
     META_PRICE_ID,
     META_PRICE_PRICE_ID,
     META_PRICE_PRODUCT_ID,
@@ -43,6 +44,7 @@ from plangate.services.entitlements.ownership import (
     product_of,
     settle_customer,
 )
+from plangate.services.stripe_sync import conflicts
 from plangate.services.stripe_sync.sync import (
     NOTHING,
     Outcome,
@@ -90,6 +92,8 @@ class SubscriptionState:
     period_end: datetime | None
     cancel_at_period_end: bool
     trial_end: datetime | None
+    # The products plangate's own checkout or plan switch wrote on the subscription.
+    sold_by_plangate: frozenset[str] = frozenset()
 
 
 def read_subscription(sub: StripeDict) -> SubscriptionState:
@@ -125,6 +129,7 @@ def read_subscription(sub: StripeDict) -> SubscriptionState:
         # In a trial, the cycle is anchored at the trial's end; quantities start with it.
         anchor = period_start
     cancel_at = _at(sub.get("cancel_at"))
+    metadata: dict[str, Any] = sub.get("metadata") or {}
     return SubscriptionState(
         status=str(sub.get("status")),
         product_id=product_id,
@@ -136,6 +141,11 @@ def read_subscription(sub: StripeDict) -> SubscriptionState:
         cancel_at_period_end=bool(sub.get("cancel_at_period_end"))
         or (cancel_at is not None and period_end is not None and cancel_at <= period_end),
         trial_end=_at(sub.get("trial_end")),
+        sold_by_plangate=frozenset(
+            metadata[key]
+            for key in (META_PRODUCT_ID, META_PENDING_PRODUCT_ID)
+            if isinstance(metadata.get(key), str)
+        ),
     )
 
 
@@ -159,6 +169,17 @@ def _from_metadata(metadata: Any) -> tuple[str, str | None] | None:
 
 
 def sync_subscription(ctx: SyncContext, subscription_id: str) -> Outcome:
+    outcome, pending = _sync_subscription(ctx, subscription_id)
+    if pending:
+        # The conflict is committed first: a crash before Stripe is told leaves it pending,
+        # and the next sync of the subscription (or the reconciler) resolves it.
+        resolved = conflicts.resolve_duplicate(ctx, subscription_id)
+        return Outcome(changed=outcome.changed or resolved.changed)
+    return outcome
+
+
+def _sync_subscription(ctx: SyncContext, subscription_id: str) -> tuple[Outcome, bool]:
+    """The sync, and whether a duplicate subscription waits to be resolved at Stripe."""
     now = ctx.clock.now()
     # Unit of work: the subscription's lock, the fetch, the ownership write and the customer's
     # settlement commit together.
@@ -167,22 +188,35 @@ def sync_subscription(ctx: SyncContext, subscription_id: str) -> Outcome:
         try:
             sub = ctx.gateway.retrieve_subscription(subscription_id)
         except GatewayNotFound:
-            return _end_vanished(ctx, session, subscription_id, now)
+            return _end_vanished(ctx, session, subscription_id, now), False
         ref = resolve_customer(
             session, ctx.gateway, _id(sub.get("customer")), sub.get("metadata"), now
         )
         if ref is None:
-            return Outcome(ignored="the subscription's customer is not plangate's")
+            return Outcome(ignored="the subscription's customer is not plangate's"), False
         bought, active = catalog_for(ctx, session, sub.get("metadata"))
         state = read_subscription(sub)
         found = product_in(bought, active, state.product_id) if state.product_id else None
-        if found is None and state.status not in ENDED_STATUSES:
+        if found is None and state.status not in ENDED_STATUSES | GRANTING_STATUSES:
             raise SyncError(
                 f"subscription {subscription_id} is for product {state.product_id!r}, "
                 "which no catalog version has; apply the catalog that sells it"
             )
         lock_customer(session, ref, now)
-        return apply_subscription(session, ref, active, subscription_id, state, found, now)
+        if state.status in GRANTING_STATUSES:
+            refused = conflicts.refuse_if_invalid(
+                session,
+                ref,
+                active,
+                subscription_id,
+                state.product_id,
+                found,
+                state.sold_by_plangate,
+                now,
+            )
+            if refused is not None:
+                return refused
+        return apply_subscription(session, ref, active, subscription_id, state, found, now), False
 
 
 def apply_subscription(
@@ -195,6 +229,7 @@ def apply_subscription(
     now: datetime,
 ) -> Outcome:
     """Writes ``state`` onto the subscription's ownership. The caller holds the locks."""
+    conflicts.clear_conflicts(session, subscription_id, now)
     live = [o for o in live_ownerships(session, ref) if o.stripe_subscription_id == subscription_id]
     if state.status in ENDED_STATUSES or found is None:
         for owned in live:
