@@ -338,6 +338,11 @@ def test_saving_a_card_and_making_it_the_default(stack: Stack) -> None:
 
     assert made.status_code == 200, made.text
     assert made.json()["default_payment_method"]["brand"] == "mastercard"
+    # The default card reads the same as the default and in the list of cards.
+    listed = {c["id"]: c for c in made.json()["payment_methods"]}
+    assert made.json()["default_payment_method"] == listed[mastercard["id"]]
+    assert listed[mastercard["id"]]["default"] is True
+    assert [c["default"] for c in listed.values()].count(True) == 1
     sub = stack.subscription_of("ada")
     assert sub.default_payment_method == mastercard["id"]
     foreign = stack.stripe.v1.payment_methods.attach(

@@ -221,13 +221,15 @@ def test_billing_in_test_mode(client: Client, plangate_server: RunningServer, us
 
 
 def test_transactions_and_refunds(client: Client, user_id: str) -> None:
+    # Pro starts with a free trial, which records no payment; the credit pack is paid at once.
     client.create_checkout("user", user_id, "pro", price_id="monthly", currency="usd")
+    client.create_checkout("user", user_id, "credit_pack", currency="usd")
 
     payments = client.transactions(customer_type="user", customer_id=user_id, type="payment")
     assert isinstance(payments, models.TransactionList)
     [payment] = payments.data
-    assert (payment.type, payment.product_id, payment.currency) == ("payment", "pro", "usd")
-    assert (payment.amount, payment.amount_decimal) == (1999, "19.99")
+    assert (payment.type, payment.product_id, payment.currency) == ("payment", "credit_pack", "usd")
+    assert (payment.amount, payment.amount_decimal) == (1000, "10.00")
 
     partial = client.refund(
         transaction_id=payment.id, amount_decimal="5.00", currency="usd", reason="duplicate"
@@ -241,7 +243,7 @@ def test_transactions_and_refunds(client: Client, user_id: str) -> None:
     assert too_much.value.code == "refund_amount_invalid"
 
     rest = client.refund(transaction_id=payment.id)
-    assert rest.amount == 1999 - 500
+    assert rest.amount == 1000 - 500
     with pytest.raises(ConflictError) as nothing_left:
         client.refund(transaction_id=payment.id)
     assert nothing_left.value.code == "charge_already_refunded"
@@ -251,7 +253,7 @@ def test_transactions_and_refunds(client: Client, user_id: str) -> None:
     [refreshed] = client.transactions(
         customer_type="user", customer_id=user_id, type="payment"
     ).data
-    assert refreshed.amount_refunded == 1999
+    assert refreshed.amount_refunded == 1000
 
     with pytest.raises(ValueError):
         client.transactions(customer_type="user")
@@ -363,6 +365,7 @@ def test_async_client_billing_end_to_end(plangate_server: RunningServer, user_id
             with pytest.raises(ConflictError):
                 await customer.set_default_payment_method("pm_card_visa")
 
+            await customer.create_checkout("credit_pack")  # pro's trial recorded no payment
             [payment] = (await customer.transactions(type="payment")).data
             refund = await sdk.refund(transaction_id=payment.id, amount=100)
             assert refund.amount == 100

@@ -180,7 +180,7 @@ def failing(exc: type[httpx.TransportError]) -> tuple[httpx.MockTransport, list[
 
 
 def test_a_revoke_whose_answer_was_lost_is_not_resent() -> None:
-    # DELETE carries no idempotency key: after a read error it may have taken effect.
+    # A DELETE whose answer was lost may have taken effect: only a 5xx answer is retried.
     transport, seen = failing(httpx.ReadError)
     with (
         Client("sk_x", "http://plangate.test", transport=transport, backoff=0) as sdk,
@@ -225,3 +225,36 @@ def test_invalid_request_is_raised_without_retry_against_the_real_server(
 ) -> None:
     with pytest.raises(InvalidRequestError):
         client.consume("user", user_id, "no_such_item")
+
+
+class AnswersFirstDeleteWithBadGateway(httpx.BaseTransport):
+    """Passes requests to the real server, but after the server processed the first DELETE
+    answers it 502, as a proxy that lost the upstream answer would."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.keys: list[str | None] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        if request.method == "DELETE":
+            self.keys.append(request.headers.get("idempotency-key"))
+            if len(self.keys) == 1:
+                response.read()
+                response.close()
+                return httpx.Response(502, json={"error": "bad gateway"}, request=request)
+        return response
+
+
+def test_a_revoke_retried_after_a_5xx_returns_the_first_answer(
+    plangate_server: RunningServer, user_id: str
+) -> None:
+    transport = AnswersFirstDeleteWithBadGateway()
+    with Client(
+        plangate_server.secret_key, plangate_server.base_url, transport=transport, backoff=0
+    ) as sdk:
+        sdk.grant("user", user_id, "pro")
+        remaining = sdk.revoke("user", user_id, "pro")
+        assert [p.product_id for p in remaining.data] == ["free"]
+    first_key, retry_key = transport.keys
+    assert first_key is not None and first_key == retry_key

@@ -106,8 +106,11 @@ async def idempotency(request: Request, ctx: Context, principal: Caller) -> Idem
         canonical = json.dumps(json.loads(body or b"null"), sort_keys=True).encode()
     except ValueError:
         canonical = body
+    # The query is part of the request: ``DELETE ...?immediately=true`` is another request
+    # than the same DELETE without it.
+    target = request.url.path + ("?" + request.url.query if request.url.query else "")
     digest = hashlib.sha256(
-        request.method.encode() + b" " + request.url.path.encode() + b"\n" + canonical
+        request.method.encode() + b" " + target.encode() + b"\n" + canonical
     ).hexdigest()
     return Idempotency(ctx, principal, key, digest)
 

@@ -159,8 +159,17 @@ class AsyncClient:
             )
         )
 
-    async def revoke(self, customer_type: str, customer_id: str, product_id: str) -> ProductList:
-        return await self.send(calls.revoke(customer_type, customer_id, product_id))
+    async def revoke(
+        self,
+        customer_type: str,
+        customer_id: str,
+        product_id: str,
+        *,
+        idempotency_key: str | None = None,
+    ) -> ProductList:
+        return await self.send(
+            calls.revoke(customer_type, customer_id, product_id, idempotency_key=idempotency_key)
+        )
 
     async def products(self, customer_type: str, customer_id: str) -> ProductList:
         return await self.send(calls.products(customer_type, customer_id))
@@ -545,8 +554,10 @@ class AsyncCustomerHandle:
             idempotency_key=idempotency_key,
         )
 
-    async def revoke(self, product_id: str) -> ProductList:
-        return await self.client.revoke(self.customer_type, self.customer_id, product_id)
+    async def revoke(self, product_id: str, *, idempotency_key: str | None = None) -> ProductList:
+        return await self.client.revoke(
+            self.customer_type, self.customer_id, product_id, idempotency_key=idempotency_key
+        )
 
     async def products(self) -> ProductList:
         return await self.client.products(self.customer_type, self.customer_id)

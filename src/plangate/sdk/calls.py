@@ -143,9 +143,13 @@ def grant(
     return _post(path, GrantResult.model_validate, body, idempotency_key)
 
 
-def revoke(customer_type: str, customer_id: str, product_id: str) -> Call[ProductList]:
+def revoke(
+    customer_type: str, customer_id: str, product_id: str, *, idempotency_key: str | None = None
+) -> Call[ProductList]:
+    # Keyed like cancel: a DELETE retried after a 5xx replays the first answer instead of
+    # answering 404 for the product the first attempt already revoked.
     path = f"{customer_path(customer_type, customer_id)}/products/{_segment(product_id)}"
-    return Call("DELETE", path, ProductList.model_validate)
+    return _with_key(Call("DELETE", path, ProductList.model_validate), idempotency_key)
 
 
 def products(customer_type: str, customer_id: str) -> Call[ProductList]:

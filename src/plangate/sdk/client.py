@@ -158,8 +158,17 @@ class Client:
             )
         )
 
-    def revoke(self, customer_type: str, customer_id: str, product_id: str) -> ProductList:
-        return self.send(calls.revoke(customer_type, customer_id, product_id))
+    def revoke(
+        self,
+        customer_type: str,
+        customer_id: str,
+        product_id: str,
+        *,
+        idempotency_key: str | None = None,
+    ) -> ProductList:
+        return self.send(
+            calls.revoke(customer_type, customer_id, product_id, idempotency_key=idempotency_key)
+        )
 
     def products(self, customer_type: str, customer_id: str) -> ProductList:
         return self.send(calls.products(customer_type, customer_id))
@@ -539,8 +548,10 @@ class CustomerHandle:
             idempotency_key=idempotency_key,
         )
 
-    def revoke(self, product_id: str) -> ProductList:
-        return self.client.revoke(self.customer_type, self.customer_id, product_id)
+    def revoke(self, product_id: str, *, idempotency_key: str | None = None) -> ProductList:
+        return self.client.revoke(
+            self.customer_type, self.customer_id, product_id, idempotency_key=idempotency_key
+        )
 
     def products(self) -> ProductList:
         return self.client.products(self.customer_type, self.customer_id)

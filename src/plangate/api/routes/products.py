@@ -14,6 +14,7 @@ from plangate.api.deps import (
     ReadableCustomer,
     ServerCaller,
 )
+from plangate.api.gateway_writes import replayed
 from plangate.api.idempotency import Idempotent
 from plangate.api.routes import purchases as purchase_routes
 from plangate.api.schemas import CancelledOut, GrantIn, ProductList
@@ -90,15 +91,22 @@ def revoke(
 ) -> JSONResponse | ProductList:
     """Cancel a subscription, at the period end unless `immediately=true` (a client may, for
     itself or a team it administers), or revoke a grant or one-time purchase (server only)."""
+    # A retry replays the first answer before anything is checked: after the first call the
+    # product is gone, and checking again would answer 404 ``product_not_owned``.
+    found = replayed(idem)
+    if found is not None:
+        return found
     if purchase_routes.holds_subscription(ctx, ref, product_id):
         return purchase_routes.cancel_subscription(
             ctx, caller, ref, product_id, immediately, idem
         )
     if not caller.is_server:
         raise PermissionDenied("server_only", "this call needs the server's secret key")
-    now = ctx.clock.now()
-    with ctx.db.write() as session:
+
+    def effect(session: Session) -> tuple[int, dict[str, Any]]:
         catalog = ctx.catalogs.active(session)
-        ownership.revoke_product(session, ref, catalog, product_id, now)
+        ownership.revoke_product(session, ref, catalog, product_id, ctx.clock.now())
         live = ownership.live_ownerships(session, ref)
-    return ProductList(data=owned_products(ctx, live, catalog))
+        return 200, ProductList(data=owned_products(ctx, live, catalog)).model_dump(mode="json")
+
+    return idem.run(effect)

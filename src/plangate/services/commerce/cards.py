@@ -71,7 +71,8 @@ def billing_details(deps: Deps, ref: CustomerRef) -> dict[str, Any]:
             default = gateway.retrieve_payment_method(default_id)
         return {
             "has_payment_customer": True,
-            "default_payment_method": _card(default),
+            # The same card reads the same in both places: ``default`` is true on it here too.
+            "default_payment_method": _card(default, default_id=default_id or ""),
             "payment_methods": [_card(m, default_id=default_id or "") for m in methods],
         }
 

@@ -98,8 +98,10 @@ def _check_refund_request(request: RefundRequest, test: bool) -> None:
         )
 
 
-def _payment_row(session: Session, txn: str) -> Transaction:
-    row = session.get(Transaction, parse_transaction_id(txn, "transaction_id"))
+def _payment_row(session: Session, txn: str, *, lock: bool = False) -> Transaction:
+    row = session.get(
+        Transaction, parse_transaction_id(txn, "transaction_id"), with_for_update=lock
+    )
     if row is None:
         raise NotFound("transaction_not_found", f"no transaction {txn!r}", param="transaction_id")
     if row.type != "payment":
@@ -132,7 +134,9 @@ def _refund_view(
 def refund_in_test_mode(session: Session, request: RefundRequest, now: datetime) -> dict[str, Any]:
     _check_refund_request(request, test=True)
     assert request.transaction_id is not None
-    payment = _payment_row(session, request.transaction_id)
+    # Locked from the read of what is left to refund to the refund's record: two concurrent
+    # refunds of one payment never both take its last cent.
+    payment = _payment_row(session, request.transaction_id, lock=True)
     amount = _refund_amount(request, payment.currency, payment.amount - payment.amount_refunded)
     row = test_mode.refund(session, payment, amount, now)
     refund = {

@@ -11,7 +11,7 @@ start with ``test_``.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,7 @@ from plangate.domain.catalog import Catalog, Price, Product
 from plangate.domain.intervals import add_intervals
 from plangate.errors import InvalidRequest
 from plangate.gateways.test_gateway import TestGateway
+from plangate.services.commerce.transactions import settle_amount_refunded
 from plangate.services.entitlements import ownership
 from plangate.services.entitlements.customers import CustomerRef
 from plangate.store.models import Ownership, Transaction
@@ -36,12 +37,18 @@ def complete_checkout(
     quantity: int = 1,
     checkout_session_id: str | None = None,
 ) -> Ownership:
-    """Grants a test-mode purchase at once: a subscription (``active``, its first period
-    from ``now``) for a recurring price, a one-time ownership otherwise; and records the
-    payment it stands for. Refuses what checkout refuses (``already_owned``, add-on base)."""
+    """Grants a test-mode purchase at once: a subscription for a recurring price (``active``,
+    its first period from ``now``; or ``trialing`` until the price's trial ends, the trial
+    being its first period, as at Stripe), a one-time ownership otherwise; and records the
+    payment it stands for (none for a trial, which charges nothing). Refuses what checkout
+    refuses (``already_owned``, add-on base)."""
     settled = ownership.settle_customer(session, ref, catalog, now)
     ownership.check_can_own(session, ref, product, settled.ownerships)
-    period_end = add_intervals(now, price.interval, 1) if price.interval is not None else None
+    trial_days = product.effective_trial_days(price.id)
+    trial_end = now + timedelta(days=trial_days) if trial_days else None
+    period_end = trial_end or (
+        add_intervals(now, price.interval, 1) if price.interval is not None else None
+    )
     owned = ownership.acquire_product(
         session,
         ref,
@@ -55,8 +62,13 @@ def complete_checkout(
         stripe_checkout_session_id=checkout_session_id,
         current_period_start=now if period_end is not None else None,
         current_period_end=period_end,
+        status="trialing" if trial_end is not None else "active",
+        trial_end=trial_end,
     )
-    record_payment(session, ref, product, price.minor_amount(currency) * quantity, currency, now)
+    if trial_end is None:
+        record_payment(
+            session, ref, product, price.minor_amount(currency) * quantity, currency, now
+        )
     return owned
 
 
@@ -208,7 +220,9 @@ def resume(
 
 
 def refund(session: Session, payment: Transaction, amount: int, now: datetime) -> Transaction:
-    """Records a refund of a test-mode payment (nothing was charged, nothing moves)."""
+    """Records a refund of a test-mode payment (nothing was charged, nothing moves). The
+    caller holds the payment's row lock (``transactions.lock_payment``) since it read what is
+    left to refund."""
     if not payment.stripe_id.startswith("test_"):
         raise InvalidRequest(
             "payment_not_refundable",
@@ -216,9 +230,6 @@ def refund(session: Session, payment: Transaction, amount: int, now: datetime) -
             param="transaction_id",
         )
     assert 0 < amount <= payment.amount - payment.amount_refunded, "checked by the caller"
-    payment.amount_refunded += amount
-    payment.status = "refunded" if payment.amount_refunded == payment.amount else payment.status
-    payment.updated_at = now
     refund_id = TestGateway.new_id("re")
     row = Transaction(
         customer_type=payment.customer_type,
@@ -239,4 +250,7 @@ def refund(session: Session, payment: Transaction, amount: int, now: datetime) -
     )
     session.add(row)
     session.flush()
+    settle_amount_refunded(session, payment, now)
+    if payment.amount_refunded == payment.amount:
+        payment.status = "refunded"
     return row

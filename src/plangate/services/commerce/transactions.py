@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from plangate.errors import InvalidRequest
 from plangate.services.commerce.billing import money_fields
@@ -27,6 +29,38 @@ def parse_transaction_id(value: str, param: str) -> int:
             f"{param}_invalid", f"{value!r} is not a transaction id (txn_…)", param=param
         )
     return int(digits)
+
+
+def lock_payment(session: Session, payment_intent_id: str) -> Transaction | None:
+    """The payment's row, locked until the transaction ends (``SELECT ... FOR UPDATE``;
+    SQLite's write transaction holds the database's lock already). Whoever records a refund
+    of the payment takes this lock first, so refunds of one payment queue on it."""
+    return session.scalars(
+        select(Transaction)
+        .where(Transaction.stripe_id == payment_intent_id, Transaction.type == "payment")
+        .with_for_update()
+    ).first()
+
+
+def settle_amount_refunded(session: Session, payment: Transaction, now: datetime) -> bool:
+    """The one writer of ``amount_refunded``: the sum of the payment's succeeded refund rows.
+    Call it with the payment locked (:func:`lock_payment`) after writing a refund row: the
+    last of concurrent refunds to take the lock then sees every other one committed."""
+    refunded = int(
+        session.scalar(
+            select(func.coalesce(func.sum(Transaction.amount), 0)).where(
+                Transaction.type == "refund",
+                Transaction.payment_intent_id == payment.stripe_id,
+                Transaction.status == "succeeded",
+            )
+        )
+        or 0
+    )
+    if payment.amount_refunded == refunded:
+        return False
+    payment.amount_refunded = refunded
+    payment.updated_at = now
+    return True
 
 
 def transaction_view(row: Transaction) -> dict[str, Any]:

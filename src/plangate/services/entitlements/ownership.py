@@ -404,6 +404,8 @@ def _renew(session: Session, ownership: Ownership, owned: list[Ownership], now: 
         price = product_of(current).price(current.price_id or "")
         if price is None or price.interval is None:
             return  # not a renewable price (a snapshot without it): left as it is
+        if current.status == "trialing":
+            current.status = "active"  # a trial's period is the trial: it converts at its end
         # Periods are counted from the anchor, so a Jan 31 start renews on Feb 28, Mar 31.
         index = period_index(current.anchor, price.interval, end)
         current.current_period_start = add_intervals(current.anchor, price.interval, index)

@@ -12,11 +12,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plangate.gateways.base import GatewayNotFound, StripeDict
 from plangate.gateways.stripe_client import META_PRODUCT_ID
+from plangate.services.commerce.transactions import lock_payment, settle_amount_refunded
 from plangate.services.entitlements.customers import CustomerRef, lock_customer
 from plangate.services.entitlements.ownership import acquire_product
 from plangate.services.stripe_sync import conflicts
@@ -224,7 +225,9 @@ def sync_payment_intent(
 
 
 def sync_charge(ctx: SyncContext, charge_id: str) -> Outcome:
-    """Charge events stand for their payment intent (refunded amounts included)."""
+    """Charge events stand for their payment intent, and for the refunds the charge lists:
+    each refund is synced as its own object, which also settles the payment's
+    ``amount_refunded`` (never copied from the charge: one writer computes it)."""
     try:
         charge = ctx.gateway.retrieve_charge(charge_id)
     except GatewayNotFound:
@@ -233,16 +236,16 @@ def sync_charge(ctx: SyncContext, charge_id: str) -> Outcome:
     if payment_intent_id is None:
         return Outcome(ignored="a charge without a payment intent")
     outcome = sync_payment_intent(ctx, payment_intent_id)
-    now = ctx.clock.now()
-    with ctx.db.write() as session:
-        lock_object(session, payment_intent_id, now)
-        row = _transaction(session, payment_intent_id)
-        refunded = int(charge.get("amount_refunded") or 0)
-        if row is not None and row.amount_refunded != refunded:
-            row.amount_refunded = refunded
-            row.updated_at = now
-            return Outcome(changed=True)
-    return outcome
+    with ctx.db.read() as session:
+        recorded = _transaction(session, payment_intent_id) is not None
+    if not recorded:
+        return outcome
+    changed = outcome.changed
+    for refund in (charge.get("refunds") or {}).get("data") or []:
+        refund_id = _id(refund)
+        if refund_id is not None:
+            changed = sync_refund(ctx, refund_id).changed or changed
+    return Outcome(changed=changed) if changed else outcome
 
 
 def sync_refund(ctx: SyncContext, refund_id: str) -> Outcome:
@@ -254,22 +257,14 @@ def sync_refund(ctx: SyncContext, refund_id: str) -> Outcome:
         except GatewayNotFound:
             return Outcome(ignored="Stripe does not know this refund")
         payment_intent_id = _id(refund.get("payment_intent"))
-        payment = _transaction(session, payment_intent_id) if payment_intent_id else None
+        # Every refund of one payment takes the payment's row lock before settling its total.
+        payment = lock_payment(session, payment_intent_id) if payment_intent_id else None
         if payment is None:
             # Recorded when the payment is: the charge.refunded event syncs it, and the
             # refund is retried until then.
             raise SyncError(f"refund {refund_id} is for a payment not recorded yet")
         changed = _record_against(session, payment, "refund", refund, now)
-        refunded = session.scalar(
-            select(func.coalesce(func.sum(Transaction.amount), 0)).where(
-                Transaction.type == "refund",
-                Transaction.payment_intent_id == payment_intent_id,
-                Transaction.status == "succeeded",
-            )
-        )
-        if payment.amount_refunded < int(refunded or 0):
-            payment.amount_refunded = int(refunded or 0)
-            payment.updated_at = now
+        changed = settle_amount_refunded(session, payment, now) or changed
         return Outcome(changed=changed)
 
 
