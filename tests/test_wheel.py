@@ -2,9 +2,10 @@
 run from a directory outside the repository, `plangate migrate`, `serve` and `dev` work
 against PostgreSQL.
 
-Dependencies come from a wheelhouse kept between runs (``PLANGATE_TEST_WHEELHOUSE``, default
-``~/.cache/plangate-test-wheelhouse``), filled through pip's configured index the first time,
-so that later runs install offline in seconds; plangate itself is always the fresh wheel.
+Dependencies and the build backend come from a wheelhouse kept between runs
+(``PLANGATE_TEST_WHEELHOUSE``, default ``~/.cache/plangate-test-wheelhouse``), filled through
+pip's configured index the first time, so that later runs build and install offline;
+plangate itself is always a fresh wheel of this tree.
 """
 
 from __future__ import annotations
@@ -49,15 +50,20 @@ def free_port() -> int:
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The `plangate` executable of a fresh venv holding the wheel built from this tree."""
     work = tmp_path_factory.mktemp("wheel")
-    sh(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", ROOT, "-w", work / "dist",
-       cwd=work)
+    WHEELHOUSE.mkdir(parents=True, exist_ok=True)
+    build = [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", str(ROOT),
+             "-w", str(work / "dist"), "--no-index", "--find-links", str(WHEELHOUSE)]
+    if subprocess.run(build, cwd=work, capture_output=True, timeout=600).returncode != 0:
+        # The build backend (pyproject's build-system) joins the wheelhouse the first time.
+        sh(sys.executable, "-m", "pip", "wheel", "-q", "-w", WHEELHOUSE, "setuptools>=77",
+           "wheel", cwd=work)
+        sh(*build, cwd=work)
     (wheel,) = (work / "dist").glob("plangate-*.whl")
     # A bare venv, filled by this interpreter's pip (`--python`): no second pip to install.
     # --no-compile: each command compiles only what it imports, on first use.
     sh(sys.executable, "-m", "venv", "--without-pip", work / "venv", cwd=work)
     pip = [sys.executable, "-m", "pip", "--python", work / "venv" / "bin" / "python",
            "install", "-q", "--no-compile"]
-    WHEELHOUSE.mkdir(parents=True, exist_ok=True)
     offline = subprocess.run([*map(str, pip), "--no-index", "--find-links", str(WHEELHOUSE),
                               str(wheel)], cwd=work, capture_output=True, text=True, timeout=600)
     if offline.returncode != 0:
