@@ -104,3 +104,10 @@ def test_lists_take_commas_or_json(monkeypatch: pytest.MonkeyPatch) -> None:
     assert load_settings().allowed_origins == ["https://b.com"]
     with pytest.raises(ConfigError, match="PLANGATE_BASE_URL"):
         load_settings(base_url="localhost:8000")
+
+
+@pytest.mark.parametrize("command", [["migrate"], ["keys", "list"], ["dev", "--port", "0"]])
+def test_an_unreachable_database_is_one_line(tmp_path: Path, command: list[str]) -> None:
+    unreachable = "postgresql+psycopg://nobody@127.0.0.1:1/plangate"
+    line = one_line_error(run(tmp_path, *command, PLANGATE_DATABASE_URL=unreachable))
+    assert "Connection refused" in line or "connection failed" in line
