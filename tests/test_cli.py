@@ -60,3 +60,15 @@ def test_the_packaged_example_catalog_is_the_visible_one() -> None:
 
     packaged = resources.files("plangate").joinpath("example_catalog.toml").read_text("utf-8")
     assert packaged == EXAMPLE.read_text(encoding="utf-8")
+
+
+def test_the_commands_the_example_catalog_names_exist(runner: CliRunner) -> None:
+    import re
+    import shlex
+
+    named = re.findall(r"`plangate ([^`]+)`", EXAMPLE.read_text(encoding="utf-8"))
+    assert named
+    for command in named:
+        args = [str(EXAMPLE) if a == "examples/plangate.toml" else a for a in shlex.split(command)]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, (command, result.output)

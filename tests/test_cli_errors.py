@@ -17,6 +17,7 @@ from plangate.settings import ConfigError, load_settings
 from plangate.store.migrate import MIGRATIONS, upgrade
 
 PLANGATE = str(Path(sys.executable).parent / "plangate")
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "plangate.toml"
 
 
 def run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -46,13 +47,32 @@ def previous_revision() -> str:
     return head.down_revision
 
 
-@pytest.mark.parametrize(
-    "command",
-    [["keys", "create"], ["keys", "list"], ["catalog", "show"], ["serve", "--port", "9"]],
-)
+@pytest.mark.parametrize("command", [["keys", "create"], ["serve", "--port", "9"]])
 def test_an_unmigrated_database_says_run_migrate(tmp_path: Path, command: list[str]) -> None:
     line = one_line_error(run(tmp_path, *command))
     assert "no plangate schema: run `plangate migrate`" in line
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["keys", "list"], ["keys", "revoke", "1"], ["catalog", "show"], ["catalog", "diff", "x"],
+     ["catalog", "push"], ["worker", "--once"], ["reconcile"]],
+)
+def test_every_command_on_the_database_checks_its_schema(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    from typer.testing import CliRunner
+
+    from plangate.cli import app
+
+    monkeypatch.setenv("PLANGATE_DATABASE_URL", f"sqlite:///{tmp_path}/p.db")
+    monkeypatch.setenv("PLANGATE_GATEWAY", "stripe")
+    monkeypatch.setenv("PLANGATE_STRIPE_API_KEY", "sk_test_x")
+    if command[-1] == "x":
+        command = [*command[:-1], str(EXAMPLE)]
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 2, result.output
+    assert "run `plangate migrate`" in result.output
 
 
 def test_a_database_behind_says_run_migrate_and_migrate_fixes_it(tmp_path: Path) -> None:
@@ -76,20 +96,30 @@ def test_healthz_is_503_with_a_stable_code_until_migrated(tmp_path: Path) -> Non
         assert http.get("/healthz").status_code == 200
 
 
-@pytest.mark.parametrize(
-    ("variable", "value", "says"),
-    [
-        ("PLANGATE_ALLOWED_ORIGINS", '["https://a.com"', "PLANGATE_ALLOWED_ORIGINS"),
-        ("PLANGATE_ALLOWED_ORIGINS", "a.com", "is not an origin"),
-        ("PLANGATE_DATABASE_URL", "postgres//nope", "is not a database URL"),
-        ("PLANGATE_DATABASE_URL", "mysql://u@h/db", "'mysql' is not supported"),
-        ("PLANGATE_GATEWAY", "strip", "PLANGATE_GATEWAY='strip'"),
-        ("PLANGATE_WORKER_POLL_SECONDS", "soon", "PLANGATE_WORKER_POLL_SECONDS='soon'"),
-        ("PLANGATE_WORKER_MAX_ATTEMPTS", "0", "PLANGATE_WORKER_MAX_ATTEMPTS"),
-        ("PLANGATE_LOG_LEVEL", "loud", "PLANGATE_LOG_LEVEL"),
-    ],
-)
+BAD_SETTINGS = [
+    ("PLANGATE_ALLOWED_ORIGINS", '["https://a.com"', "PLANGATE_ALLOWED_ORIGINS"),
+    ("PLANGATE_ALLOWED_ORIGINS", "a.com", "is not an origin"),
+    ("PLANGATE_DATABASE_URL", "postgres//nope", "is not a database URL"),
+    ("PLANGATE_DATABASE_URL", "mysql://u@h/db", "'mysql' is not supported"),
+    ("PLANGATE_GATEWAY", "strip", "PLANGATE_GATEWAY='strip'"),
+    ("PLANGATE_WORKER_POLL_SECONDS", "soon", "PLANGATE_WORKER_POLL_SECONDS='soon'"),
+    ("PLANGATE_WORKER_MAX_ATTEMPTS", "0", "PLANGATE_WORKER_MAX_ATTEMPTS"),
+    ("PLANGATE_LOG_LEVEL", "loud", "PLANGATE_LOG_LEVEL"),
+]
+
+
+@pytest.mark.parametrize(("variable", "value", "says"), BAD_SETTINGS)
 def test_a_bad_setting_is_one_line_naming_it(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, says: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    assert says in str(raised.value) and "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize(("variable", "value", "says"), [BAD_SETTINGS[0], BAD_SETTINGS[4]])
+def test_the_command_line_prints_a_bad_setting_as_one_line(
     tmp_path: Path, variable: str, value: str, says: str
 ) -> None:
     line = one_line_error(run(tmp_path, "keys", "list", **{variable: value}))
@@ -104,3 +134,10 @@ def test_lists_take_commas_or_json(monkeypatch: pytest.MonkeyPatch) -> None:
     assert load_settings().allowed_origins == ["https://b.com"]
     with pytest.raises(ConfigError, match="PLANGATE_BASE_URL"):
         load_settings(base_url="localhost:8000")
+
+
+@pytest.mark.parametrize("command", [["migrate"], ["dev", "--port", "0"]])
+def test_an_unreachable_database_is_one_line(tmp_path: Path, command: list[str]) -> None:
+    unreachable = "postgresql+psycopg://nobody@127.0.0.1:1/plangate"
+    line = one_line_error(run(tmp_path, *command, PLANGATE_DATABASE_URL=unreachable))
+    assert "Connection refused" in line or "connection failed" in line

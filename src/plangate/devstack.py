@@ -92,6 +92,9 @@ def ensure_webhook_endpoint(client: stripe.StripeClient, url: str, dev_dir: Path
                 return stored["secret"]
         except stripe.InvalidRequestError:
             pass
+        else:
+            # plangate moved (another --port): the old endpoint would only collect retries.
+            client.v1.webhook_endpoints.delete(stored["id"])
     endpoint = client.v1.webhook_endpoints.create(
         {"url": url, "enabled_events": list(WEBHOOK_EVENTS)}  # type: ignore[arg-type]
     )

@@ -98,3 +98,26 @@ def test_the_retry_schedule_is_stripes_three_days_of_backoff() -> None:
     assert STRIPE_RETRY_SECONDS[:4] == (0.5, 1.0, 2.0, 4.0)
     assert max(STRIPE_RETRY_SECONDS) == 3600
     assert 2.9 * 86400 < sum(STRIPE_RETRY_SECONDS) <= 3 * 86400
+
+
+def test_a_deleted_endpoint_gets_no_more_retries(tmp_path: Path) -> None:
+    from sandbox_harness import start
+
+    from plangate.sandbox import SandboxConfig
+
+    running = start(SandboxConfig(db_path=str(tmp_path / "s.db"), tick_seconds=0.5))
+    try:
+        client = running.client()
+        endpoint = client.v1.webhook_endpoints.create(
+            {"url": f"http://127.0.0.1:{free_port()}/hook", "enabled_events": ["*"]}
+        )
+        client.v1.customers.create({"email": "x@example.com"})
+        deadline = time.monotonic() + 10
+        while not running.sandbox.webhooks.log and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert running.sandbox.store.deliveries, "the failed delivery waits for its retry"
+        client.v1.webhook_endpoints.delete(endpoint.id)
+        running.sandbox.wait_for_deliveries(10)
+        assert running.sandbox.store.deliveries == {}
+    finally:
+        running.stop()

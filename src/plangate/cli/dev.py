@@ -12,9 +12,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
 from plangate.cli.catalog import read_catalog
-from plangate.cli.common import DEV_DIR, DEV_STATE, err, fail, out, running_dev_settings
+from plangate.cli.common import (
+    DEV_DIR,
+    DEV_STATE,
+    err,
+    fail,
+    out,
+    running_dev_settings,
+    shown_url,
+)
 from plangate.clock import SystemClock
 from plangate.domain.catalog import parse_catalog
 from plangate.settings import ConfigError, load_settings
@@ -100,7 +109,11 @@ def dev(
         settings = load_settings()
     except ConfigError as exc:
         raise fail(f"configuration: {exc}") from None
-    upgrade(settings.database_url)
+    try:
+        upgrade(settings.database_url)
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise fail(f"cannot use the database {shown_url(settings)}: {reason}") from None
     db = Database(settings.database_url, pool_size=2)
     with db.write() as session:
         if chosen is not None:

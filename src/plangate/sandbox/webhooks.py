@@ -156,7 +156,21 @@ class WebhookDispatcher:
                     self._in_flight -= 1
                     self._cond.notify_all()
 
+    def _endpoint_gone(self, d: _Delivery) -> bool:
+        """Deleted or disabled since the delivery was planned: as at Stripe, it is not sent
+        (its stored row goes too, so restarts do not revive it)."""
+        # A plain read, without the sandbox's lock: an advance holding it must not hold up
+        # deliveries; at worst a delivery to an endpoint deleted this instant is sent.
+        ep = self._sb.store.get("webhook_endpoint", d.endpoint_id)
+        gone = ep is None or bool(ep.get("deleted")) or ep.get("status") != "enabled"
+        if gone:
+            with self._sb.unit():
+                self._sb.store.forget_delivery(d.id)
+        return gone
+
     def _attempt(self, d: _Delivery) -> None:
+        if self._endpoint_gone(d):
+            return
         # Signed with wall-clock time even for test clocks: receivers check freshness.
         header = sign(d.body, d.secret, int(time.time()))
         status: int | None = None
