@@ -1,9 +1,364 @@
-"""The OpenAPI document as the contract (filled in below)."""
+"""The OpenAPI document as the contract: every operation's error responses with the error
+shape and the codes it can answer, bearer auth as a security scheme, enums for the customer
+type. Done here, over the document FastAPI generates, so route modules only declare their
+handlers; ``tests/api/test_openapi_contract.py`` runs schemathesis against it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from plangate.api.schemas import CUSTOMER_TYPES, GrantOut, ItemChanged
+
+C = "/v1/customers/{customer_type}/{customer_id}"
+_STATUS_DESCRIPTIONS = {
+    400: "Invalid request",
+    401: "Missing or invalid credentials",
+    402: "Payment failed",
+    403: "Not allowed for this caller",
+    404: "Not found",
+    409: "Conflict with the current state",
+    413: "Request body too large",
+    422: "Catalog invalid",
+    500: "Internal error (quote `request_id`)",
+    502: "Payment provider failed",
+    503: "Not configured",
+}
+_TYPES = {
+    401: "authentication_error",
+    403: "permission_error",
+    409: "conflict_error",
+    500: "api_error",
+    502: "api_error",
+    503: "api_error",
+}
+
+_AUTH_401 = (
+    "authentication_required",
+    "authentication_invalid",
+    "secret_key_invalid",
+    "token_invalid",
+    "token_expired",
+    "token_signature_invalid",
+    "identity_not_configured",
+)
+_CUSTOMER_403 = (
+    "custom_customer_forbidden",
+    "customer_forbidden",
+    "team_admin_required",
+)
+_GATEWAY = {402: ("card_declined",), 502: ("gateway_error",)}
+
+# Codes each operation can answer besides the common ones added by _common_errors.
+OPERATION_ERRORS: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {
+    ("GET", C + "/check"): {400: ("check_target_invalid",)},
+    ("GET", C): {404: ("customer_not_found",)},
+    ("PUT", "/v1/catalog"): {400: ("body_invalid",), 422: ("catalog_invalid",)},
+    ("POST", C + "/products"): {
+        400: ("product_required", "customer_type_mismatch", "product_is_default"),
+        404: ("product_not_found",),
+        409: ("already_owned", "add_on_requires_base"),
+        422: ("catalog_invalid",),
+    },
+    ("DELETE", C + "/products/{product_id}"): {
+        403: ("server_only",),
+        404: ("product_not_owned",),
+        409: ("subscription_ended", "subscription_not_on_stripe"),
+        **_GATEWAY,
+    },
+    ("GET", C + "/items/{item_id}"): {404: ("item_not_found",)},
+    ("POST", C + "/items/{item_id}/changes"): {
+        400: ("delta_invalid", "expires_at_invalid"),
+        404: ("item_not_found",),
+        409: ("insufficient_quantity",),
+    },
+    ("POST", C + "/items/{item_id}/consume"): {
+        400: ("quantity_invalid",),
+        404: ("item_not_found",),
+        409: ("insufficient_quantity",),
+    },
+    ("GET", "/v1/teams/{team_id}/members"): {},
+    ("PUT", "/v1/teams/{team_id}/members/{user_id}"): {409: ("seat_limit_reached",)},
+    ("DELETE", "/v1/teams/{team_id}/members/{user_id}"): {404: ("member_not_found",)},
+    ("POST", "/v1/customer-sessions"): {400: ("expires_in_invalid",)},
+    ("GET", "/v1/entitlement-token"): {400: ("customer_ambiguous",)},
+    ("POST", "/v1/checkout-sessions"): {
+        400: (
+            "currency_not_offered",
+            "product_is_default",
+            "product_not_purchasable",
+            "customer_type_mismatch",
+            "quantity_invalid",
+            "redirect_url_not_allowed",
+        ),
+        403: ("purchases_blocked",),
+        404: ("product_not_found", "price_not_found"),
+        409: ("already_owned", "add_on_requires_base", "price_not_pushed"),
+        **_GATEWAY,
+    },
+    ("GET", "/v1/checkout-sessions/{session_id}"): {404: ("checkout_session_not_found",)},
+    ("POST", C + "/products/switch"): {
+        400: (
+            "customer_type_mismatch",
+            "price_not_recurring",
+            "switch_not_in_line",
+            "switch_target_not_subscription",
+            "currency_not_offered",
+        ),
+        402: ("payment_method_required", "card_declined"),
+        404: ("product_not_found", "price_not_found", "product_not_owned"),
+        409: (
+            "already_owned",
+            "switch_requires_subscription",
+            "subscription_not_active",
+            "subscription_not_switchable",
+            "price_not_pushed",
+        ),
+        502: ("gateway_error",),
+    },
+    ("POST", C + "/products/{product_id}/resume"): {
+        404: ("product_not_owned",),
+        409: ("subscription_ended", "subscription_not_on_stripe"),
+        **_GATEWAY,
+    },
+    ("POST", C + "/portal-sessions"): {
+        400: ("redirect_url_not_allowed",),
+        409: ("payment_customer_missing",),
+        502: ("gateway_error",),
+    },
+    ("GET", C + "/billing"): {502: ("gateway_error",)},
+    ("POST", C + "/setup-intents"): {
+        400: ("redirect_url_not_allowed",),
+        409: ("test_mode",),
+        502: ("gateway_error",),
+    },
+    ("POST", C + "/payment-methods/default"): {
+        404: ("payment_method_not_found",),
+        409: ("test_mode", "payment_customer_missing"),
+        **_GATEWAY,
+    },
+    ("GET", C + "/invoices"): {400: ("cursor_invalid",), 502: ("gateway_error",)},
+    ("GET", "/v1/transactions"): {400: ("customer_incomplete",)},
+    ("POST", "/v1/refunds"): {
+        400: (
+            "currency_mismatch",
+            "refund_amount_invalid",
+            "refund_target_invalid",
+            "transaction_not_refundable",
+            "payment_not_refundable",
+            "test_mode",
+        ),
+        404: ("payment_not_found", "transaction_not_found", "gateway_object_not_found"),
+        409: ("charge_already_refunded", "invoice_not_paid"),
+        **_GATEWAY,
+    },
+    ("POST", "/v1/stripe/webhooks"): {
+        400: ("signature_invalid", "event_invalid", "body_invalid"),
+        503: ("webhooks_not_configured",),
+    },
+}
+# Operations anyone may call; every other one needs a secret key or a client token.
+PUBLIC = {
+    ("GET", "/"),
+    ("GET", "/healthz"),
+    ("GET", "/.well-known/jwks.json"),
+    ("POST", "/v1/stripe/webhooks"),
+}
+OPTIONAL_AUTH = {("GET", "/v1/checkout-sessions/{session_id}")}
+SERVER_ONLY = {
+    ("GET", "/v1/catalog"),
+    ("PUT", "/v1/catalog"),
+    ("PUT", C),
+    ("POST", C + "/products"),
+    ("POST", C + "/items/{item_id}/changes"),
+    ("POST", C + "/items/{item_id}/consume"),
+    ("POST", "/v1/customer-sessions"),
+    ("GET", "/v1/transactions"),
+    ("POST", "/v1/refunds"),
+}
+# Handlers that answer a JSONResponse document the body they really send.
+RESPONSE_MODELS: dict[tuple[str, str], tuple[int, type[Any]]] = {
+    ("POST", C + "/items/{item_id}/changes"): (200, ItemChanged),
+    ("POST", C + "/items/{item_id}/consume"): (200, ItemChanged),
+    ("POST", C + "/products"): (201, GrantOut),
+}
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "a retry with the same key and body answers the first response; the same "
+    "key with another body is 409 `idempotency_key_reused`",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+}
+
+REQUEST_ID_HEADER = {
+    "description": "names this request in plangate's logs; an incoming sane X-Request-Id is kept",
+    "schema": {"type": "string"},
+}
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["type", "code", "message", "param"],
+            "properties": {
+                "type": {
+                    "type": "string",
+                    "enum": [
+                        "invalid_request_error",
+                        "authentication_error",
+                        "permission_error",
+                        "conflict_error",
+                        "api_error",
+                    ],
+                },
+                "code": {"type": "string", "description": "stable; branch on this"},
+                "message": {"type": "string", "description": "for people; may change"},
+                "param": {
+                    "type": ["string", "null"],
+                    "description": "the parameter at fault, when there is one",
+                },
+                "request_id": {"type": "string", "description": "on a 500: quote it"},
+                "problems": {"type": "array", "items": {"type": "object"}},
+            },
+        }
+    },
+}
+
+
+def _common_errors(
+    method: str, path: str, operation: dict[str, Any]
+) -> dict[int, set[str]]:
+    key = (method, path)
+    errors: dict[int, set[str]] = {500: {"internal_error"}}
+    params = operation.get("parameters", [])
+    has_body = "requestBody" in operation
+    if params or has_body:
+        errors.setdefault(400, set()).update({"parameter_invalid", "parameter_missing"})
+    if has_body or method in ("POST", "PUT", "PATCH"):
+        errors.setdefault(400, set()).add("body_invalid")
+        errors[413] = {"request_too_large"}
+    if any(p["in"] == "path" for p in params):
+        # An empty or slash-holding segment names no route.
+        errors.setdefault(404, set()).add("route_not_found")
+    if "{customer_type}" in path:
+        errors.setdefault(400, set()).update({"customer_type_invalid", "customer_id_invalid"})
+    if key not in PUBLIC:
+        errors[401] = set(_AUTH_401)
+        if key in SERVER_ONLY:
+            errors.setdefault(403, set()).add("server_only")
+        if "{customer_type}" in path or "{team_id}" in path or key in (
+            ("POST", "/v1/checkout-sessions"),
+            ("GET", "/v1/entitlement-token"),
+        ):
+            errors.setdefault(403, set()).update(_CUSTOMER_403)
+    if any(p["name"] == "Idempotency-Key" for p in params):
+        errors.setdefault(400, set()).add("idempotency_key_invalid")
+        errors.setdefault(409, set()).update(
+            {"idempotency_key_reused", "idempotency_request_in_progress"}
+        )
+    for status, codes in OPERATION_ERRORS.get(key, {}).items():
+        errors.setdefault(status, set()).update(codes)
+    return errors
+
+
+def _error_response(status: int, codes: Iterable[str]) -> dict[str, Any]:
+    ordered = sorted(codes)
+    listed = ", ".join(f"`{code}`" for code in ordered)
+    error_type = _TYPES.get(status, "invalid_request_error")
+    return {
+        "description": f"{_STATUS_DESCRIPTIONS.get(status, 'Error')} (`{error_type}`): {listed}",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        "x-error-codes": ordered,
+    }
+
+
+def _tidy_parameters(method: str, path: str, operation: dict[str, Any]) -> None:
+    params = [
+        p
+        for p in operation.get("parameters", [])
+        if not (p["in"] == "header" and p["name"].lower() == "authorization")
+    ]
+    for param in params:
+        schema = param.setdefault("schema", {})
+        if param["name"] == "customer_type":
+            schema.pop("anyOf", None)
+            schema.pop("maxLength", None)
+            schema.update({"type": "string", "enum": list(CUSTOMER_TYPES)})
+            if not param.get("required"):
+                schema["nullable"] = False
+        if param["in"] == "path":
+            schema.setdefault("minLength", 1)
+            schema.setdefault("maxLength", 255)
+    if method == "POST" and (method, path) not in PUBLIC and (
+        "requestBody" in operation or path.endswith("/resume")
+    ):
+        params.append(dict(IDEMPOTENCY_KEY))
+    operation["parameters"] = params
+
+
+def build_openapi(app: FastAPI) -> dict[str, Any]:
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+    )
+    components = schema.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
+    schemas["Error"] = ERROR_SCHEMA
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    components["securitySchemes"] = {
+        "bearer": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "a secret key (`sk_...`, the app's server) or an end user's token "
+            "(a client)",
+        }
+    }
+    for name, model in (("ItemChanged", ItemChanged), ("GrantOut", GrantOut)):
+        schemas.setdefault(
+            name, model.model_json_schema(ref_template="#/components/schemas/{model}")
+        )
+    for path, item in schema["paths"].items():
+        for method_lower, operation in item.items():
+            method = method_lower.upper()
+            key = (method, path)
+            _tidy_parameters(method, path, operation)
+            responses = operation.setdefault("responses", {})
+            responses.pop("422", None)
+            if key in RESPONSE_MODELS:
+                status, model = RESPONSE_MODELS[key]
+                responses[str(status)] = {
+                    "description": "Successful Response",
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": f"#/components/schemas/{model.__name__}"}
+                        }
+                    },
+                }
+            if key in PUBLIC:
+                operation["security"] = []
+            elif key in OPTIONAL_AUTH:
+                operation["security"] = [{}, {"bearer": []}]
+            else:
+                operation["security"] = [{"bearer": []}]
+            for status, codes in sorted(_common_errors(method, path, operation).items()):
+                responses[str(status)] = _error_response(status, codes)
+            for response in responses.values():
+                response.setdefault("headers", {})["X-Request-Id"] = REQUEST_ID_HEADER
+    return schema
 
 
 def install_openapi(app: FastAPI) -> None:
-    return None
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = build_openapi(app)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
