@@ -7,13 +7,14 @@ included, so clients can rely on ``code`` and never see a framework's default bo
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
+from starlette.routing import Match, compile_path
 
 from plangate.domain.catalog import CatalogInvalid
 from plangate.domain.money import MoneyError
@@ -54,7 +55,18 @@ _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
 def _allowed_methods(request: Request) -> list[str]:
-    # Asked of the router by method, so routers included with a prefix answer too.
+    """The methods of the most specific documented path template that matches the path, as
+    the API document groups operations (on ``/products/switch``: POST, not also the DELETE
+    of ``/products/{product_id}``); for undocumented routes, whatever the router serves."""
+    path = request.url.path
+    candidates = []
+    for template, item in request.app.openapi().get("paths", {}).items():
+        regex, _, _ = compile_path(template)
+        if regex.match(path):
+            static = len(re.sub(r"\{[^}]*\}", "", template))
+            candidates.append((static, sorted(m.upper() for m in item)))
+    if candidates:
+        return max(candidates)[1]
     return [
         method
         for method in _METHODS

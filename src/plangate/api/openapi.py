@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from plangate.api.schemas import CUSTOMER_TYPES, GrantOut, ItemChanged
+from plangate.domain.ids import ID_PATTERN
 
 C = "/v1/customers/{customer_type}/{customer_id}"
 _STATUS_DESCRIPTIONS = {
@@ -179,6 +180,8 @@ SERVER_ONLY = {
     ("GET", "/v1/transactions"),
     ("POST", "/v1/refunds"),
 }
+# The app's own ids, checked by one rule (domain/ids.py) that the document states.
+ID_PARAMETERS = {"customer_id", "team_id", "user_id"}
 # Handlers that answer a JSONResponse document the body they really send.
 RESPONSE_MODELS: dict[tuple[str, str], tuple[int, type[Any]]] = {
     ("POST", C + "/items/{item_id}/changes"): (200, ItemChanged),
@@ -191,7 +194,7 @@ IDEMPOTENCY_KEY = {
     "required": False,
     "description": "a retry with the same key and body answers the first response; the same "
     "key with another body is 409 `idempotency_key_reused`",
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
 }
 
 REQUEST_ID_HEADER = {
@@ -291,14 +294,40 @@ def _tidy_parameters(method: str, path: str, operation: dict[str, Any]) -> None:
             schema.update({"type": "string", "enum": list(CUSTOMER_TYPES)})
             if not param.get("required"):
                 schema["nullable"] = False
-        if param["in"] == "path":
+        elif param["in"] == "path":
             schema.setdefault("minLength", 1)
             schema.setdefault("maxLength", 255)
-    if method == "POST" and (method, path) not in PUBLIC and (
+        if param["name"] in ID_PARAMETERS:
+            for branch in schema.get("anyOf", [schema]):
+                if branch.get("type") == "string":
+                    branch["pattern"] = ID_PATTERN
+    # Minting a customer session records nothing, so it takes no Idempotency-Key.
+    if method == "POST" and (method, path) not in PUBLIC | {("POST", "/v1/customer-sessions")} and (
         "requestBody" in operation or path.endswith("/resume")
     ):
         params.append(dict(IDEMPOTENCY_KEY))
     operation["parameters"] = params
+
+
+STRIPE_EVENT: dict[str, Any] = {
+    "type": "object",
+    "description": "a Stripe event, signed by Stripe in `Stripe-Signature` over the raw body",
+    "required": ["id", "type"],
+    "properties": {
+        "id": {"type": "string", "minLength": 1, "maxLength": 255},
+        "type": {"type": "string", "minLength": 1, "maxLength": 100},
+        "created": {"type": "integer"},
+        "data": {"type": "object"},
+    },
+}
+STRIPE_SIGNATURE = {
+    "name": "Stripe-Signature",
+    "in": "header",
+    "required": True,
+    "description": "`t=<unix time>,v1=<HMAC-SHA256 of \"t.<body>\">`; within 300 s of now, "
+    "either way",
+    "schema": {"type": "string"},
+}
 
 
 def build_openapi(app: FastAPI) -> dict[str, Any]:
@@ -325,10 +354,22 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         schemas.setdefault(
             name, model.model_json_schema(ref_template="#/components/schemas/{model}")
         )
+    # The id rule (domain/ids.py) where bodies carry the app's ids; the SDK imports the
+    # models, so the rule is stated here rather than on them.
+    schemas["CheckoutSessionIn"]["properties"]["customer_id"]["pattern"] = ID_PATTERN
+    session = schemas["CustomerSessionIn"]["properties"]
+    session["user_id"]["pattern"] = ID_PATTERN
+    session["teams"]["propertyNames"] = {"pattern": ID_PATTERN, "maxLength": 255}
     for path, item in schema["paths"].items():
         for method_lower, operation in item.items():
             method = method_lower.upper()
             key = (method, path)
+            if key == ("POST", "/v1/stripe/webhooks"):
+                operation["parameters"] = [STRIPE_SIGNATURE]
+                operation["requestBody"] = {
+                    "required": True,
+                    "content": {"application/json": {"schema": STRIPE_EVENT}},
+                }
             _tidy_parameters(method, path, operation)
             responses = operation.setdefault("responses", {})
             responses.pop("422", None)
