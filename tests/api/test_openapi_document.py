@@ -59,3 +59,17 @@ def test_parameters_use_enums_and_bearer_auth(anonymous: TestClient) -> None:
             assert param["name"].lower() != "authorization", (method, path)
             if param["name"] == "customer_type":
                 assert param["schema"]["enum"] == ["user", "team", "custom"], (method, path)
+
+
+def test_every_operation_is_described_for_its_callers(anonymous: TestClient) -> None:
+    from plangate.api.operation_docs import DESCRIPTIONS, OPERATION_ERRORS
+
+    spec = anonymous.get("/openapi.json").json()
+    documented = {(method, path) for method, path, _ in _operations(spec)}
+    # The tables name real operations (a renamed route would leave its codes behind) ...
+    assert set(OPERATION_ERRORS) <= documented
+    assert set(DESCRIPTIONS) == documented
+    # ... and the descriptions are the callers', not the handlers' implementation notes.
+    for method, path, op in _operations(spec):
+        assert op["description"] == DESCRIPTIONS[(method, path)]
+        assert "thread pool" not in op["description"]

@@ -11,6 +11,15 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from plangate.api.operation_docs import (
+    AUTH_401,
+    CUSTOMER_403,
+    DESCRIPTIONS,
+    OPERATION_ERRORS,
+    OPTIONAL_AUTH,
+    PUBLIC,
+    SERVER_ONLY,
+)
 from plangate.api.schemas import CUSTOMER_TYPES, GrantOut, ItemChanged
 from plangate.domain.ids import ID_PATTERN
 
@@ -37,149 +46,6 @@ _TYPES = {
     503: "api_error",
 }
 
-_AUTH_401 = (
-    "authentication_required",
-    "authentication_invalid",
-    "secret_key_invalid",
-    "token_invalid",
-    "token_expired",
-    "token_signature_invalid",
-    "identity_not_configured",
-)
-_CUSTOMER_403 = (
-    "custom_customer_forbidden",
-    "customer_forbidden",
-    "team_admin_required",
-)
-_GATEWAY = {402: ("card_declined",), 502: ("gateway_error",)}
-
-# Codes each operation can answer besides the common ones added by _common_errors.
-OPERATION_ERRORS: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {
-    ("GET", C + "/check"): {400: ("check_target_invalid",)},
-    ("GET", C): {404: ("customer_not_found",)},
-    ("PUT", "/v1/catalog"): {400: ("body_invalid",), 422: ("catalog_invalid",)},
-    ("POST", C + "/products"): {
-        400: ("product_required", "customer_type_mismatch", "product_is_default"),
-        404: ("product_not_found",),
-        409: ("already_owned", "add_on_requires_base"),
-        422: ("catalog_invalid",),
-    },
-    ("DELETE", C + "/products/{product_id}"): {
-        403: ("server_only",),
-        404: ("product_not_owned",),
-        409: ("subscription_ended", "subscription_not_on_stripe"),
-        **_GATEWAY,
-    },
-    ("GET", C + "/items/{item_id}"): {404: ("item_not_found",)},
-    ("POST", C + "/items/{item_id}/changes"): {
-        400: ("delta_invalid", "expires_at_invalid"),
-        404: ("item_not_found",),
-        409: ("insufficient_quantity",),
-    },
-    ("POST", C + "/items/{item_id}/consume"): {
-        400: ("quantity_invalid",),
-        404: ("item_not_found",),
-        409: ("insufficient_quantity",),
-    },
-    ("GET", "/v1/teams/{team_id}/members"): {},
-    ("PUT", "/v1/teams/{team_id}/members/{user_id}"): {409: ("seat_limit_reached",)},
-    ("DELETE", "/v1/teams/{team_id}/members/{user_id}"): {404: ("member_not_found",)},
-    ("POST", "/v1/customer-sessions"): {400: ("expires_in_invalid",)},
-    ("GET", "/v1/entitlement-token"): {400: ("customer_ambiguous",)},
-    ("POST", "/v1/checkout-sessions"): {
-        400: (
-            "currency_not_offered",
-            "product_is_default",
-            "product_not_purchasable",
-            "customer_type_mismatch",
-            "quantity_invalid",
-            "redirect_url_not_allowed",
-        ),
-        403: ("purchases_blocked",),
-        404: ("product_not_found", "price_not_found"),
-        409: ("already_owned", "add_on_requires_base", "price_not_pushed"),
-        **_GATEWAY,
-    },
-    ("GET", "/v1/checkout-sessions/{session_id}"): {404: ("checkout_session_not_found",)},
-    ("POST", C + "/products/switch"): {
-        400: (
-            "customer_type_mismatch",
-            "price_not_recurring",
-            "switch_not_in_line",
-            "switch_target_not_subscription",
-            "currency_not_offered",
-        ),
-        402: ("payment_method_required", "card_declined"),
-        404: ("product_not_found", "price_not_found", "product_not_owned"),
-        409: (
-            "already_owned",
-            "switch_requires_subscription",
-            "subscription_not_active",
-            "subscription_not_switchable",
-            "price_not_pushed",
-        ),
-        502: ("gateway_error",),
-    },
-    ("POST", C + "/products/{product_id}/resume"): {
-        404: ("product_not_owned",),
-        409: ("subscription_ended", "subscription_not_on_stripe"),
-        **_GATEWAY,
-    },
-    ("POST", C + "/portal-sessions"): {
-        400: ("redirect_url_not_allowed",),
-        409: ("payment_customer_missing",),
-        502: ("gateway_error",),
-    },
-    ("GET", C + "/billing"): {502: ("gateway_error",)},
-    ("POST", C + "/setup-intents"): {
-        400: ("redirect_url_not_allowed",),
-        409: ("test_mode",),
-        502: ("gateway_error",),
-    },
-    ("POST", C + "/payment-methods/default"): {
-        404: ("payment_method_not_found",),
-        409: ("test_mode", "payment_customer_missing"),
-        **_GATEWAY,
-    },
-    ("GET", C + "/invoices"): {400: ("cursor_invalid",), 502: ("gateway_error",)},
-    ("GET", "/v1/transactions"): {400: ("customer_incomplete",)},
-    ("POST", "/v1/refunds"): {
-        400: (
-            "currency_mismatch",
-            "refund_amount_invalid",
-            "refund_target_invalid",
-            "transaction_not_refundable",
-            "payment_not_refundable",
-            "test_mode",
-        ),
-        404: ("payment_not_found", "transaction_not_found", "gateway_object_not_found"),
-        409: ("charge_already_refunded", "invoice_not_paid"),
-        **_GATEWAY,
-    },
-    ("POST", "/v1/stripe/webhooks"): {
-        400: ("signature_invalid", "event_invalid", "body_invalid"),
-        503: ("webhooks_not_configured",),
-    },
-}
-# Operations anyone may call; every other one needs a secret key or a client token.
-PUBLIC = {
-    ("GET", "/"),
-    ("GET", "/healthz"),
-    ("GET", "/.well-known/jwks.json"),
-    ("POST", "/v1/stripe/webhooks"),
-}
-OPTIONAL_AUTH = {("GET", "/v1/checkout-sessions/{session_id}")}
-SERVER_ONLY = {
-    ("GET", "/v1/catalog"),
-    ("PUT", "/v1/catalog"),
-    ("PUT", C),
-    ("POST", C + "/products"),
-    ("POST", C + "/items/{item_id}/changes"),
-    ("POST", C + "/items/{item_id}/consume"),
-    ("POST", "/v1/customer-sessions"),
-    ("GET", "/v1/transactions"),
-    ("POST", "/v1/refunds"),
-}
 # The app's own ids, checked by one rule (domain/ids.py) that the document states.
 ID_PARAMETERS = {"customer_id", "team_id", "user_id"}
 # Handlers that answer a JSONResponse document the body they really send.
@@ -251,14 +117,14 @@ def _common_errors(
     if "{customer_type}" in path:
         errors.setdefault(400, set()).update({"customer_type_invalid", "customer_id_invalid"})
     if key not in PUBLIC:
-        errors[401] = set(_AUTH_401)
+        errors[401] = set(AUTH_401)
         if key in SERVER_ONLY:
             errors.setdefault(403, set()).add("server_only")
         if "{customer_type}" in path or "{team_id}" in path or key in (
             ("POST", "/v1/checkout-sessions"),
             ("GET", "/v1/entitlement-token"),
         ):
-            errors.setdefault(403, set()).update(_CUSTOMER_403)
+            errors.setdefault(403, set()).update(CUSTOMER_403)
     if any(p["name"] == "Idempotency-Key" for p in params):
         errors.setdefault(400, set()).add("idempotency_key_invalid")
         errors.setdefault(409, set()).update(
@@ -371,6 +237,8 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                     "content": {"application/json": {"schema": STRIPE_EVENT}},
                 }
             _tidy_parameters(method, path, operation)
+            if key in DESCRIPTIONS:
+                operation["description"] = DESCRIPTIONS[key]
             responses = operation.setdefault("responses", {})
             responses.pop("422", None)
             if key in RESPONSE_MODELS:
@@ -403,3 +271,4 @@ def install_openapi(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
