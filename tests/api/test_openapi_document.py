@@ -73,3 +73,16 @@ def test_every_operation_is_described_for_its_callers(anonymous: TestClient) -> 
     for method, path, op in _operations(spec):
         assert op["description"] == DESCRIPTIONS[(method, path)]
         assert "thread pool" not in op["description"]
+
+
+def test_formats_are_stated(anonymous: TestClient) -> None:
+    schemas = anonymous.get("/openapi.json").json()["components"]["schemas"]
+
+    def formats(model: str, field: str) -> set[str]:
+        prop = schemas[model]["properties"][field]
+        return {b.get("format", "") for b in prop.get("anyOf", [prop])} - {""}
+
+    assert formats("CheckoutSessionIn", "success_url") == {"uri"}
+    assert formats("PortalIn", "return_url") == {"uri"}
+    assert formats("ItemChangeIn", "expires_at") == {"date-time"}
+    assert formats("CustomerOut", "created_at") == {"date-time"}

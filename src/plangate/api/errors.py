@@ -1,12 +1,12 @@
 """The API's one error shape: ``{"error": {"type", "code", "message", "param"}}``.
 
-Every failure leaves through here, FastAPI's own validation errors and unknown routes
-included, so clients can rely on ``code`` and never see a framework's default body.
+Every refusal leaves through here, FastAPI's own validation errors and unknown routes
+included, so clients can rely on ``code`` and never see a framework's default body. The
+unexpected (a 500) is answered by the EdgeGuard middleware (api/limits.py).
 """
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import Any
 
@@ -19,8 +19,6 @@ from starlette.routing import Match, compile_path
 from plangate.domain.catalog import CatalogInvalid
 from plangate.domain.money import MoneyError
 from plangate.errors import PlangateError
-
-log = logging.getLogger("plangate.api")
 
 _STATUS_TYPES = {401: "authentication_error", 403: "permission_error", 409: "conflict_error"}
 _STATUS_CODES = {

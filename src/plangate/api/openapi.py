@@ -196,6 +196,12 @@ STRIPE_SIGNATURE = {
 }
 
 
+def _string_format(prop: dict[str, Any], format_: str) -> None:
+    for branch in prop.get("anyOf", [prop]):
+        if branch.get("type") == "string":
+            branch["format"] = format_
+
+
 def build_openapi(app: FastAPI) -> dict[str, Any]:
     schema = get_openapi(
         title=app.title,
@@ -226,6 +232,13 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     session = schemas["CustomerSessionIn"]["properties"]
     session["user_id"]["pattern"] = ID_PATTERN
     session["teams"]["propertyNames"] = {"pattern": ID_PATTERN, "maxLength": 255}
+    for model_name, field in (
+        ("CheckoutSessionIn", "success_url"),
+        ("CheckoutSessionIn", "cancel_url"),
+        ("PortalIn", "return_url"),
+        ("SetupIn", "return_url"),
+    ):
+        _string_format(schemas[model_name]["properties"][field], "uri")
     for path, item in schema["paths"].items():
         for method_lower, operation in item.items():
             method = method_lower.upper()
