@@ -215,3 +215,21 @@ def test_deeply_nested_json_is_a_400(api: TestClient) -> None:
     response = api.put(C, content=body, headers={"content-type": "application/json"})
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "body_invalid"
+
+
+def test_a_long_item_id_is_a_400_not_a_database_error(with_catalog: TestClient) -> None:
+    # With an Idempotency-Key the item id reached a 64-character column: a 500 on PostgreSQL.
+    for route, body in (("consume", {"quantity": 1}), ("changes", {"delta": 1})):
+        response = with_catalog.post(
+            f"{C}/items/{'i' * 100}/{route}", json=body, headers={"Idempotency-Key": route}
+        )
+        _refused(response, "parameter_invalid", "item_id")
+
+
+def test_an_empty_catalog_body_is_refused(with_catalog: TestClient) -> None:
+    before = with_catalog.get("/v1/catalog").json()["version"]
+    response = with_catalog.put(
+        "/v1/catalog", content=b"", headers={"content-type": "application/toml"}
+    )
+    _refused(response, "body_invalid")
+    assert with_catalog.get("/v1/catalog").json()["version"] == before

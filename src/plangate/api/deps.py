@@ -119,6 +119,14 @@ async def path_customer(
 
 CustomerPath = Annotated[CustomerRef, Depends(path_customer)]
 
+# Catalog ids (domain/catalog: a-z, 0-9, _ and -, at most 64): a path that cannot name one
+# is refused before any lookup or write sees it.
+CATALOG_ID_PATTERN = "^[a-z0-9_-]{1,64}$"
+ItemId = Annotated[str, Path(pattern=CATALOG_ID_PATTERN, description="an item of the catalog")]
+ProductId = Annotated[
+    str, Path(pattern=CATALOG_ID_PATTERN, description="a product the customer holds")
+]
+
 
 def team_role(ctx: AppContext, principal: Principal, team_id: str) -> Role | None:
     """The client's role in a team: what its token states for that team, else its stored

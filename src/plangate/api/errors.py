@@ -1,25 +1,24 @@
 """The API's one error shape: ``{"error": {"type", "code", "message", "param"}}``.
 
-Every failure leaves through here, FastAPI's own validation errors and unknown routes
-included, so clients can rely on ``code`` and never see a framework's default body.
+Every refusal leaves through here, FastAPI's own validation errors and unknown routes
+included, so clients can rely on ``code`` and never see a framework's default body. The
+unexpected (a 500) is answered by the EdgeGuard middleware (api/limits.py).
 """
 
 from __future__ import annotations
 
-import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
+from starlette.routing import Match, compile_path
 
 from plangate.domain.catalog import CatalogInvalid
 from plangate.domain.money import MoneyError
 from plangate.errors import PlangateError
-
-log = logging.getLogger("plangate.api")
 
 _STATUS_TYPES = {401: "authentication_error", 403: "permission_error", 409: "conflict_error"}
 _STATUS_CODES = {
@@ -54,7 +53,18 @@ _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
 def _allowed_methods(request: Request) -> list[str]:
-    # Asked of the router by method, so routers included with a prefix answer too.
+    """The methods of the most specific documented path template that matches the path, as
+    the API document groups operations (on ``/products/switch``: POST, not also the DELETE
+    of ``/products/{product_id}``); for undocumented routes, whatever the router serves."""
+    path = request.url.path
+    candidates = []
+    for template, item in request.app.openapi().get("paths", {}).items():
+        regex, _, _ = compile_path(template)
+        if regex.match(path):
+            static = len(re.sub(r"\{[^}]*\}", "", template))
+            candidates.append((static, sorted(m.upper() for m in item)))
+    if candidates:
+        return max(candidates)[1]
     return [
         method
         for method in _METHODS

@@ -19,6 +19,7 @@ from pydantic_core import PydanticCustomError
 from plangate.api.text import UNSAFE_TEXT_MESSAGE, unsafe_text_path
 
 CustomerType = Literal["user", "team", "custom"]
+CUSTOMER_TYPES = ("user", "team", "custom")
 
 # Integers and booleans in bodies are JSON integers and booleans: ``true``, ``"5"`` and
 # ``1e2`` are refused rather than read as 1, 5 and 100.
@@ -157,6 +158,12 @@ class GrantIn(Body):
         default=None, description="an inline product definition (server only, never stackable)"
     )
     quantity: Int = Field(default=1, ge=1, le=1_000_000)
+
+
+class GrantOut(BaseModel):
+    ownership_id: str
+    product_id: str
+    data: list[OwnedProduct] = Field(description="every product the customer now holds")
 
 
 class ItemOut(BaseModel):

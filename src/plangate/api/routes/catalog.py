@@ -23,6 +23,10 @@ def get_catalog(ctx: Context, _: ServerCaller) -> CatalogOut:
 
 
 def _parse_body(content_type: str, raw: bytes) -> tuple[Catalog, str | None]:
+    if not raw.strip():
+        # An empty TOML document is a valid, empty catalog: applying it by accident (a
+        # missing file, an unset variable) would take every product away.
+        raise InvalidRequest("body_invalid", "the catalog body is empty")
     if "json" in content_type:
         try:
             data: Any = json.loads(raw)

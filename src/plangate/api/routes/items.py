@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from plangate.api.deps import Context, CustomerPath, ReadableCustomer, ServerCaller
+from plangate.api.deps import Context, CustomerPath, ItemId, ReadableCustomer, ServerCaller
 from plangate.api.idempotency import Idempotent
 from plangate.api.schemas import ConsumeIn, ItemChangeIn, ItemOut
 from plangate.errors import Conflict, NotFound
@@ -20,7 +20,7 @@ def _require_item(ctx, session, item_id: str) -> None:  # type: ignore[no-untype
 
 
 @router.get("", response_model=ItemOut)
-def get_item(ref: ReadableCustomer, item_id: str, ctx: Context) -> ItemOut:
+def get_item(ref: ReadableCustomer, item_id: ItemId, ctx: Context) -> ItemOut:
     with ctx.db.read() as session:
         _require_item(ctx, session, item_id)
     view = entitlements.item_view(ctx.services, ref, item_id, ctx.clock.now())
@@ -32,14 +32,14 @@ def get_item(ref: ReadableCustomer, item_id: str, ctx: Context) -> ItemOut:
     )
 
 
-def _changed(item_id: str, balance: int) -> dict[str, object]:
+def _changed(item_id: ItemId, balance: int) -> dict[str, object]:
     return {"item_id": item_id, "quantity": balance, "non_negative_quantity": max(balance, 0)}
 
 
 @router.post("/changes", responses={200: {"model": ItemOut}})
 def change_item(  # type: ignore[no-untyped-def]
     ref: CustomerPath,
-    item_id: str,
+    item_id: ItemId,
     body: ItemChangeIn,
     ctx: Context,
     _: ServerCaller,
@@ -69,7 +69,7 @@ def change_item(  # type: ignore[no-untyped-def]
 @router.post("/consume", responses={200: {"model": ItemOut}})
 def consume_item(  # type: ignore[no-untyped-def]
     ref: CustomerPath,
-    item_id: str,
+    item_id: ItemId,
     body: ConsumeIn,
     ctx: Context,
     _: ServerCaller,

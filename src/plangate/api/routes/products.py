@@ -11,6 +11,7 @@ from plangate.api.deps import (
     Context,
     CustomerPath,
     ManageableCustomer,
+    ProductId,
     ReadableCustomer,
     ServerCaller,
 )
@@ -83,7 +84,7 @@ def grant(
 @router.delete("/{product_id}", response_model=CancelledOut)
 def revoke(
     ref: ManageableCustomer,
-    product_id: str,
+    product_id: ProductId,
     ctx: Context,
     caller: Caller,
     idem: Idempotent,

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from plangate.api.context import AppContext
-from plangate.api.deps import Caller, Context, ManageableCustomer, Principal
+from plangate.api.deps import Caller, Context, ManageableCustomer, Principal, ProductId
 from plangate.api.gateway_writes import run_gateway_write, scope
 from plangate.api.idempotency import Idempotency, Idempotent
 from plangate.api.schemas import (
@@ -136,7 +136,7 @@ def cancel_subscription(
 
 @router.post("/{product_id}/resume", response_model=CancelledOut)
 def resume(
-    ref: ManageableCustomer, product_id: str, ctx: Context, caller: Caller, idem: Idempotent
+    ref: ManageableCustomer, product_id: ProductId, ctx: Context, caller: Caller, idem: Idempotent
 ) -> JSONResponse:
     """Take back a cancellation at the period end: the subscription renews again."""
     _check_visible(ctx, caller, ref, product_id)

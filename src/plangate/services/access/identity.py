@@ -29,6 +29,7 @@ import httpx
 import jwt
 from sqlalchemy.orm import Session
 
+from plangate.domain.ids import is_valid_id
 from plangate.errors import AuthenticationFailed, GatewayFailed, InvalidRequest
 from plangate.services.access import signing
 from plangate.settings import Settings
@@ -75,7 +76,7 @@ def _claim(payload: Mapping[str, Any], path: str) -> Any:
 
 
 def valid_id(value: Any) -> TypeGuard[str]:
-    return isinstance(value, str) and 0 < len(value) <= MAX_USER_ID_LENGTH and value.isprintable()
+    return is_valid_id(value) and len(value) <= MAX_USER_ID_LENGTH
 
 
 def _check_times(payload: Mapping[str, Any], now: datetime, leeway: timedelta) -> None:

@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from plangate.domain.ids import MAX_ID_LENGTH, is_valid_id
 from plangate.errors import InvalidRequest, NotFound
 from plangate.store.models import Customer
 
 CUSTOMER_TYPES = ("user", "team", "custom")
-MAX_ID_LENGTH = 255
 
 
 @dataclass(frozen=True)
@@ -32,10 +32,10 @@ def customer_ref(customer_type: str, customer_id: str) -> CustomerRef:
             f"customer_type must be one of {', '.join(CUSTOMER_TYPES)}, not {customer_type!r}",
             param="customer_type",
         )
-    if not customer_id or len(customer_id) > MAX_ID_LENGTH or not customer_id.isprintable():
+    if not is_valid_id(customer_id):
         raise InvalidRequest(
             "customer_id_invalid",
-            f"customer_id must be 1 to {MAX_ID_LENGTH} printable characters",
+            f"customer_id must be 1 to {MAX_ID_LENGTH} characters, none a control character",
             param="customer_id",
         )
     return CustomerRef(customer_type, customer_id)

@@ -1,0 +1,222 @@
+"""What each operation declares for the API document (api/openapi.py): the error codes it can
+answer beyond the common ones, who may call it, and its description for API users (the
+handlers' docstrings are notes for the people maintaining them)."""
+
+from __future__ import annotations
+
+C = "/v1/customers/{customer_type}/{customer_id}"
+
+AUTH_401 = (
+    "authentication_required",
+    "authentication_invalid",
+    "secret_key_invalid",
+    "token_invalid",
+    "token_expired",
+    "token_signature_invalid",
+    "identity_not_configured",
+)
+CUSTOMER_403 = (
+    "custom_customer_forbidden",
+    "customer_forbidden",
+    "team_admin_required",
+)
+_GATEWAY = {402: ("card_declined",), 502: ("gateway_error",)}
+
+# Codes each operation can answer besides the common ones added by _common_errors.
+OPERATION_ERRORS: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {
+    ("GET", C + "/check"): {400: ("check_target_invalid",)},
+    ("GET", C): {404: ("customer_not_found",)},
+    ("PUT", "/v1/catalog"): {400: ("body_invalid",), 422: ("catalog_invalid",)},
+    ("POST", C + "/products"): {
+        400: ("product_required", "customer_type_mismatch", "product_is_default"),
+        404: ("product_not_found",),
+        409: ("already_owned", "add_on_requires_base"),
+        422: ("catalog_invalid",),
+    },
+    ("DELETE", C + "/products/{product_id}"): {
+        403: ("server_only",),
+        404: ("product_not_owned",),
+        409: ("subscription_ended", "subscription_not_on_stripe"),
+        **_GATEWAY,
+    },
+    ("GET", C + "/items/{item_id}"): {404: ("item_not_found",)},
+    ("POST", C + "/items/{item_id}/changes"): {
+        400: ("delta_invalid", "expires_at_invalid"),
+        404: ("item_not_found",),
+        409: ("insufficient_quantity",),
+    },
+    ("POST", C + "/items/{item_id}/consume"): {
+        400: ("quantity_invalid",),
+        404: ("item_not_found",),
+        409: ("insufficient_quantity",),
+    },
+    ("GET", "/v1/teams/{team_id}/members"): {},
+    ("PUT", "/v1/teams/{team_id}/members/{user_id}"): {409: ("seat_limit_reached",)},
+    ("DELETE", "/v1/teams/{team_id}/members/{user_id}"): {404: ("member_not_found",)},
+    ("POST", "/v1/customer-sessions"): {400: ("expires_in_invalid",)},
+    ("GET", "/v1/entitlement-token"): {400: ("customer_ambiguous",)},
+    ("POST", "/v1/checkout-sessions"): {
+        400: (
+            "currency_not_offered",
+            "product_is_default",
+            "product_not_purchasable",
+            "customer_type_mismatch",
+            "quantity_invalid",
+            "redirect_url_not_allowed",
+        ),
+        403: ("purchases_blocked",),
+        404: ("product_not_found", "price_not_found"),
+        409: ("already_owned", "add_on_requires_base", "price_not_pushed"),
+        **_GATEWAY,
+    },
+    ("GET", "/v1/checkout-sessions/{session_id}"): {404: ("checkout_session_not_found",)},
+    ("POST", C + "/products/switch"): {
+        400: (
+            "customer_type_mismatch",
+            "price_not_recurring",
+            "switch_not_in_line",
+            "switch_target_not_subscription",
+            "currency_not_offered",
+        ),
+        402: ("payment_method_required", "card_declined"),
+        404: ("product_not_found", "price_not_found", "product_not_owned"),
+        409: (
+            "already_owned",
+            "switch_requires_subscription",
+            "subscription_not_active",
+            "subscription_not_switchable",
+            "price_not_pushed",
+        ),
+        502: ("gateway_error",),
+    },
+    ("POST", C + "/products/{product_id}/resume"): {
+        404: ("product_not_owned",),
+        409: ("subscription_ended", "subscription_not_on_stripe"),
+        **_GATEWAY,
+    },
+    ("POST", C + "/portal-sessions"): {
+        400: ("redirect_url_not_allowed",),
+        409: ("payment_customer_missing",),
+        502: ("gateway_error",),
+    },
+    ("GET", C + "/billing"): {502: ("gateway_error",)},
+    ("POST", C + "/setup-intents"): {
+        400: ("redirect_url_not_allowed",),
+        409: ("test_mode",),
+        502: ("gateway_error",),
+    },
+    ("POST", C + "/payment-methods/default"): {
+        404: ("payment_method_not_found",),
+        409: ("test_mode", "payment_customer_missing"),
+        **_GATEWAY,
+    },
+    ("GET", C + "/invoices"): {400: ("cursor_invalid",), 502: ("gateway_error",)},
+    ("GET", "/v1/transactions"): {400: ("customer_incomplete",)},
+    ("POST", "/v1/refunds"): {
+        400: (
+            "currency_mismatch",
+            "refund_amount_invalid",
+            "refund_target_invalid",
+            "transaction_not_refundable",
+            "payment_not_refundable",
+            "test_mode",
+        ),
+        404: ("payment_not_found", "transaction_not_found", "gateway_object_not_found"),
+        409: ("charge_already_refunded", "invoice_not_paid"),
+        **_GATEWAY,
+    },
+    ("POST", "/v1/stripe/webhooks"): {
+        400: ("signature_invalid", "event_invalid", "body_invalid"),
+        503: ("webhooks_not_configured",),
+    },
+}
+# Operations anyone may call; every other one needs a secret key or a client token.
+PUBLIC = {
+    ("GET", "/"),
+    ("GET", "/healthz"),
+    ("GET", "/.well-known/jwks.json"),
+    ("POST", "/v1/stripe/webhooks"),
+}
+OPTIONAL_AUTH = {("GET", "/v1/checkout-sessions/{session_id}")}
+SERVER_ONLY = {
+    ("GET", "/v1/catalog"),
+    ("PUT", "/v1/catalog"),
+    ("PUT", C),
+    ("POST", C + "/products"),
+    ("POST", C + "/items/{item_id}/changes"),
+    ("POST", C + "/items/{item_id}/consume"),
+    ("POST", "/v1/customer-sessions"),
+    ("GET", "/v1/transactions"),
+    ("POST", "/v1/refunds"),
+}
+
+
+# What each operation does, for the people calling it.
+DESCRIPTIONS: dict[tuple[str, str], str] = {
+    ("GET", "/"): "Where to start: links to this reference, the OpenAPI document and the "
+    "health check.",
+    ("GET", "/healthz"): "Liveness and database reachability.",
+    ("GET", "/v1/catalog"): "The active catalog (features, items, product lines, products) "
+    "and its version.",
+    ("PUT", "/v1/catalog"): "Apply a catalog: TOML (`application/toml`) or JSON. An invalid "
+    "catalog is 422 `catalog_invalid` with every problem listed, and nothing changes; the "
+    "same content applied twice creates no new version.",
+    ("PUT", C): "Create or update a customer. Fields left out are kept; `metadata` replaces "
+    "the stored metadata (Stripe's limits: 50 keys, 40-character keys, 500-character values).",
+    ("GET", C): "A customer: email, name, metadata and whether it has a payment customer.",
+    ("GET", C + "/entitlements"): "Everything the customer holds now: plans, features, item "
+    "balances and products.",
+    ("GET", C + "/check"): "May the customer do this now? Give exactly one of `feature`, "
+    "`plan` or `item` (with the `quantity` needed). A name the catalog does not define "
+    "answers `allowed: false` with `reason` (`unknown_feature`, `unknown_plan`, "
+    "`unknown_item`), so removing a feature never breaks a caller. The fast path: one read.",
+    ("GET", C + "/products"): "The products the customer holds, each line's default "
+    "included, with how they are held and what they may switch to.",
+    ("POST", C + "/products"): "Grant a product without payment (server only): a catalog "
+    "product by `product_id`, or an inline definition in `product`.",
+    ("DELETE", C + "/products/{product_id}"): "Cancel a subscription, at the period end "
+    "unless `immediately=true`, or revoke a grant or one-time purchase (server only).",
+    ("GET", C + "/items/{item_id}"): "The customer's balance of an item, and when it next "
+    "refills.",
+    ("POST", C + "/items/{item_id}/changes"): "Add (`delta` > 0, optionally expiring at "
+    "`expires_at`, which needs a UTC offset) or remove a quantity (server only).",
+    ("POST", C + "/items/{item_id}/consume"): "Take `quantity` or nothing: 200 with the "
+    "remaining balance, or 409 `insufficient_quantity` and nothing consumed (server only).",
+    ("GET", "/v1/teams/{team_id}/members"): "The team's members and its seats (the server, "
+    "or a member of the team).",
+    ("PUT", "/v1/teams/{team_id}/members/{user_id}"): "Add a member (201, needs a free seat: "
+    "else 409 `seat_limit_reached`) or change its role (200). The server, or a team admin.",
+    ("DELETE", "/v1/teams/{team_id}/members/{user_id}"): "Remove a member, freeing its seat. "
+    "The server, a team admin, or the member itself.",
+    ("POST", "/v1/customer-sessions"): "Mint a short-lived client token for one user and its "
+    "team roles (server only). Nothing is stored.",
+    ("GET", "/v1/entitlement-token"): "A signed JWT (EdDSA) of the customer's plans and "
+    "features, verifiable offline with `/.well-known/jwks.json`. A client gets its own or a "
+    "team's (`team_id`); the server names the customer.",
+    ("GET", "/.well-known/jwks.json"): "The public keys that verify entitlement tokens.",
+    ("POST", "/v1/checkout-sessions"): "A Stripe Checkout Session for one product; send the "
+    "customer to `url`. Paying grants the product through Stripe's webhooks.",
+    ("GET", "/v1/checkout-sessions/{session_id}"): "A checkout's status and whether its "
+    "purchase is fulfilled; what a success page polls. Without credentials the customer "
+    "fields are null.",
+    ("POST", C + "/products/switch"): "Switch a subscription to another product of its line: "
+    "an upgrade now with a prorated invoice, a downgrade at the period end.",
+    ("POST", C + "/products/{product_id}/resume"): "Take back a cancellation at the period "
+    "end: the subscription renews again.",
+    ("POST", C + "/portal-sessions"): "A link to Stripe's billing portal that returns to "
+    "`return_url` (an allowed origin).",
+    ("GET", C + "/billing"): "Whether the customer can be charged, and its saved cards.",
+    ("POST", C + "/setup-intents"): "Start saving a card: a hosted page (`url`, with "
+    "`return_url`) or a SetupIntent (`client_secret`, for Stripe.js).",
+    ("POST", C + "/payment-methods/default"): "Make a saved card the one renewals and "
+    "upgrades charge.",
+    ("GET", C + "/invoices"): "The customer's invoices, newest first; pass `next_cursor` as "
+    "`cursor` for the next page.",
+    ("GET", "/v1/transactions"): "Payments, refunds and disputes, newest first (server only).",
+    ("POST", "/v1/refunds"): "Refund a payment in full or in part, named by "
+    "`payment_intent_id`, `invoice_id` or `transaction_id` (server only).",
+    ("POST", "/v1/stripe/webhooks"): "Stripe's events, signed in `Stripe-Signature`. A bad, "
+    "stale or future signature is 400 `signature_invalid`; a signed event plangate cannot "
+    "store is 400 `event_invalid`; either way nothing is stored. A redelivered event is "
+    "acknowledged and changes nothing.",
+}
