@@ -82,8 +82,10 @@ def _confirm_block(sb: Sandbox, session: Obj, action: str) -> str:
     if flow.get("type") != "subscription_update_confirm" or not confirm:
         return ""
     price = sb.store.get("price", confirm["items"][0]["price"])
-    if price is None:
-        return ""
+    sub = sb.store.get("subscription", confirm["subscription"]) or {}
+    current = (sub.get("items") or {}).get("data") or [{}]
+    if price is None or current[0].get("price", {}).get("id") == price["id"]:
+        return ""  # confirmed already
     return (f"<section data-testid='confirm-update'><h2>Confirm your new plan</h2>"
             f"<p>{escape(_product_name(sb, price))} · {escape(price_label(price))}</p>"
             f"<form method='post' action='{escape(action)}'>"
