@@ -109,11 +109,10 @@ def refuse_if_invalid(
     found: tuple[Product, str] | None,
     sold_by_plangate: frozenset[str],
     now: datetime,
-) -> tuple[Outcome, bool] | None:
+) -> Outcome | None:
     """For a granting subscription: None when it may grant its product; otherwise the
-    conflict is recorded, the subscription grants nothing, and the answer says whether a
-    duplicate now waits for :func:`resolve_duplicate`. The caller holds the subscription's
-    and the customer's locks.
+    conflict is recorded and the subscription grants nothing (a duplicate then waits for
+    :func:`resolve_duplicate`). The caller holds the subscription's and the customer's locks.
 
     What the subscription held before (another product, before a switch made outside
     plangate) ends with the refusal: it is no longer what Stripe bills. An unknown product
@@ -130,7 +129,7 @@ def refuse_if_invalid(
             return None
         refusal = found_refusal
     line = found[0].line if found is not None else None
-    conflict, new = record_conflict(session, ref, subscription_id, product_id, line, refusal, now)
+    _, new = record_conflict(session, ref, subscription_id, product_id, line, refusal, now)
     ended = False
     if found is not None:
         for owned_one in live_ownerships(session, ref):
@@ -138,7 +137,7 @@ def refuse_if_invalid(
                 end_ownership(session, owned_one, now, "conflict")
                 ended = True
         settle_customer(session, ref, catalog, now)
-    return Outcome(changed=new or ended), conflict.resolution == PENDING
+    return Outcome(changed=new or ended)
 
 
 def record_conflict(
@@ -179,6 +178,31 @@ def record_conflict(
     session.add(row)
     session.flush()
     return row, True
+
+
+def has_pending(session: Session, subscription_id: str) -> bool:
+    """Whether the subscription is a duplicate whose Stripe side is still to do."""
+    found = session.scalars(
+        select(LineConflict.id).where(
+            LineConflict.subscription_id == subscription_id,
+            LineConflict.reason == DUPLICATE,
+            LineConflict.resolution == PENDING,
+        )
+    ).first()
+    return found is not None
+
+
+def pending_subscriptions(session: Session, ref: CustomerRef) -> set[str]:
+    """The customer's duplicates whose Stripe side is still to do (for the reconciler)."""
+    return set(
+        session.scalars(
+            select(LineConflict.subscription_id).where(
+                LineConflict.customer_type == ref.type,
+                LineConflict.customer_id == ref.id,
+                LineConflict.resolution == PENDING,
+            )
+        )
+    )
 
 
 def clear_conflicts(session: Session, subscription_id: str, now: datetime) -> None:
@@ -231,18 +255,21 @@ def resolve_duplicate(ctx: SyncContext, subscription_id: str) -> Outcome:
         if conflict is None:
             return NOTHING
         ref = CustomerRef(conflict.customer_type, conflict.customer_id)
-        refund_id = _cancel_and_refund(ctx.gateway, subscription_id, ref)
+        refunded, refund_id = _cancel_and_refund(ctx.gateway, subscription_id, ref)
         conflict.refund_id = refund_id
-        conflict.resolution = CANCELED_REFUNDED if refund_id else CANCELED
+        conflict.resolution = CANCELED_REFUNDED if refunded else CANCELED
         conflict.resolved_at = now
         return Outcome(changed=True)
 
 
-def _cancel_and_refund(gateway: Gateway, subscription_id: str, ref: CustomerRef) -> str | None:
+def _cancel_and_refund(
+    gateway: Gateway, subscription_id: str, ref: CustomerRef
+) -> tuple[bool, str | None]:
+    """Whether a payment was refunded, and the refund's id when known."""
     try:
         sub = gateway.retrieve_subscription(subscription_id)
     except GatewayNotFound:
-        return None  # gone with its customer: nothing left to cancel or refund
+        return False, None  # gone with its customer: nothing left to cancel or refund
     if sub.get("status") not in ENDED_AT_STRIPE:
         try:
             # DELETE takes no idempotency key; it cannot cancel twice either (a second call
@@ -256,23 +283,26 @@ def _cancel_and_refund(gateway: Gateway, subscription_id: str, ref: CustomerRef)
     return _refund_latest_invoice(gateway, sub, ref)
 
 
-def _refund_latest_invoice(gateway: Gateway, sub: StripeDict, ref: CustomerRef) -> str | None:
+def _refund_latest_invoice(
+    gateway: Gateway, sub: StripeDict, ref: CustomerRef
+) -> tuple[bool, str | None]:
     invoice = sub.get("latest_invoice")
     invoice_id = invoice.get("id") if isinstance(invoice, dict) else invoice
     if not isinstance(invoice_id, str):
-        return None
+        return False, None
     intent_id = gateway.invoice_payment_intent(invoice_id)
     if intent_id is None:
-        return None  # nothing was paid (a trial, a free first period)
+        return False, None  # nothing was paid (a trial, a free first period)
     intent = gateway.retrieve_payment_intent(intent_id)
     charge_id = intent.get("latest_charge")
     if intent.get("status") != "succeeded" or not isinstance(charge_id, str):
-        return None
+        return False, None
     charge = gateway.retrieve_charge(charge_id)
     if int(charge.get("amount_refunded") or 0) >= int(charge["amount"]):
-        # Refunded already (this resolution, after its idempotency key expired, or by hand).
+        # Refunded already: by this resolution before its commit was lost, or by hand. The
+        # charge lists its refunds where Stripe includes them (the sandbox does).
         refunds = (charge.get("refunds") or {}).get("data") or []
-        return str(refunds[0]["id"]) if refunds else None
+        return True, str(refunds[0]["id"]) if refunds else None
     refund = gateway.create_refund(
         {
             "payment_intent": intent_id,
@@ -285,7 +315,7 @@ def _refund_latest_invoice(gateway: Gateway, sub: StripeDict, ref: CustomerRef) 
         },
         idempotency_key=f"plangate-conflict-refund-{sub['id']}",
     )
-    return str(refund["id"])
+    return True, str(refund["id"])
 
 
 # --- reads -------------------------------------------------------------------------------------

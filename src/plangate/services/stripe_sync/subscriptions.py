@@ -203,8 +203,9 @@ def _sync_subscription(ctx: SyncContext, subscription_id: str) -> tuple[Outcome,
                 "which no catalog version has; apply the catalog that sells it"
             )
         lock_customer(session, ref, now)
+        outcome = None
         if state.status in GRANTING_STATUSES:
-            refused = conflicts.refuse_if_invalid(
+            outcome = conflicts.refuse_if_invalid(
                 session,
                 ref,
                 active,
@@ -214,9 +215,12 @@ def _sync_subscription(ctx: SyncContext, subscription_id: str) -> tuple[Outcome,
                 state.sold_by_plangate,
                 now,
             )
-            if refused is not None:
-                return refused
-        return apply_subscription(session, ref, active, subscription_id, state, found, now), False
+        if outcome is None:
+            outcome = apply_subscription(session, ref, active, subscription_id, state, found, now)
+        # Pending whatever the status: a crash after Stripe canceled the duplicate but before
+        # the resolution committed leaves it pending, and the canceled subscription's sync
+        # (its deletion event) finishes it.
+        return outcome, conflicts.has_pending(session, subscription_id)
 
 
 def apply_subscription(
