@@ -57,3 +57,9 @@ def test_products_the_customer_may_not_own() -> None:
     assert reason("boost", [held("pro", "sub_old", "unpaid")]) == "add_on_without_base"
     assert reason("vip", []) == "server_only_product"
     assert reason("vip", [], frozenset({"vip"})) == "granted"
+
+
+def test_an_add_on_bought_twice_is_a_duplicate() -> None:
+    base = held("pro", "sub_base")
+    assert reason("boost", [base, held("boost", "sub_old")]) == DUPLICATE
+    assert reason("boost", [base, held("boost", "sub_old", "unpaid")]) == "granted"

@@ -88,15 +88,21 @@ def refusal_for(
             f"{product.id!r} is an add-on to {', '.join(product.add_on_to)}, "
             "which the customer holds through no other purchase",
         )
-    if product.line is not None:
-        for holder in others:
-            if holder.line_id == product.line and holder.stripe_subscription_id is not None:
-                return Refusal(
-                    DUPLICATE,
-                    f"line {product.line!r} is held by subscription "
-                    f"{holder.stripe_subscription_id} ({holder.product_id!r})",
-                    kept_subscription_id=holder.stripe_subscription_id,
-                )
+    for holder in others:
+        if holder.stripe_subscription_id is None:
+            continue  # grants and defaults give way to a purchase, as always
+        if product.line is not None and holder.line_id == product.line:
+            where = f"line {product.line!r}"
+        elif product.line is None and not product.stackable and holder.product_id == product.id:
+            where = f"{product.id!r}, which is not stackable,"  # an add-on bought twice
+        else:
+            continue
+        return Refusal(
+            DUPLICATE,
+            f"{where} is held by subscription {holder.stripe_subscription_id} "
+            f"({holder.product_id!r})",
+            kept_subscription_id=holder.stripe_subscription_id,
+        )
     return None
 
 
