@@ -139,3 +139,28 @@ def test_a_duplicate_in_its_trial_is_canceled_with_nothing_to_refund(stack: Stac
     assert stack.stripe.v1.refunds.list({"limit": 10}).data == []
     [conflict] = stack.http.get("/v1/customers/user/tryer/conflicts").json()["data"]
     assert (conflict["resolution"], conflict["refund_id"]) == ("canceled", None)
+
+
+def test_a_repurchase_while_the_old_cancellation_is_unheard_is_not_a_conflict(
+    deaf: Stack,
+) -> None:
+    """The first subscription ended at Stripe, but its events are late: the second one is a
+    re-purchase, granted, not canceled and refunded."""
+    first = deaf.checkout("user", "again", "pro")
+    pay(first)
+    a = subscription_of(deaf, first)
+    ctx = deaf.worker.sync
+    sync_object(ctx, "subscription", a)
+    deaf.stripe.v1.subscriptions.cancel(a)  # its webhooks are lost
+    second = second_tab(deaf, "again", "pro")
+    pay(second)
+    b = subscription_of(deaf, second)
+
+    sync_object(ctx, "subscription", b)
+
+    assert live_subscription_ownerships(deaf, "again") == [("pro", b)]
+    assert deaf.stripe.v1.subscriptions.retrieve(b).status == "active"
+    assert deaf.stripe.v1.refunds.list({"limit": 10}).data == []
+    assert deaf.http.get("/v1/customers/user/again/conflicts").json()["data"] == []
+    sync_object(ctx, "subscription", a)
+    assert live_subscription_ownerships(deaf, "again") == [("pro", b)]

@@ -44,7 +44,7 @@ from plangate.services.entitlements.ownership import (
     product_of,
     settle_customer,
 )
-from plangate.services.stripe_sync import conflicts
+from plangate.services.stripe_sync import conflicts, duplicates
 from plangate.services.stripe_sync.sync import (
     NOTHING,
     Outcome,
@@ -173,7 +173,7 @@ def sync_subscription(ctx: SyncContext, subscription_id: str) -> Outcome:
     if pending:
         # The conflict is committed first: a crash before Stripe is told leaves it pending,
         # and the next sync of the subscription (or the reconciler) resolves it.
-        resolved = conflicts.resolve_duplicate(ctx, subscription_id)
+        resolved = duplicates.resolve_duplicate(ctx, subscription_id)
         return Outcome(changed=outcome.changed or resolved.changed)
     return outcome
 
@@ -207,6 +207,7 @@ def _sync_subscription(ctx: SyncContext, subscription_id: str) -> tuple[Outcome,
         if state.status in GRANTING_STATUSES:
             outcome = conflicts.refuse_if_invalid(
                 session,
+                ctx.gateway,
                 ref,
                 active,
                 subscription_id,
