@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from plangate.domain.catalog import Catalog, Product
 from plangate.gateways.base import Gateway, GatewayNotFound
+from plangate.gateways.stripe_client import META_PENDING_PRODUCT_ID, META_PRODUCT_ID
 from plangate.services.entitlements.customers import CustomerRef
 from plangate.services.entitlements.ownership import (
     GRANTING_STATUSES,
@@ -59,6 +60,14 @@ class Refusal:
     reason: str
     detail: str
     kept_subscription_id: str | None = None
+
+
+def sold_by_plangate(metadata: Any) -> frozenset[str]:
+    """The products plangate's own checkout or plan switch wrote on a subscription."""
+    if not isinstance(metadata, dict):
+        return frozenset()
+    keys = (META_PRODUCT_ID, META_PENDING_PRODUCT_ID)
+    return frozenset(metadata[k] for k in keys if isinstance(metadata.get(k), str))
 
 
 def refusal_for(
