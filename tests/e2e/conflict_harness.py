@@ -47,6 +47,16 @@ items.credits = { quantity = 1000, expires = "never" }
 amounts = { usd = "50.00" }
 interval = "month"
 
+[products.starter]
+name = "Starter"
+customer_type = "user"
+line = "plan"
+trial_days = 7
+
+[products.starter.prices.monthly]
+amounts = { usd = "10.00" }
+interval = "month"
+
 [products.boost]
 name = "Boost"
 customer_type = "user"
@@ -87,7 +97,12 @@ def stripe_price(stack: Stack, product_id: str, price_id: str = "monthly") -> st
 
 
 def second_tab(
-    stack: Stack, customer_id: str, product_id: str, *, metadata: dict[str, str] | None = None
+    stack: Stack,
+    customer_id: str,
+    product_id: str,
+    *,
+    metadata: dict[str, str] | None = None,
+    trial_days: int | None = None,
 ) -> dict[str, Any]:
     """A Checkout Session for the customer opened at Stripe itself, the way a second browser
     tab (or a payment link) does, with the metadata plangate puts on its own sessions."""
@@ -104,7 +119,7 @@ def second_tab(
             "line_items": [{"price": stripe_price(stack, product_id), "quantity": 1}],
             "success_url": stack.url + "/done",
             "metadata": meta,
-            "subscription_data": {"metadata": meta},
+            "subscription_data": {"metadata": meta, "trial_period_days": trial_days},
         }
     )
     return {"id": session.id, "url": session.url}

@@ -66,8 +66,15 @@ def test_a_team_plan_on_a_user_grants_nothing(stack: Stack) -> None:
     assert (conflict["reason"], conflict["resolution"]) == ("customer_type_mismatch", "recorded")
     assert conflict["product_id"] == "team" and conflict["kept_subscription_id"] is None
     # Left to an operator: Stripe is not touched.
-    assert stack.stripe.v1.subscriptions.retrieve(subscription_of(stack, tab)).status == "active"
+    sub_id = subscription_of(stack, tab)
+    assert stack.stripe.v1.subscriptions.retrieve(sub_id).status == "active"
     assert_not_drift(stack)
+
+    # The operator cancels it at Stripe: the conflict is over.
+    stack.stripe.v1.subscriptions.cancel(sub_id)
+    stack.settle()
+    [conflict] = conflicts(stack, "mixup")
+    assert conflict["resolution"] == "cleared" and conflict["resolved_at"] is not None
 
 
 def test_an_add_on_put_in_the_base_plans_place_grants_nothing(stack: Stack) -> None:

@@ -122,3 +122,45 @@ def test_syncing_two_subscriptions_in_turn_does_not_flip_the_line(deaf: Stack) -
     assert second_pass.errors == [] and second_pass.to_dict()["repaired"] == 0
     assert live_subscription_ownerships(deaf, "flip") == [("pro", a)]
     assert deaf.credits("flip") == 100
+
+
+def test_a_duplicate_in_its_trial_is_canceled_with_nothing_to_refund(stack: Stack) -> None:
+    later = stack.checkout("user", "tryer", "starter")
+    first = second_tab(stack, "tryer", "starter", trial_days=7)
+    pay(first)
+    stack.settle()
+    pay(later)
+    stack.settle()
+    kept, other = subscription_of(stack, first), subscription_of(stack, later)
+
+    assert live_subscription_ownerships(stack, "tryer") == [("starter", kept)]
+    assert stack.stripe.v1.subscriptions.retrieve(kept).status == "trialing"
+    assert stack.stripe.v1.subscriptions.retrieve(other).status == "canceled"
+    assert stack.stripe.v1.refunds.list({"limit": 10}).data == []
+    [conflict] = stack.http.get("/v1/customers/user/tryer/conflicts").json()["data"]
+    assert (conflict["resolution"], conflict["refund_id"]) == ("canceled", None)
+
+
+def test_a_repurchase_while_the_old_cancellation_is_unheard_is_not_a_conflict(
+    deaf: Stack,
+) -> None:
+    """The first subscription ended at Stripe, but its events are late: the second one is a
+    re-purchase, granted, not canceled and refunded."""
+    first = deaf.checkout("user", "again", "pro")
+    pay(first)
+    a = subscription_of(deaf, first)
+    ctx = deaf.worker.sync
+    sync_object(ctx, "subscription", a)
+    deaf.stripe.v1.subscriptions.cancel(a)  # its webhooks are lost
+    second = second_tab(deaf, "again", "pro")
+    pay(second)
+    b = subscription_of(deaf, second)
+
+    sync_object(ctx, "subscription", b)
+
+    assert live_subscription_ownerships(deaf, "again") == [("pro", b)]
+    assert deaf.stripe.v1.subscriptions.retrieve(b).status == "active"
+    assert deaf.stripe.v1.refunds.list({"limit": 10}).data == []
+    assert deaf.http.get("/v1/customers/user/again/conflicts").json()["data"] == []
+    sync_object(ctx, "subscription", a)
+    assert live_subscription_ownerships(deaf, "again") == [("pro", b)]

@@ -11,7 +11,7 @@ flip granting the plan's quantities anew) while the customer pays twice. The pol
   refunded in full (the customer never meant to pay twice; a proration credit would leave
   the money at Stripe). The refund's Stripe idempotency key derives from the subscription
   id, and the resolution runs under the subscription's sync lock, so retries and a second
-  worker do it once.
+  worker do it once (services/stripe_sync/duplicates.py).
 
 A subscription whose product the customer may not own (another customer type, an add-on
 without its base, a server-only product plangate did not sell, a product no catalog has)
@@ -30,16 +30,17 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from plangate.domain.catalog import Catalog, Product
-from plangate.gateways.base import Gateway, GatewayError, GatewayNotFound, StripeDict
-from plangate.gateways.stripe_client import META_CUSTOMER_ID, META_CUSTOMER_TYPE
+from plangate.gateways.base import Gateway, GatewayNotFound
+from plangate.gateways.stripe_client import META_PENDING_PRODUCT_ID, META_PRODUCT_ID
 from plangate.services.entitlements.customers import CustomerRef
 from plangate.services.entitlements.ownership import (
+    GRANTING_STATUSES,
     end_ownership,
     grants_access,
     live_ownerships,
     settle_customer,
 )
-from plangate.services.stripe_sync.sync import NOTHING, Outcome, SyncContext, lock_object
+from plangate.services.stripe_sync.sync import Outcome
 from plangate.store.db import Database
 from plangate.store.models import LineConflict, Ownership
 
@@ -59,6 +60,14 @@ class Refusal:
     reason: str
     detail: str
     kept_subscription_id: str | None = None
+
+
+def sold_by_plangate(metadata: Any) -> frozenset[str]:
+    """The products plangate's own checkout or plan switch wrote on a subscription."""
+    if not isinstance(metadata, dict):
+        return frozenset()
+    keys = (META_PRODUCT_ID, META_PENDING_PRODUCT_ID)
+    return frozenset(metadata[k] for k in keys if isinstance(metadata.get(k), str))
 
 
 def refusal_for(
@@ -88,20 +97,27 @@ def refusal_for(
             f"{product.id!r} is an add-on to {', '.join(product.add_on_to)}, "
             "which the customer holds through no other purchase",
         )
-    if product.line is not None:
-        for holder in others:
-            if holder.line_id == product.line and holder.stripe_subscription_id is not None:
-                return Refusal(
-                    DUPLICATE,
-                    f"line {product.line!r} is held by subscription "
-                    f"{holder.stripe_subscription_id} ({holder.product_id!r})",
-                    kept_subscription_id=holder.stripe_subscription_id,
-                )
+    for holder in others:
+        if holder.stripe_subscription_id is None:
+            continue  # grants and defaults give way to a purchase, as always
+        if product.line is not None and holder.line_id == product.line:
+            where = f"line {product.line!r}"
+        elif product.line is None and not product.stackable and holder.product_id == product.id:
+            where = f"{product.id!r}, which is not stackable,"  # an add-on bought twice
+        else:
+            continue
+        return Refusal(
+            DUPLICATE,
+            f"{where} is held by subscription {holder.stripe_subscription_id} "
+            f"({holder.product_id!r})",
+            kept_subscription_id=holder.stripe_subscription_id,
+        )
     return None
 
 
 def refuse_if_invalid(
     session: Session,
+    gateway: Gateway,
     ref: CustomerRef,
     catalog: Catalog,
     subscription_id: str,
@@ -109,11 +125,10 @@ def refuse_if_invalid(
     found: tuple[Product, str] | None,
     sold_by_plangate: frozenset[str],
     now: datetime,
-) -> tuple[Outcome, bool] | None:
+) -> Outcome | None:
     """For a granting subscription: None when it may grant its product; otherwise the
-    conflict is recorded, the subscription grants nothing, and the answer says whether a
-    duplicate now waits for :func:`resolve_duplicate`. The caller holds the subscription's
-    and the customer's locks.
+    conflict is recorded and the subscription grants nothing (a duplicate then waits for
+    ``duplicates.resolve_duplicate``). The caller holds the subscription's and the customer's locks.
 
     What the subscription held before (another product, before a switch made outside
     plangate) ends with the refusal: it is no longer what Stripe bills. An unknown product
@@ -126,11 +141,11 @@ def refuse_if_invalid(
     else:
         owned = live_ownerships(session, ref)
         found_refusal = refusal_for(ref, found[0], subscription_id, owned, sold_by_plangate)
-        if found_refusal is None:
+        if found_refusal is None or _holder_ended(session, gateway, subscription_id, found_refusal):
             return None
         refusal = found_refusal
     line = found[0].line if found is not None else None
-    conflict, new = record_conflict(session, ref, subscription_id, product_id, line, refusal, now)
+    _, new = record_conflict(session, ref, subscription_id, product_id, line, refusal, now)
     ended = False
     if found is not None:
         for owned_one in live_ownerships(session, ref):
@@ -138,7 +153,29 @@ def refuse_if_invalid(
                 end_ownership(session, owned_one, now, "conflict")
                 ended = True
         settle_customer(session, ref, catalog, now)
-    return Outcome(changed=new or ended), conflict.resolution == PENDING
+    return Outcome(changed=new or ended)
+
+
+def _holder_ended(
+    session: Session, gateway: Gateway, subscription_id: str, refusal: Refusal
+) -> bool:
+    """Whether the subscription holding the line has ended at Stripe though plangate has not
+    synced that yet (its events are late): then the new one is a re-purchase, not a second
+    subscription. Asked once, before the conflict is recorded; a recorded one stands."""
+    if refusal.reason != DUPLICATE or refusal.kept_subscription_id is None:
+        return False
+    recorded = session.scalars(
+        select(LineConflict.id).where(
+            LineConflict.subscription_id == subscription_id, LineConflict.reason == DUPLICATE
+        )
+    ).first()
+    if recorded is not None:
+        return False
+    try:
+        holder = gateway.retrieve_subscription(refusal.kept_subscription_id)
+    except GatewayNotFound:
+        return True
+    return holder.get("status") not in GRANTING_STATUSES
 
 
 def record_conflict(
@@ -181,6 +218,31 @@ def record_conflict(
     return row, True
 
 
+def has_pending(session: Session, subscription_id: str) -> bool:
+    """Whether the subscription is a duplicate whose Stripe side is still to do."""
+    found = session.scalars(
+        select(LineConflict.id).where(
+            LineConflict.subscription_id == subscription_id,
+            LineConflict.reason == DUPLICATE,
+            LineConflict.resolution == PENDING,
+        )
+    ).first()
+    return found is not None
+
+
+def pending_subscriptions(session: Session, ref: CustomerRef) -> set[str]:
+    """The customer's duplicates whose Stripe side is still to do (for the reconciler)."""
+    return set(
+        session.scalars(
+            select(LineConflict.subscription_id).where(
+                LineConflict.customer_type == ref.type,
+                LineConflict.customer_id == ref.id,
+                LineConflict.resolution == PENDING,
+            )
+        )
+    )
+
+
 def clear_conflicts(session: Session, subscription_id: str, now: datetime) -> None:
     """The subscription may grant now, or has ended: what was recorded about it is over."""
     session.execute(
@@ -206,86 +268,6 @@ def waiting_for_operator(session: Session, subscription_id: str, product_id: str
         )
     ).first()
     return found is not None
-
-
-# --- the Stripe side of a duplicate ------------------------------------------------------------
-
-
-def resolve_duplicate(ctx: SyncContext, subscription_id: str) -> Outcome:
-    """Cancels the newer subscription at Stripe and refunds its latest paid invoice.
-
-    Runs after the conflict was committed as ``pending`` (a crash before the Stripe calls
-    leaves it pending; the next sync or reconciliation finishes it). The subscription's sync
-    lock is held across the Stripe calls on purpose: a second worker waits, then finds the
-    conflict resolved."""
-    now = ctx.clock.now()
-    with ctx.db.write() as session:
-        lock_object(session, subscription_id, now)
-        conflict = session.scalars(
-            select(LineConflict).where(
-                LineConflict.subscription_id == subscription_id,
-                LineConflict.reason == DUPLICATE,
-                LineConflict.resolution == PENDING,
-            )
-        ).first()
-        if conflict is None:
-            return NOTHING
-        ref = CustomerRef(conflict.customer_type, conflict.customer_id)
-        refund_id = _cancel_and_refund(ctx.gateway, subscription_id, ref)
-        conflict.refund_id = refund_id
-        conflict.resolution = CANCELED_REFUNDED if refund_id else CANCELED
-        conflict.resolved_at = now
-        return Outcome(changed=True)
-
-
-def _cancel_and_refund(gateway: Gateway, subscription_id: str, ref: CustomerRef) -> str | None:
-    try:
-        sub = gateway.retrieve_subscription(subscription_id)
-    except GatewayNotFound:
-        return None  # gone with its customer: nothing left to cancel or refund
-    if sub.get("status") not in ENDED_AT_STRIPE:
-        try:
-            # DELETE takes no idempotency key; it cannot cancel twice either (a second call
-            # is refused as the subscription is canceled already), which is checked below.
-            gateway.cancel_subscription(
-                subscription_id, idempotency_key=f"plangate-conflict-cancel-{subscription_id}"
-            )
-        except GatewayError:
-            if gateway.retrieve_subscription(subscription_id).get("status") not in ENDED_AT_STRIPE:
-                raise
-    return _refund_latest_invoice(gateway, sub, ref)
-
-
-def _refund_latest_invoice(gateway: Gateway, sub: StripeDict, ref: CustomerRef) -> str | None:
-    invoice = sub.get("latest_invoice")
-    invoice_id = invoice.get("id") if isinstance(invoice, dict) else invoice
-    if not isinstance(invoice_id, str):
-        return None
-    intent_id = gateway.invoice_payment_intent(invoice_id)
-    if intent_id is None:
-        return None  # nothing was paid (a trial, a free first period)
-    intent = gateway.retrieve_payment_intent(intent_id)
-    charge_id = intent.get("latest_charge")
-    if intent.get("status") != "succeeded" or not isinstance(charge_id, str):
-        return None
-    charge = gateway.retrieve_charge(charge_id)
-    if int(charge.get("amount_refunded") or 0) >= int(charge["amount"]):
-        # Refunded already (this resolution, after its idempotency key expired, or by hand).
-        refunds = (charge.get("refunds") or {}).get("data") or []
-        return str(refunds[0]["id"]) if refunds else None
-    refund = gateway.create_refund(
-        {
-            "payment_intent": intent_id,
-            "reason": "duplicate",
-            "metadata": {
-                META_CUSTOMER_TYPE: ref.type,
-                META_CUSTOMER_ID: ref.id,
-                "line_conflict_subscription": str(sub["id"]),
-            },
-        },
-        idempotency_key=f"plangate-conflict-refund-{sub['id']}",
-    )
-    return str(refund["id"])
 
 
 # --- reads -------------------------------------------------------------------------------------

@@ -19,8 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plangate.gateways.base import GatewayError, StripeDict
+from plangate.services.entitlements.customers import CustomerRef
 from plangate.services.entitlements.ownership import GRANTING_STATUSES
-from plangate.services.stripe_sync.conflicts import waiting_for_operator
+from plangate.services.stripe_sync.conflicts import pending_subscriptions, waiting_for_operator
 from plangate.services.stripe_sync.subscriptions import ENDED_STATUSES, read_subscription
 from plangate.services.stripe_sync.sync import SyncContext, ref_from_metadata, sync_object
 from plangate.store.models import CheckoutSession, Customer, Ownership, Transaction
@@ -141,11 +142,18 @@ def _subscription_drift(
         ):
             # The newest ownership of a subscription is the one that speaks for it.
             owned[str(ownership.stripe_subscription_id)] = ownership
+    pending = set()
+    if customer is not None:
+        ref = CustomerRef(customer.customer_type, customer.customer_id)
+        pending = pending_subscriptions(session, ref)
     drift = []
     seen = set()
     for sub in subscriptions:
         seen.add(sub["id"])
         if customer is None and ref_from_metadata(sub.get("metadata")) is None:
+            continue
+        if sub["id"] in pending:
+            drift.append(("subscription", str(sub["id"]), "line conflict unresolved at Stripe"))
             continue
         reason = _subscription_differs(sub, owned.get(sub["id"]))
         if reason and _awaits_operator(session, sub, owned.get(sub["id"])):

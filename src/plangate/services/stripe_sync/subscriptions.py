@@ -26,7 +26,6 @@ from plangate.domain.catalog import Catalog, Product
 from plangate.domain.intervals import period_index
 from plangate.gateways.base import GatewayNotFound, StripeDict
 from plangate.gateways.stripe_client import (
-    META_PENDING_PRODUCT_ID,
     META_PRICE_ID,
     META_PRICE_PRICE_ID,
     META_PRICE_PRODUCT_ID,
@@ -44,7 +43,7 @@ from plangate.services.entitlements.ownership import (
     product_of,
     settle_customer,
 )
-from plangate.services.stripe_sync import conflicts
+from plangate.services.stripe_sync import conflicts, duplicates
 from plangate.services.stripe_sync.sync import (
     NOTHING,
     Outcome,
@@ -92,8 +91,6 @@ class SubscriptionState:
     period_end: datetime | None
     cancel_at_period_end: bool
     trial_end: datetime | None
-    # The products plangate's own checkout or plan switch wrote on the subscription.
-    sold_by_plangate: frozenset[str] = frozenset()
 
 
 def read_subscription(sub: StripeDict) -> SubscriptionState:
@@ -129,7 +126,6 @@ def read_subscription(sub: StripeDict) -> SubscriptionState:
         # In a trial, the cycle is anchored at the trial's end; quantities start with it.
         anchor = period_start
     cancel_at = _at(sub.get("cancel_at"))
-    metadata: dict[str, Any] = sub.get("metadata") or {}
     return SubscriptionState(
         status=str(sub.get("status")),
         product_id=product_id,
@@ -141,11 +137,6 @@ def read_subscription(sub: StripeDict) -> SubscriptionState:
         cancel_at_period_end=bool(sub.get("cancel_at_period_end"))
         or (cancel_at is not None and period_end is not None and cancel_at <= period_end),
         trial_end=_at(sub.get("trial_end")),
-        sold_by_plangate=frozenset(
-            metadata[key]
-            for key in (META_PRODUCT_ID, META_PENDING_PRODUCT_ID)
-            if isinstance(metadata.get(key), str)
-        ),
     )
 
 
@@ -173,7 +164,7 @@ def sync_subscription(ctx: SyncContext, subscription_id: str) -> Outcome:
     if pending:
         # The conflict is committed first: a crash before Stripe is told leaves it pending,
         # and the next sync of the subscription (or the reconciler) resolves it.
-        resolved = conflicts.resolve_duplicate(ctx, subscription_id)
+        resolved = duplicates.resolve_duplicate(ctx, subscription_id)
         return Outcome(changed=outcome.changed or resolved.changed)
     return outcome
 
@@ -203,20 +194,25 @@ def _sync_subscription(ctx: SyncContext, subscription_id: str) -> tuple[Outcome,
                 "which no catalog version has; apply the catalog that sells it"
             )
         lock_customer(session, ref, now)
+        outcome = None
         if state.status in GRANTING_STATUSES:
-            refused = conflicts.refuse_if_invalid(
+            outcome = conflicts.refuse_if_invalid(
                 session,
+                ctx.gateway,
                 ref,
                 active,
                 subscription_id,
                 state.product_id,
                 found,
-                state.sold_by_plangate,
+                conflicts.sold_by_plangate(sub.get("metadata")),
                 now,
             )
-            if refused is not None:
-                return refused
-        return apply_subscription(session, ref, active, subscription_id, state, found, now), False
+        if outcome is None:
+            outcome = apply_subscription(session, ref, active, subscription_id, state, found, now)
+        # Pending whatever the status: a crash after Stripe canceled the duplicate but before
+        # the resolution committed leaves it pending, and the canceled subscription's sync
+        # (its deletion event) finishes it.
+        return outcome, conflicts.has_pending(session, subscription_id)
 
 
 def apply_subscription(
