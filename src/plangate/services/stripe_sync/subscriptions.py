@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plangate.domain.catalog import Catalog, Product
@@ -53,7 +53,7 @@ from plangate.services.stripe_sync.sync import (
     product_in,
     resolve_customer,
 )
-from plangate.store.models import ItemBalance, ItemLot, Ownership
+from plangate.store.models import Ownership
 
 ENDED_STATUSES = frozenset({"canceled", "incomplete_expired"})
 LOOKUP_KEY_PREFIX = "plangate:"
@@ -273,7 +273,7 @@ def _update(session: Session, owned: Ownership, state: SubscriptionState, now: d
     granting = grants_access(owned)
     if was_granting and not granting:
         # Unpaid or paused: the plan's quantities stop with the access, as on an end.
-        ledger.end_ownership_lots(session, owned, now)
+        ledger.end_with_ownership(session, owned, now)
     elif granting and not was_granting:
         _grant_current_period_again(owned, now)
     return _observed(owned) != before
@@ -316,29 +316,8 @@ def _reanchor(session: Session, owned: Ownership, anchor: datetime, now: datetim
             periods[item_id] = max(period_index(anchor, grant.repeat, now) - 1, -1)
     owned.granted_periods = periods
     owned.anchor = anchor
-    if not repeating:
-        return
-    session.execute(
-        update(ItemLot)
-        .where(
-            ItemLot.ownership_id == owned.id,
-            ItemLot.closed.is_(False),
-            ItemLot.expires_at.is_not(None),
-            ItemLot.expires_at > anchor,
-        )
-        .values(expires_at=anchor)
-        .execution_options(synchronize_session="fetch")
-    )
-    session.execute(
-        update(ItemBalance)
-        .where(
-            ItemBalance.customer_type == owned.customer_type,
-            ItemBalance.customer_id == owned.customer_id,
-            or_(ItemBalance.settle_at > anchor, ItemBalance.settle_at > now),
-        )
-        .values(settle_at=min(anchor, now))
-        .execution_options(synchronize_session="fetch")
-    )
+    if repeating:
+        ledger.reanchor(session, owned, anchor, now)
 
 
 def _end_vanished(
