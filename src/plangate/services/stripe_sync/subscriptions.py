@@ -6,7 +6,7 @@ items: the Basil shape), cancel flag and trial end. Access follows invariant 5 t
 they end the ownership and the line's default comes back. A subscription that never granted
 (``incomplete``) creates nothing, so an unpaid checkout never displaces what the customer has.
 
-Item quantities refill from the ownership's ``anchor`` by calendar (entitlements/ledger.py).
+Item quantities refill from the ownership's ``anchor`` by calendar (entitlements/ledger/).
 The anchor is the subscription's billing cycle anchor, or, while that lies ahead (a trial), the
 trial's start. When Stripe moves it (a trial converts, an interval change restarts the cycle),
 the ownership is re-anchored: quantities granted for the old cycle expire at the new anchor
