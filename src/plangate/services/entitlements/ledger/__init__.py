@@ -18,6 +18,11 @@ Two paths keep this both correct and fast:
   consumption late gives the same lots as spreading each consumption at once, because between
   two settlements no lot is added and none expires.
 
+The write API: ``consume_fast`` / ``consume_fast_driver`` (consume), ``settle_item`` (grants,
+refills and expiries that fell due), ``change`` (the app adds or removes), ``mark_due``,
+``reanchor`` and ``end_with_ownership`` (what ownership changes cause). Reads for views:
+``balance_of``, ``balances_of``, ``items_held``, ``next_refill_at``.
+
 Lock order (PostgreSQL; on SQLite every write transaction starts with ``BEGIN IMMEDIATE`` and
 so excludes all other writers):
 
