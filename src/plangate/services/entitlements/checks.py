@@ -232,7 +232,9 @@ def consume(
 ) -> ledger.Consumed:
     """Takes ``quantity`` or nothing, in the caller's write transaction. Returns the
     remaining balance, or raises 409 ``insufficient_quantity``. With ``idempotency_key``, an
-    earlier consumption of this item with the key is replayed instead (``replayed``).
+    earlier consumption of this item with the key is replayed instead (``replayed``); one
+    that commits while this runs (PostgreSQL) makes it raise ``IntegrityError`` with the
+    transaction undone, and the caller runs the unit of work again (:func:`consume_now`).
 
     Locks the customer before touching the balance row: the ledger's lock order.
     """
