@@ -67,48 +67,33 @@ def change_item(  # type: ignore[no-untyped-def]
 
 
 @router.post("/consume", responses={200: {"model": ItemOut}})
-def consume_item(  # type: ignore[no-untyped-def]
+def consume_item(
     ref: CustomerPath,
     item_id: ItemId,
     body: ConsumeIn,
     ctx: Context,
     _: ServerCaller,
     idem: Idempotent,
-):
+) -> JSONResponse:
     """Take ``quantity`` or nothing: 200 with the rest, or 409 ``insufficient_quantity``.
 
-    Without an Idempotency-Key this is the fast path: one statement on PostgreSQL."""
-    if idem.key is None:
-        try:
-            balance = entitlements.consume_now(
-                ctx.services,
-                ref,
-                item_id,
-                body.quantity,
-                ctx.clock.now(),
-                description=body.description,
-            )
-        except Conflict:
+    With or without an Idempotency-Key this is the fast path, one statement on PostgreSQL: a
+    key is recorded in the consumption's ledger entry (scoped to the customer and item), and
+    a retry with it replays the first answer."""
+    try:
+        consumed = entitlements.consume_now(
+            ctx.services,
+            ref,
+            item_id,
+            body.quantity,
+            ctx.clock.now(),
+            description=body.description,
+            idempotency_key=idem.key,
+        )
+    except Conflict as exc:
+        if exc.code == "insufficient_quantity":
             with ctx.db.read() as session:
                 _require_item(ctx, session, item_id)
-            raise
-        return JSONResponse(_changed(item_id, balance))
-
-    def effect(session):  # type: ignore[no-untyped-def]
-        try:
-            balance = entitlements.consume(
-                session,
-                ctx.services,
-                ref,
-                item_id,
-                body.quantity,
-                ctx.clock.now(),
-                description=body.description,
-                idempotency_key=idem.key,
-            )
-        except Conflict:
-            _require_item(ctx, session, item_id)
-            raise
-        return 200, _changed(item_id, balance)
-
-    return idem.run(effect)
+        raise
+    headers = {"Idempotent-Replayed": "true"} if consumed.replayed else None
+    return JSONResponse(_changed(item_id, consumed.balance), headers=headers)

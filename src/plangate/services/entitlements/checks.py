@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from plangate.services.entitlements import ledger
@@ -21,7 +21,7 @@ from plangate.services.entitlements.customers import CustomerRef, lock_customer
 from plangate.services.entitlements.ownership import grants_access, product_of, settle_customer
 from plangate.store.batching import BatchedReader
 from plangate.store.db import Database
-from plangate.store.models import EntitlementSnapshot, ItemBalance, Ownership
+from plangate.store.models import EntitlementSnapshot, Ownership
 
 T = TypeVar("T")
 
@@ -153,8 +153,7 @@ def settled_balance(services: Services, ref: CustomerRef, item_id: str, now: dat
     """Settles the customer, then reads the balance (unknown items read as 0)."""
     with services.db.write() as session:
         settle_customer(session, ref, services.catalogs.active(session), now)
-        row = session.get(ItemBalance, (ref.type, ref.id, item_id))
-        return row.balance if row is not None else 0
+        return ledger.balance_of(session, ref, item_id)
 
 
 def snapshot(services: Services, ref: CustomerRef, now: datetime) -> Snapshot:
@@ -198,14 +197,9 @@ def entitlements(services: Services, ref: CustomerRef, now: datetime) -> Entitle
     with services.db.write() as session:
         settled = settle_customer(session, ref, services.catalogs.active(session), now)
         granting = settled.granting
-        rows = session.scalars(
-            select(ItemBalance)
-            .where(ItemBalance.customer_type == ref.type, ItemBalance.customer_id == ref.id)
-            .order_by(ItemBalance.item_id)
-        )
         items = {
-            row.item_id: ItemView(row.balance, ledger.next_refill_at(granting, row.item_id, now))
-            for row in rows
+            item_id: ItemView(balance, ledger.next_refill_at(granting, item_id, now))
+            for item_id, balance in ledger.balances_of(session, ref)
         }
         products = [product_of(o) for o in granting]
         return EntitlementsView(
@@ -219,9 +213,9 @@ def entitlements(services: Services, ref: CustomerRef, now: datetime) -> Entitle
 def item_view(services: Services, ref: CustomerRef, item_id: str, now: datetime) -> ItemView:
     with services.db.write() as session:
         settled = settle_customer(session, ref, services.catalogs.active(session), now)
-        row = session.get(ItemBalance, (ref.type, ref.id, item_id))
         return ItemView(
-            row.balance if row else 0, ledger.next_refill_at(settled.granting, item_id, now)
+            ledger.balance_of(session, ref, item_id),
+            ledger.next_refill_at(settled.granting, item_id, now),
         )
 
 
@@ -235,25 +229,26 @@ def consume(
     *,
     description: str | None = None,
     idempotency_key: str | None = None,
-) -> int:
-    """Takes ``quantity`` or nothing, in the caller's write transaction (requests with an
-    Idempotency-Key, whose record commits with the consumption). Returns the remaining
-    balance, or raises 409 ``insufficient_quantity``.
+) -> ledger.Consumed:
+    """Takes ``quantity`` or nothing, in the caller's write transaction. Returns the
+    remaining balance, or raises 409 ``insufficient_quantity``. With ``idempotency_key``, an
+    earlier consumption of this item with the key is replayed instead (``replayed``); one
+    that commits while this runs (PostgreSQL) makes it raise ``IntegrityError`` with the
+    transaction undone, and the caller runs the unit of work again (:func:`consume_now`).
 
-    Locks the customer before touching the balance row: the order settlement uses.
+    Locks the customer before touching the balance row: the ledger's lock order.
     """
     ledger.validate_quantity(quantity)
     lock_customer(session, ref, now)
     conn = session.connection()
     options: dict[str, Any] = {"description": description, "idempotency_key": idempotency_key}
-    balance = ledger.consume_fast(conn, ref, item_id, quantity, now, **options)
-    if balance is None:
+    consumed = ledger.consume_fast(conn, ref, item_id, quantity, now, **options)
+    if consumed is None:
         settle_customer(session, ref, services.catalogs.active(session), now)
-        balance = ledger.consume_fast(conn, ref, item_id, quantity, now, **options)
-    if balance is None:
-        row = session.get(ItemBalance, (ref.type, ref.id, item_id))
-        raise ledger.insufficient(ref, item_id, row.balance if row else 0, quantity)
-    return balance
+        consumed = ledger.consume_fast(conn, ref, item_id, quantity, now, **options)
+    if consumed is None:
+        raise ledger.insufficient(ref, item_id, ledger.balance_of(session, ref, item_id), quantity)
+    return consumed
 
 
 def consume_now(
@@ -264,25 +259,38 @@ def consume_now(
     now: datetime,
     *,
     description: str | None = None,
-) -> int:
+    idempotency_key: str | None = None,
+) -> ledger.Consumed:
     """Takes ``quantity`` or nothing as its own unit of work. While no refill or expiry is
-    due this is one statement on PostgreSQL (one short transaction on SQLite); otherwise the
-    customer is settled first."""
+    due this is one statement on PostgreSQL (one short transaction on SQLite), with or
+    without ``idempotency_key``; otherwise the customer is settled first.
+
+    A retry with the same ``idempotency_key`` (scoped to the customer and item) replays the
+    first answer; the same key with another quantity or description is 409
+    ``idempotency_key_reused``.
+    """
     ledger.validate_quantity(quantity)
+    options: dict[str, Any] = {"description": description, "idempotency_key": idempotency_key}
     if services.db.is_sqlite:
         with services.db.statement_write() as conn:
-            balance = ledger.consume_fast(
-                conn, ref, item_id, quantity, now, description=description
-            )
+            consumed = ledger.consume_fast(conn, ref, item_id, quantity, now, **options)
     else:
         with services.db.driver_connection() as driver_conn:
-            balance = ledger.consume_fast_driver(
-                driver_conn, ref, item_id, quantity, now, description=description
+            consumed = ledger.consume_fast_driver(
+                driver_conn, ref, item_id, quantity, now, **options
             )
-    if balance is not None:
-        return balance
+    if consumed is not None:
+        return consumed
+    try:
+        with services.db.write() as session:
+            return consume(session, services, ref, item_id, quantity, now, **options)
+    except IntegrityError:
+        if idempotency_key is None:
+            raise
+    # A request with the same key committed first (the unique index undid this one's
+    # transaction): now its entry is visible, and this replays it.
     with services.db.write() as session:
-        return consume(session, services, ref, item_id, quantity, now, description=description)
+        return consume(session, services, ref, item_id, quantity, now, **options)
 
 
 def change(
@@ -296,8 +304,7 @@ def change(
 ) -> int:
     """Adds or removes a quantity (server only), settling first."""
     settle_customer(session, ref, services.catalogs.active(session), now)
-    state = ledger.load_item(session, ref, item_id, now)
-    return ledger.apply_change(session, ref, state, delta, now, **options)
+    return ledger.change(session, ref, item_id, delta, now, **options)
 
 
 __all__ = ["Services", "grants_access"]

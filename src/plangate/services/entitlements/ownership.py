@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plangate.domain.catalog import Catalog, Product
@@ -28,7 +28,7 @@ from plangate.domain.intervals import add_intervals, period_index
 from plangate.errors import Conflict, InvalidRequest, NotFound
 from plangate.services.entitlements import ledger
 from plangate.services.entitlements.customers import CustomerRef, lock_customer
-from plangate.store.models import EntitlementSnapshot, ItemBalance, Ownership
+from plangate.store.models import EntitlementSnapshot, Ownership
 
 GRANTING_STATUSES = frozenset({"active", "trialing", "past_due"})
 SUBSCRIPTION_STATUSES = GRANTING_STATUSES | {
@@ -75,7 +75,7 @@ class Settled:
 def end_ownership(session: Session, ownership: Ownership, now: datetime, reason: str) -> None:
     ownership.ended_at = now
     ownership.end_reason = reason
-    ledger.end_ownership_lots(session, ownership, now)
+    ledger.end_with_ownership(session, ownership, now)
 
 
 def _new_ownership(
@@ -153,13 +153,7 @@ def settle_customer(session: Session, ref: CustomerRef, catalog: Catalog, now: d
     granting = [o for o in owned if grants_access(o)]
     # Every catalog item gets a balance row, so that ``check`` always finds one to read.
     item_ids = set(catalog.items) | {item for o in granting for item in product_of(o).items}
-    item_ids.update(
-        session.scalars(
-            select(ItemBalance.item_id).where(
-                ItemBalance.customer_type == ref.type, ItemBalance.customer_id == ref.id
-            )
-        )
-    )
+    item_ids.update(ledger.items_held(session, ref))
     for item_id in sorted(item_ids):
         ledger.settle_item(session, ref, item_id, granting, now)
     _write_snapshot(session, ref, catalog, granting, now)
@@ -437,13 +431,4 @@ def _expire_reads_at_renewal(session: Session, ref: CustomerRef, granting: list[
     snapshot = session.get(EntitlementSnapshot, (ref.type, ref.id))
     if snapshot is not None and snapshot.valid_until > renewal:
         snapshot.valid_until = renewal
-    session.execute(
-        update(ItemBalance)
-        .where(
-            ItemBalance.customer_type == ref.type,
-            ItemBalance.customer_id == ref.id,
-            ItemBalance.settle_at > renewal,
-        )
-        .values(settle_at=renewal)
-        .execution_options(synchronize_session="fetch")
-    )
+    ledger.mark_due(session, ref, renewal)

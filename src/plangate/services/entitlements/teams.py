@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session
 from plangate.domain.catalog import Catalog
 from plangate.errors import Conflict, NotFound
 from plangate.services.access.identity import Role
+from plangate.services.entitlements import ledger
 from plangate.services.entitlements.customers import CustomerRef, lock_customer
 from plangate.services.entitlements.ownership import product_of, settle_customer
-from plangate.store.models import ItemBalance, TeamMember
+from plangate.store.models import TeamMember
 
 SEATS_ITEM = "seats"
 
@@ -67,8 +68,7 @@ def seat_limit(session: Session, catalog: Catalog, team_id: str, now: datetime) 
     owned = any(SEATS_ITEM in product_of(o).items for o in settled.ownerships)
     if not (sold_to_teams or owned):
         return None
-    row = session.get(ItemBalance, (ref.type, ref.id, SEATS_ITEM))
-    return max(row.balance, 0) if row is not None else 0
+    return max(ledger.balance_of(session, ref, SEATS_ITEM), 0)
 
 
 @dataclass(frozen=True)

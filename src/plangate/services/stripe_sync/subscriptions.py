@@ -6,7 +6,7 @@ items: the Basil shape), cancel flag and trial end. Access follows invariant 5 t
 they end the ownership and the line's default comes back. A subscription that never granted
 (``incomplete``) creates nothing, so an unpaid checkout never displaces what the customer has.
 
-Item quantities refill from the ownership's ``anchor`` by calendar (entitlements/ledger.py).
+Item quantities refill from the ownership's ``anchor`` by calendar (entitlements/ledger/).
 The anchor is the subscription's billing cycle anchor, or, while that lies ahead (a trial), the
 trial's start. When Stripe moves it (a trial converts, an interval change restarts the cycle),
 the ownership is re-anchored: quantities granted for the old cycle expire at the new anchor
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plangate.domain.catalog import Catalog, Product
@@ -54,7 +54,7 @@ from plangate.services.stripe_sync.sync import (
     product_in,
     resolve_customer,
 )
-from plangate.store.models import ItemBalance, ItemLot, Ownership
+from plangate.store.models import Ownership
 
 ENDED_STATUSES = frozenset({"canceled", "incomplete_expired"})
 LOOKUP_KEY_PREFIX = "plangate:"
@@ -304,7 +304,7 @@ def _update(session: Session, owned: Ownership, state: SubscriptionState, now: d
     granting = grants_access(owned)
     if was_granting and not granting:
         # Unpaid or paused: the plan's quantities stop with the access, as on an end.
-        ledger.end_ownership_lots(session, owned, now)
+        ledger.end_with_ownership(session, owned, now)
     elif granting and not was_granting:
         _grant_current_period_again(owned, now)
     return _observed(owned) != before
@@ -347,29 +347,8 @@ def _reanchor(session: Session, owned: Ownership, anchor: datetime, now: datetim
             periods[item_id] = max(period_index(anchor, grant.repeat, now) - 1, -1)
     owned.granted_periods = periods
     owned.anchor = anchor
-    if not repeating:
-        return
-    session.execute(
-        update(ItemLot)
-        .where(
-            ItemLot.ownership_id == owned.id,
-            ItemLot.closed.is_(False),
-            ItemLot.expires_at.is_not(None),
-            ItemLot.expires_at > anchor,
-        )
-        .values(expires_at=anchor)
-        .execution_options(synchronize_session="fetch")
-    )
-    session.execute(
-        update(ItemBalance)
-        .where(
-            ItemBalance.customer_type == owned.customer_type,
-            ItemBalance.customer_id == owned.customer_id,
-            or_(ItemBalance.settle_at > anchor, ItemBalance.settle_at > now),
-        )
-        .values(settle_at=min(anchor, now))
-        .execution_options(synchronize_session="fetch")
-    )
+    if repeating:
+        ledger.reanchor(session, owned, anchor, now)
 
 
 def _end_vanished(
