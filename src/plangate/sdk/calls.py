@@ -443,14 +443,16 @@ def team_members(team_id: str) -> Call[MemberList]:
 
 
 def set_team_member(team_id: str, user_id: str, role: TeamRole) -> Call[MemberOut]:
-    # A PUT: adding again, or changing the role, is idempotent by itself.
-    return Call(
+    # Keyed, so that a retry answers the first 201 rather than a 200 for "already there".
+    call = Call(
         "PUT", _member_path(team_id, user_id), MemberOut.model_validate, json={"role": role}
     )
+    return _with_key(call, None)
 
 
 def remove_team_member(team_id: str, user_id: str) -> Call[None]:
-    return Call("DELETE", _member_path(team_id, user_id), _nothing)
+    # Keyed: a DELETE retried after a 5xx replays the 204 instead of 404 member_not_found.
+    return _with_key(Call("DELETE", _member_path(team_id, user_id), _nothing), None)
 
 
 def create_customer_session(

@@ -9,10 +9,8 @@ from plangate.services.entitlements.customers import CustomerRef
 
 
 def portal_url(deps: Deps, ref: CustomerRef, return_url: str, scope: str | None) -> str:
-    """Stripe's billing portal for the customer; in test mode the return URL itself."""
+    """Stripe's billing portal for the customer."""
     validate_redirect_url(return_url, deps.settings, param="return_url")
-    if deps.test_mode:
-        return return_url
     customer = require_stripe_customer(deps, ref)
     return gateway_call(
         lambda: deps.gateway.create_portal_session(
