@@ -53,3 +53,22 @@ def test_a_refused_revoke_records_nothing_under_its_key(
     assert api.post(C + "/products", json={"product_id": "pro"}).status_code == 201
     # The key's first attempt changed nothing, so it may be tried again once the product exists.
     assert api.delete(C + "/products/pro", headers=headers).status_code == 200
+
+
+def test_team_membership_writes_replay_their_first_answer(
+    api: TestClient, example_catalog_text: str
+) -> None:
+    assert api.put("/v1/catalog", content=example_catalog_text).status_code == 200
+    member = "/v1/teams/acme/members/ada"
+    added = api.put(member, json={"role": "admin"}, headers={"Idempotency-Key": "add-1"})
+    assert added.status_code == 201, added.text
+    again = api.put(member, json={"role": "admin"}, headers={"Idempotency-Key": "add-1"})
+    assert (again.status_code, again.json()) == (201, added.json())
+    assert again.headers.get("idempotent-replayed") == "true"
+
+    removed = api.delete(member, headers={"Idempotency-Key": "remove-1"})
+    assert removed.status_code == 204 and removed.content == b""
+    retried = api.delete(member, headers={"Idempotency-Key": "remove-1"})
+    assert retried.status_code == 204 and retried.content == b""
+    assert retried.headers.get("idempotent-replayed") == "true"
+    assert api.delete(member).status_code == 404  # a new request: nobody left to remove

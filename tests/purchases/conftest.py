@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from plangate.clock import FrozenClock
-from plangate.services.commerce import test_mode
 from plangate.services.entitlements.catalog import CatalogCache
 from plangate.services.entitlements.customers import CustomerRef
+from plangate.services.purchases.backends import test_ownerships
 from plangate.store.db import Database
 from tests.e2e.e2e_harness import Stack, start_stack
 from tests.purchases.catalog import CATALOG
@@ -40,7 +40,7 @@ def buy(shop: TestClient, db: Database, clock: FrozenClock) -> Buy:
         with db.write() as session:
             catalog = CatalogCache().active(session)
             product = catalog.products[product_id]
-            test_mode.complete_checkout(
+            test_ownerships.complete_checkout(
                 session,
                 CustomerRef(customer_type, customer),
                 catalog,

@@ -25,7 +25,7 @@ from plangate.sdk import (
     InvalidRequestError,
     NotFoundError,
     PermissionDeniedError,
-    calls,
+    billing_calls,
     models,
 )
 
@@ -56,7 +56,7 @@ class Recorder(httpx.BaseTransport):
 
 
 def test_refund_body_mirrors_the_servers() -> None:
-    call = calls.refund(
+    call = billing_calls.refund(
         payment_intent_id="pi_1",
         invoice_id="in_1",
         transaction_id="txn_1",

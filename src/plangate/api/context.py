@@ -11,6 +11,8 @@ from plangate.services.access.keys import KeyVerifier
 from plangate.services.access.signing import PublicKeyCache
 from plangate.services.entitlements.catalog import CatalogCache
 from plangate.services.entitlements.checks import HotReads, Services
+from plangate.services.purchases import Deps as PurchaseDeps
+from plangate.services.purchases import PurchaseBackend, backend_for
 from plangate.settings import Settings
 from plangate.store.db import Database
 
@@ -29,6 +31,8 @@ class AppContext:
     hot_reads: HotReads = field(init=False)
     # The payment gateway; built from the settings on first use unless given (tests).
     gateway_override: Gateway | None = None
+    # Stripe or test mode, chosen once from the gateway (services/purchases/backends).
+    _purchases: PurchaseBackend | None = field(default=None, init=False)
 
     @property
     def gateway(self) -> Gateway:
@@ -37,6 +41,13 @@ class AppContext:
             # checks; only the calls that need Stripe fail, with a clear message.
             self.gateway_override = make_gateway(self.settings)
         return self.gateway_override
+
+    @property
+    def purchases(self) -> PurchaseBackend:
+        if self._purchases is None:
+            deps = PurchaseDeps(self.db, self.gateway, self.catalogs, self.settings)
+            self._purchases = backend_for(deps)
+        return self._purchases
 
     def __post_init__(self) -> None:
         self.identity = IdentityProvider(self.settings)

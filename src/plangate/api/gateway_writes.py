@@ -6,6 +6,8 @@ is recorded gets it back at once, before anything else is checked (the state the
 has moved on since); otherwise the Stripe writes run, each with an idempotency key derived
 from the caller's (:func:`scope`), so a retry after a crash repeats them harmlessly; and the
 answer is recorded. Test mode has no Stripe call and runs in ``Idempotency.run`` directly.
+
+:class:`RecordedWrite` offers both to a purchase backend, which picks the one it needs.
 """
 
 from __future__ import annotations
@@ -14,8 +16,12 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
 from plangate.api.idempotency import Idempotency
+
+# Turns an operation's body into the route's answer, in a session that sees plangate's state.
+Shape = Callable[[Session, dict[str, Any]], dict[str, Any]]
 
 
 def scope(idem: Idempotency) -> str | None:
@@ -47,3 +53,32 @@ def run_gateway_write(
         return found
     body = write()
     return idem.run(lambda _session: (status, body))
+
+
+class RecordedWrite:
+    """A purchase backend's :class:`~plangate.services.purchases.Recorder` over the request's
+    Idempotency-Key: the answer (``shape``d, if given) is recorded with ``status``."""
+
+    def __init__(self, idem: Idempotency, *, status: int = 200, shape: Shape | None = None):
+        self.idem = idem
+        self.status = status
+        self.shape = shape
+
+    def in_transaction(self, effect: Callable[[Session], dict[str, Any]]) -> JSONResponse:
+        def run(session: Session) -> tuple[int, dict[str, Any]]:
+            body = effect(session)
+            return self.status, self.shape(session, body) if self.shape else body
+
+        return self.idem.run(run)
+
+    def after_gateway(self, write: Callable[[], dict[str, Any]]) -> JSONResponse:
+        shape = self.shape
+
+        def run() -> dict[str, Any]:
+            body = write()
+            if shape is None:
+                return body
+            with self.idem.ctx.db.read() as session:
+                return shape(session, body)
+
+        return run_gateway_write(self.idem, run, self.status)

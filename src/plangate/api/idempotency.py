@@ -11,14 +11,17 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from plangate.api.context import AppContext
 from plangate.api.deps import Caller, Context, Principal
 from plangate.errors import Conflict, InvalidRequest
-from plangate.store.models import IdempotencyRecord
+from plangate.services.access.idempotency_records import (
+    RecordedAnswer,
+    find_answer,
+    record_answer,
+)
 
 MAX_KEY_LENGTH = 255
 
@@ -47,17 +50,15 @@ class Idempotency:
                     if record is not None:
                         return self._replay(record)
                     status, body = effect(session)
-                    session.add(
-                        IdempotencyRecord(
-                            principal=self.principal.name,
-                            key=self.key,
-                            request_hash=self.request_hash,
-                            status_code=status,
-                            response_body=body,
-                            created_at=self.now(),
-                        )
+                    record_answer(
+                        session,
+                        self.principal.name,
+                        self.key,
+                        self.request_hash,
+                        status,
+                        body,
+                        self.now(),
                     )
-                    session.flush()
                 return JSONResponse(body, status_code=status)
             except IntegrityError:
                 # A concurrent request with the same key committed first; its effect stands
@@ -70,15 +71,11 @@ class Idempotency:
     def now(self) -> datetime:
         return self.ctx.clock.now()
 
-    def _find(self, session: Session) -> IdempotencyRecord | None:
-        return session.execute(
-            select(IdempotencyRecord).where(
-                IdempotencyRecord.principal == self.principal.name,
-                IdempotencyRecord.key == self.key,
-            )
-        ).scalar_one_or_none()
+    def _find(self, session: Session) -> RecordedAnswer | None:
+        assert self.key is not None
+        return find_answer(session, self.principal.name, self.key)
 
-    def _replay(self, record: IdempotencyRecord) -> JSONResponse:
+    def _replay(self, record: RecordedAnswer) -> JSONResponse:
         if record.request_hash != self.request_hash:
             raise Conflict(
                 "idempotency_key_reused",
@@ -86,7 +83,7 @@ class Idempotency:
                 param="Idempotency-Key",
             )
         return JSONResponse(
-            record.response_body,
+            record.body,
             status_code=record.status_code,
             headers={"Idempotent-Replayed": "true"},
         )

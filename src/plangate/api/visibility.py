@@ -1,28 +1,18 @@
-"""What a client may see of what a customer owns: server-only products stay hidden
-(DESIGN.md invariant 7). What they grant (features, items) stays visible, so a client gates
-its UI on features; only the product itself, and its id in ``plans``, is not shown."""
+"""What a client may see of what a customer owns (services/entitlements/owned.py): server-only
+products stay hidden from clients (DESIGN.md invariant 7)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from plangate.api.deps import Principal
-from plangate.services.entitlements.ownership import product_of
-from plangate.store.models import Ownership
+from plangate.services.entitlements import owned
+from plangate.services.entitlements.owned import Owned
 
 
-def _server_only(ownership: Ownership) -> bool:
-    return product_of(ownership).server_only
+def visible_ownerships(principal: Principal, ownerships: Sequence[Owned]) -> list[Owned]:
+    return owned.visible(ownerships, server=principal.is_server)
 
 
-def visible_ownerships(principal: Principal, ownerships: list[Ownership]) -> list[Ownership]:
-    if principal.is_server:
-        return ownerships
-    return [o for o in ownerships if not _server_only(o)]
-
-
-def visible_plans(
-    principal: Principal, plans: list[str], ownerships: list[Ownership]
-) -> list[str]:
-    if principal.is_server:
-        return plans
-    hidden = {o.product_id for o in ownerships if _server_only(o)}
-    return [p for p in plans if p not in hidden]
+def visible_plans(principal: Principal, plans: list[str], ownerships: Sequence[Owned]) -> list[str]:
+    return owned.visible_plans(plans, ownerships, server=principal.is_server)

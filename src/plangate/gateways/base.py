@@ -83,8 +83,8 @@ class Gateway(Protocol):
         self, params: Mapping[str, Any], *, idempotency_key: str
     ) -> CheckoutSessionCreated:
         """On the test gateway the session is complete at once and grants nothing by itself:
-        the checkout service calls ``services.test_mode.complete_checkout`` (no Stripe
-        customer) in the transaction that records the session (see gateways/test_gateway.py).
+        the test purchase backend grants it (no Stripe customer) in the transaction that
+        records the session (see gateways/test_gateway.py).
         """
         ...
 
@@ -93,6 +93,10 @@ class Gateway(Protocol):
         ...
 
     def list_checkout_sessions(self, customer_id: str) -> Sequence[StripeDict]: ...
+
+    def expire_checkout_session(self, session_id: str, *, idempotency_key: str) -> StripeDict:
+        """Ends an open session so that it can no longer be paid."""
+        ...
 
     # --- subscriptions --------------------------------------------------------------------
     def retrieve_subscription(self, subscription_id: str) -> StripeDict:

@@ -167,6 +167,15 @@ class StripeGateway:
             )
         )
 
+    def expire_checkout_session(self, session_id: str, *, idempotency_key: str) -> StripeDict:
+        return self._call(
+            lambda: _as_dict(
+                self.client.v1.checkout.sessions.expire(
+                    session_id, options={"idempotency_key": idempotency_key}
+                )
+            )
+        )
+
     def list_checkout_sessions(self, customer_id: str) -> Sequence[StripeDict]:
         return self._call(
             lambda: _all(

@@ -2,18 +2,18 @@
 
 In test mode purchases are free and granted at once. There are no Stripe objects, so the
 calls that would read or change one refuse with :class:`GatewayError` code ``test_mode``;
-what test mode does instead lives in the services, which may touch ownerships (this layer may
-not import them):
+what test mode does instead is the test purchase backend's
+(``plangate.services.purchases.backends.test``), which may touch ownerships (this layer may
+not import them), chosen once at start-up:
 
 * checkout: :meth:`TestGateway.create_checkout_session` answers a session that is already
-  complete (its ``url`` is the success URL). The checkout service, on this gateway, skips the
-  Stripe customer and calls :func:`plangate.services.commerce.test_mode.complete_checkout` in the
-  transaction that records the ``CheckoutSession`` row (status ``complete``, with the
-  ownership's id): that grants the product with source ``subscription`` (periods from the
-  price's interval, renewed for free as they pass) or ``one_time``, and records a test
-  payment so refunds can be tried.
-* plan switches, cancellations, resumes, refunds: ``plangate.services.purchases`` and
-  ``plangate.services.commerce.billing`` branch on ``gateway.name == "test"``.
+  complete (its ``url`` is the success URL). The test backend skips the Stripe customer and
+  grants the purchase in the transaction that records the ``CheckoutSession`` row (status
+  ``complete``, with the ownership's id): source ``subscription`` (periods from the price's
+  interval, renewed for free as they pass; ``trialing`` first for a price with a trial) or
+  ``one_time``, with a test payment recorded so refunds can be tried.
+* plan switches, cancellations, resumes, refunds, cards, invoices, the portal: the test
+  backend too.
 """
 
 from __future__ import annotations
@@ -98,6 +98,9 @@ class TestGateway:
 
     def list_checkout_sessions(self, customer_id: str) -> Sequence[StripeDict]:
         return []
+
+    def expire_checkout_session(self, session_id: str, *, idempotency_key: str) -> StripeDict:
+        _unavailable("a Stripe checkout session")
 
     # --- subscriptions --------------------------------------------------------------------
 

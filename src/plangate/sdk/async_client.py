@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from plangate.sdk import calls
+from plangate.sdk import billing_calls, calls
 from plangate.sdk.calls import Call
 from plangate.sdk.connection import (
     DEFAULT_BASE_URL,
@@ -383,13 +383,13 @@ class AsyncClient:
     ) -> PortalOut:
         """A link to Stripe's billing portal (in test mode, ``return_url`` itself)."""
         return await self.send(
-            calls.portal_session(
+            billing_calls.portal_session(
                 customer_type, customer_id, return_url, idempotency_key=idempotency_key
             )
         )
 
     async def billing(self, customer_type: str, customer_id: str) -> BillingOut:
-        return await self.send(calls.billing(customer_type, customer_id))
+        return await self.send(billing_calls.billing(customer_type, customer_id))
 
     async def create_setup_intent(
         self,
@@ -401,7 +401,7 @@ class AsyncClient:
     ) -> SetupOut:
         """Starts saving a card: a hosted page with ``return_url``, else a SetupIntent."""
         return await self.send(
-            calls.create_setup_intent(
+            billing_calls.create_setup_intent(
                 customer_type, customer_id, return_url=return_url, idempotency_key=idempotency_key
             )
         )
@@ -415,7 +415,7 @@ class AsyncClient:
         idempotency_key: str | None = None,
     ) -> BillingOut:
         return await self.send(
-            calls.set_default_payment_method(
+            billing_calls.set_default_payment_method(
                 customer_type, customer_id, payment_method_id, idempotency_key=idempotency_key
             )
         )
@@ -430,7 +430,7 @@ class AsyncClient:
     ) -> InvoiceList:
         """Newest first; pass ``next_cursor`` as ``cursor`` for the next page."""
         return await self.send(
-            calls.invoices(customer_type, customer_id, limit=limit, cursor=cursor)
+            billing_calls.invoices(customer_type, customer_id, limit=limit, cursor=cursor)
         )
 
     async def transactions(
@@ -444,7 +444,7 @@ class AsyncClient:
     ) -> TransactionList:
         """Payments, refunds and disputes, newest first (server only)."""
         return await self.send(
-            calls.transactions(
+            billing_calls.transactions(
                 customer_type=customer_type,
                 customer_id=customer_id,
                 type=type,
@@ -469,7 +469,7 @@ class AsyncClient:
         ``transaction_id``: all that is left, ``amount`` minor units, or ``amount_decimal``
         with ``currency`` (server only)."""
         return await self.send(
-            calls.refund(
+            billing_calls.refund(
                 payment_intent_id=payment_intent_id,
                 invoice_id=invoice_id,
                 transaction_id=transaction_id,

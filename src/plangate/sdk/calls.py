@@ -17,7 +17,6 @@ from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
 from plangate.sdk.models import (
-    BillingOut,
     CancelledOut,
     CatalogApplied,
     CatalogOut,
@@ -29,19 +28,13 @@ from plangate.sdk.models import (
     EntitlementsOut,
     EntitlementToken,
     GrantResult,
-    InvoiceList,
     ItemChanged,
     ItemOut,
     MemberList,
     MemberOut,
     PlanChangeOut,
-    PortalOut,
     ProductList,
-    RefundOut,
-    RefundReason,
-    SetupOut,
     TeamRole,
-    TransactionList,
 )
 
 T = TypeVar("T")
@@ -384,84 +377,6 @@ def resume(
     return _post(path, CancelledOut.model_validate, None, idempotency_key)
 
 
-# --- billing ---------------------------------------------------------------------------------
-
-
-def portal_session(
-    customer_type: str, customer_id: str, return_url: str, *, idempotency_key: str | None
-) -> Call[PortalOut]:
-    path = customer_path(customer_type, customer_id) + "/portal-sessions"
-    return _post(path, PortalOut.model_validate, {"return_url": return_url}, idempotency_key)
-
-
-def billing(customer_type: str, customer_id: str) -> Call[BillingOut]:
-    return Call(
-        "GET", customer_path(customer_type, customer_id) + "/billing", BillingOut.model_validate
-    )
-
-
-def create_setup_intent(
-    customer_type: str, customer_id: str, *, return_url: str | None, idempotency_key: str | None
-) -> Call[SetupOut]:
-    path = customer_path(customer_type, customer_id) + "/setup-intents"
-    return _post(path, SetupOut.model_validate, _present(return_url=return_url), idempotency_key)
-
-
-def set_default_payment_method(
-    customer_type: str, customer_id: str, payment_method_id: str, *, idempotency_key: str | None
-) -> Call[BillingOut]:
-    path = customer_path(customer_type, customer_id) + "/payment-methods/default"
-    body = {"payment_method_id": payment_method_id}
-    return _post(path, BillingOut.model_validate, body, idempotency_key)
-
-
-def invoices(
-    customer_type: str, customer_id: str, *, limit: int | None, cursor: str | None
-) -> Call[InvoiceList]:
-    params: Params = _present(limit=limit, cursor=cursor)
-    path = customer_path(customer_type, customer_id) + "/invoices"
-    return Call("GET", path, InvoiceList.model_validate, params=params)
-
-
-def transactions(
-    *,
-    customer_type: str | None,
-    customer_id: str | None,
-    type: str | None,  # noqa: A002 - the API's name
-    limit: int | None,
-    cursor: str | None,
-) -> Call[TransactionList]:
-    if (customer_type is None) != (customer_id is None):
-        raise ValueError("give both customer_type and customer_id, or neither")
-    params: Params = _present(
-        customer_type=customer_type, customer_id=customer_id, type=type, limit=limit, cursor=cursor
-    )
-    return Call("GET", "/v1/transactions", TransactionList.model_validate, params=params)
-
-
-def refund(
-    *,
-    payment_intent_id: str | None,
-    invoice_id: str | None,
-    transaction_id: str | None,
-    amount: int | None,
-    amount_decimal: str | None,
-    currency: str | None,
-    reason: RefundReason | None,
-    idempotency_key: str | None,
-) -> Call[RefundOut]:
-    body = _present(
-        payment_intent_id=payment_intent_id,
-        invoice_id=invoice_id,
-        transaction_id=transaction_id,
-        amount=amount,
-        amount_decimal=amount_decimal,
-        currency=currency,
-        reason=reason,
-    )
-    return _post("/v1/refunds", RefundOut.model_validate, body, idempotency_key)
-
-
 # --- teams and customer sessions -------------------------------------------------------------
 
 
@@ -475,14 +390,16 @@ def team_members(team_id: str) -> Call[MemberList]:
 
 
 def set_team_member(team_id: str, user_id: str, role: TeamRole) -> Call[MemberOut]:
-    # A PUT: adding again, or changing the role, is idempotent by itself.
-    return Call(
+    # Keyed, so that a retry answers the first 201 rather than a 200 for "already there".
+    call = Call(
         "PUT", _member_path(team_id, user_id), MemberOut.model_validate, json={"role": role}
     )
+    return _with_key(call, None)
 
 
 def remove_team_member(team_id: str, user_id: str) -> Call[None]:
-    return Call("DELETE", _member_path(team_id, user_id), _nothing)
+    # Keyed: a DELETE retried after a 5xx replays the 204 instead of 404 member_not_found.
+    return _with_key(Call("DELETE", _member_path(team_id, user_id), _nothing), None)
 
 
 def create_customer_session(

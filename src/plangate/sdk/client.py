@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from plangate.sdk import calls
+from plangate.sdk import billing_calls, calls
 from plangate.sdk.calls import Call
 from plangate.sdk.connection import (
     DEFAULT_BASE_URL,
@@ -382,13 +382,13 @@ class Client:
     ) -> PortalOut:
         """A link to Stripe's billing portal (in test mode, ``return_url`` itself)."""
         return self.send(
-            calls.portal_session(
+            billing_calls.portal_session(
                 customer_type, customer_id, return_url, idempotency_key=idempotency_key
             )
         )
 
     def billing(self, customer_type: str, customer_id: str) -> BillingOut:
-        return self.send(calls.billing(customer_type, customer_id))
+        return self.send(billing_calls.billing(customer_type, customer_id))
 
     def create_setup_intent(
         self,
@@ -400,7 +400,7 @@ class Client:
     ) -> SetupOut:
         """Starts saving a card: a hosted page with ``return_url``, else a SetupIntent."""
         return self.send(
-            calls.create_setup_intent(
+            billing_calls.create_setup_intent(
                 customer_type, customer_id, return_url=return_url, idempotency_key=idempotency_key
             )
         )
@@ -414,7 +414,7 @@ class Client:
         idempotency_key: str | None = None,
     ) -> BillingOut:
         return self.send(
-            calls.set_default_payment_method(
+            billing_calls.set_default_payment_method(
                 customer_type, customer_id, payment_method_id, idempotency_key=idempotency_key
             )
         )
@@ -428,7 +428,9 @@ class Client:
         cursor: str | None = None,
     ) -> InvoiceList:
         """Newest first; pass ``next_cursor`` as ``cursor`` for the next page."""
-        return self.send(calls.invoices(customer_type, customer_id, limit=limit, cursor=cursor))
+        return self.send(
+            billing_calls.invoices(customer_type, customer_id, limit=limit, cursor=cursor)
+        )
 
     def transactions(
         self,
@@ -441,7 +443,7 @@ class Client:
     ) -> TransactionList:
         """Payments, refunds and disputes, newest first (server only)."""
         return self.send(
-            calls.transactions(
+            billing_calls.transactions(
                 customer_type=customer_type,
                 customer_id=customer_id,
                 type=type,
@@ -466,7 +468,7 @@ class Client:
         ``transaction_id``: all that is left, ``amount`` minor units, or ``amount_decimal``
         with ``currency`` (server only)."""
         return self.send(
-            calls.refund(
+            billing_calls.refund(
                 payment_intent_id=payment_intent_id,
                 invoice_id=invoice_id,
                 transaction_id=transaction_id,

@@ -7,11 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
-from sqlalchemy.orm import Session
 
-from plangate.api.context import AppContext
 from plangate.api.deps import Context, ManageableCustomer, ReadableCustomer, ServerCaller
-from plangate.api.gateway_writes import run_gateway_write, scope
+from plangate.api.gateway_writes import RecordedWrite, run_gateway_write, scope
 from plangate.api.idempotency import Idempotent
 from plangate.api.schemas import (
     BillingOut,
@@ -25,18 +23,11 @@ from plangate.api.schemas import (
     SetupOut,
     TransactionList,
 )
-from plangate.services.commerce import billing, cards, invoices, portal, refunds, transactions
+from plangate.services.commerce import refunds, transactions
 
 router = APIRouter(tags=["billing"])
 CUSTOMER = "/v1/customers/{customer_type}/{customer_id}"
 MAX_PAGE = 100
-
-
-def _deps(ctx: AppContext) -> billing.Deps:
-    return billing.Deps(ctx.db, ctx.gateway, ctx.settings)
-
-
-# --- bodies ------------------------------------------------------------------------------------
 
 
 # --- per customer ------------------------------------------------------------------------------
@@ -48,16 +39,16 @@ def portal_session(
 ) -> JSONResponse:
     """A link to Stripe's billing portal (cards, invoices, cancellation) that returns to
     `return_url`. In test mode the link is `return_url` itself."""
-    deps = _deps(ctx)
+    backend = ctx.purchases
     return run_gateway_write(
-        idem, lambda: {"url": portal.portal_url(deps, ref, body.return_url, scope(idem))}
+        idem, lambda: {"url": backend.portal_url(ref, body.return_url, scope(idem))}
     )
 
 
 @router.get(CUSTOMER + "/billing", response_model=BillingOut)
 def billing_details(ref: ReadableCustomer, ctx: Context) -> dict[str, Any]:
     """Whether the customer has a Stripe customer, and the card renewals charge."""
-    return cards.billing_details(_deps(ctx), ref)
+    return ctx.purchases.billing_details(ref)
 
 
 @router.post(CUSTOMER + "/setup-intents", response_model=SetupOut)
@@ -66,10 +57,9 @@ def save_card(
 ) -> JSONResponse:
     """Start saving a card: a hosted page (`url`, with `return_url`) or a SetupIntent
     (`client_secret`, for Stripe.js). Then make it the default."""
-    deps = _deps(ctx)
+    backend = ctx.purchases
     return run_gateway_write(
-        idem,
-        lambda: cards.save_card(deps, ref, body.return_url, scope(idem), ctx.clock.now()),
+        idem, lambda: backend.save_card(ref, body.return_url, scope(idem), ctx.clock.now())
     )
 
 
@@ -79,11 +69,11 @@ def default_card(
 ) -> JSONResponse:
     """Make a saved card (or, with the sandbox, a test id such as `pm_card_visa`) the one
     renewals and upgrades charge, for the customer and its running subscriptions."""
-    deps = _deps(ctx)
+    backend = ctx.purchases
     return run_gateway_write(
         idem,
-        lambda: cards.set_default_card(
-            deps, ref, body.payment_method_id, scope(idem), ctx.clock.now()
+        lambda: backend.set_default_card(
+            ref, body.payment_method_id, scope(idem), ctx.clock.now()
         ),
     )
 
@@ -97,7 +87,7 @@ def read_invoices(
 ) -> dict[str, Any]:
     """The customer's invoices, newest first, read from Stripe (drafts left out). Pass
     `next_cursor` as `cursor` for the next page."""
-    return invoices.list_invoices(_deps(ctx), ref, limit, cursor)
+    return ctx.purchases.list_invoices(ref, limit, cursor)
 
 
 # --- server only -------------------------------------------------------------------------------
@@ -128,7 +118,6 @@ def read_transactions(
 def refund(body: RefundIn, ctx: Context, _: ServerCaller, idem: Idempotent) -> JSONResponse:
     """Refund a payment in full or in part: name it by `payment_intent_id`, `invoice_id` or
     `transaction_id`; `amount` in minor units, or `amount_decimal` with `currency`."""
-    deps = _deps(ctx)
     request = refunds.RefundRequest(
         payment_intent_id=body.payment_intent_id,
         invoice_id=body.invoice_id,
@@ -139,10 +128,4 @@ def refund(body: RefundIn, ctx: Context, _: ServerCaller, idem: Idempotent) -> J
         reason=body.reason,
         idempotency_scope=scope(idem),
     )
-    if deps.test_mode:
-
-        def effect(session: Session) -> tuple[int, dict[str, Any]]:
-            return 200, refunds.refund_in_test_mode(session, request, ctx.clock.now())
-
-        return idem.run(effect)
-    return run_gateway_write(idem, lambda: refunds.refund_on_stripe(deps, request))
+    return ctx.purchases.refund(RecordedWrite(idem), request, ctx.clock.now())

@@ -16,12 +16,8 @@ from plangate.api.gateway_writes import run_gateway_write
 from plangate.api.idempotency import Idempotent
 from plangate.api.schemas import CheckoutSessionCreated, CheckoutSessionIn, CheckoutSessionOut
 from plangate.errors import PlangateError
-from plangate.services.commerce.checkout import (
-    CheckoutRequest,
-    Deps,
-    checkout_status,
-    create_checkout,
-)
+from plangate.services.commerce.checkout import CheckoutRequest, Deps
+from plangate.services.commerce.checkout_status import checkout_status
 from plangate.services.entitlements.customers import customer_ref
 
 router = APIRouter(prefix="/v1/checkout-sessions", tags=["checkout"])
@@ -53,7 +49,7 @@ def create(body: CheckoutSessionIn, ctx: Context, caller: Caller, idem: Idempote
     )
 
     def write() -> dict[str, Any]:
-        created = create_checkout(_deps(ctx), request, ctx.clock.now())
+        created = ctx.purchases.checkout(request, ctx.clock.now())
         answer = CheckoutSessionCreated(
             id=created.id, url=created.url, expires_at=created.expires_at
         )

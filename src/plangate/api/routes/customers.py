@@ -5,21 +5,12 @@ from fastapi import APIRouter
 from plangate.api.deps import Context, CustomerPath, ReadableCustomer, ServerCaller
 from plangate.api.schemas import CustomerOut, CustomerUpsert
 from plangate.services.entitlements import customers
-from plangate.store.models import Customer
 
 router = APIRouter(prefix="/v1/customers/{customer_type}/{customer_id}", tags=["customers"])
 
 
-def customer_out(row: Customer) -> CustomerOut:
-    return CustomerOut(
-        customer_type=row.customer_type,
-        customer_id=row.customer_id,
-        email=row.email,
-        name=row.name,
-        metadata=row.metadata_,
-        has_payment_customer=row.stripe_customer_id is not None,
-        created_at=row.created_at,
-    )
+def customer_out(view: customers.CustomerView) -> CustomerOut:
+    return CustomerOut.model_validate(view, from_attributes=True)
 
 
 @router.put("", response_model=CustomerOut)
@@ -37,10 +28,10 @@ def upsert_customer(
             metadata=body.metadata,
             fields_set=frozenset(body.model_fields_set),
         )
-        return customer_out(row)
+        return customer_out(customers.customer_view(row))
 
 
 @router.get("", response_model=CustomerOut)
 def get_customer(ref: ReadableCustomer, ctx: Context) -> CustomerOut:
     with ctx.db.read() as session:
-        return customer_out(customers.require_customer(session, ref))
+        return customer_out(customers.customer_view(customers.require_customer(session, ref)))

@@ -19,11 +19,11 @@ from plangate.api.gateway_writes import replayed
 from plangate.api.idempotency import Idempotent
 from plangate.api.routes import purchases as purchase_routes
 from plangate.api.schemas import CancelledOut, GrantIn, ProductList
-from plangate.api.views import owned_products
+from plangate.api.views import owned_products, products_out
 from plangate.api.visibility import visible_ownerships
 from plangate.domain.catalog import Product, parse_product_definition
 from plangate.errors import InvalidRequest, NotFound, PermissionDenied
-from plangate.services.entitlements import ownership
+from plangate.services.entitlements import owned, ownership
 from plangate.services.entitlements.checks import entitlements
 
 router = APIRouter(prefix="/v1/customers/{customer_type}/{customer_id}/products", tags=["products"])
@@ -68,13 +68,13 @@ def grant(
                     f"no product {body.product_id!r} in the catalog",
                     param="product_id",
                 )
-        owned = ownership.grant_product(
+        granted = ownership.grant_product(
             session, ref, catalog, product, now, quantity=body.quantity, inline=inline
         )
-        products = owned_products(ctx, ownership.live_ownerships(session, ref), catalog)
+        products = products_out(owned.live_views(session, ref, catalog))
         return 201, {
-            "ownership_id": f"own_{owned.id}",
-            "product_id": owned.product_id,
+            "ownership_id": owned.ownership_id(granted),
+            "product_id": product.id,
             "data": [p.model_dump(mode="json") for p in products],
         }
 
@@ -107,7 +107,7 @@ def revoke(
     def effect(session: Session) -> tuple[int, dict[str, Any]]:
         catalog = ctx.catalogs.active(session)
         ownership.revoke_product(session, ref, catalog, product_id, ctx.clock.now())
-        live = ownership.live_ownerships(session, ref)
-        return 200, ProductList(data=owned_products(ctx, live, catalog)).model_dump(mode="json")
+        live = products_out(owned.live_views(session, ref, catalog))
+        return 200, ProductList(data=live).model_dump(mode="json")
 
     return idem.run(effect)

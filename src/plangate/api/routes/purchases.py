@@ -3,8 +3,6 @@ routes/products.py), resume. A client may manage itself and the teams it adminis
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
@@ -13,58 +11,22 @@ from sqlalchemy.orm import Session
 
 from plangate.api.context import AppContext
 from plangate.api.deps import Caller, Context, ManageableCustomer, Principal, ProductId
-from plangate.api.gateway_writes import run_gateway_write, scope
+from plangate.api.gateway_writes import RecordedWrite, Shape, scope
 from plangate.api.idempotency import Idempotency, Idempotent
 from plangate.api.schemas import (
     CancelledOut,
     PlanChangeOut,
     SwitchIn,
 )
-from plangate.api.views import owned_products
-from plangate.api.visibility import visible_ownerships
+from plangate.api.views import products_out
 from plangate.errors import PermissionDenied
 from plangate.services import purchases
-from plangate.services.entitlements import ownership
+from plangate.services.entitlements import owned
 from plangate.services.entitlements.customers import CustomerRef
 
 router = APIRouter(
     prefix="/v1/customers/{customer_type}/{customer_id}/products", tags=["purchases"]
 )
-
-
-def _deps(ctx: AppContext) -> purchases.Deps:
-    return purchases.Deps(ctx.db, ctx.gateway, ctx.catalogs)
-
-
-# One purchase operation: test mode passes the request's session, Stripe mode None.
-Operation = Callable[[purchases.Deps, Session | None, datetime], dict[str, Any]]
-# Builds the answer from the operation's result, in a session that sees plangate's state.
-Shape = Callable[[Session, dict[str, Any]], dict[str, Any]]
-
-
-def _answer_as_is(_session: Session, body: dict[str, Any]) -> dict[str, Any]:
-    return body
-
-
-def _gateway_or_test(
-    ctx: AppContext, idem: Idempotency, run: Operation, shape: Shape = _answer_as_is
-) -> JSONResponse:
-    """Runs a purchase operation: in the request's transaction in test mode, else as Stripe
-    writes outside any transaction (api/gateway_writes.py)."""
-    deps = _deps(ctx)
-    if deps.test_mode:
-
-        def effect(session: Session) -> tuple[int, dict[str, Any]]:
-            return 200, shape(session, run(deps, session, ctx.clock.now()))
-
-        return idem.run(effect)
-
-    def write() -> dict[str, Any]:
-        body = run(deps, None, ctx.clock.now())
-        with ctx.db.read() as session:
-            return shape(session, body)
-
-    return run_gateway_write(idem, write)
 
 
 @router.post("/switch", response_model=PlanChangeOut)
@@ -82,21 +44,15 @@ def switch(
         client=not caller.is_server,
         idempotency_scope=scope(idem),
     )
-    return _gateway_or_test(
-        ctx, idem, lambda deps, session, now: purchases.switch_plan(deps, session, request, now)
-    )
+    return ctx.purchases.switch(RecordedWrite(idem), request, ctx.clock.now())
 
 
-def _products_with(ctx: AppContext, caller: Principal, ref: CustomerRef) -> Any:
+def _products_with(ctx: AppContext, caller: Principal, ref: CustomerRef) -> Shape:
     def shape(session: Session, body: dict[str, Any]) -> dict[str, Any]:
-        live = visible_ownerships(caller, ownership.live_ownerships(session, ref))
-        return {
-            "data": [
-                p.model_dump(mode="json")
-                for p in owned_products(ctx, live, ctx.catalogs.active(session))
-            ],
-            "cancellation": body,
-        }
+        catalog = ctx.catalogs.active(session)
+        live = owned.live_views(session, ref, catalog, server=caller.is_server)
+        data = [p.model_dump(mode="json") for p in products_out(live)]
+        return {"data": data, "cancellation": body}
 
     return shape
 
@@ -105,14 +61,12 @@ def _check_visible(ctx: AppContext, caller: Principal, ref: CustomerRef, product
     # A client never sees server-only products, so it cannot cancel one either.
     if caller.is_server:
         return
-    with ctx.db.read() as session:
-        current = purchases.find_subscription(ownership.live_ownerships(session, ref), product_id)
-    if current is not None and ownership.product_of(current).server_only:
+    if purchases.is_server_only_subscription(ctx.db, ref, product_id):
         raise PermissionDenied("server_only", "this product is managed by the server")
 
 
 def holds_subscription(ctx: AppContext, ref: CustomerRef, product_id: str) -> bool:
-    return purchases.holds_subscription(_deps(ctx), ref, product_id)
+    return purchases.holds_subscription(ctx.db, ref, product_id)
 
 
 def cancel_subscription(
@@ -126,12 +80,8 @@ def cancel_subscription(
     """``DELETE {c}/products/{product_id}`` for a subscription (routes/products.py)."""
     _check_visible(ctx, caller, ref, product_id)
     request = purchases.CancelRequest(ref, product_id, immediately, scope(idem))
-    return _gateway_or_test(
-        ctx,
-        idem,
-        lambda deps, session, now: purchases.cancel(deps, session, request, now),
-        _products_with(ctx, caller, ref),
-    )
+    recorder = RecordedWrite(idem, shape=_products_with(ctx, caller, ref))
+    return ctx.purchases.cancel(recorder, request, ctx.clock.now())
 
 
 @router.post("/{product_id}/resume", response_model=CancelledOut)
@@ -141,9 +91,5 @@ def resume(
     """Take back a cancellation at the period end: the subscription renews again."""
     _check_visible(ctx, caller, ref, product_id)
     request = purchases.CancelRequest(ref, product_id, False, scope(idem))
-    return _gateway_or_test(
-        ctx,
-        idem,
-        lambda deps, session, now: purchases.resume(deps, session, request, now),
-        _products_with(ctx, caller, ref),
-    )
+    recorder = RecordedWrite(idem, shape=_products_with(ctx, caller, ref))
+    return ctx.purchases.resume(recorder, request, ctx.clock.now())

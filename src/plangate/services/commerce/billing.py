@@ -34,10 +34,6 @@ class Deps:
     gateway: Gateway
     settings: Settings
 
-    @property
-    def test_mode(self) -> bool:
-        return self.gateway.name == "test"
-
 
 def iso_time(unix: Any) -> str | None:
     return datetime.fromtimestamp(int(unix), UTC).isoformat() if unix else None

@@ -1,12 +1,12 @@
 """The customer's cards at Stripe: read, saved through Stripe's pages or Stripe.js, and the
-default that renewals charge. Test mode keeps no cards."""
+default that renewals charge."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from plangate.errors import Conflict, NotFound
+from plangate.errors import NotFound
 from plangate.gateways.base import Gateway, GatewayNotFound, StripeDict
 from plangate.gateways.stripe_client import META_CUSTOMER_ID, META_CUSTOMER_TYPE
 from plangate.services.access.redirects import validate_redirect_url
@@ -57,7 +57,7 @@ def billing_details(deps: Deps, ref: CustomerRef) -> dict[str, Any]:
         "default_payment_method": None,
         "payment_methods": [],
     }
-    customer_id = None if deps.test_mode else stripe_customer_id(deps.db, ref)
+    customer_id = stripe_customer_id(deps.db, ref)
     if customer_id is None:
         return empty
     gateway = deps.gateway
@@ -79,14 +79,6 @@ def billing_details(deps: Deps, ref: CustomerRef) -> dict[str, Any]:
     return gateway_call(read)
 
 
-def _refuse_in_test_mode(deps: Deps) -> None:
-    if deps.test_mode:
-        raise Conflict(
-            "test_mode",
-            "test mode keeps no cards: purchases are free (PLANGATE_GATEWAY=test)",
-        )
-
-
 def save_card(
     deps: Deps, ref: CustomerRef, return_url: str | None, scope: str | None, now: datetime
 ) -> dict[str, Any]:
@@ -95,7 +87,6 @@ def save_card(
     ``return_url``). Without: a SetupIntent whose ``client_secret`` Stripe.js confirms.
     Either way the card is the customer's afterwards; make it the default with
     ``POST .../payment-methods/default``."""
-    _refuse_in_test_mode(deps)
     if return_url is not None:
         validate_redirect_url(return_url, deps.settings, param="return_url")
     gateway = deps.gateway
@@ -146,7 +137,6 @@ def set_default_card(
     """Makes a card the one renewals charge: the customer's default and, for subscriptions
     that name their own card (Checkout does), theirs too. A card not yet attached is
     attached first; one belonging to another customer is not found."""
-    _refuse_in_test_mode(deps)
     gateway = deps.gateway
 
     def apply() -> None:

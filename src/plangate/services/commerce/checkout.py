@@ -6,23 +6,26 @@ Here we only refuse what cannot be bought, make sure the Stripe customer exists,
 Stripe price by its lookup key (never a stored ``price_...`` id, so a re-pushed catalog needs
 no migration) and remember the session so the success page can poll it.
 
-On the test gateway (test mode) there is no Stripe: the session is complete at once and the
-purchase is granted in the transaction that records it (services/commerce/test_mode.py).
+What differs per backend (services/purchases/backends) comes in as two arguments: who pays
+(the Stripe customer; test mode has none) and, for a backend that fulfils at once (test
+mode), the grant made in the transaction that records the session.
 """
 
 from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plangate.domain.catalog import Catalog, Price, Product
 from plangate.errors import Conflict, GatewayFailed, InvalidRequest, NotFound, PermissionDenied
+from plangate.gateways.base import CheckoutSessionCreated as CreatedSession
 from plangate.gateways.base import Gateway, GatewayError
 from plangate.gateways.stripe_client import (
     META_CATALOG_VERSION,
@@ -33,14 +36,19 @@ from plangate.gateways.stripe_client import (
     lookup_key,
 )
 from plangate.services.access.redirects import validate_redirect_url
-from plangate.services.commerce import test_mode as test_mode_checkout
+from plangate.services.commerce.open_checkouts import (
+    Purchase,
+    open_session_of_line,
+    reuse_or_expire,
+    url_and_expiry,
+)
 from plangate.services.commerce.stripe_customers import ensure_customer_row, ensure_stripe_customer
 from plangate.services.entitlements import ownership
 from plangate.services.entitlements.catalog import CatalogCache
-from plangate.services.entitlements.customers import CustomerRef
+from plangate.services.entitlements.customers import CustomerRef, lock_customer
 from plangate.settings import Settings
 from plangate.store.db import Database
-from plangate.store.models import CheckoutSession, Ownership
+from plangate.store.models import CheckoutSession
 
 META_QUANTITY = "quantity"
 SUCCESS_PATH = "/checkout/success?session_id={CHECKOUT_SESSION_ID}"
@@ -78,7 +86,7 @@ class Deps:
 
 
 @dataclass(frozen=True)
-class _Offer:
+class Offer:
     catalog: Catalog
     product: Product
     price: Price
@@ -100,7 +108,7 @@ def default_currency(price: Price, customer_currency: str | None) -> str:
 
 def resolve_offer(
     catalog: Catalog, request: CheckoutRequest, customer_currency: str | None = None
-) -> _Offer:
+) -> Offer:
     """The product, price, currency and quantity asked for, or the error that refuses them."""
     product = catalog.products.get(request.product_id)
     if product is None or (request.client and product.server_only):
@@ -145,7 +153,7 @@ def resolve_offer(
             f"{product.id!r} is not stackable: quantity must be 1",
             param="quantity",
         )
-    return _Offer(catalog, product, price, currency, request.quantity)
+    return Offer(catalog, product, price, currency, request.quantity)
 
 
 def _customer_currency(session: Session, ref: CustomerRef) -> str | None:
@@ -162,12 +170,12 @@ def _customer_currency(session: Session, ref: CustomerRef) -> str | None:
     ).first()
 
 
-def _check_purchasable(session: Session, request: CheckoutRequest, offer: _Offer) -> None:
+def _check_purchasable(session: Session, request: CheckoutRequest, offer: Offer) -> None:
     owned = ownership.live_ownerships(session, request.ref)
     ownership.check_can_own(session, request.ref, offer.product, owned)
 
 
-def _metadata(request: CheckoutRequest, offer: _Offer) -> dict[str, str]:
+def _metadata(request: CheckoutRequest, offer: Offer) -> dict[str, str]:
     return {
         META_CUSTOMER_TYPE: request.ref.type,
         META_CUSTOMER_ID: request.ref.id,
@@ -180,7 +188,7 @@ def _metadata(request: CheckoutRequest, offer: _Offer) -> dict[str, str]:
 
 def session_params(
     request: CheckoutRequest,
-    offer: _Offer,
+    offer: Offer,
     *,
     stripe_customer_id: str,
     stripe_price_id: str,
@@ -222,8 +230,41 @@ def _stripe_idempotency_key(request: CheckoutRequest, params: dict[str, Any]) ->
     return f"plangate-checkout-{digest}"
 
 
-def create_checkout(deps: Deps, request: CheckoutRequest, now: datetime) -> CheckoutCreated:
-    """Refuse, or create a Checkout Session and remember it. Grants nothing."""
+# Who pays: the customer's id at the payment processor, made on first need.
+PaymentCustomer = Callable[[CustomerRef, datetime], str]
+# Fulfils a checkout at once, in the transaction that records its session; answers the
+# ownership's id.
+FulfilAtOnce = Callable[[Session, CheckoutRequest, Offer, str, datetime], int]
+
+
+def stripe_payment_customer(deps: Deps, ref: CustomerRef, now: datetime) -> str:
+    """The customer's Stripe customer. Unit of work of its own: the customer row is locked
+    while the Stripe customer is created, and only then."""
+    settings = deps.settings
+    return ensure_stripe_customer(
+        deps.db,
+        deps.gateway,
+        ref,
+        now,
+        # Test clocks exist in Stripe's test mode only; a live key never sends one.
+        test_clock=(
+            settings.stripe_test_clock or None
+            if settings.stripe_api_key.startswith("sk_test_")
+            else None
+        ),
+    )
+
+
+def create_checkout(
+    deps: Deps,
+    request: CheckoutRequest,
+    now: datetime,
+    *,
+    payment_customer: PaymentCustomer,
+    fulfil_at_once: FulfilAtOnce | None = None,
+) -> CheckoutCreated:
+    """Refuse, or create a Checkout Session and remember it. Grants nothing, unless the
+    backend fulfils at once (``fulfil_at_once``)."""
     settings = deps.settings
     if settings.block_new_purchases:
         raise PermissionDenied(
@@ -246,26 +287,9 @@ def create_checkout(deps: Deps, request: CheckoutRequest, now: datetime) -> Chec
         )
         ensure_customer_row(session, request.ref, now)
         _check_purchasable(session, request, offer)
-    test_mode = deps.gateway.name == "test"
     try:
-        # Unit of work 2 (inside): the customer row is locked while its Stripe customer is
-        # created, and only then. Test mode has no Stripe customer.
-        stripe_customer_id = (
-            ""
-            if test_mode
-            else ensure_stripe_customer(
-                deps.db,
-                deps.gateway,
-                request.ref,
-                now,
-                # Test clocks exist in test mode only; a live key never sends one.
-                test_clock=(
-                    settings.stripe_test_clock or None
-                    if settings.stripe_api_key.startswith("sk_test_")
-                    else None
-                ),
-            )
-        )
+        # Unit of work 2 (inside, on Stripe): the payment customer.
+        payer = payment_customer(request.ref, now)
         key = lookup_key(offer.product.id, offer.price.id, offer.currency)
         stripe_price = deps.gateway.find_price(key)
         if stripe_price is None:
@@ -278,106 +302,65 @@ def create_checkout(deps: Deps, request: CheckoutRequest, now: datetime) -> Chec
         params = session_params(
             request,
             offer,
-            stripe_customer_id=stripe_customer_id,
+            stripe_customer_id=payer,
             stripe_price_id=str(stripe_price["id"]),
             success_url=success_url,
             cancel_url=cancel_url,
         )
-        created = deps.gateway.create_checkout_session(
-            params, idempotency_key=_stripe_idempotency_key(request, params) or _fresh_key()
-        )
+        # Unit of work 3: the customer's row stays locked from the look for an open session
+        # of the line to the record of the new one, Stripe calls included: the lock is the
+        # point, so that two tabs cannot both open one (services/commerce/open_checkouts.py).
+        # A retry with the same key finds its session already recorded.
+        with deps.db.write() as session:
+            lock_customer(session, request.ref, now)
+            found = open_session_of_line(session, request.ref, offer.catalog, offer.product, now)
+            wanted = Purchase(offer.product.id, offer.price.id, offer.currency, offer.quantity)
+            if found is not None and reuse_or_expire(deps.gateway, found, wanted) is not None:
+                return CheckoutCreated(found.id, *url_and_expiry(found))
+            created = deps.gateway.create_checkout_session(
+                params, idempotency_key=_stripe_idempotency_key(request, params) or _fresh_key()
+            )
+            _record(session, request, offer, params["mode"], created, now, fulfil_at_once)
     except GatewayError as exc:
         raise GatewayFailed(
             "gateway_error", f"the payment gateway refused the checkout: {exc}"
         ) from exc
-    expires_at = datetime.fromtimestamp(created.expires_at, UTC)
-    # Unit of work 3: remember the session (a retry with the same key finds it already there).
-    # In test mode the purchase is granted here, in the same transaction (services/test_mode).
-    with deps.db.write() as session:
-        if session.get(CheckoutSession, created.id) is None:
-            row = CheckoutSession(
-                id=created.id,
-                customer_type=request.ref.type,
-                customer_id=request.ref.id,
-                product_id=offer.product.id,
-                price_id=offer.price.id,
-                currency=offer.currency,
-                quantity=offer.quantity,
-                mode=params["mode"],
-                status="open",
-                url=created.url,
-                catalog_version=offer.catalog.version,
-                expires_at=expires_at,
-                created_at=now,
-                completed_at=None,
-                ownership_id=None,
-            )
-            session.add(row)
-            if test_mode:
-                owned = test_mode_checkout.complete_checkout(
-                    session,
-                    request.ref,
-                    deps.catalogs.active(session),
-                    offer.product,
-                    offer.price,
-                    now,
-                    currency=offer.currency,
-                    quantity=offer.quantity,
-                    checkout_session_id=created.id,
-                )
-                row.status, row.completed_at, row.ownership_id = "complete", now, owned.id
-    return CheckoutCreated(created.id, created.url, expires_at)
+    return CheckoutCreated(created.id, created.url, datetime.fromtimestamp(created.expires_at, UTC))
+
+
+def _record(
+    session: Session,
+    request: CheckoutRequest,
+    offer: Offer,
+    mode: str,
+    created: CreatedSession,
+    now: datetime,
+    fulfil_at_once: FulfilAtOnce | None,
+) -> None:
+    if session.get(CheckoutSession, created.id) is not None:
+        return
+    row = CheckoutSession(
+        id=created.id,
+        customer_type=request.ref.type,
+        customer_id=request.ref.id,
+        product_id=offer.product.id,
+        price_id=offer.price.id,
+        currency=offer.currency,
+        quantity=offer.quantity,
+        mode=mode,
+        status="open",
+        url=created.url,
+        catalog_version=offer.catalog.version,
+        expires_at=datetime.fromtimestamp(created.expires_at, UTC),
+        created_at=now,
+        completed_at=None,
+        ownership_id=None,
+    )
+    session.add(row)
+    if fulfil_at_once is not None:
+        owned_id = fulfil_at_once(session, request, offer, created.id, now)
+        row.status, row.completed_at, row.ownership_id = "complete", now, owned_id
 
 
 def _fresh_key() -> str:
     return f"plangate-checkout-{uuid.uuid4().hex}"
-
-
-# --- polling --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CheckoutStatus:
-    id: str
-    status: str  # open | complete | expired
-    fulfilled: bool
-    product_id: str
-    customer_type: str
-    customer_id: str
-    subscription_id: str | None
-
-
-def checkout_status(deps: Deps, session_id: str, now: datetime) -> CheckoutStatus:
-    """What the success page polls. Reads only: fulfilment is the sync's to record; a session
-    Stripe calls complete counts as fulfilled once the ownership the sync made exists."""
-    with deps.db.read() as session:
-        row = session.get(CheckoutSession, session_id)
-        if row is None:
-            raise NotFound(
-                "checkout_session_not_found", f"no checkout session {session_id!r}", param="id"
-            )
-        status, ownership_id = row.status, row.ownership_id
-        base = (row.id, row.product_id, row.customer_type, row.customer_id)
-    subscription_id: str | None = None
-    if ownership_id is None and status == "open":
-        # Stripe is the truth about the session's state until the sync has caught up.
-        try:
-            remote = deps.gateway.retrieve_checkout_session(session_id)
-        except GatewayError:
-            remote = None
-        if remote is not None:
-            status = str(remote.get("status") or status)
-            subscription_id = remote.get("subscription") or None
-    fulfilled = ownership_id is not None
-    if not fulfilled and status == "complete":
-        with deps.db.read() as session:
-            fulfilled = _fulfilled_by_sync(session, session_id, subscription_id)
-    return CheckoutStatus(base[0], status, fulfilled, base[1], base[2], base[3], subscription_id)
-
-
-def _fulfilled_by_sync(session: Session, session_id: str, subscription_id: str | None) -> bool:
-    conditions = [Ownership.stripe_checkout_session_id == session_id]
-    if subscription_id:
-        conditions.append(Ownership.stripe_subscription_id == subscription_id)
-    found = session.scalars(select(Ownership).where(or_(*conditions))).first()
-    return found is not None and ownership.grants_access(found)

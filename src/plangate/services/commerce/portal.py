@@ -26,10 +26,8 @@ from plangate.store.models import Ownership
 
 
 def portal_url(deps: Deps, ref: CustomerRef, return_url: str, scope: str | None) -> str:
-    """Stripe's billing portal for the customer; in test mode the return URL itself."""
+    """Stripe's billing portal for the customer."""
     validate_redirect_url(return_url, deps.settings, param="return_url")
-    if deps.test_mode:
-        return return_url
     customer = require_stripe_customer(deps, ref)
     configuration = portal_configuration(deps, ref)
     return gateway_call(

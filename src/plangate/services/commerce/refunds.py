@@ -1,9 +1,9 @@
-"""Refunds: through Stripe (the sync records them), or of test-mode payments."""
+"""Refunds through Stripe (the sync records them), and the checks every refund shares (the
+test backend's refunds of test-mode payments use them too)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -12,11 +12,10 @@ from plangate.domain.money import MoneyError, from_minor_units, get_currency, to
 from plangate.errors import Conflict, InvalidRequest, NotFound
 from plangate.gateways.base import GatewayError, GatewayNotFound
 from plangate.gateways.stripe_client import META_CUSTOMER_ID, META_CUSTOMER_TYPE
-from plangate.services.commerce import test_mode
 from plangate.services.commerce.billing import Deps, money_fields
 from plangate.services.commerce.payment_errors import from_gateway, gateway_idempotency_key
 from plangate.services.commerce.stripe_customers import customer_by_stripe_id
-from plangate.services.commerce.transactions import parse_transaction_id, transaction_id
+from plangate.services.commerce.transactions import parse_transaction_id
 from plangate.services.entitlements.customers import CustomerRef
 from plangate.store.models import Transaction
 
@@ -36,7 +35,7 @@ class RefundRequest:
     idempotency_scope: str | None = None
 
 
-def _refund_amount(request: RefundRequest, currency: str, refundable: int) -> int:
+def refund_amount(request: RefundRequest, currency: str, refundable: int) -> int:
     """The amount to refund in minor units, checked against what is left to refund."""
     if refundable <= 0:
         raise Conflict("charge_already_refunded", "this payment is already refunded in full")
@@ -68,7 +67,8 @@ def _refund_amount(request: RefundRequest, currency: str, refundable: int) -> in
     return amount
 
 
-def _check_refund_request(request: RefundRequest, test: bool) -> None:
+def check_refund_request(request: RefundRequest) -> str:
+    """Checks the request's shape; answers the name of the field naming the payment."""
     given = [
         name
         for name in ("payment_intent_id", "invoice_id", "transaction_id")
@@ -90,15 +90,10 @@ def _check_refund_request(request: RefundRequest, test: bool) -> None:
             f"reason must be one of {', '.join(REFUND_REASONS)}",
             param="reason",
         )
-    if test and request.transaction_id is None:
-        raise InvalidRequest(
-            "test_mode",
-            "test mode refunds test payments by transaction_id (GET /v1/transactions)",
-            param=given[0],
-        )
+    return given[0]
 
 
-def _payment_row(session: Session, txn: str, *, lock: bool = False) -> Transaction:
+def payment_row(session: Session, txn: str, *, lock: bool = False) -> Transaction:
     row = session.get(
         Transaction, parse_transaction_id(txn, "transaction_id"), with_for_update=lock
     )
@@ -113,7 +108,7 @@ def _payment_row(session: Session, txn: str, *, lock: bool = False) -> Transacti
     return row
 
 
-def _refund_view(
+def refund_view(
     refund: dict[str, Any], ref: CustomerRef | None, transaction: str | None
 ) -> dict[str, Any]:
     currency = str(refund["currency"])
@@ -131,26 +126,6 @@ def _refund_view(
     }
 
 
-def refund_in_test_mode(session: Session, request: RefundRequest, now: datetime) -> dict[str, Any]:
-    _check_refund_request(request, test=True)
-    assert request.transaction_id is not None
-    # Locked from the read of what is left to refund to the refund's record: two concurrent
-    # refunds of one payment never both take its last cent.
-    payment = _payment_row(session, request.transaction_id, lock=True)
-    amount = _refund_amount(request, payment.currency, payment.amount - payment.amount_refunded)
-    row = test_mode.refund(session, payment, amount, now)
-    refund = {
-        "id": row.stripe_id,
-        "status": "succeeded",
-        "currency": row.currency,
-        "amount": row.amount,
-        "payment_intent": payment.payment_intent_id,
-        "charge": None,
-    }
-    ref = CustomerRef(payment.customer_type, payment.customer_id)
-    return _refund_view(refund, ref, transaction_id(row))
-
-
 def _payment_intent_of(deps: Deps, request: RefundRequest) -> str:
     if request.payment_intent_id is not None:
         return request.payment_intent_id
@@ -163,7 +138,7 @@ def _payment_intent_of(deps: Deps, request: RefundRequest) -> str:
         return found
     assert request.transaction_id is not None
     with deps.db.read() as session:
-        row = _payment_row(session, request.transaction_id)
+        row = payment_row(session, request.transaction_id)
         if row.payment_intent_id is None:
             raise InvalidRequest(
                 "transaction_not_refundable",
@@ -176,11 +151,8 @@ def _payment_intent_of(deps: Deps, request: RefundRequest) -> str:
 def refund_on_stripe(deps: Deps, request: RefundRequest) -> dict[str, Any]:
     """Refunds a payment of a plangate customer through Stripe. The refund's Transaction row
     comes from the sync (refund and charge webhooks), like every Stripe-derived state."""
-    _check_refund_request(request, test=False)
+    param = check_refund_request(request)
     gateway = deps.gateway
-    param = next(
-        n for n in ("payment_intent_id", "invoice_id", "transaction_id") if getattr(request, n)
-    )
 
     def refund() -> dict[str, Any]:
         intent_id = _payment_intent_of(deps, request)
@@ -198,7 +170,7 @@ def refund_on_stripe(deps: Deps, request: RefundRequest) -> dict[str, Any]:
         charge = gateway.retrieve_charge(str(charge_id))
         currency = str(charge["currency"])
         refundable = int(charge["amount"]) - int(charge.get("amount_refunded") or 0)
-        amount = _refund_amount(request, currency, refundable)
+        amount = refund_amount(request, currency, refundable)
         params: dict[str, Any] = {
             "payment_intent": intent_id,
             "amount": amount,
@@ -209,7 +181,7 @@ def refund_on_stripe(deps: Deps, request: RefundRequest) -> dict[str, Any]:
         created = gateway.create_refund(
             params, idempotency_key=gateway_idempotency_key(request.idempotency_scope, "refund")
         )
-        return _refund_view(created, ref, None)
+        return refund_view(created, ref, None)
 
     try:
         return refund()

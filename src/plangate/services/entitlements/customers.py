@@ -110,3 +110,28 @@ def upsert_customer(
     customer.updated_at = now
     session.flush()
     return customer
+
+
+@dataclass(frozen=True)
+class CustomerView:
+    """A customer as the API shows it."""
+
+    customer_type: str
+    customer_id: str
+    email: str | None
+    name: str | None
+    metadata: dict[str, Any]
+    has_payment_customer: bool
+    created_at: datetime
+
+
+def customer_view(row: Customer) -> CustomerView:
+    return CustomerView(
+        customer_type=row.customer_type,
+        customer_id=row.customer_id,
+        email=row.email,
+        name=row.name,
+        metadata=row.metadata_,
+        has_payment_customer=row.stripe_customer_id is not None,
+        created_at=row.created_at,
+    )

@@ -341,7 +341,7 @@ def acquire_product(
 # --- subscriptions plangate renews itself (test mode) ----------------------------------------
 #
 # Stripe renews and ends the subscriptions it bills, and the sync writes what it did. A
-# subscription ownership without a Stripe subscription (test mode: commerce/test_mode.py) has
+# subscription ownership without a Stripe subscription (test mode: services/purchases/backends) has
 # nobody to do that, so settling its customer does it lazily: each period that has passed
 # rolls it forward for free, or ends it at the period end when it was cancelled, or hands over
 # to the downgrade scheduled for that moment.

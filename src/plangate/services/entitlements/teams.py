@@ -137,3 +137,22 @@ def assert_seats_fit(session: Session, team_id: str, new_seat_count: int) -> Non
             seats=new_seat_count,
             members=members,
         )
+
+
+@dataclass(frozen=True)
+class MemberView:
+    """A membership as the API shows it."""
+
+    team_id: str
+    user_id: str
+    role: Role
+    created_at: datetime
+
+
+def member_view(row: TeamMember) -> MemberView:
+    return MemberView(
+        team_id=row.team_id,
+        user_id=row.user_id,
+        role="admin" if row.role == "admin" else "member",
+        created_at=row.created_at,
+    )

@@ -13,66 +13,29 @@ Rules (DESIGN.md, "Plan change"; docs/billing.md):
 * On the stripe gateway these are Stripe writes only; plangate's ownerships change when the
   sync processes the resulting webhooks ("the one rule"). Each write carries an idempotency
   key derived from the caller's ``Idempotency-Key``, and runs outside any database
-  transaction. On the test gateway the ownerships change at once, in the API's idempotent
-  transaction (services/commerce/test_mode.py).
+  transaction. In test mode the ownerships change at once, in the API's idempotent
+  transaction. Which of the two runs is the purchase backend's choice (backends/), made once.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
-from sqlalchemy.orm import Session
-
+from plangate.services.purchases.backends import Deps, PurchaseBackend, Recorder, backend_for
 from plangate.services.purchases.cancel import (
     CancelRequest,
-    cancel_in_test_mode,
-    cancel_on_stripe,
     holds_subscription,
-    resume_in_test_mode,
-    resume_on_stripe,
+    is_server_only_subscription,
 )
-from plangate.services.purchases.rules import Deps, SwitchRequest, find_subscription, yearly_rate
-from plangate.services.purchases.stripe_switch import switch_on_stripe
-from plangate.services.purchases.test_switch import switch_in_test_mode
+from plangate.services.purchases.rules import SwitchRequest, find_subscription, yearly_rate
 
 __all__ = [
     "CancelRequest",
     "Deps",
+    "PurchaseBackend",
+    "Recorder",
     "SwitchRequest",
-    "cancel",
+    "backend_for",
     "find_subscription",
     "holds_subscription",
-    "resume",
-    "switch_plan",
+    "is_server_only_subscription",
     "yearly_rate",
 ]
-
-
-def switch_plan(
-    deps: Deps, session: Session | None, request: SwitchRequest, now: datetime
-) -> dict[str, Any]:
-    """Switches a subscription; answers the API's ``plan_change`` body. Test mode runs in
-    ``session`` (the request's transaction); Stripe mode needs none (``session`` is None)."""
-    if deps.test_mode:
-        assert session is not None, "test mode changes ownerships in the caller's transaction"
-        return switch_in_test_mode(session, deps.catalogs, request, now)
-    return switch_on_stripe(deps, request, now)
-
-
-def cancel(
-    deps: Deps, session: Session | None, request: CancelRequest, now: datetime
-) -> dict[str, Any]:
-    if deps.test_mode:
-        assert session is not None
-        return cancel_in_test_mode(session, deps.catalogs, request, now)
-    return cancel_on_stripe(deps, request)
-
-
-def resume(
-    deps: Deps, session: Session | None, request: CancelRequest, now: datetime
-) -> dict[str, Any]:
-    if deps.test_mode:
-        assert session is not None
-        return resume_in_test_mode(session, deps.catalogs, request, now)
-    return resume_on_stripe(deps, request)

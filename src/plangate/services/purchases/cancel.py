@@ -1,9 +1,9 @@
 """Cancelling a subscription (at the period end, or now) and taking a cancellation back.
 
 At the period end the customer keeps access until then (Stripe's ``cancel_at_period_end``);
-``immediately`` ends it now, without a refund (refunds are their own call). On the stripe
-gateway these are Stripe writes and the sync changes the ownership; on the test gateway the
-ownership changes here.
+``immediately`` ends it now, without a refund (refunds are their own call). Here: the shared
+rules and the Stripe writes, after which the sync changes the ownership; test mode changes
+the ownership at once (backends/test.py).
 """
 
 from __future__ import annotations
@@ -12,16 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from plangate.errors import Conflict, NotFound
 from plangate.gateways.base import GatewayError, StripeDict
-from plangate.services.commerce import test_mode
 from plangate.services.commerce.payment_errors import from_gateway, gateway_idempotency_key
 from plangate.services.entitlements import ownership
-from plangate.services.entitlements.catalog import CatalogCache
 from plangate.services.entitlements.customers import CustomerRef
 from plangate.services.purchases.rules import Deps, at, find_subscription, timestamp
+from plangate.store.db import Database
 from plangate.store.models import Ownership
 
 ENDED_STATUSES = frozenset({"canceled", "incomplete_expired"})
@@ -36,13 +33,21 @@ class CancelRequest:
     idempotency_scope: str | None = None
 
 
-def holds_subscription(deps: Deps, ref: CustomerRef, product_id: str) -> bool:
+def holds_subscription(db: Database, ref: CustomerRef, product_id: str) -> bool:
     """Whether ``product_id`` is held through a subscription (cancelled, not revoked)."""
-    with deps.db.read() as session:
+    with db.read() as session:
         return find_subscription(ownership.live_ownerships(session, ref), product_id) is not None
 
 
-def _body(
+def is_server_only_subscription(db: Database, ref: CustomerRef, product_id: str) -> bool:
+    """Whether ``product_id`` is a server-only product held through a subscription: a client
+    never sees those, so it cannot cancel one either."""
+    with db.read() as session:
+        current = find_subscription(ownership.live_ownerships(session, ref), product_id)
+        return current is not None and ownership.product_of(current).server_only
+
+
+def cancellation_body(
     request: CancelRequest,
     *,
     subscription_id: str | None,
@@ -63,7 +68,7 @@ def _body(
     }
 
 
-def _owned_subscription(owned: list[Ownership], request: CancelRequest) -> Ownership:
+def owned_subscription(owned: list[Ownership], request: CancelRequest) -> Ownership:
     current = find_subscription(owned, request.product_id)
     if current is None:
         raise NotFound(
@@ -74,49 +79,12 @@ def _owned_subscription(owned: list[Ownership], request: CancelRequest) -> Owner
     return current
 
 
-# --- test mode ---------------------------------------------------------------------------------
-
-
-def cancel_in_test_mode(
-    session: Session, catalogs: CatalogCache, request: CancelRequest, now: datetime
-) -> dict[str, Any]:
-    catalog = catalogs.active(session)
-    owned = ownership.settle_customer(session, request.ref, catalog, now).ownerships
-    current = _owned_subscription(owned, request)
-    scheduled = current.status == ownership.SCHEDULED
-    test_mode.cancel(session, request.ref, catalog, current, now, immediately=request.immediately)
-    ended = request.immediately or scheduled
-    return _body(
-        request,
-        subscription_id=None,
-        status="canceled" if ended else current.status,
-        cancel_at_period_end=not ended,
-        ends_at=now if ended else current.current_period_end,
-    )
-
-
-def resume_in_test_mode(
-    session: Session, catalogs: CatalogCache, request: CancelRequest, now: datetime
-) -> dict[str, Any]:
-    catalog = catalogs.active(session)
-    owned = ownership.settle_customer(session, request.ref, catalog, now).ownerships
-    current = _owned_subscription(owned, request)
-    test_mode.resume(session, request.ref, catalog, current, now)
-    return _body(
-        request,
-        subscription_id=None,
-        status=current.status,
-        cancel_at_period_end=False,
-        ends_at=None,
-    )
-
-
 # --- Stripe ------------------------------------------------------------------------------------
 
 
 def _stripe_subscription_id(deps: Deps, request: CancelRequest) -> str:
     with deps.db.read() as session:
-        current = _owned_subscription(ownership.live_ownerships(session, request.ref), request)
+        current = owned_subscription(ownership.live_ownerships(session, request.ref), request)
     if current.stripe_subscription_id is None:
         raise Conflict(
             "subscription_not_on_stripe",
@@ -126,13 +94,13 @@ def _stripe_subscription_id(deps: Deps, request: CancelRequest) -> str:
     return current.stripe_subscription_id
 
 
-def _stripe_body(request: CancelRequest, sub: StripeDict) -> dict[str, Any]:
+def _stripecancellation_body(request: CancelRequest, sub: StripeDict) -> dict[str, Any]:
     items = (sub.get("items") or {}).get("data") or []
     period_end = items[0].get("current_period_end") if items else None
     flagged = bool(sub.get("cancel_at_period_end"))
     ended = sub.get("status") in ENDED_STATUSES
     ends_at = sub.get("ended_at") if ended else (sub.get("cancel_at") or period_end)
-    return _body(
+    return cancellation_body(
         request,
         subscription_id=str(sub["id"]),
         status=str(sub.get("status")),
@@ -148,7 +116,7 @@ def cancel_on_stripe(deps: Deps, request: CancelRequest) -> dict[str, Any]:
     try:
         sub = gateway.retrieve_subscription(subscription_id)
         if sub.get("status") in ENDED_STATUSES:
-            return _stripe_body(request, sub)  # already over: nothing left to cancel
+            return _stripecancellation_body(request, sub)  # already over: nothing left to cancel
         if request.immediately:
             sub = gateway.cancel_subscription(subscription_id, idempotency_key=key)
         elif not sub.get("cancel_at_period_end"):
@@ -157,7 +125,7 @@ def cancel_on_stripe(deps: Deps, request: CancelRequest) -> dict[str, Any]:
             )
     except GatewayError as exc:
         raise from_gateway(exc, param="product_id") from exc
-    return _stripe_body(request, sub)
+    return _stripecancellation_body(request, sub)
 
 
 def resume_on_stripe(deps: Deps, request: CancelRequest) -> dict[str, Any]:
@@ -179,4 +147,4 @@ def resume_on_stripe(deps: Deps, request: CancelRequest) -> dict[str, Any]:
             )
     except GatewayError as exc:
         raise from_gateway(exc, param="product_id") from exc
-    return _stripe_body(request, sub)
+    return _stripecancellation_body(request, sub)

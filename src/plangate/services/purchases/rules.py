@@ -1,4 +1,4 @@
-"""The rules of a plan switch, shared by the test and stripe gateways: what may switch to
+"""The rules of a plan switch, shared by both purchase backends: what may switch to
 what, which price, upgrade or downgrade, whether a team keeps enough seats."""
 
 from __future__ import annotations
@@ -36,10 +36,6 @@ class Deps:
     db: Database
     gateway: Gateway
     catalogs: CatalogCache
-
-    @property
-    def test_mode(self) -> bool:
-        return self.gateway.name == "test"
 
 
 @dataclass(frozen=True)

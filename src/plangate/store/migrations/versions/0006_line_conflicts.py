@@ -1,7 +1,7 @@
 """line conflicts
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-02 12:40:00
 
 Stripe subscriptions the sync refused to let grant: a second live subscription in a product
@@ -16,7 +16,7 @@ from alembic import op
 import plangate.store.types
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

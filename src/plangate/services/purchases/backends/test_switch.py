@@ -1,6 +1,5 @@
-"""A plan switch on the test gateway: ownerships change at once, in the caller's transaction
-(services/commerce/test_mode.py); a downgrade is a scheduled ownership that takes over at the period
-end."""
+"""A plan switch in test mode: ownerships change at once, in the caller's transaction
+(test_ownerships.py); a downgrade is a scheduled ownership that takes over at the period end."""
 
 from __future__ import annotations
 
@@ -11,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from plangate.domain.catalog import Price
 from plangate.errors import Conflict
-from plangate.services.commerce import test_mode
 from plangate.services.entitlements import ownership
 from plangate.services.entitlements.catalog import CatalogCache
+from plangate.services.purchases.backends import test_ownerships
 from plangate.services.purchases.rules import (
     Change,
     SwitchRequest,
@@ -29,17 +28,17 @@ def _test_currency(a: Price, b: Price) -> str | None:
     return next((c for c in a.currencies if c in b.amounts), None)
 
 
-def switch_in_test_mode(
+def switch_at_once(
     session: Session, catalogs: CatalogCache, request: SwitchRequest, now: datetime
 ) -> dict[str, Any]:
-    """The switch on the test gateway, in the caller's write transaction."""
+    """The switch in test mode, in the caller's write transaction."""
     ref = request.ref
     catalog = catalogs.active(session)
     owned = ownership.settle_customer(session, ref, catalog, now).ownerships
     switch = validate_switch(catalog, owned, request)
     current = switch.current
     if switch.target.default:
-        test_mode.cancel(session, ref, catalog, current, now, immediately=False)
+        test_ownerships.cancel(session, ref, catalog, current, now, immediately=False)
         return plan_change_body(
             request,
             "downgrade",
@@ -77,11 +76,11 @@ def switch_in_test_mode(
             price.interval,
         )
     if change == "upgrade" or price.interval != interval:
-        test_mode.switch_now(session, ref, catalog, current, switch.target, price, now)
+        test_ownerships.switch_now(session, ref, catalog, current, switch.target, price, now)
         return plan_change_body(
             request, change, price_id=price.id, effective="now", effective_at=now
         )
-    scheduled = test_mode.switch_at_period_end(
+    scheduled = test_ownerships.switch_at_period_end(
         session, ref, catalog, current, switch.target, price, now
     )
     return plan_change_body(

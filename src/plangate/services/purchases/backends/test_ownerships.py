@@ -1,4 +1,5 @@
-"""Test mode (``PLANGATE_GATEWAY=test``): purchases are free and take effect at once.
+"""Ownerships in test mode (``PLANGATE_GATEWAY=test``): purchases are free and take effect
+at once.
 
 Nothing here talks to Stripe. Each function changes ownerships directly, in the caller's
 write transaction, with the rules the Stripe path follows through the sync: lines replace,
