@@ -125,6 +125,7 @@ OPERATION_ERRORS: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {
         409: ("charge_already_refunded", "invoice_not_paid"),
         **_GATEWAY,
     },
+    ("GET", "/healthz"): {503: ("starting", "schema_missing", "schema_behind", "schema_ahead")},
     ("POST", "/v1/stripe/webhooks"): {
         400: ("signature_invalid", "event_invalid", "body_invalid"),
         503: ("webhooks_not_configured",),
@@ -155,7 +156,9 @@ SERVER_ONLY = {
 DESCRIPTIONS: dict[tuple[str, str], str] = {
     ("GET", "/"): "Where to start: links to this reference, the OpenAPI document and the "
     "health check.",
-    ("GET", "/healthz"): "Liveness and database reachability.",
+    ("GET", "/healthz"): "Readiness: 200 when the database answers and its schema is current; "
+    "503 `starting` while the dev stack sets up, or `schema_missing`/`schema_behind` (run "
+    "`plangate migrate`).",
     ("GET", "/v1/catalog"): "The active catalog (features, items, product lines, products) "
     "and its version.",
     ("PUT", "/v1/catalog"): "Apply a catalog: TOML (`application/toml`) or JSON. An invalid "
@@ -205,6 +208,9 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
     "end: the subscription renews again.",
     ("POST", C + "/portal-sessions"): "A link to Stripe's billing portal that returns to "
     "`return_url` (an allowed origin).",
+    ("GET", C + "/conflicts"): "Subscriptions the sync refused to let grant (a second paid "
+    "subscription in a product line, or a product the customer may not own), newest first, "
+    "with how each was resolved. Server key only.",
     ("GET", C + "/billing"): "Whether the customer can be charged, and its saved cards.",
     ("POST", C + "/setup-intents"): "Start saving a card: a hosted page (`url`, with "
     "`return_url`) or a SetupIntent (`client_secret`, for Stripe.js).",

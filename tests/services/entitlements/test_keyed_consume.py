@@ -97,8 +97,8 @@ def test_the_key_with_another_body_is_refused_and_changes_nothing(
 
 
 def test_a_key_is_scoped_to_the_customer_and_item(services: entitlements.Services) -> None:
-    _consume(services, 3, "shared")
-    tokens = entitlements.consume_now(services, ACME, "tokens", 3, T0, idempotency_key="shared")
+    _consume(services, 3, "one-key")
+    tokens = entitlements.consume_now(services, ACME, "tokens", 3, T0, idempotency_key="one-key")
     assert tokens == Consumed(7)
     assert _consumptions(services.db, "tokens") == 1
 

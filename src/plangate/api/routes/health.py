@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
@@ -11,11 +9,6 @@ from plangate.api.schemas import Health, Index
 from plangate.store.migrate import SchemaNotCurrent, check_database_schema
 
 router = APIRouter(tags=["health"])
-
-_NOT_READY: dict[int | str, dict[str, Any]] = {
-    503: {"description": "`starting` (the dev stack is still setting up), or the database "
-          "schema is missing or behind (`schema_missing`, `schema_behind`, `schema_ahead`)"}
-}
 
 
 @router.get("/", response_model=Index)
@@ -32,7 +25,7 @@ async def index() -> Index:
     )
 
 
-@router.get("/healthz", response_model=Health, responses=_NOT_READY)
+@router.get("/healthz", response_model=Health)
 def healthz(request: Request, ctx: Context) -> Health | JSONResponse:
     """Readiness: the database answers and its schema is the one this plangate needs."""
     from plangate import __version__
