@@ -19,8 +19,8 @@ from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
 
-from plangate.sdk import Client
-from plangate.sdk.django import CustomerRef, Plangate, require
+from plangate_sdk import Client
+from plangate_sdk.django import CustomerRef, Plangate, require
 
 PRICING_URL = "https://example.com/pricing"
 

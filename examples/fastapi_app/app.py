@@ -15,8 +15,8 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 
-from plangate.sdk import Client
-from plangate.sdk.fastapi import CustomerRef, Plangate, require
+from plangate_sdk import Client
+from plangate_sdk.fastapi import CustomerRef, Plangate, require
 
 PRICING_URL = "https://example.com/pricing"
 

@@ -13,8 +13,8 @@ import os
 
 from flask import Flask, Request, g
 
-from plangate.sdk import Client
-from plangate.sdk.flask import CustomerRef, Plangate, require
+from plangate_sdk import Client
+from plangate_sdk.flask import CustomerRef, Plangate, require
 
 PRICING_URL = "https://example.com/pricing"
 

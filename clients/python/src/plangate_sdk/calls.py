@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
-from plangate.sdk.models import (
+from plangate_sdk.models import (
     CancelledOut,
     CatalogApplied,
     CatalogOut,
