@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from tests.wheels import ROOT, SDK, build_wheel, sh, venv_with
+from tests.wheels import ROOT, SDK, build_wheels, sh, venv_with
 
 PG_URL = os.environ.get("PLANGATE_TEST_POSTGRES_URL")
 
@@ -36,8 +36,7 @@ def free_port() -> int:
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The `plangate` executable of a fresh venv holding the wheels built from this tree."""
     work = tmp_path_factory.mktemp("wheel")
-    wheels = [build_wheel(ROOT, work / "dist"), build_wheel(SDK, work / "dist")]
-    return venv_with(work, *wheels).parent / "plangate"
+    return venv_with(work, *build_wheels(work / "dist", ROOT, SDK)).parent / "plangate"
 
 
 @pytest.fixture

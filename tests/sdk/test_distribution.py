@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.wheels import SDK, build_wheel, installed_distributions, sh, venv_with
+from tests.wheels import SDK, build_wheels, installed_distributions, sh, venv_with
 
 from .conftest import RunningServer
 
@@ -44,7 +44,7 @@ print(json.dumps({"before": before, "after": after, "offline": offline,
 @pytest.fixture(scope="module")
 def sdk_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("sdk-wheel")
-    return venv_with(work, build_wheel(SDK, work / "dist"))
+    return venv_with(work, *build_wheels(work / "dist", SDK))
 
 
 def test_the_sdk_installs_without_the_server(sdk_python: Path) -> None:
