@@ -1,6 +1,7 @@
 """A single-file Django project whose ``/export`` needs the ``export`` feature.
 
-Needs the SDK with Django (``pip install 'plangate-sdk[django]'``; in this repository ``make`` installs it).
+Needs the SDK with Django (``pip install 'plangate-sdk[django]'``;
+in this repository ``make`` installs it).
 With plangate running (``plangate dev``) and a secret key (``plangate keys create``):
 
     PLANGATE_API_KEY=sk_... python examples/django_app/app.py runserver 8001

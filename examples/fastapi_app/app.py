@@ -1,6 +1,7 @@
 """A FastAPI app whose ``/export`` needs the ``export`` feature.
 
-Needs the SDK with FastAPI (``pip install 'plangate-sdk[fastapi]'``; in this repository ``make`` installs it).
+Needs the SDK with FastAPI (``pip install 'plangate-sdk[fastapi]'``;
+in this repository ``make`` installs it).
 With plangate running (``plangate dev``) and a secret key (``plangate keys create``):
 
     PLANGATE_API_KEY=sk_... uvicorn examples.fastapi_app.app:app --port 8001

@@ -1,6 +1,7 @@
 """A Flask app whose ``/export`` needs the ``export`` feature.
 
-Needs the SDK with Flask (``pip install 'plangate-sdk[flask]'``; in this repository ``make`` installs it).
+Needs the SDK with Flask (``pip install 'plangate-sdk[flask]'``;
+in this repository ``make`` installs it).
 With plangate running (``plangate dev``) and a secret key (``plangate keys create``):
 
     PLANGATE_API_KEY=sk_... flask --app examples/flask_app/app.py run --port 8001
