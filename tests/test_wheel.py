@@ -92,7 +92,7 @@ def test_the_wheel_migrates_serves_and_runs_dev_on_postgresql(
     serve = subprocess.Popen([str(installed), "serve", "--port", str(port)], cwd=tmp_path,
                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        until_healthy(serve, port)
+        until_healthy(serve, port, timeout=90)  # a cold start on a loaded machine, like dev
     finally:
         stop(serve)
     dev_port = free_port()
