@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from plangate_sdk import calls
+from plangate_sdk import calls, team_calls
 from plangate_sdk._async.billing import AsyncBillingMethods
 from plangate_sdk.binding import CustomerHandleBase, bind_customer
 from plangate_sdk.models import (
@@ -302,16 +302,16 @@ class AsyncClient(AsyncBillingMethods):
     # --- teams and customer sessions ------------------------------------------------------
 
     async def team_members(self, team_id: str) -> MemberList:
-        return await self.send(calls.team_members(team_id))
+        return await self.send(team_calls.team_members(team_id))
 
     async def set_team_member(
         self, team_id: str, user_id: str, role: TeamRole = "member"
     ) -> MemberOut:
         """Adds a member (needs a free seat: 409 ``seat_limit_reached``) or changes its role."""
-        return await self.send(calls.set_team_member(team_id, user_id, role))
+        return await self.send(team_calls.set_team_member(team_id, user_id, role))
 
     async def remove_team_member(self, team_id: str, user_id: str) -> None:
-        return await self.send(calls.remove_team_member(team_id, user_id))
+        return await self.send(team_calls.remove_team_member(team_id, user_id))
 
     async def create_customer_session(
         self,
@@ -323,7 +323,7 @@ class AsyncClient(AsyncBillingMethods):
     ) -> CustomerSessionOut:
         """A short-lived client token for ``user_id`` and its team roles (server only)."""
         return await self.send(
-            calls.create_customer_session(
+            team_calls.create_customer_session(
                 user_id, teams=teams, expires_in=expires_in, idempotency_key=idempotency_key
             )
         )

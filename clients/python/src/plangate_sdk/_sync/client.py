@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from plangate_sdk import calls
+from plangate_sdk import calls, team_calls
 from plangate_sdk._sync.billing import BillingMethods
 from plangate_sdk.binding import CustomerHandleBase, bind_customer
 from plangate_sdk.models import (
@@ -304,16 +304,16 @@ class Client(BillingMethods):
     # --- teams and customer sessions ------------------------------------------------------
 
     def team_members(self, team_id: str) -> MemberList:
-        return self.send(calls.team_members(team_id))
+        return self.send(team_calls.team_members(team_id))
 
     def set_team_member(
         self, team_id: str, user_id: str, role: TeamRole = "member"
     ) -> MemberOut:
         """Adds a member (needs a free seat: 409 ``seat_limit_reached``) or changes its role."""
-        return self.send(calls.set_team_member(team_id, user_id, role))
+        return self.send(team_calls.set_team_member(team_id, user_id, role))
 
     def remove_team_member(self, team_id: str, user_id: str) -> None:
-        return self.send(calls.remove_team_member(team_id, user_id))
+        return self.send(team_calls.remove_team_member(team_id, user_id))
 
     def create_customer_session(
         self,
@@ -325,7 +325,7 @@ class Client(BillingMethods):
     ) -> CustomerSessionOut:
         """A short-lived client token for ``user_id`` and its team roles (server only)."""
         return self.send(
-            calls.create_customer_session(
+            team_calls.create_customer_session(
                 user_id, teams=teams, expires_in=expires_in, idempotency_key=idempotency_key
             )
         )
