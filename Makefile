@@ -7,14 +7,15 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: dev test test-fast lint bench clean
+.PHONY: dev test test-fast lint generate bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+# The server and the Python SDK (clients/python, which the server depends on), both editable.
+$(STAMP): pyproject.toml clients/python/pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e clients/python -e '.[dev]'
 	touch $(STAMP)
 
 dev: $(STAMP)
@@ -33,9 +34,13 @@ test-fast: $(STAMP)
 # ruff, the import contracts of pyproject.toml (the layers) and mypy --strict, each with its
 # cache, so a second run takes seconds.
 lint: $(STAMP)
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests clients/python
 	$(BIN)/lint-imports
-	$(BIN)/mypy src/plangate
+	$(BIN)/mypy src/plangate clients/python/src/plangate_sdk clients/python/scripts
+
+# The sync Python client from the async one (tests/sdk/test_generated_client.py checks it).
+generate: $(STAMP)
+	$(BIN)/python clients/python/scripts/generate_sync.py
 
 bench: $(STAMP)
 	scripts/with-postgres $(BIN)/python -m bench.run_all

@@ -20,7 +20,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from jwt.algorithms import OKPAlgorithm
 
-from plangate.sdk import Entitlements, EntitlementVerifier
+from plangate_sdk import Entitlements, EntitlementVerifier
 
 ISSUER = "http://127.0.0.1:8000"
 GOAL_US = 10.0

@@ -1,11 +1,8 @@
-"""The built wheel stands on its own: installed with pip into a fresh virtual environment and
-run from a directory outside the repository, `plangate migrate`, `serve` and `dev` work
-against PostgreSQL.
+"""The built wheels stand on their own: the server's and the SDK's (a dependency of the
+server), installed with pip into a fresh virtual environment and run from a directory outside
+the repository, `plangate migrate`, `serve` and `dev` work against PostgreSQL.
 
-Dependencies and the build backend come from a wheelhouse kept between runs
-(``PLANGATE_TEST_WHEELHOUSE``, default ``~/.cache/plangate-test-wheelhouse``), filled through
-pip's configured index the first time, so that later runs build and install offline;
-plangate itself is always a fresh wheel of this tree.
+The wheelhouse that makes this offline after a first run is described in tests/wheels.py.
 """
 
 from __future__ import annotations
@@ -14,7 +11,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -25,19 +21,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.wheels import ROOT, SDK, build_wheels, sh, venv_with
+
 PG_URL = os.environ.get("PLANGATE_TEST_POSTGRES_URL")
-WHEELHOUSE = Path(
-    os.environ.get("PLANGATE_TEST_WHEELHOUSE", Path.home() / ".cache" / "plangate-test-wheelhouse")
-)
-
-
-def sh(*args: str | Path, cwd: Path, env: dict[str, str] | None = None,
-       timeout: float = 600) -> str:
-    result = subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True,
-                            text=True, timeout=timeout)
-    assert result.returncode == 0, f"{args}: {result.stdout}\n{result.stderr}"
-    return result.stdout
 
 
 def free_port() -> int:
@@ -48,29 +34,9 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The `plangate` executable of a fresh venv holding the wheel built from this tree."""
+    """The `plangate` executable of a fresh venv holding the wheels built from this tree."""
     work = tmp_path_factory.mktemp("wheel")
-    WHEELHOUSE.mkdir(parents=True, exist_ok=True)
-    build = [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", str(ROOT),
-             "-w", str(work / "dist"), "--no-index", "--find-links", str(WHEELHOUSE)]
-    if subprocess.run(build, cwd=work, capture_output=True, timeout=600).returncode != 0:
-        # The build backend (pyproject's build-system) joins the wheelhouse the first time.
-        sh(sys.executable, "-m", "pip", "wheel", "-q", "-w", WHEELHOUSE, "setuptools>=77",
-           "wheel", cwd=work)
-        sh(*build, cwd=work)
-    (wheel,) = (work / "dist").glob("plangate-*.whl")
-    # A bare venv, filled by this interpreter's pip (`--python`): no second pip to install.
-    # --no-compile: each command compiles only what it imports, on first use.
-    sh(sys.executable, "-m", "venv", "--without-pip", work / "venv", cwd=work)
-    pip = [sys.executable, "-m", "pip", "--python", work / "venv" / "bin" / "python",
-           "install", "-q", "--no-compile"]
-    offline = subprocess.run([*map(str, pip), "--no-index", "--find-links", str(WHEELHOUSE),
-                              str(wheel)], cwd=work, capture_output=True, text=True, timeout=600)
-    if offline.returncode != 0:
-        # First run (or new dependencies): fetch them through pip's configured index.
-        sh(sys.executable, "-m", "pip", "wheel", "-q", "-w", WHEELHOUSE, wheel, cwd=work)
-        sh(*pip, "--no-index", "--find-links", WHEELHOUSE, wheel, cwd=work)
-    return work / "venv" / "bin" / "plangate"
+    return venv_with(work, *build_wheels(work / "dist", ROOT, SDK)).parent / "plangate"
 
 
 @pytest.fixture
@@ -126,7 +92,7 @@ def test_the_wheel_migrates_serves_and_runs_dev_on_postgresql(
     serve = subprocess.Popen([str(installed), "serve", "--port", str(port)], cwd=tmp_path,
                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        until_healthy(serve, port)
+        until_healthy(serve, port, timeout=90)  # a cold start on a loaded machine, like dev
     finally:
         stop(serve)
     dev_port = free_port()

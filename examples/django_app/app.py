@@ -1,5 +1,7 @@
 """A single-file Django project whose ``/export`` needs the ``export`` feature.
 
+Needs the SDK with Django (``pip install 'plangate-sdk[django]'``;
+in this repository ``make`` installs it).
 With plangate running (``plangate dev``) and a secret key (``plangate keys create``):
 
     PLANGATE_API_KEY=sk_... python examples/django_app/app.py runserver 8001
@@ -19,8 +21,8 @@ from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
 
-from plangate.sdk import Client
-from plangate.sdk.django import CustomerRef, Plangate, require
+from plangate_sdk import Client
+from plangate_sdk.django import CustomerRef, Plangate, require
 
 PRICING_URL = "https://example.com/pricing"
 

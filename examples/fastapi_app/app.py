@@ -1,5 +1,7 @@
 """A FastAPI app whose ``/export`` needs the ``export`` feature.
 
+Needs the SDK with FastAPI (``pip install 'plangate-sdk[fastapi]'``;
+in this repository ``make`` installs it).
 With plangate running (``plangate dev``) and a secret key (``plangate keys create``):
 
     PLANGATE_API_KEY=sk_... uvicorn examples.fastapi_app.app:app --port 8001
@@ -15,8 +17,8 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 
-from plangate.sdk import Client
-from plangate.sdk.fastapi import CustomerRef, Plangate, require
+from plangate_sdk import Client
+from plangate_sdk.fastapi import CustomerRef, Plangate, require
 
 PRICING_URL = "https://example.com/pricing"
 

@@ -1,5 +1,7 @@
 """A Flask app whose ``/export`` needs the ``export`` feature.
 
+Needs the SDK with Flask (``pip install 'plangate-sdk[flask]'``;
+in this repository ``make`` installs it).
 With plangate running (``plangate dev``) and a secret key (``plangate keys create``):
 
     PLANGATE_API_KEY=sk_... flask --app examples/flask_app/app.py run --port 8001
@@ -13,8 +15,8 @@ import os
 
 from flask import Flask, Request, g
 
-from plangate.sdk import Client
-from plangate.sdk.flask import CustomerRef, Plangate, require
+from plangate_sdk import Client
+from plangate_sdk.flask import CustomerRef, Plangate, require
 
 PRICING_URL = "https://example.com/pricing"
 

@@ -154,7 +154,7 @@ def test_the_sdk_verifier_accepts_the_servers_entitlement_token(
 ) -> None:
     """The contract between the two halves of offline checks: what the server signs is what
     the SDK verifies (same claims, same issuer, keys from the served JWKS)."""
-    from plangate.sdk.tokens import EntitlementVerifier
+    from plangate_sdk.tokens import EntitlementVerifier
 
     _catalog(app, server, example_catalog_text)
     app.post("/v1/customers/user/u1/products", json={"product_id": "pro"}, headers=server)

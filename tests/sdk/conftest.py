@@ -22,10 +22,10 @@ import uvicorn
 
 from plangate.api.app import create_app
 from plangate.clock import SystemClock
-from plangate.sdk import Client
 from plangate.services.access.keys import create_key
 from plangate.settings import Settings
 from plangate.store.db import Database
+from plangate_sdk import Client
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_CATALOG = ROOT / "examples" / "plangate.toml"

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from plangate.api.schemas import CheckOut, CustomerOut, EntitlementsOut, ItemChanged, ItemOut
-from plangate.sdk import Client, GrantResult
+from plangate_sdk import Client, GrantResult
 
 EXAMPLE_CATALOG = Path(__file__).resolve().parents[2] / "examples" / "plangate.toml"
 

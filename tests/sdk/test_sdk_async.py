@@ -7,7 +7,7 @@ import inspect
 
 import pytest
 
-from plangate.sdk import (
+from plangate_sdk import (
     AsyncClient,
     AsyncCustomerHandle,
     Client,
@@ -15,6 +15,7 @@ from plangate.sdk import (
     InsufficientQuantityError,
     NotFoundError,
 )
+from plangate_sdk.binding import bind_customer
 
 from .conftest import RunningServer
 
@@ -24,8 +25,10 @@ SYNC_ONLY = {"close", "customer", "base_url"}
 def public_methods(cls: type) -> set[str]:
     return {
         name
-        for name, member in vars(cls).items()
-        if not name.startswith("_") and (callable(member) or isinstance(member, property))
+        for klass in cls.__mro__[:-1]  # the SDK's classes, not object
+        for name, member in vars(klass).items()
+        if not name.startswith("_")
+        and (callable(member) or isinstance(member, property | bind_customer))
     }
 
 
@@ -34,14 +37,33 @@ def public_methods(cls: type) -> set[str]:
 )
 def test_the_async_api_mirrors_the_sync_one(sync: type, async_: type) -> None:
     names = public_methods(sync) - SYNC_ONLY
-    assert names <= public_methods(async_)
+    assert names == public_methods(async_) - {"aclose", "customer", "base_url"}
+    sync_client, async_client = Client("sk_x"), AsyncClient("sk_x")
+    sync_obj = sync_client if sync is Client else sync_client.customer("user", "u1")
+    async_obj = async_client if async_ is AsyncClient else async_client.customer("user", "u1")
     for name in names:
-        sync_method, async_method = getattr(sync, name), getattr(async_, name)
+        sync_method, async_method = getattr(sync_obj, name), getattr(async_obj, name)
+        assert not inspect.iscoroutinefunction(sync_method), name
         assert inspect.iscoroutinefunction(async_method), name
         sync_sig, async_sig = inspect.signature(sync_method), inspect.signature(async_method)
         assert list(sync_sig.parameters) == list(async_sig.parameters), name
         assert str(sync_sig.return_annotation) == str(async_sig.return_annotation), name
     assert inspect.iscoroutinefunction(AsyncClient.aclose)
+
+
+@pytest.mark.parametrize("client", [Client("sk_x"), AsyncClient("sk_x")])
+def test_a_handle_method_is_the_client_method_without_the_customer(
+    client: Client | AsyncClient,
+) -> None:
+    handle = client.customer("team", "t1")
+    renamed = {"upsert": "upsert_customer", "get": "get_customer"}
+    for name in public_methods(type(handle)) - {"transactions"}:
+        method = getattr(handle, name)
+        client_sig = inspect.signature(getattr(client, renamed.get(name, name)))
+        assert list(client_sig.parameters)[:2] == ["customer_type", "customer_id"], name
+        expected = list(client_sig.parameters.values())[2:]
+        assert list(inspect.signature(method).parameters.values()) == expected, name
+        assert method.args == (client, "team", "t1"), name  # bound once, sent on every call
 
 
 def test_async_client_end_to_end(plangate_server: RunningServer, user_id: str) -> None:

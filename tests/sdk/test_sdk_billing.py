@@ -18,7 +18,7 @@ from plangate.api.schemas import (
     CustomerSessionOut,
     MemberOut,
 )
-from plangate.sdk import (
+from plangate_sdk import (
     AsyncClient,
     Client,
     ConflictError,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from plangate.sdk import (
+from plangate_sdk import (
     APIConnectionError,
     APIError,
     AuthenticationError,
@@ -19,7 +19,7 @@ from plangate.sdk import (
     PlangateError,
     RateLimitError,
 )
-from plangate.sdk.errors import error_from_response
+from plangate_sdk.errors import error_from_response
 
 from .conftest import RunningServer
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from plangate.sdk import Client
+from plangate_sdk import Client
 
 from .conftest import RunningServer
 from .examples import load_django_example, load_example

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from plangate.sdk import Client, InvalidTokenError, NotFoundError, OfflineEntitlements
+from plangate_sdk import Client, InvalidTokenError, NotFoundError, OfflineEntitlements
 
 from .conftest import RunningServer
 from .signing import ISSUER, SigningKey, claims, jwks

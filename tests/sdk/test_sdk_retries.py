@@ -9,7 +9,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from plangate.sdk import APIConnectionError, APIError, AsyncClient, Client, InvalidRequestError
+from plangate_sdk import APIConnectionError, APIError, AsyncClient, Client, InvalidRequestError
 
 from .conftest import RunningServer
 
@@ -211,7 +211,7 @@ def test_reads_are_retried_after_a_timeout() -> None:
 
 
 def test_retry_after_is_honoured_up_to_the_cap() -> None:
-    from plangate.sdk import RetryPolicy
+    from plangate_sdk import RetryPolicy
 
     policy = RetryPolicy(backoff=0.5, max_backoff=4)
     assert policy.delay(0, {"retry-after": "2"}) == 2

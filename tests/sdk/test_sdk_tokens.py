@@ -11,8 +11,8 @@ import httpx
 import jwt
 import pytest
 
-from plangate.sdk import Entitlements, EntitlementVerifier, ExpiredTokenError, InvalidTokenError
-from plangate.sdk.errors import APIConnectionError, AuthenticationError
+from plangate_sdk import Entitlements, EntitlementVerifier, ExpiredTokenError, InvalidTokenError
+from plangate_sdk.errors import APIConnectionError, AuthenticationError
 
 from .signing import ISSUER, SigningKey, claims, jwks
 

@@ -11,8 +11,8 @@ import warnings
 import httpx
 import pytest
 
-from plangate.sdk import AsyncClient, Client, UnknownNameWarning
-from plangate.sdk.calls import consume
+from plangate_sdk import AsyncClient, Client, UnknownNameWarning
+from plangate_sdk.calls import consume
 from tests.sdk.conftest import RunningServer
 
 

@@ -1,4 +1,6 @@
-"""Request and response bodies of the REST API: the contract the SDK is built on."""
+"""Request and response bodies of the REST API. The response models are the SDK's
+(``plangate_sdk.schemas``), so that server and SDK read one contract; the request bodies and
+their validation are the server's."""
 
 from __future__ import annotations
 
@@ -18,7 +20,10 @@ from pydantic_core import PydanticCustomError
 
 from plangate.api.text import UNSAFE_TEXT_MESSAGE, unsafe_text_path
 
-CustomerType = Literal["user", "team", "custom"]
+# The response models, re-exported: routes take every model of the API from this module.
+from plangate_sdk.schemas import *  # noqa: F403
+from plangate_sdk.schemas import CustomerType, RefundReason, TeamRole
+
 CUSTOMER_TYPES = ("user", "team", "custom")
 
 # Integers and booleans in bodies are JSON integers and booleans: ``true``, ``"5"`` and
@@ -66,27 +71,6 @@ class CustomerUpsert(Body):
     )
 
 
-class CustomerOut(BaseModel):
-    customer_type: CustomerType
-    customer_id: str
-    email: str | None
-    name: str | None
-    metadata: dict[str, Any]
-    has_payment_customer: bool
-    created_at: datetime
-
-
-class CatalogOut(BaseModel):
-    version: str | None
-    catalog: dict[str, Any]
-
-
-class CatalogApplied(BaseModel):
-    version: str
-    created: bool
-    activated: bool
-
-
 class Index(BaseModel):
     name: Literal["plangate"]
     version: str
@@ -101,76 +85,12 @@ class Health(BaseModel):
     version: str
 
 
-class ItemBalanceOut(BaseModel):
-    quantity: int
-    non_negative_quantity: int
-    next_refill_at: datetime | None
-
-
-class OwnedProduct(BaseModel):
-    id: str
-    product_id: str
-    name: str
-    quantity: int
-    type: Literal["subscription", "one_time", "grant", "default"]
-    line: str | None
-    status: str
-    grants_access: bool
-    current_period_end: datetime | None
-    cancel_at_period_end: bool
-    trial_end: datetime | None
-    catalog_version: str | None
-    switch_options: list[str]
-    created_at: datetime
-
-
-class EntitlementsOut(BaseModel):
-    customer_type: CustomerType
-    customer_id: str
-    plans: list[str]
-    features: list[str]
-    items: dict[str, ItemBalanceOut]
-    products: list[OwnedProduct]
-
-
-class CheckOut(BaseModel):
-    allowed: bool
-    feature: str | None = None
-    plan: str | None = None
-    item: str | None = None
-    quantity: int | None = Field(default=None, description="the item's balance")
-    requested: int | None = None
-    reason: str | None = Field(
-        default=None,
-        description="why `allowed` is false when the catalog does not define the name asked "
-        "about (a typo, or a feature since removed): `unknown_feature`, `unknown_plan` or "
-        "`unknown_item`",
-    )
-
-
-class ProductList(BaseModel):
-    data: list[OwnedProduct]
-
-
 class GrantIn(Body):
     product_id: str | None = Field(default=None, max_length=64)
     product: dict[str, Any] | None = Field(
         default=None, description="an inline product definition (server only, never stackable)"
     )
     quantity: Int = Field(default=1, ge=1, le=1_000_000)
-
-
-class GrantOut(BaseModel):
-    ownership_id: str
-    product_id: str
-    data: list[OwnedProduct] = Field(description="every product the customer now holds")
-
-
-class ItemOut(BaseModel):
-    item_id: str
-    quantity: int
-    non_negative_quantity: int
-    next_refill_at: datetime | None
 
 
 class ItemChangeIn(Body):
@@ -187,15 +107,7 @@ class ConsumeIn(Body):
     description: str | None = Field(default=None, max_length=500)
 
 
-class ItemChanged(BaseModel):
-    item_id: str
-    quantity: int
-    non_negative_quantity: int
-
-
 # --- client authentication, entitlement tokens, teams (docs/auth.md) -----------------------
-
-TeamRole = Literal["admin", "member"]
 
 
 class CustomerSessionIn(Body):
@@ -211,39 +123,8 @@ class CustomerSessionIn(Body):
     )
 
 
-class CustomerSessionOut(BaseModel):
-    token: str
-    expires_at: datetime
-    user_id: str
-    teams: dict[str, TeamRole]
-
-
-class EntitlementTokenOut(BaseModel):
-    token: str
-    expires_at: datetime
-    customer_type: CustomerType
-    customer_id: str
-
-
 class MemberIn(Body):
     role: TeamRole = "member"
-
-
-class MemberOut(BaseModel):
-    team_id: str
-    user_id: str
-    role: TeamRole
-    created_at: datetime
-
-
-class SeatsOut(BaseModel):
-    limit: int | None = Field(description="null when seats are not enforced for this team")
-    used: int
-
-
-class MemberList(BaseModel):
-    data: list[MemberOut]
-    seats: SeatsOut
 
 
 class CheckoutSessionIn(Body):
@@ -255,24 +136,6 @@ class CheckoutSessionIn(Body):
     quantity: Int = Field(default=1, ge=1, le=1_000_000)
     success_url: str | None = Field(default=None, max_length=2048)
     cancel_url: str | None = Field(default=None, max_length=2048)
-
-
-class CheckoutSessionCreated(BaseModel):
-    id: str
-    url: str
-    expires_at: datetime
-
-
-class CheckoutSessionOut(BaseModel):
-    """What the success page polls. Without credentials the customer fields are null: the
-    session id is a polling handle, not proof of who paid."""
-
-    id: str
-    status: Literal["open", "complete", "expired"]
-    fulfilled: bool
-    product_id: str
-    customer_type: CustomerType | None
-    customer_id: str | None
 
 
 # --- plan changes, cancellation and billing ---------------------------------------------------
@@ -288,80 +151,8 @@ class SwitchIn(Body):
     )
 
 
-class InvoiceOut(BaseModel):
-    id: str
-    number: str | None
-    status: str | None
-    billing_reason: str | None
-    currency: str
-    total: int
-    total_decimal: str
-    amount_due: int
-    amount_due_decimal: str
-    amount_paid: int
-    amount_paid_decimal: str
-    amount_remaining: int
-    amount_remaining_decimal: str
-    hosted_invoice_url: str | None
-    created: datetime | None
-    period_start: datetime | None
-    period_end: datetime | None
-
-
-class PlanChangeOut(BaseModel):
-    object: Literal["plan_change"]
-    customer_type: str
-    customer_id: str
-    from_product_id: str
-    to_product_id: str
-    price_id: str | None
-    change: Literal["upgrade", "downgrade", "cancel_scheduled_change"]
-    effective: Literal["now", "period_end"]
-    effective_at: datetime | None
-    subscription_id: str | None = Field(description="null in test mode")
-    invoice: InvoiceOut | None = Field(description="the prorated invoice of an upgrade")
-
-
-class CancellationOut(BaseModel):
-    object: Literal["cancellation"]
-    customer_type: str
-    customer_id: str
-    product_id: str
-    subscription_id: str | None
-    immediately: bool
-    status: str
-    cancel_at_period_end: bool
-    ends_at: datetime | None
-
-
-class CancelledOut(BaseModel):
-    data: list[OwnedProduct] = Field(
-        description="owned products; on the stripe gateway the change shows once synced"
-    )
-    cancellation: CancellationOut | None = None
-
-
 class PortalIn(Body):
     return_url: str = Field(max_length=2048)
-
-
-class PortalOut(BaseModel):
-    url: str
-
-
-class CardOut(BaseModel):
-    id: str | None = None
-    brand: str | None
-    last4: str | None
-    exp_month: int | None
-    exp_year: int | None
-    default: bool | None = None
-
-
-class BillingOut(BaseModel):
-    has_payment_customer: bool
-    default_payment_method: CardOut | None
-    payment_methods: list[CardOut] = Field(description="every saved card, newest first")
 
 
 class SetupIn(Body):
@@ -373,47 +164,8 @@ class SetupIn(Body):
     )
 
 
-class SetupOut(BaseModel):
-    object: Literal["card_setup"]
-    type: Literal["setup_intent", "checkout_session"]
-    id: str
-    client_secret: str | None
-    url: str | None
-    status: str | None
-
-
 class DefaultCardIn(Body):
     payment_method_id: str = Field(min_length=1, max_length=255)
-
-
-class InvoiceList(BaseModel):
-    data: list[InvoiceOut]
-    next_cursor: str | None
-
-
-class TransactionOut(BaseModel):
-    id: str
-    customer_type: str
-    customer_id: str
-    type: Literal["payment", "refund", "dispute"]
-    status: str
-    currency: str
-    amount: int
-    amount_decimal: str
-    amount_refunded: int
-    amount_refunded_decimal: str
-    product_id: str | None
-    stripe_id: str
-    invoice_id: str | None
-    payment_intent_id: str | None
-    charge_id: str | None
-    description: str | None
-    created_at: datetime
-
-
-class TransactionList(BaseModel):
-    data: list[TransactionOut]
-    next_cursor: str | None
 
 
 class RefundIn(Body):
@@ -430,21 +182,7 @@ class RefundIn(Body):
         default=None, max_length=32, description='a decimal string ("19.99") with `currency`'
     )
     currency: str | None = Field(default=None, min_length=3, max_length=3)
-    reason: Literal["duplicate", "fraudulent", "requested_by_customer"] | None = None
-
-
-class RefundOut(BaseModel):
-    object: Literal["refund"]
-    id: str
-    status: str | None
-    currency: str
-    amount: int
-    amount_decimal: str
-    payment_intent_id: str | None
-    charge_id: str | None
-    customer_type: str | None
-    customer_id: str | None
-    transaction_id: str | None = Field(description="test mode: the refund's transaction")
+    reason: RefundReason | None = None
 
 
 class LineConflictOut(BaseModel):
@@ -463,3 +201,4 @@ class LineConflictOut(BaseModel):
 
 class LineConflictList(BaseModel):
     data: list[LineConflictOut]
+

@@ -1,10 +1,10 @@
-"""The billing calls as data (:mod:`plangate.sdk.calls` has the rest): the portal, cards,
+"""The billing calls as data (:mod:`plangate_sdk.calls` has the rest): the portal, cards,
 invoices, transactions and refunds."""
 
 from __future__ import annotations
 
-from plangate.sdk.calls import Call, Params, _post, _present, customer_path
-from plangate.sdk.models import (
+from plangate_sdk.calls import Call, Params, _post, _present, customer_path
+from plangate_sdk.models import (
     BillingOut,
     InvoiceList,
     PortalOut,

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import time
 
-from plangate.sdk.client import Client
-from plangate.sdk.tokens import Clock, Entitlements, EntitlementVerifier
+from plangate_sdk._sync.client import Client
+from plangate_sdk.tokens import Clock, Entitlements, EntitlementVerifier
 
 
 class OfflineEntitlements:

@@ -9,9 +9,9 @@ from typing import Any, TypeVar
 
 import httpx
 
-from plangate.sdk.calls import Call
-from plangate.sdk.errors import APIError, PlangateError, error_from_response
-from plangate.sdk.retry import RetryPolicy
+from plangate_sdk.calls import Call
+from plangate_sdk.errors import APIError, PlangateError, error_from_response
+from plangate_sdk.retry import RetryPolicy
 
 T = TypeVar("T")
 
@@ -21,7 +21,7 @@ DEFAULT_TIMEOUT = 10.0
 
 def _user_agent() -> str:
     try:
-        return f"plangate-python/{version('plangate')}"
+        return f"plangate-python/{version('plangate-sdk')}"
     except PackageNotFoundError:  # running from a source tree that was never installed
         return "plangate-python"
 

@@ -1,7 +1,7 @@
 """Access checks for web apps, independent of the framework: find the customer of a request,
 ask whether they hold a feature or plan, and describe the refusal.
 
-The framework modules (``plangate.sdk.fastapi``, ``.flask``, ``.django``) turn a
+The framework modules (``plangate_sdk.fastapi``, ``.flask``, ``.django``) turn a
 :class:`Denial` into their own response; everything they share is here.
 """
 
@@ -14,8 +14,8 @@ from typing import Any, Generic, Protocol, Self, TypeVar
 
 import anyio.to_thread
 
-from plangate.sdk.errors import PlangateError
-from plangate.sdk.tokens import EntitlementVerifier, InvalidTokenError
+from plangate_sdk.errors import PlangateError
+from plangate_sdk.tokens import EntitlementVerifier, InvalidTokenError
 
 RequestT = TypeVar("RequestT")
 CustomerRef = tuple[str, str]
@@ -23,8 +23,8 @@ CustomerRef = tuple[str, str]
 
 
 class EntitlementSource(Protocol):
-    """Answers ``has()`` for a customer: :class:`~plangate.sdk.Client`,
-    :class:`~plangate.sdk.OfflineEntitlements`, or :class:`~plangate.sdk.AsyncClient`
+    """Answers ``has()`` for a customer: :class:`~plangate_sdk.Client`,
+    :class:`~plangate_sdk.OfflineEntitlements`, or :class:`~plangate_sdk.AsyncClient`
     (whose ``has`` is awaitable)."""
 
     def has(

@@ -20,9 +20,9 @@ from typing import Any, TypeVar, cast
 try:
     from flask import Flask, Request, current_app, g, jsonify, request
 except ImportError as exc:  # pragma: no cover - depends on the environment
-    raise ImportError("plangate.sdk.flask needs Flask: pip install flask") from exc
+    raise ImportError("plangate_sdk.flask needs Flask: pip install flask") from exc
 
-from plangate.sdk.gate import CustomerRef, Gate, Requirement
+from plangate_sdk.gate import CustomerRef, Gate, Requirement
 
 EXTENSION = "plangate"
 View = TypeVar("View", bound=Callable[..., Any])

@@ -22,9 +22,9 @@ try:
     from django.http import HttpRequest, JsonResponse  # type: ignore[import-untyped, unused-ignore]
     from django.utils.module_loading import import_string  # type: ignore[import-untyped, unused-ignore]
 except ImportError as exc:  # pragma: no cover - depends on the environment
-    raise ImportError("plangate.sdk.django needs Django: pip install django") from exc
+    raise ImportError("plangate_sdk.django needs Django: pip install django") from exc
 
-from plangate.sdk.gate import CustomerRef, Decision, Gate, Requirement
+from plangate_sdk.gate import CustomerRef, Decision, Gate, Requirement
 
 SETTING = "PLANGATE"
 View = TypeVar("View", bound=Callable[..., Any])

@@ -17,9 +17,9 @@ try:
     from fastapi import FastAPI, HTTPException, Request
     from fastapi.responses import JSONResponse
 except ImportError as exc:  # pragma: no cover - depends on the environment
-    raise ImportError("plangate.sdk.fastapi needs FastAPI: pip install fastapi") from exc
+    raise ImportError("plangate_sdk.fastapi needs FastAPI: pip install fastapi") from exc
 
-from plangate.sdk.gate import CustomerRef, Denial, Gate, Requirement
+from plangate_sdk.gate import CustomerRef, Denial, Gate, Requirement
 
 STATE_ATTRIBUTE = "plangate_gate"
 Dependency = Callable[[Request], Awaitable[CustomerRef]]

@@ -1,19 +1,20 @@
 """plangate's Python SDK: a sync and an async client for the REST API, typed errors, offline
 entitlement checks from signed tokens, and access checks for FastAPI, Flask and Django
-(``plangate.sdk.fastapi``, ``plangate.sdk.flask``, ``plangate.sdk.django``, imported on
-demand so that none of those frameworks is needed here).
+(``plangate_sdk.fastapi``, ``plangate_sdk.flask``, ``plangate_sdk.django``, imported on
+demand so that none of those frameworks is needed here). It needs httpx, pydantic and PyJWT,
+nothing of the server.
 
-    from plangate.sdk import Client
+    from plangate_sdk import Client
 
     plangate = Client(api_key="sk_...", base_url="http://127.0.0.1:8000")
     if plangate.customer("user", "u1").has(feature="export"):
         ...
 """
 
-from plangate.sdk.async_client import AsyncClient, AsyncCustomerHandle
-from plangate.sdk.calls import UnknownNameWarning
-from plangate.sdk.client import Client, CustomerHandle
-from plangate.sdk.errors import (
+from plangate_sdk._async.client import AsyncClient, AsyncCustomerHandle
+from plangate_sdk._sync.client import Client, CustomerHandle
+from plangate_sdk.calls import UnknownNameWarning
+from plangate_sdk.errors import (
     APIConnectionError,
     APIError,
     AuthenticationError,
@@ -26,11 +27,11 @@ from plangate.sdk.errors import (
     PlangateError,
     RateLimitError,
 )
-from plangate.sdk.gate import CustomerRef, Decision, Denial, EntitlementSource, Gate, Requirement
-from plangate.sdk.models import CheckResult, EntitlementToken, GrantResult
-from plangate.sdk.offline import OfflineEntitlements
-from plangate.sdk.retry import RetryPolicy
-from plangate.sdk.tokens import (
+from plangate_sdk.gate import CustomerRef, Decision, Denial, EntitlementSource, Gate, Requirement
+from plangate_sdk.models import CheckResult, EntitlementToken, GrantResult
+from plangate_sdk.offline import OfflineEntitlements
+from plangate_sdk.retry import RetryPolicy
+from plangate_sdk.tokens import (
     Entitlements,
     EntitlementVerifier,
     ExpiredTokenError,

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import jwt
 
-from plangate.sdk.errors import APIConnectionError, AuthenticationError
+from plangate_sdk.errors import APIConnectionError, AuthenticationError
 
 ALGORITHM = "EdDSA"
 Clock = Callable[[], float]

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
-from plangate.sdk.models import (
+from plangate_sdk.models import (
     CancelledOut,
     CatalogApplied,
     CatalogOut,
@@ -24,17 +24,13 @@ from plangate.sdk.models import (
     CheckoutSessionCreated,
     CheckoutSessionOut,
     CustomerOut,
-    CustomerSessionOut,
     EntitlementsOut,
     EntitlementToken,
     GrantResult,
     ItemChanged,
     ItemOut,
-    MemberList,
-    MemberOut,
     PlanChangeOut,
     ProductList,
-    TeamRole,
 )
 
 T = TypeVar("T")
@@ -375,41 +371,3 @@ def resume(
 ) -> Call[CancelledOut]:
     path = f"{customer_path(customer_type, customer_id)}/products/{_segment(product_id)}/resume"
     return _post(path, CancelledOut.model_validate, None, idempotency_key)
-
-
-# --- teams and customer sessions -------------------------------------------------------------
-
-
-def _member_path(team_id: str, user_id: str | None = None) -> str:
-    path = f"/v1/teams/{_segment(team_id)}/members"
-    return path if user_id is None else f"{path}/{_segment(user_id)}"
-
-
-def team_members(team_id: str) -> Call[MemberList]:
-    return Call("GET", _member_path(team_id), MemberList.model_validate)
-
-
-def set_team_member(team_id: str, user_id: str, role: TeamRole) -> Call[MemberOut]:
-    # Keyed, so that a retry answers the first 201 rather than a 200 for "already there".
-    call = Call(
-        "PUT", _member_path(team_id, user_id), MemberOut.model_validate, json={"role": role}
-    )
-    return _with_key(call, None)
-
-
-def remove_team_member(team_id: str, user_id: str) -> Call[None]:
-    # Keyed: a DELETE retried after a 5xx replays the 204 instead of 404 member_not_found.
-    return _with_key(Call("DELETE", _member_path(team_id, user_id), _nothing), None)
-
-
-def create_customer_session(
-    user_id: str,
-    *,
-    teams: Mapping[str, TeamRole] | None,
-    expires_in: int | None,
-    idempotency_key: str | None,
-) -> Call[CustomerSessionOut]:
-    body: dict[str, Any] = {"user_id": user_id, **_present(expires_in=expires_in)}
-    if teams is not None:
-        body["teams"] = dict(teams)
-    return _post("/v1/customer-sessions", CustomerSessionOut.model_validate, body, idempotency_key)

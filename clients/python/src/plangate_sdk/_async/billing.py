@@ -1,0 +1,128 @@
+"""The billing calls of the :class:`AsyncClient`: the portal, cards, invoices, transactions and
+refunds."""
+
+from __future__ import annotations
+
+from plangate_sdk import billing_calls
+from plangate_sdk._async.base import AsyncClientBase
+from plangate_sdk.models import (
+    BillingOut,
+    InvoiceList,
+    PortalOut,
+    RefundOut,
+    RefundReason,
+    SetupOut,
+    TransactionList,
+)
+
+
+class AsyncBillingMethods(AsyncClientBase):
+
+    async def portal_session(
+        self,
+        customer_type: str,
+        customer_id: str,
+        return_url: str,
+        *,
+        idempotency_key: str | None = None,
+    ) -> PortalOut:
+        """A link to Stripe's billing portal (in test mode, ``return_url`` itself)."""
+        return await self.send(
+            billing_calls.portal_session(
+                customer_type, customer_id, return_url, idempotency_key=idempotency_key
+            )
+        )
+
+    async def billing(self, customer_type: str, customer_id: str) -> BillingOut:
+        return await self.send(billing_calls.billing(customer_type, customer_id))
+
+    async def create_setup_intent(
+        self,
+        customer_type: str,
+        customer_id: str,
+        *,
+        return_url: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> SetupOut:
+        """Starts saving a card: a hosted page with ``return_url``, else a SetupIntent."""
+        return await self.send(
+            billing_calls.create_setup_intent(
+                customer_type, customer_id, return_url=return_url, idempotency_key=idempotency_key
+            )
+        )
+
+    async def set_default_payment_method(
+        self,
+        customer_type: str,
+        customer_id: str,
+        payment_method_id: str,
+        *,
+        idempotency_key: str | None = None,
+    ) -> BillingOut:
+        return await self.send(
+            billing_calls.set_default_payment_method(
+                customer_type, customer_id, payment_method_id, idempotency_key=idempotency_key
+            )
+        )
+
+    async def invoices(
+        self,
+        customer_type: str,
+        customer_id: str,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> InvoiceList:
+        """Newest first; pass ``next_cursor`` as ``cursor`` for the next page."""
+        return await self.send(
+            billing_calls.invoices(customer_type, customer_id, limit=limit, cursor=cursor)
+        )
+
+    async def transactions(
+        self,
+        *,
+        customer_type: str | None = None,
+        customer_id: str | None = None,
+        type: str | None = None,  # noqa: A002 - the API's name
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> TransactionList:
+        """Payments, refunds and disputes, newest first (server only)."""
+        return await self.send(
+            billing_calls.transactions(
+                customer_type=customer_type,
+                customer_id=customer_id,
+                type=type,
+                limit=limit,
+                cursor=cursor,
+            )
+        )
+
+    async def refund(
+        self,
+        *,
+        payment_intent_id: str | None = None,
+        invoice_id: str | None = None,
+        transaction_id: str | None = None,
+        amount: int | None = None,
+        amount_decimal: str | None = None,
+        currency: str | None = None,
+        reason: RefundReason | None = None,
+        idempotency_key: str | None = None,
+    ) -> RefundOut:
+        """Refunds a payment named by exactly one of ``payment_intent_id``, ``invoice_id`` or
+        ``transaction_id``: all that is left, ``amount`` minor units, or ``amount_decimal``
+        with ``currency`` (server only)."""
+        return await self.send(
+            billing_calls.refund(
+                payment_intent_id=payment_intent_id,
+                invoice_id=invoice_id,
+                transaction_id=transaction_id,
+                amount=amount,
+                amount_decimal=amount_decimal,
+                currency=currency,
+                reason=reason,
+                idempotency_key=idempotency_key,
+            )
+        )
+
