@@ -25,11 +25,11 @@ dev: $(STAMP)
 # the vendored fixtures are required, and a missing one fails the run.
 test: lint
 	scripts/ensure-browser --require
-	PLANGATE_TEST_NO_SKIPS=1 scripts/with-postgres --require $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+	PLANGATE_TEST_NO_SKIPS=1 scripts/with-postgres --require $(BIN)/python -m pytest -n 2 --dist worksteal $(PYTEST_ARGS)
 
 # The suite on SQLite only, without the browser and PostgreSQL set-up.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -n 2 -m "not browser" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist worksteal -m "not browser" $(PYTEST_ARGS)
 
 # ruff, the import contracts of pyproject.toml (the layers) and mypy --strict, each with its
 # cache, so a second run takes seconds.

@@ -22,7 +22,8 @@ from plangate.store.models import LedgerEntry
 CATALOG = '[items.credits]\nname = "Credits"\n'
 CUSTOMER = CustomerRef("custom", "acme")
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
-PROCESSES, THREADS, ATTEMPTS, BALANCE = 4, 16, 3000, 1000
+# 32 consumers at once, three attempts for every credit. bench/consume_pg measures the speed.
+PROCESSES, THREADS, ATTEMPTS, BALANCE = 4, 8, 900, 300
 
 
 def _consume_many(url: str, attempts: int, in_transaction: bool) -> tuple[int, int]:

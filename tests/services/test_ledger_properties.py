@@ -3,6 +3,7 @@ jumps through the real API, compared step by step with the reference model."""
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
@@ -16,6 +17,9 @@ from plangate.services.access.keys import create_key
 from plangate.settings import Settings
 from plangate.store.db import Database
 from tests.services.ledger_model import Model
+
+# Sequences per database; PLANGATE_PROPERTY_EXAMPLES=200 for a longer search.
+EXAMPLES = int(os.environ.get("PLANGATE_PROPERTY_EXAMPLES", "30"))
 
 CATALOG = """
 [items.credits]
@@ -66,7 +70,7 @@ def test_balances_follow_the_reference_model(database_url: str) -> None:
     run = [0]
 
     @settings(
-        max_examples=80,
+        max_examples=EXAMPLES,
         deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
