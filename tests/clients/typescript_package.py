@@ -63,7 +63,7 @@ def ensure_built() -> None:
         if _stale(INSTALLED, _newest(lock_files)):
             run(npm(), "ci", "--no-audit", "--no-fund")
             INSTALLED.touch()
-        sources = [p for d in SOURCES for p in (PACKAGE / d).rglob("*.ts")]
+        sources = [p for d in SOURCES for p in (PACKAGE / d).rglob("*.ts*")]
         inputs = iter([*sources, PACKAGE / "tsconfig.json", INSTALLED])
         if _stale(BUILT, _newest(inputs)):
             run(npm(), "run", "build")

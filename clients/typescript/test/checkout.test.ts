@@ -1,22 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
-import { baseUrl, serverClient, uniqueId } from "./server.js";
-
-/** Submits the sandbox's hosted checkout page as a customer would; returns the redirect. */
-async function payOnHostedPage(url: string, card = "4242424242424242"): Promise<string> {
-  const form = new URLSearchParams({
-    email: "cleo@example.com",
-    name: "Cleo",
-    card_number: card,
-    card_expiry: "12 / 34",
-    card_cvc: "123",
-    three_d_secure: "complete",
-  });
-  const response = await fetch(url, { method: "POST", body: form, redirect: "manual" });
-  assert.equal(response.status, 303, await response.text());
-  return response.headers.get("location") ?? "";
-}
+import { baseUrl, payOnHostedPage, serverClient, uniqueId, waitUntilFulfilled } from "./server.js";
 
 test("a checkout paid in the sandbox grants Pro once Stripe's webhooks are synced", async () => {
   const plangate = serverClient();
@@ -36,12 +20,7 @@ test("a checkout paid in the sandbox grants Pro once Stripe's webhooks are synce
   assert.ok(redirect.startsWith(`${baseUrl}/thanks`), redirect);
 
   // The success page polls: the redirect grants nothing, the sync does.
-  const deadline = Date.now() + 30_000;
-  let state = await plangate.getCheckoutSession(session.id);
-  while (!state.fulfilled && Date.now() < deadline) {
-    await sleep(100);
-    state = await plangate.getCheckoutSession(session.id);
-  }
+  const state = await waitUntilFulfilled(plangate, session.id);
   assert.equal(state.status, "complete");
   assert.equal(state.fulfilled, true);
   assert.equal(await cleo.has({ feature: "export" }), true);

@@ -1,5 +1,7 @@
 /** The plangate server the tests run against, started by tests/clients/test_typescript.py. */
-import { Plangate, type ClientOptions } from "../src/index.js";
+import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
+import { Plangate, type ClientOptions, type Schemas } from "../src/index.js";
 
 function required(name: string): string {
   const value = process.env[name];
@@ -37,4 +39,30 @@ export function recordingFetch(
     after?.(seen.length, response);
     return response;
   };
+}
+
+/** Submits the sandbox's hosted checkout page as a customer would; returns the redirect. */
+export async function payOnHostedPage(url: string, card = "4242424242424242"): Promise<string> {
+  const form = new URLSearchParams({
+    email: "cleo@example.com",
+    name: "Cleo",
+    card_number: card,
+    card_expiry: "12 / 34",
+    card_cvc: "123",
+    three_d_secure: "complete",
+  });
+  const response = await fetch(url, { method: "POST", body: form, redirect: "manual" });
+  assert.equal(response.status, 303, await response.text());
+  return response.headers.get("location") ?? "";
+}
+
+/** Polls a checkout session as a success page does, until plangate has synced the payment. */
+export async function waitUntilFulfilled(plangate: Plangate, sessionId: string): Promise<Schemas["CheckoutSessionOut"]> {
+  const deadline = Date.now() + 30_000;
+  let state = await plangate.getCheckoutSession(sessionId);
+  while (!state.fulfilled && Date.now() < deadline) {
+    await sleep(100);
+    state = await plangate.getCheckoutSession(sessionId);
+  }
+  return state;
 }
