@@ -179,3 +179,20 @@ test("a browser client with a customer-session token acts on itself only", async
   await team.removeMember(userId);
   assert.deepEqual((await team.members()).data, []);
 });
+
+test("a DELETE is not retried after a lost response: it may have acted", async () => {
+  const id = uniqueId("ada");
+  await serverClient().customer("user", id).grant({ product_id: "pro" });
+  const seen: { method: string; url: string; headers: Headers }[] = [];
+  const losingAnswers = recordingFetch(seen, undefined, () => {
+    throw new TypeError("fetch failed: connection reset after the request was sent");
+  });
+  await assert.rejects(
+    serverClient({ fetch: losingAnswers }).customer("user", id).cancel("pro"),
+    APIConnectionError,
+  );
+  assert.deepEqual(seen.map((s) => s.method), ["DELETE"]);
+  // It did act: the grant is gone.
+  const products = (await serverClient().customer("user", id).products()).data;
+  assert.ok(!products.some((p) => p.product_id === "pro"));
+});
