@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: dev test test-fast lint generate bench clean
+.PHONY: dev test test-fast lint generate ts-types bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,12 +38,25 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/mypy src/plangate clients/python/src/plangate_sdk clients/python/scripts
 
-# The sync Python client from the async one (tests/sdk/test_generated_client.py checks it).
-generate: $(STAMP)
+# What is generated and checked in: the sync Python client from the async one
+# (tests/sdk/test_generated_client.py checks it) and the TypeScript client's types.
+generate: $(STAMP) ts-types
 	$(BIN)/python clients/python/scripts/generate_sync.py
+
+# The TypeScript client's types, generated from the API document the server produces now;
+# tests/clients/test_typescript.py fails while they differ. npm ci runs only when the lock changed.
+TS := clients/typescript
+$(TS)/node_modules/.plangate-installed: $(TS)/package.json $(TS)/package-lock.json
+	cd $(TS) && npm ci --no-audit --no-fund
+	touch $@
+
+ts-types: $(STAMP) $(TS)/node_modules/.plangate-installed
+	$(BIN)/plangate openapi --output $(TS)/openapi.json
+	cd $(TS) && npm run --silent generate -- openapi.json --output src/schema.ts
+	rm $(TS)/openapi.json
 
 bench: $(STAMP)
 	scripts/with-postgres $(BIN)/python -m bench.run_all
 
 clean:
-	rm -rf $(VENV) .plangate .pytest_cache .hypothesis
+	rm -rf $(VENV) .plangate .pytest_cache .hypothesis $(TS)/node_modules $(TS)/dist

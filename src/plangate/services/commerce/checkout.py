@@ -42,10 +42,14 @@ from plangate.services.commerce.open_checkouts import (
     reuse_or_expire,
     url_and_expiry,
 )
-from plangate.services.commerce.stripe_customers import ensure_customer_row, ensure_stripe_customer
+from plangate.services.commerce.stripe_customers import ensure_stripe_customer
 from plangate.services.entitlements import ownership
 from plangate.services.entitlements.catalog import CatalogCache
-from plangate.services.entitlements.customers import CustomerRef, lock_customer
+from plangate.services.entitlements.customers import (
+    CustomerRef,
+    insert_customer_if_missing,
+    lock_customer,
+)
 from plangate.settings import Settings
 from plangate.store.db import Database
 from plangate.store.models import CheckoutSession
@@ -285,7 +289,7 @@ def create_checkout(
         offer = resolve_offer(
             deps.catalogs.active(session), request, _customer_currency(session, request.ref)
         )
-        ensure_customer_row(session, request.ref, now)
+        insert_customer_if_missing(session, request.ref, now)
         _check_purchasable(session, request, offer)
     try:
         # Unit of work 2 (inside, on Stripe): the payment customer.

@@ -13,7 +13,6 @@ import hashlib
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from plangate.gateways.base import Gateway
@@ -60,25 +59,6 @@ def ensure_stripe_customer(
         customer.stripe_customer_id = str(created["id"])
         customer.updated_at = now
         return customer.stripe_customer_id
-
-
-def ensure_customer_row(session: Session, ref: CustomerRef, now: datetime) -> None:
-    """Creates the customer if missing, safely against a concurrent creation (the first
-    checkout of a new customer may come twice at once): ``INSERT ... ON CONFLICT DO NOTHING``."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    session.execute(
-        insert(Customer)
-        .values(
-            customer_type=ref.type,
-            customer_id=ref.id,
-            email=None,
-            name=None,
-            metadata_={},
-            created_at=now,
-            updated_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["customer_type", "customer_id"])
-    )
 
 
 def customer_by_stripe_id(session: Session, stripe_customer_id: str) -> Customer | None:

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from plangate.domain.ids import MAX_ID_LENGTH, is_valid_id
@@ -52,12 +53,14 @@ def require_customer(session: Session, ref: CustomerRef) -> Customer:
     return customer
 
 
-def ensure_customer(session: Session, ref: CustomerRef, now: datetime) -> Customer:
-    """The customer, created empty on first reference: apps address their users by their own
-    ids and need not register them before granting or checking."""
-    customer = get_customer(session, ref)
-    if customer is None:
-        customer = Customer(
+def insert_customer_if_missing(session: Session, ref: CustomerRef, now: datetime) -> None:
+    """Creates the customer empty unless it exists, safely against a concurrent creation (a
+    page's parallel first reads of a new user, a checkout sent twice): ``INSERT ... ON
+    CONFLICT DO NOTHING``, which on PostgreSQL waits for the other insert to commit."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(
+        insert(Customer)
+        .values(
             customer_type=ref.type,
             customer_id=ref.id,
             email=None,
@@ -66,8 +69,23 @@ def ensure_customer(session: Session, ref: CustomerRef, now: datetime) -> Custom
             created_at=now,
             updated_at=now,
         )
-        session.add(customer)
-        session.flush()
+        .on_conflict_do_nothing(index_elements=["customer_type", "customer_id"])
+    )
+
+
+def _select(ref: CustomerRef) -> Select[Customer]:
+    return select(Customer).where(
+        Customer.customer_type == ref.type, Customer.customer_id == ref.id
+    )
+
+
+def ensure_customer(session: Session, ref: CustomerRef, now: datetime) -> Customer:
+    """The customer, created empty on first reference: apps address their users by their own
+    ids and need not register them before granting or checking."""
+    customer = get_customer(session, ref)
+    if customer is None:
+        insert_customer_if_missing(session, ref, now)
+        customer = session.scalars(_select(ref)).one()
     return customer
 
 
@@ -79,13 +97,11 @@ def lock_customer(session: Session, ref: CustomerRef, now: datetime) -> Customer
     ledger inserts take ``KEY SHARE`` on this row while holding a balance row, and must not
     wait for a settlement that is itself waiting for that balance row.
     """
-    customer = session.execute(
-        select(Customer)
-        .where(Customer.customer_type == ref.type, Customer.customer_id == ref.id)
-        .with_for_update(key_share=True)
-    ).scalar_one_or_none()
+    locked = _select(ref).with_for_update(key_share=True)
+    customer = session.scalars(locked).one_or_none()
     if customer is None:
-        customer = ensure_customer(session, ref, now)
+        insert_customer_if_missing(session, ref, now)
+        customer = session.scalars(locked).one()
     return customer
 
 

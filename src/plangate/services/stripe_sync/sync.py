@@ -31,9 +31,12 @@ from plangate.gateways.stripe_client import (
     META_CUSTOMER_ID,
     META_CUSTOMER_TYPE,
 )
-from plangate.services.commerce.stripe_customers import ensure_customer_row
 from plangate.services.entitlements.catalog import CatalogCache
-from plangate.services.entitlements.customers import CUSTOMER_TYPES, CustomerRef
+from plangate.services.entitlements.customers import (
+    CUSTOMER_TYPES,
+    CustomerRef,
+    insert_customer_if_missing,
+)
 from plangate.store.db import Database
 from plangate.store.models import Customer, StripeObjectSync
 
@@ -121,7 +124,7 @@ def resolve_customer(
             return None
     if ref is None:
         return None
-    ensure_customer_row(session, ref, now)
+    insert_customer_if_missing(session, ref, now)
     customer = session.get(Customer, (ref.type, ref.id))
     assert customer is not None
     if customer.stripe_customer_id is None and stripe_customer_id:
