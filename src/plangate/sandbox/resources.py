@@ -13,10 +13,12 @@ from . import (
     payments,
     portal,
     portal_configurations,
+    prices,
     subscriptions_api,
 )
 from .router import Router
 
-ROUTERS: list[Router] = [catalog.router, payments.router, charges.router, events.router,
-                         clocks.router, subscriptions_api.router, invoices_api.router,
-                         checkout.router, portal.router, portal_configurations.router]
+ROUTERS: list[Router] = [catalog.router, prices.router, payments.router, charges.router,
+                         events.router, clocks.router, subscriptions_api.router,
+                         invoices_api.router, checkout.router, portal.router,
+                         portal_configurations.router]
