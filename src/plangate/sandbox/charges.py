@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import TYPE_CHECKING
 
+from .capture import CAPTURE_METHODS, hold, release
 from .payments import card_of, decline_error, resolve_payment_method
 from .router import PAGE, ApiRequest, Router
 from .wire import (
@@ -145,6 +146,9 @@ def confirm_payment_intent(sb: Sandbox, pi: Obj, *, off_session: bool,
     if authenticated or card.authentication != "none":
         pm["_setup"] = True
         sb.store.put(pm)
+    if pi["capture_method"] == "manual":
+        hold(sb, pi, charge)
+        return None
     pi["status"] = "succeeded"
     pi["amount_received"] = pi["amount"]
     pi["last_payment_error"] = None
@@ -165,9 +169,9 @@ def _confirm_from_api(sb: Sandbox, pi: Obj, off_session: bool) -> Obj:
 
 
 @router.post("/v1/payment_intents", "PaymentIntentCreateParams",
-              ("amount", "confirm", "currency", "customer", "description", "metadata",
-              "off_session", "payment_method", "receipt_email", "return_url",
-              "setup_future_usage"))
+              ("amount", "capture_method", "confirm", "currency", "customer", "description",
+               "metadata", "off_session", "payment_method", "receipt_email", "return_url",
+               "setup_future_usage"))
 def create_payment_intent(sb: Sandbox, req: ApiRequest) -> Obj:
     p = req.params
     amount = get_int(p, "amount", required=True, minimum=1) or 0
@@ -181,6 +185,7 @@ def create_payment_intent(sb: Sandbox, req: ApiRequest) -> Obj:
     pi["receipt_email"] = get_str(p, "receipt_email")
     pi["setup_future_usage"] = get_enum(p, "setup_future_usage", ("on_session", "off_session"))
     pi["_return_url"] = get_str(p, "return_url")
+    pi["capture_method"] = get_enum(p, "capture_method", CAPTURE_METHODS) or "automatic"
     pm_id = get_str(p, "payment_method")
     if pm_id is not None:
         pi["payment_method"] = resolve_payment_method(sb, pm_id, clock_of=cus)["id"]
@@ -242,6 +247,7 @@ def cancel_payment_intent(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     if pi["status"] in ("succeeded", "canceled"):
         raise invalid(f"You cannot cancel this PaymentIntent because it has a status of "
                       f"{pi['status']}.", code="payment_intent_unexpected_state")
+    release(sb, pi)
     pi["status"] = "canceled"
     pi["canceled_at"] = sb.now(pi)
     pi["cancellation_reason"] = (get_str(req.params, "cancellation_reason")

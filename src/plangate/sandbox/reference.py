@@ -17,7 +17,7 @@ refuses with 400 `{NOT_IMPLEMENTED}`. A field under a partly implemented paramet
 example `invoice_settings[footer]` when only `invoice_settings.default_payment_method` is
 listed) is refused the same way. A parameter Stripe does not know at all is refused with
 Stripe's 400 `parameter_unknown`. `{', '.join(sorted(ALWAYS))}` is implemented everywhere Stripe
-accepts it.
+accepts it, and `include[]=total_count` on every list.
 
 | Operation | Stripe's parameters | Implemented | Refused (`{NOT_IMPLEMENTED}`) |
 |---|---|---|---|

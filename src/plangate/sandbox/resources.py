@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from . import (
+    account,
+    capture,
     catalog,
     charges,
     checkout,
@@ -21,4 +23,5 @@ from .router import Router
 ROUTERS: list[Router] = [catalog.router, prices.router, payments.router, charges.router,
                          events.router, clocks.router, subscriptions_api.router,
                          invoices_api.router, checkout.router, portal.router,
-                         portal_configurations.router]
+                         portal_configurations.router, account.router,
+                         capture.router]

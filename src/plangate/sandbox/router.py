@@ -54,10 +54,9 @@ class Router:
         regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path)
         self.routes.append(Route(method, path, re.compile(f"^{regex}$"), handler, operation))
 
-    def get(self, path: str, params: str | None, implements: Iterable[str] = (),
-            extra: Iterable[str] = ()) -> Callable[[Handler], Handler]:
-        return self._decorator("GET", path, Operation(params, frozenset(implements),
-                                                       frozenset(extra)))
+    def get(self, path: str, params: str | None,
+            implements: Iterable[str] = ()) -> Callable[[Handler], Handler]:
+        return self._decorator("GET", path, Operation(params, frozenset(implements)))
 
     def post(self, path: str, params: str | None,
              implements: Iterable[str] = ()) -> Callable[[Handler], Handler]:

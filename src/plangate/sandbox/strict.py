@@ -20,8 +20,11 @@ from .param_shapes import Shape, has_path, operation_shape
 from .wire import Params, StripeError, invalid
 
 # Parameters every operation implements where Stripe has them (`expand` is checked while
-# rendering) and sandbox-level ones Stripe accepts without a typed parameter.
+# rendering).
 ALWAYS = frozenset({"expand"})
+# Accepted on every list (an operation with `starting_after`) though the SDK's typed
+# parameters leave it out: `include[]=total_count`, which `wire.paginate` implements.
+LIST_EXTRAS = frozenset({"include"})
 NOT_IMPLEMENTED = "parameter_not_implemented"
 
 
@@ -30,8 +33,6 @@ class Operation:
     # None for a route Stripe's SDK has no operation for: it takes `expand` only.
     params_class: str | None
     implements: frozenset[str]
-    # Accepted by Stripe yet absent from the SDK's typed parameters (`include` on lists).
-    extra: frozenset[str] = frozenset()
 
     def shape(self) -> Shape:
         if self.params_class is None:
@@ -48,8 +49,9 @@ def check_params(op: Operation, params: Params) -> None:
     shape = op.shape()
     unknown: list[str] = []
     leaves: list[tuple[str, str]] = []
+    is_list = "starting_after" in (shape.fields or {})
     for name, value in params.items():
-        if name in op.extra:
+        if is_list and name in LIST_EXTRAS:
             continue
         _walk(shape, name, value, name, name, unknown, leaves)
     if unknown:

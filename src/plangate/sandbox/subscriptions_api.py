@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from . import subscriptions as subs
+from .expansion import INCLUDABLE
 from .payments import decline_error, resolve_payment_method
 from .prices import plan_of
 from .router import PAGE, ApiRequest, Router
@@ -21,6 +22,7 @@ from .wire import (
     get_str,
     invalid,
     paginate,
+    strip_private,
 )
 
 if TYPE_CHECKING:
@@ -324,3 +326,14 @@ def update_item(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
                                     if k in p}
     update(sb, sub, {**forwarded, "items": [{"id": id, **change}]})
     return _item(sb, id)[1]
+
+
+def _customer_subscriptions(sb: Sandbox, customer: Obj) -> Obj:
+    """`customer.subscriptions`, there only when expanded: the ones not yet ended."""
+    subs_of = [s for s in sb.store.all("subscription")
+               if s["customer"] == customer["id"] and s["status"] not in ENDED]
+    return {"object": "list", "data": [strip_private(s) for s in subs_of], "has_more": False,
+            "total_count": len(subs_of), "url": f"/v1/customers/{customer['id']}/subscriptions"}
+
+
+INCLUDABLE[("customer", "subscriptions")] = _customer_subscriptions

@@ -248,7 +248,12 @@ def paginate(items: Sequence[Obj], params: Mapping[str, Any], url: str) -> Obj:
         page, has_more = head[-limit:], len(head) > limit
     else:
         page, has_more = list(items[:limit]), len(items) > limit
-    return {"object": "list", "data": page, "has_more": has_more, "url": url}
+    out: Obj = {"object": "list", "data": page, "has_more": has_more, "url": url}
+    for i, name in enumerate(get_list(params, "include")):
+        if name != "total_count":
+            raise invalid(f"Invalid include[{i}]: must be total_count", f"include[{i}]")
+        out["total_count"] = len(items)  # every match of the filters, not just this page
+    return out
 
 
 def list_object(data: list[Obj], url: str) -> Obj:
