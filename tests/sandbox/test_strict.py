@@ -110,3 +110,18 @@ def test_every_route_declares_parameters_that_stripe_has() -> None:
     for route in routes:
         assert route.operation.shape().fields is not None, route.path
         assert route.operation.undeclared() == [], (route.method, route.path)
+
+
+def test_allowed_payment_method_types_accept_card_and_refuse_the_rest(
+        client: stripe.StripeClient) -> None:
+    cus = client.v1.customers.create()
+    seti = client.v1.setup_intents.create({"customer": cus.id, "usage": "off_session",
+                                           "allowed_payment_method_types": ["card"]})
+    assert seti.payment_method_types == ["card"]
+    err = _refused(client.v1.setup_intents.create, {
+        "customer": cus.id, "allowed_payment_method_types": ["card", "sepa_debit"]})
+    assert err.code == NOT_IMPLEMENTED and err.param == "allowed_payment_method_types[1]"
+    # The pre-2026 name is one Stripe no longer knows at this API version.
+    err = _refused(client.v1.setup_intents.create,
+                   {"customer": cus.id, "payment_method_types": ["card"]})
+    assert err.code == "parameter_unknown" and err.param == "payment_method_types"

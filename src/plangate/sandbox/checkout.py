@@ -17,6 +17,7 @@ from .payments import (
     new_card_method,
     new_setup_intent,
     normalise_number,
+    require_card_only,
 )
 from .router import PAGE, ApiRequest, Router
 from .wire import (
@@ -72,11 +73,13 @@ def _line_items(sb: Sandbox, p: Mapping[str, object], mode: str) -> list[tuple[O
     "allow_promotion_codes", "billing_address_collection", "cancel_url", "client_reference_id",
     "currency", "customer", "customer_creation", "customer_email", "expires_at",
     "line_items.price", "line_items.quantity", "locale", "metadata", "mode",
-    "payment_intent_data.metadata", "payment_method_collection", "subscription_data.description",
-    "subscription_data.metadata", "subscription_data.trial_period_days", "success_url"))
+    "payment_intent_data.metadata", "payment_method_collection", "allowed_payment_method_types",
+    "subscription_data.description", "subscription_data.metadata",
+    "subscription_data.trial_period_days", "success_url"))
 def create_session(sb: Sandbox, req: ApiRequest) -> Obj:
     p = req.params
     mode = get_enum(p, "mode", ("payment", "subscription", "setup"), required=True) or ""
+    require_card_only(p)
     success_url = get_str(p, "success_url", required=True)
     cus_id = get_str(p, "customer")
     customer = sb.get("customer", cus_id, param="customer") if cus_id else None

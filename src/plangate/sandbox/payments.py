@@ -10,12 +10,14 @@ from typing import TYPE_CHECKING, Literal
 from .router import PAGE, ApiRequest, Router
 from .wire import (
     Obj,
+    Params,
     StripeError,
     apply_metadata,
     get_bool,
     get_dict,
     get_enum,
     get_int,
+    get_list,
     get_str,
     invalid,
     new_id,
@@ -146,6 +148,15 @@ def new_card_method(sb: Sandbox, number: str, exp_month: int = 12, exp_year: int
     }
     sb.store.put(pm)
     return pm
+
+
+def require_card_only(params: Params) -> None:
+    """`allowed_payment_method_types`: cards are the sandbox's only payment method type."""
+    for i, kind in enumerate(get_list(params, "allowed_payment_method_types")):
+        if kind != "card":
+            raise invalid(f"The sandbox does not implement the payment method type {kind!r}; "
+                          "it supports card only.", f"allowed_payment_method_types[{i}]",
+                          code="parameter_not_implemented")
 
 
 def resolve_payment_method(sb: Sandbox, pm_id: str, param: str = "payment_method",
@@ -331,9 +342,11 @@ def confirm_setup_intent(sb: Sandbox, seti: Obj, authenticated: bool = False) ->
 
 
 @router.post("/v1/setup_intents", "SetupIntentCreateParams",
-              ("confirm", "customer", "metadata", "payment_method", "usage"))
+              ("confirm", "customer", "metadata", "payment_method", "usage",
+               "allowed_payment_method_types"))
 def create_setup_intent(sb: Sandbox, req: ApiRequest) -> Obj:
     p = req.params
+    require_card_only(p)
     cus_id = get_str(p, "customer")
     cus = sb.get("customer", cus_id, param="customer") if cus_id else None
     seti = new_setup_intent(sb, cus, get_enum(p, "usage", ("on_session", "off_session"))
