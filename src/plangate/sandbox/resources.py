@@ -9,6 +9,7 @@ from . import (
     charges,
     checkout,
     clocks,
+    coupons,
     events,
     invoices_api,
     lifecycle,  # noqa: F401 - registers the scheduled work
@@ -24,4 +25,4 @@ ROUTERS: list[Router] = [catalog.router, prices.router, payments.router, charges
                          events.router, clocks.router, subscriptions_api.router,
                          invoices_api.router, checkout.router, portal.router,
                          portal_configurations.router, account.router,
-                         capture.router]
+                         capture.router, coupons.router]
