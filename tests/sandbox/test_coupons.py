@@ -1,4 +1,4 @@
-"""Coupons through the SDK: Stripe's shapes, validation, events and redemption limits."""
+"""Coupons and promotion codes through the SDK: Stripe's shapes, validation, events."""
 
 from __future__ import annotations
 
@@ -65,3 +65,52 @@ def test_a_coupon_past_redeem_by_is_no_longer_valid(client: stripe.StripeClient)
     with pytest.raises(stripe.InvalidRequestError) as exc:
         client.v1.coupons.create({"id": coupon.id, "percent_off": 5})
     assert exc.value.code == "resource_already_exists"
+
+
+def test_promotion_code_create_retrieve_update_list(client: stripe.StripeClient,
+                                                    fixtures: dict[str, Any]) -> None:
+    coupon = client.v1.coupons.create({"percent_off": 20, "duration": "once"})
+    promo = client.v1.promotion_codes.create({
+        "promotion": {"type": "coupon", "coupon": coupon.id}, "code": "FALL20",
+        "max_redemptions": 5, "restrictions": {"minimum_amount": 1000,
+                                               "minimum_amount_currency": "USD"}})
+    assert promo.id.startswith("promo_") and promo.code == "FALL20" and promo.active is True
+    assert promo.promotion.coupon == coupon.id and promo.times_redeemed == 0
+    assert promo.restrictions.minimum_amount_currency == "usd"
+    assert_shape(promo.to_dict(), "promotion_code", stripe.PromotionCode, fixtures)
+    generated = client.v1.promotion_codes.create(
+        {"promotion": {"type": "coupon", "coupon": coupon.id}})
+    assert len(generated.code) == 8
+    with pytest.raises(stripe.InvalidRequestError) as taken:
+        client.v1.promotion_codes.create(
+            {"promotion": {"type": "coupon", "coupon": coupon.id}, "code": "fall20"})
+    assert taken.value.param == "code"
+    off = client.v1.promotion_codes.update(promo.id, {"active": False})
+    assert off.active is False
+    assert client.v1.promotion_codes.retrieve(promo.id).active is False
+    assert [p.id for p in client.v1.promotion_codes.list({"active": True}).data] \
+        == [generated.id]
+    assert [p.id for p in client.v1.promotion_codes.list({"code": "FALL20"}).data] \
+        == [promo.id]
+    types = [e.type for e in reversed(client.v1.events.list().data)]
+    assert types == ["coupon.created", "promotion_code.created", "promotion_code.created",
+                     "promotion_code.updated"]
+
+
+def test_promotion_code_errors_name_the_parameter(client: stripe.StripeClient) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as missing:
+        client.v1.promotion_codes.create({"code": "X"})  # type: ignore[typeddict-item]
+    assert missing.value.param == "promotion" and missing.value.code == "parameter_missing"
+    with pytest.raises(stripe.InvalidRequestError) as unknown:
+        client.v1.promotion_codes.create({"promotion": {"type": "coupon", "coupon": "NOPE"}})
+    assert unknown.value.http_status == 404 and unknown.value.param == "promotion[coupon]"
+    coupon = client.v1.coupons.create({"amount_off": 500, "currency": "eur"})
+    with pytest.raises(stripe.InvalidRequestError) as half:
+        client.v1.promotion_codes.create({"promotion": {"type": "coupon", "coupon": coupon.id},
+                                          "restrictions": {"minimum_amount": 100}})
+    assert half.value.param == "restrictions[minimum_amount_currency]"
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        client.v1.promotion_codes.create({
+            "promotion": {"type": "coupon", "coupon": coupon.id},
+            "restrictions": {"currency_options": {"usd": {"minimum_amount": 100}}}})
+    assert refused.value.code == "parameter_not_implemented"

@@ -17,6 +17,7 @@ from . import (
     portal,
     portal_configurations,
     prices,
+    promotion_codes,
     subscriptions_api,
 )
 from .router import Router
@@ -25,4 +26,5 @@ ROUTERS: list[Router] = [catalog.router, prices.router, payments.router, charges
                          events.router, clocks.router, subscriptions_api.router,
                          invoices_api.router, checkout.router, portal.router,
                          portal_configurations.router, account.router,
-                         capture.router, coupons.router]
+                         capture.router, coupons.router,
+                         promotion_codes.router]
