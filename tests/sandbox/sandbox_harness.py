@@ -73,4 +73,16 @@ class Receiver:
     def types(self) -> list[str]:
         return [e["type"] for e in self.events()]
 
+    def in_stripe_order(self, sandbox: Sandbox) -> list[dict[str, Any]]:
+        """The received events in the order they were created (deliveries run concurrently,
+        so they arrive in any order, as from Stripe)."""
+        def created(event: dict[str, Any]) -> int:
+            stored = sandbox.store.get("event", event["id"])
+            return int(stored["_seq"]) if stored else -1
+
+        return sorted(self.events(), key=created)
+
+    def types_in_stripe_order(self, sandbox: Sandbox) -> list[str]:
+        return [e["type"] for e in self.in_stripe_order(sandbox)]
+
 

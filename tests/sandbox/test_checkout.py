@@ -42,7 +42,7 @@ def test_subscription_checkout_emits_stripes_sequence_signed(
     target = pay_checkout_session(cs.url, "4242424242424242")
     assert target == f"https://app.test/ok?session={cs.id}"
     running.sandbox.wait_for_deliveries(10)
-    assert receiver.types() == [
+    assert receiver.types_in_stripe_order(running.sandbox) == [
         "customer.created", "payment_method.attached", "invoice.created",
         "customer.subscription.created", "invoice.finalized", "payment_intent.created",
         "charge.succeeded", "payment_intent.succeeded", "invoice.paid",
@@ -58,7 +58,7 @@ def test_subscription_checkout_emits_stripes_sequence_signed(
     sub = done.subscription
     assert isinstance(sub, stripe.Subscription)
     assert sub.status == "active" and sub.metadata.to_dict() == {"org": "o1"}
-    updated = receiver.events()[-2]
+    updated = receiver.in_stripe_order(running.sandbox)[-2]
     assert updated["data"]["previous_attributes"] == {"status": "incomplete"}
     with pytest.raises(stripe.InvalidRequestError):
         client.v1.checkout.sessions.expire(cs.id)
@@ -147,11 +147,12 @@ def test_payment_mode_refund_full_and_partial(running: Running, client: stripe.S
     assert client.v1.charges.retrieve(charge.id).refunded is True
     running.sandbox.wait_for_deliveries(10)
     # The payment intent was created by the declined attempt, before the endpoint existed.
-    assert receiver.types() == [
+    assert receiver.types_in_stripe_order(running.sandbox) == [
         "charge.succeeded", "payment_intent.succeeded",
         "checkout.session.completed", "charge.refunded", "refund.created",
         "charge.refunded", "refund.created"]
-    assert receiver.events()[3]["data"]["previous_attributes"]["amount_refunded"] == 0
+    refunded = receiver.in_stripe_order(running.sandbox)[3]
+    assert refunded["data"]["previous_attributes"]["amount_refunded"] == 0
 
 
 def test_setup_mode_saves_a_card(client: stripe.StripeClient) -> None:

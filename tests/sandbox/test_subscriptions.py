@@ -50,7 +50,8 @@ class World:
 
     def events(self, receiver: Receiver) -> list[dict[str, Any]]:
         self.running.sandbox.wait_for_deliveries(10)
-        return [e for e in receiver.events() if not e["type"].startswith("test_helpers.")]
+        return [e for e in receiver.in_stripe_order(self.running.sandbox)
+                if not e["type"].startswith("test_helpers.")]
 
 
 @pytest.fixture

@@ -296,7 +296,7 @@ class StripeGateway:
         params: dict[str, Any] = {
             "customer": customer_id,
             "usage": "off_session",
-            "payment_method_types": ["card"],
+            "allowed_payment_method_types": ["card"],
             "metadata": dict(metadata),
         }
         return self._call(

@@ -26,6 +26,7 @@ from .expansion import render
 from .resources import ROUTERS
 from .router import ApiRequest
 from .scheduler import run_all_due
+from .strict import check_params
 from .wire import API_VERSION, StripeError, decode_form, get_list, invalid, new_id
 
 log = logging.getLogger(__name__)
@@ -135,15 +136,16 @@ class _Api:
                           code="")
             err.status = 404
             return 404, json.dumps(err.body())
-        handler, args = found
+        route, args = found
         sb = self.sb
         if not self.sb.config.public_url:
             sb.base_url = req.base_url
         try:
             with sb.unit():
                 run_all_due(sb)
+            check_params(route.operation, req.params)
             with sb.unit(request_id, req.idempotency_key):
-                result = handler(sb, req, **args)
+                result = route.handler(sb, req, **args)
                 expand = [str(x) for x in get_list(req.params, "expand")]
                 body = render(sb, result, expand)
             with sb.unit():

@@ -1,21 +1,18 @@
-"""Customers, products and prices."""
+"""Customers and products."""
 
 from __future__ import annotations
 
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from .router import ApiRequest, Router
+from .router import PAGE, ApiRequest, Router
 from .search import search_result
 from .wire import (
     Obj,
     Params,
-    StripeError,
     apply_metadata,
     get_bool,
     get_dict,
-    get_enum,
-    get_int,
     get_list,
     get_str,
     invalid,
@@ -28,8 +25,14 @@ if TYPE_CHECKING:
     from .core import Sandbox
 
 router = Router()
+_CUSTOMER_FIELDS = ("address", "description", "email", "invoice_settings.default_payment_method",
+                    "metadata", "name", "phone", "preferred_locales")
+_PRODUCT_FIELDS = ("active", "description", "images", "marketing_features.name", "metadata", "name",
+                   "shippable", "statement_descriptor", "tax_code", "unit_label", "url")
+_DEFAULT_PRICE_FIELDS = tuple(f"default_price_data.{k}" for k in (
+    "currency", "metadata", "recurring.interval", "recurring.interval_count", "tax_behavior",
+    "unit_amount", "unit_amount_decimal"))
 
-INTERVALS = ("day", "week", "month", "year")
 
 
 # --- customers -----------------------------------------------------------------------------------
@@ -69,7 +72,8 @@ def _set_customer_fields(sb: Sandbox, cus: Obj, p: Params) -> None:
     apply_metadata(cus, p)
 
 
-@router.post("/v1/customers")
+@router.post("/v1/customers", "CustomerCreateParams",
+              (*_CUSTOMER_FIELDS, "payment_method", "test_clock"))
 def create_customer(sb: Sandbox, req: ApiRequest) -> Obj:
     p = req.params
     clock_id = get_str(p, "test_clock")
@@ -105,12 +109,12 @@ def create_customer(sb: Sandbox, req: ApiRequest) -> Obj:
     return cus
 
 
-@router.get("/v1/customers/search")
+@router.get("/v1/customers/search", "CustomerSearchParams", ("query", "limit", "page"))
 def search_customers(sb: Sandbox, req: ApiRequest) -> Obj:
     return search_result(sb.store.all("customer"), req.params, "/v1/customers/search")
 
 
-@router.get("/v1/customers/{id}")
+@router.get("/v1/customers/{id}", "CustomerRetrieveParams")
 def retrieve_customer(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     cus = sb.store.get("customer", id)
     if cus is None:
@@ -119,7 +123,7 @@ def retrieve_customer(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     return cus  # a deleted customer is answered as its `{id, object, deleted}` stub
 
 
-@router.post("/v1/customers/{id}")
+@router.post("/v1/customers/{id}", "CustomerUpdateParams", _CUSTOMER_FIELDS)
 def update_customer(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     cus = sb.get("customer", id)
     before = sb.snapshot(cus)
@@ -129,7 +133,7 @@ def update_customer(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     return cus
 
 
-@router.delete("/v1/customers/{id}")
+@router.delete("/v1/customers/{id}", "CustomerDeleteParams")
 def delete_customer(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     cus = sb.get("customer", id)
     from .subscriptions import cancel_subscription
@@ -144,7 +148,7 @@ def delete_customer(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     return stub
 
 
-@router.get("/v1/customers")
+@router.get("/v1/customers", "CustomerListParams", (*PAGE, "created", "email", "test_clock"))
 def list_customers(sb: Sandbox, req: ApiRequest) -> Obj:
     p = req.params
     email = get_str(p, "email")
@@ -200,11 +204,14 @@ def new_product(sb: Sandbox, p: Params, param_prefix: str = "") -> Obj:
     return prod
 
 
-@router.post("/v1/products")
+@router.post("/v1/products", "ProductCreateParams",
+              (*_PRODUCT_FIELDS, "id", *_DEFAULT_PRICE_FIELDS))
 def create_product(sb: Sandbox, req: ApiRequest) -> Obj:
     prod = new_product(sb, {k: v for k, v in req.params.items() if k != "default_price_data"})
     data = get_dict(req.params, "default_price_data")
     if data:
+        from .prices import new_price
+
         price = new_price(sb, {**data, "product": prod["id"]}, "default_price_data[")
         before = sb.snapshot(prod)
         prod["default_price"] = price["id"]
@@ -212,12 +219,12 @@ def create_product(sb: Sandbox, req: ApiRequest) -> Obj:
     return prod
 
 
-@router.get("/v1/products/{id}")
+@router.get("/v1/products/{id}", "ProductRetrieveParams")
 def retrieve_product(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     return sb.get("product", id)
 
 
-@router.post("/v1/products/{id}")
+@router.post("/v1/products/{id}", "ProductUpdateParams", (*_PRODUCT_FIELDS, "default_price"))
 def update_product(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     prod = sb.get("product", id)
     before = sb.snapshot(prod)
@@ -235,7 +242,7 @@ def update_product(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     return prod
 
 
-@router.delete("/v1/products/{id}")
+@router.delete("/v1/products/{id}", "ProductDeleteParams")
 def delete_product(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     prod = sb.get("product", id)
     if any(pr["product"] == id for pr in sb.store.all("price")):
@@ -248,7 +255,7 @@ def delete_product(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     return {"id": id, "object": "product", "deleted": True}
 
 
-@router.get("/v1/products")
+@router.get("/v1/products", "ProductListParams", (*PAGE, "active", "created", "ids"))
 def list_products(sb: Sandbox, req: ApiRequest) -> Obj:
     p = req.params
     active = get_bool(p, "active")
@@ -259,148 +266,3 @@ def list_products(sb: Sandbox, req: ApiRequest) -> Obj:
         and match_created(x, p)
     ]
     return paginate(items, p, "/v1/products")
-
-
-# --- prices --------------------------------------------------------------------------------------
-
-
-def _claim_lookup_key(sb: Sandbox, price: Obj, key: str | None, transfer: bool) -> None:
-    if key is None:
-        price["lookup_key"] = None
-        return
-    for other in sb.store.all("price"):
-        if other["id"] != price["id"] and other["lookup_key"] == key:
-            if not transfer:
-                raise invalid(
-                    f"A price (`{other['id']}`) already uses that lookup key.", "lookup_key"
-                )
-            before = sb.snapshot(other)
-            other["lookup_key"] = None
-            sb.store.put(other)
-            sb.emit("price.updated", other, before)
-    price["lookup_key"] = key
-
-
-def new_price(sb: Sandbox, p: Params, prefix: str = "") -> Obj:
-    def label(name: str) -> str:
-        return f"{prefix}{name}]" if prefix else name
-
-    currency = get_str(p, "currency", required=True, param=label("currency"))
-    assert currency is not None
-    unit_amount = get_int(p, "unit_amount", param=label("unit_amount"), minimum=0)
-    if unit_amount is None and get_str(p, "unit_amount_decimal") is not None:
-        decimal = get_str(p, "unit_amount_decimal") or ""
-        if not decimal.isdigit():
-            raise invalid("The sandbox supports whole-unit `unit_amount_decimal` only.",
-                          label("unit_amount_decimal"))
-        unit_amount = int(decimal)
-    if unit_amount is None:
-        raise missing_amount(label("unit_amount"))
-    product_id = get_str(p, "product")
-    if product_id is None:
-        data = get_dict(p, "product_data")
-        if not data:
-            raise invalid("You must specify either `product` or `product_data` when creating "
-                          "a price.", label("product"), code="parameter_missing")
-        product_id = new_product(sb, data, "product_data[")["id"]
-    else:
-        sb.get("product", product_id, param=label("product"))
-    recurring_in = get_dict(p, "recurring")
-    recurring = None
-    if recurring_in:
-        interval = get_enum(recurring_in, "interval", INTERVALS, required=True,
-                            param="recurring[interval]")
-        count = get_int(recurring_in, "interval_count", minimum=1) or 1
-        recurring = {
-            "interval": interval, "interval_count": count, "meter": None,
-            "trial_period_days": get_int(recurring_in, "trial_period_days"),
-            "usage_type": get_enum(recurring_in, "usage_type", ("licensed",)) or "licensed",
-        }
-    price: Obj = {
-        "id": new_id("price"), "object": "price", "active": True, "billing_scheme": "per_unit",
-        "created": sb.real_now(), "currency": currency.lower(), "custom_unit_amount": None,
-        "livemode": False, "lookup_key": None, "metadata": {},
-        "nickname": get_str(p, "nickname"), "product": product_id, "recurring": recurring,
-        "tax_behavior": get_enum(p, "tax_behavior", ("exclusive", "inclusive", "unspecified"))
-        or "unspecified",
-        "tiers_mode": None, "transform_quantity": None,
-        "type": "recurring" if recurring else "one_time",
-        "unit_amount": unit_amount, "unit_amount_decimal": str(unit_amount),
-    }
-    if get_bool(p, "active") is False:
-        price["active"] = False
-    _claim_lookup_key(sb, price, get_str(p, "lookup_key"), bool(get_bool(p, "transfer_lookup_key")))
-    apply_metadata(price, p)
-    sb.store.put(price)
-    sb.emit("price.created", price)
-    return price
-
-
-def missing_amount(param: str) -> StripeError:
-    return invalid("You must pass either `unit_amount` or `unit_amount_decimal`.", param,
-                   code="parameter_missing")
-
-
-@router.post("/v1/prices")
-def create_price(sb: Sandbox, req: ApiRequest) -> Obj:
-    return new_price(sb, req.params)
-
-
-@router.get("/v1/prices/{id}")
-def retrieve_price(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
-    return sb.get("price", id)
-
-
-@router.post("/v1/prices/{id}")
-def update_price(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
-    price = sb.get("price", id)
-    p = req.params
-    before = sb.snapshot(price)
-    if "active" in p:
-        price["active"] = bool(get_bool(p, "active"))
-    if "nickname" in p:
-        price["nickname"] = get_str(p, "nickname")
-    if "lookup_key" in p:
-        _claim_lookup_key(sb, price, get_str(p, "lookup_key"),
-                          bool(get_bool(p, "transfer_lookup_key")))
-    apply_metadata(price, p)
-    sb.store.put(price)
-    sb.emit("price.updated", price, before)
-    return price
-
-
-@router.get("/v1/prices")
-def list_prices(sb: Sandbox, req: ApiRequest) -> Obj:
-    p = req.params
-    active = get_bool(p, "active")
-    currency = get_str(p, "currency")
-    product = get_str(p, "product")
-    type_ = get_enum(p, "type", ("one_time", "recurring"))
-    keys = set(get_list(p, "lookup_keys"))
-    interval = get_str(get_dict(p, "recurring"), "interval")
-    items = [
-        x for x in sb.store.all("price")
-        if (active is None or x["active"] == active)
-        and (currency is None or x["currency"] == currency.lower())
-        and (product is None or x["product"] == product)
-        and (type_ is None or x["type"] == type_)
-        and (not keys or x["lookup_key"] in keys)
-        and (interval is None or (x["recurring"] or {}).get("interval") == interval)
-        and match_created(x, p)
-    ]
-    return paginate(items, p, "/v1/prices")
-
-
-def plan_of(price: Obj) -> Obj:
-    """The legacy `plan` view of a recurring price, still embedded in subscription items."""
-    rec = price["recurring"] or {}
-    return {
-        "id": price["id"], "object": "plan", "active": price["active"],
-        "amount": price["unit_amount"], "amount_decimal": price["unit_amount_decimal"],
-        "billing_scheme": price["billing_scheme"], "created": price["created"],
-        "currency": price["currency"], "interval": rec.get("interval"),
-        "interval_count": rec.get("interval_count"), "livemode": False,
-        "metadata": dict(price["metadata"]), "meter": None, "nickname": price["nickname"],
-        "product": price["product"], "tiers_mode": None, "transform_usage": None,
-        "trial_period_days": rec.get("trial_period_days"), "usage_type": "licensed",
-    }

@@ -5,8 +5,9 @@ from __future__ import annotations
 import secrets
 from typing import TYPE_CHECKING
 
+from .capture import CAPTURE_METHODS, hold, release
 from .payments import card_of, decline_error, resolve_payment_method
-from .router import ApiRequest, Router
+from .router import PAGE, ApiRequest, Router
 from .wire import (
     Obj,
     StripeError,
@@ -145,6 +146,9 @@ def confirm_payment_intent(sb: Sandbox, pi: Obj, *, off_session: bool,
     if authenticated or card.authentication != "none":
         pm["_setup"] = True
         sb.store.put(pm)
+    if pi["capture_method"] == "manual":
+        hold(sb, pi, charge)
+        return None
     pi["status"] = "succeeded"
     pi["amount_received"] = pi["amount"]
     pi["last_payment_error"] = None
@@ -164,7 +168,10 @@ def _confirm_from_api(sb: Sandbox, pi: Obj, off_session: bool) -> Obj:
     return pi
 
 
-@router.post("/v1/payment_intents")
+@router.post("/v1/payment_intents", "PaymentIntentCreateParams",
+              ("amount", "capture_method", "confirm", "currency", "customer", "description",
+               "metadata", "off_session", "payment_method", "receipt_email", "return_url",
+               "setup_future_usage"))
 def create_payment_intent(sb: Sandbox, req: ApiRequest) -> Obj:
     p = req.params
     amount = get_int(p, "amount", required=True, minimum=1) or 0
@@ -178,6 +185,7 @@ def create_payment_intent(sb: Sandbox, req: ApiRequest) -> Obj:
     pi["receipt_email"] = get_str(p, "receipt_email")
     pi["setup_future_usage"] = get_enum(p, "setup_future_usage", ("on_session", "off_session"))
     pi["_return_url"] = get_str(p, "return_url")
+    pi["capture_method"] = get_enum(p, "capture_method", CAPTURE_METHODS) or "automatic"
     pm_id = get_str(p, "payment_method")
     if pm_id is not None:
         pi["payment_method"] = resolve_payment_method(sb, pm_id, clock_of=cus)["id"]
@@ -188,12 +196,13 @@ def create_payment_intent(sb: Sandbox, req: ApiRequest) -> Obj:
     return pi
 
 
-@router.get("/v1/payment_intents/{id}")
+@router.get("/v1/payment_intents/{id}", "PaymentIntentRetrieveParams")
 def retrieve_payment_intent(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     return sb.get("payment_intent", id, "payment_intent")
 
 
-@router.post("/v1/payment_intents/{id}")
+@router.post("/v1/payment_intents/{id}", "PaymentIntentUpdateParams",
+              ("amount", "description", "metadata", "payment_method", "receipt_email"))
 def update_payment_intent(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     pi = sb.get("payment_intent", id, "payment_intent")
     if pi["status"] in ("succeeded", "canceled"):
@@ -215,7 +224,8 @@ def update_payment_intent(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     return pi
 
 
-@router.post("/v1/payment_intents/{id}/confirm")
+@router.post("/v1/payment_intents/{id}/confirm", "PaymentIntentConfirmParams",
+              ("off_session", "payment_method", "return_url"))
 def confirm_api(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     pi = sb.get("payment_intent", id, "payment_intent")
     if pi["status"] not in ("requires_payment_method", "requires_confirmation",
@@ -230,12 +240,14 @@ def confirm_api(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     return _confirm_from_api(sb, pi, bool(get_bool(req.params, "off_session")))
 
 
-@router.post("/v1/payment_intents/{id}/cancel")
+@router.post("/v1/payment_intents/{id}/cancel", "PaymentIntentCancelParams",
+              ("cancellation_reason",))
 def cancel_payment_intent(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     pi = sb.get("payment_intent", id, "payment_intent")
     if pi["status"] in ("succeeded", "canceled"):
         raise invalid(f"You cannot cancel this PaymentIntent because it has a status of "
                       f"{pi['status']}.", code="payment_intent_unexpected_state")
+    release(sb, pi)
     pi["status"] = "canceled"
     pi["canceled_at"] = sb.now(pi)
     pi["cancellation_reason"] = (get_str(req.params, "cancellation_reason")
@@ -245,7 +257,7 @@ def cancel_payment_intent(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     return pi
 
 
-@router.get("/v1/payment_intents")
+@router.get("/v1/payment_intents", "PaymentIntentListParams", (*PAGE, "customer"))
 def list_payment_intents(sb: Sandbox, req: ApiRequest) -> Obj:
     cus = get_str(req.params, "customer")
     items = [x for x in sb.store.all("payment_intent") if cus is None or x["customer"] == cus]
@@ -255,12 +267,12 @@ def list_payment_intents(sb: Sandbox, req: ApiRequest) -> Obj:
 # --- charges and refunds -------------------------------------------------------------------------
 
 
-@router.get("/v1/charges/{id}")
+@router.get("/v1/charges/{id}", "ChargeRetrieveParams")
 def retrieve_charge(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     return sb.get("charge", id)
 
 
-@router.get("/v1/charges")
+@router.get("/v1/charges", "ChargeListParams", (*PAGE, "customer", "payment_intent"))
 def list_charges(sb: Sandbox, req: ApiRequest) -> Obj:
     cus = get_str(req.params, "customer")
     pi = get_str(req.params, "payment_intent")
@@ -307,7 +319,8 @@ def refund_charge(sb: Sandbox, charge: Obj, amount: int | None, reason: str | No
     return refund
 
 
-@router.post("/v1/refunds")
+@router.post("/v1/refunds", "RefundCreateParams",
+              ("amount", "charge", "metadata", "payment_intent", "reason"))
 def create_refund(sb: Sandbox, req: ApiRequest) -> Obj:
     p = req.params
     charge_id = get_str(p, "charge")
@@ -326,12 +339,12 @@ def create_refund(sb: Sandbox, req: ApiRequest) -> Obj:
     return refund_charge(sb, charge, get_int(p, "amount", minimum=1), reason, p)
 
 
-@router.get("/v1/refunds/{id}")
+@router.get("/v1/refunds/{id}", "RefundRetrieveParams")
 def retrieve_refund(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     return sb.get("refund", id)
 
 
-@router.get("/v1/refunds")
+@router.get("/v1/refunds", "RefundListParams", (*PAGE, "charge", "payment_intent"))
 def list_refunds(sb: Sandbox, req: ApiRequest) -> Obj:
     ch = get_str(req.params, "charge")
     pi = get_str(req.params, "payment_intent")

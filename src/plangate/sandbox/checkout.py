@@ -17,8 +17,9 @@ from .payments import (
     new_card_method,
     new_setup_intent,
     normalise_number,
+    require_card_only,
 )
-from .router import ApiRequest, Router
+from .router import PAGE, ApiRequest, Router
 from .wire import (
     Obj,
     StripeError,
@@ -67,10 +68,18 @@ def _line_items(sb: Sandbox, p: Mapping[str, object], mode: str) -> list[tuple[O
     return out
 
 
-@router.post("/v1/checkout/sessions")
+@router.post("/v1/checkout/sessions", "checkout.SessionCreateParams",
+              (
+    "allow_promotion_codes", "billing_address_collection", "cancel_url", "client_reference_id",
+    "currency", "customer", "customer_creation", "customer_email", "expires_at",
+    "line_items.price", "line_items.quantity", "locale", "metadata", "mode",
+    "payment_intent_data.metadata", "payment_method_collection", "allowed_payment_method_types",
+    "subscription_data.description", "subscription_data.metadata",
+    "subscription_data.trial_period_days", "success_url"))
 def create_session(sb: Sandbox, req: ApiRequest) -> Obj:
     p = req.params
     mode = get_enum(p, "mode", ("payment", "subscription", "setup"), required=True) or ""
+    require_card_only(p)
     success_url = get_str(p, "success_url", required=True)
     cus_id = get_str(p, "customer")
     customer = sb.get("customer", cus_id, param="customer") if cus_id else None
@@ -138,12 +147,13 @@ def create_session(sb: Sandbox, req: ApiRequest) -> Obj:
     return cs
 
 
-@router.get("/v1/checkout/sessions/{id}")
+@router.get("/v1/checkout/sessions/{id}", "checkout.SessionRetrieveParams")
 def retrieve_session(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     return sb.get("checkout.session", id, "checkout.session")
 
 
-@router.get("/v1/checkout/sessions")
+@router.get("/v1/checkout/sessions", "checkout.SessionListParams",
+              (*PAGE, "customer", "payment_intent", "status", "subscription"))
 def list_sessions(sb: Sandbox, req: ApiRequest) -> Obj:
     p = req.params
     filters = {k: get_str(p, k) for k in ("customer", "payment_intent", "subscription",
@@ -153,7 +163,7 @@ def list_sessions(sb: Sandbox, req: ApiRequest) -> Obj:
     return paginate(items, p, "/v1/checkout/sessions")
 
 
-@router.get("/v1/checkout/sessions/{id}/line_items")
+@router.get("/v1/checkout/sessions/{id}/line_items", "checkout.SessionLineItemListParams", PAGE)
 def session_line_items(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     cs = sb.get("checkout.session", id, "checkout.session")
     return paginate(_items_of(sb, cs)["data"], req.params,
@@ -187,7 +197,7 @@ def expire(sb: Sandbox, cs: Obj) -> None:
     sb.emit("checkout.session.expired", cs)
 
 
-@router.post("/v1/checkout/sessions/{id}/expire")
+@router.post("/v1/checkout/sessions/{id}/expire", "checkout.SessionExpireParams")
 def expire_session(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     cs = sb.get("checkout.session", id, "checkout.session")
     expire(sb, cs)

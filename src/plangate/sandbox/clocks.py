@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .router import ApiRequest, Router
+from .router import PAGE, ApiRequest, Router
 from .scheduler import run_due
 from .wire import Obj, get_int, get_str, invalid, new_id, paginate
 
@@ -17,7 +17,8 @@ KIND = "test_helpers.test_clock"
 _THIRTY_DAYS = 30 * 86400
 
 
-@router.post("/v1/test_helpers/test_clocks")
+@router.post("/v1/test_helpers/test_clocks", "test_helpers.TestClockCreateParams",
+              ("frozen_time", "name"))
 def create_clock(sb: Sandbox, req: ApiRequest) -> Obj:
     frozen = get_int(req.params, "frozen_time", required=True) or 0
     clock: Obj = {
@@ -31,17 +32,17 @@ def create_clock(sb: Sandbox, req: ApiRequest) -> Obj:
     return clock
 
 
-@router.get("/v1/test_helpers/test_clocks/{id}")
+@router.get("/v1/test_helpers/test_clocks/{id}", "test_helpers.TestClockRetrieveParams")
 def retrieve_clock(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     return sb.get(KIND, id, "test_helpers.test_clock")
 
 
-@router.get("/v1/test_helpers/test_clocks")
+@router.get("/v1/test_helpers/test_clocks", "test_helpers.TestClockListParams", PAGE)
 def list_clocks(sb: Sandbox, req: ApiRequest) -> Obj:
     return paginate(sb.store.all(KIND), req.params, "/v1/test_helpers/test_clocks")
 
 
-@router.delete("/v1/test_helpers/test_clocks/{id}")
+@router.delete("/v1/test_helpers/test_clocks/{id}", "test_helpers.TestClockDeleteParams")
 def delete_clock(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     clock = sb.get(KIND, id, "test_helpers.test_clock")
     sb.emit("test_helpers.test_clock.deleted", clock)
@@ -53,7 +54,8 @@ def delete_clock(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     return {"id": id, "object": KIND, "deleted": True}
 
 
-@router.post("/v1/test_helpers/test_clocks/{id}/advance")
+@router.post("/v1/test_helpers/test_clocks/{id}/advance", "test_helpers.TestClockAdvanceParams",
+              ("frozen_time",))
 def advance_clock(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     clock = sb.get(KIND, id, "test_helpers.test_clock")
     target = get_int(req.params, "frozen_time", required=True) or 0

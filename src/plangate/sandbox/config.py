@@ -57,6 +57,9 @@ class SandboxConfig:
     # Webhook retries after non-2xx or connection errors; delivery gives up after the last.
     webhook_retry_seconds: tuple[float, ...] = STRIPE_RETRY_SECONDS
     webhook_timeout_seconds: float = 5.0
+    # Deliveries in flight at once, as Stripe sends them: several per endpoint, so a receiver
+    # sees events out of order and concurrently (1: one at a time, in order).
+    webhook_concurrency: int = 4
     # Requests per second per API key before 429 (None: unlimited).
     rate_limit_per_second: int | None = None
     # Days before a renewal that `invoice.upcoming` is sent.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import TYPE_CHECKING
 
-from .router import ApiRequest, Router
+from .router import PAGE, ApiRequest, Router
 from .wire import (
     API_VERSION,
     Obj,
@@ -31,12 +31,12 @@ def _type_matches(event_type: str, wanted: str) -> bool:
     return event_type == wanted
 
 
-@router.get("/v1/events/{id}")
+@router.get("/v1/events/{id}", "EventRetrieveParams")
 def retrieve_event(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     return sb.get("event", id)
 
 
-@router.get("/v1/events")
+@router.get("/v1/events", "EventListParams", (*PAGE, "created", "type", "types"))
 def list_events(sb: Sandbox, req: ApiRequest) -> Obj:
     p = req.params
     wanted = [str(t) for t in get_list(p, "types")]
@@ -66,7 +66,8 @@ def _enabled_events(req: ApiRequest, required: bool) -> list[str] | None:
     return events
 
 
-@router.post("/v1/webhook_endpoints")
+@router.post("/v1/webhook_endpoints", "WebhookEndpointCreateParams",
+              ("api_version", "description", "enabled_events", "metadata", "url"))
 def create_endpoint(sb: Sandbox, req: ApiRequest) -> Obj:
     url = get_str(req.params, "url", required=True) or ""
     if not url.startswith(("http://", "https://")):
@@ -85,12 +86,13 @@ def create_endpoint(sb: Sandbox, req: ApiRequest) -> Obj:
     return {**ep, "secret": ep["_secret"]}
 
 
-@router.get("/v1/webhook_endpoints/{id}")
+@router.get("/v1/webhook_endpoints/{id}", "WebhookEndpointRetrieveParams")
 def retrieve_endpoint(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     return sb.get("webhook_endpoint", id)
 
 
-@router.post("/v1/webhook_endpoints/{id}")
+@router.post("/v1/webhook_endpoints/{id}", "WebhookEndpointUpdateParams",
+              ("description", "disabled", "enabled_events", "metadata", "url"))
 def update_endpoint(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     ep = sb.get("webhook_endpoint", id)
     url = get_str(req.params, "url")
@@ -109,13 +111,13 @@ def update_endpoint(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     return ep
 
 
-@router.delete("/v1/webhook_endpoints/{id}")
+@router.delete("/v1/webhook_endpoints/{id}", "WebhookEndpointDeleteParams")
 def delete_endpoint(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     sb.get("webhook_endpoint", id)
     sb.store.remove("webhook_endpoint", id)
     return {"id": id, "object": "webhook_endpoint", "deleted": True}
 
 
-@router.get("/v1/webhook_endpoints")
+@router.get("/v1/webhook_endpoints", "WebhookEndpointListParams", PAGE)
 def list_endpoints(sb: Sandbox, req: ApiRequest) -> Obj:
     return paginate(sb.store.all("webhook_endpoint"), req.params, "/v1/webhook_endpoints")

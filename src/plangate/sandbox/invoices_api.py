@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import invoices
-from .router import ApiRequest, Router
+from .router import PAGE, ApiRequest, Router
 from .search import search_result
 from .wire import (
     Obj,
@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 router = Router()
 
 
-@router.post("/v1/invoices")
+@router.post("/v1/invoices", "InvoiceCreateParams",
+              ("auto_advance", "currency", "customer", "default_payment_method", "description",
+              "metadata", "pending_invoice_items_behavior"))
 def create_invoice(sb: Sandbox, req: ApiRequest) -> Obj:
     p = req.params
     customer = sb.get("customer", get_str(p, "customer", required=True) or "", param="customer")
@@ -46,23 +48,24 @@ def create_invoice(sb: Sandbox, req: ApiRequest) -> Obj:
     return inv
 
 
-@router.get("/v1/invoices/search")
+@router.get("/v1/invoices/search", "InvoiceSearchParams", ("query", "limit", "page"))
 def search_invoices(sb: Sandbox, req: ApiRequest) -> Obj:
     return search_result(sb.store.all("invoice"), req.params, "/v1/invoices/search")
 
 
-@router.get("/v1/invoices/{id}")
+@router.get("/v1/invoices/{id}", "InvoiceRetrieveParams")
 def retrieve_invoice(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     return sb.get("invoice", id)
 
 
-@router.get("/v1/invoices/{id}/lines")
+@router.get("/v1/invoices/{id}/lines", "InvoiceLineItemListParams", PAGE)
 def list_lines(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     inv = sb.get("invoice", id)
     return paginate(inv["lines"]["data"], req.params, f"/v1/invoices/{id}/lines")
 
 
-@router.post("/v1/invoices/{id}")
+@router.post("/v1/invoices/{id}", "InvoiceUpdateParams",
+              ("auto_advance", "description", "metadata"))
 def update_invoice(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     inv = sb.get("invoice", id)
     before = sb.snapshot(inv)
@@ -77,7 +80,7 @@ def update_invoice(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     return inv
 
 
-@router.post("/v1/invoices/{id}/finalize")
+@router.post("/v1/invoices/{id}/finalize", "InvoiceFinalizeInvoiceParams")
 def finalize_invoice(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     inv = sb.get("invoice", id)
     invoices.finalize(sb, inv)
@@ -86,7 +89,8 @@ def finalize_invoice(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     return inv
 
 
-@router.post("/v1/invoices/{id}/pay")
+@router.post("/v1/invoices/{id}/pay", "InvoicePayParams",
+              ("off_session", "paid_out_of_band", "payment_method"))
 def pay_invoice(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     inv = sb.get("invoice", id)
     if inv["status"] == "draft":
@@ -104,21 +108,21 @@ def pay_invoice(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     return inv
 
 
-@router.post("/v1/invoices/{id}/void")
+@router.post("/v1/invoices/{id}/void", "InvoiceVoidInvoiceParams")
 def void_invoice(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     inv = sb.get("invoice", id)
     invoices.void(sb, inv)
     return inv
 
 
-@router.post("/v1/invoices/{id}/mark_uncollectible")
+@router.post("/v1/invoices/{id}/mark_uncollectible", "InvoiceMarkUncollectibleParams")
 def uncollectible(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     inv = sb.get("invoice", id)
     invoices.mark_uncollectible(sb, inv)
     return inv
 
 
-@router.delete("/v1/invoices/{id}")
+@router.delete("/v1/invoices/{id}", "InvoiceDeleteParams")
 def delete_draft(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     inv = sb.get("invoice", id)
     if inv["status"] != "draft":
@@ -128,7 +132,8 @@ def delete_draft(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     return {"id": id, "object": "invoice", "deleted": True}
 
 
-@router.get("/v1/invoices")
+@router.get("/v1/invoices", "InvoiceListParams",
+              (*PAGE, "created", "customer", "status", "subscription"))
 def list_invoices(sb: Sandbox, req: ApiRequest) -> Obj:
     p = req.params
     cus = get_str(p, "customer")
@@ -145,7 +150,9 @@ def list_invoices(sb: Sandbox, req: ApiRequest) -> Obj:
 # --- invoice items -------------------------------------------------------------------------------
 
 
-@router.post("/v1/invoiceitems")
+@router.post("/v1/invoiceitems", "InvoiceItemCreateParams",
+              ("amount", "currency", "customer", "description", "invoice", "metadata",
+              "pricing.price", "quantity", "subscription"))
 def create_invoice_item(sb: Sandbox, req: ApiRequest) -> Obj:
     p = req.params
     customer = sb.get("customer", get_str(p, "customer", required=True) or "", param="customer")
@@ -174,12 +181,12 @@ def create_invoice_item(sb: Sandbox, req: ApiRequest) -> Obj:
     return ii
 
 
-@router.get("/v1/invoiceitems/{id}")
+@router.get("/v1/invoiceitems/{id}", "InvoiceItemRetrieveParams")
 def retrieve_invoice_item(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     return sb.get("invoiceitem", id, "invoiceitem")
 
 
-@router.get("/v1/invoiceitems")
+@router.get("/v1/invoiceitems", "InvoiceItemListParams", (*PAGE, "customer", "pending"))
 def list_invoice_items(sb: Sandbox, req: ApiRequest) -> Obj:
     p = req.params
     cus = get_str(p, "customer")

@@ -7,15 +7,17 @@ import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from .router import ApiRequest, Router
+from .router import PAGE, ApiRequest, Router
 from .wire import (
     Obj,
+    Params,
     StripeError,
     apply_metadata,
     get_bool,
     get_dict,
     get_enum,
     get_int,
+    get_list,
     get_str,
     invalid,
     new_id,
@@ -148,6 +150,15 @@ def new_card_method(sb: Sandbox, number: str, exp_month: int = 12, exp_year: int
     return pm
 
 
+def require_card_only(params: Params) -> None:
+    """`allowed_payment_method_types`: cards are the sandbox's only payment method type."""
+    for i, kind in enumerate(get_list(params, "allowed_payment_method_types")):
+        if kind != "card":
+            raise invalid(f"The sandbox does not implement the payment method type {kind!r}; "
+                          "it supports card only.", f"allowed_payment_method_types[{i}]",
+                          code="parameter_not_implemented")
+
+
 def resolve_payment_method(sb: Sandbox, pm_id: str, param: str = "payment_method",
                            clock_of: Obj | None = None) -> Obj:
     """A stored payment method, or a fresh one for a test id such as `pm_card_visa`."""
@@ -195,7 +206,9 @@ def detach_payment_method(sb: Sandbox, pm: Obj) -> Obj:
     return pm
 
 
-@router.post("/v1/payment_methods")
+@router.post("/v1/payment_methods", "PaymentMethodCreateParams",
+              ("billing_details", "card.exp_month", "card.exp_year", "card.number",
+              "card.token", "metadata", "type"))
 def create_payment_method(sb: Sandbox, req: ApiRequest) -> Obj:
     p = req.params
     get_enum(p, "type", ("card",), required=True)
@@ -217,12 +230,14 @@ def create_payment_method(sb: Sandbox, req: ApiRequest) -> Obj:
     return pm
 
 
-@router.get("/v1/payment_methods/{id}")
+@router.get("/v1/payment_methods/{id}", "PaymentMethodRetrieveParams")
 def retrieve_payment_method(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     return resolve_payment_method(sb, id, "id")
 
 
-@router.post("/v1/payment_methods/{id}")
+@router.post("/v1/payment_methods/{id}", "PaymentMethodUpdateParams",
+              ("billing_details.email", "billing_details.name", "billing_details.phone",
+              "card.exp_month", "card.exp_year", "metadata"))
 def update_payment_method(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     pm = sb.get("payment_method", id, "PaymentMethod")
     before = sb.snapshot(pm)
@@ -240,13 +255,13 @@ def update_payment_method(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     return pm
 
 
-@router.post("/v1/payment_methods/{id}/attach")
+@router.post("/v1/payment_methods/{id}/attach", "PaymentMethodAttachParams", ("customer",))
 def attach(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     cus_id = get_str(req.params, "customer", required=True) or ""
     return attach_payment_method(sb, id, sb.get("customer", cus_id, param="customer"))
 
 
-@router.post("/v1/payment_methods/{id}/detach")
+@router.post("/v1/payment_methods/{id}/detach", "PaymentMethodDetachParams")
 def detach(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     return detach_payment_method(sb, sb.get("payment_method", id, "PaymentMethod"))
 
@@ -257,7 +272,7 @@ def _list_methods(sb: Sandbox, req: ApiRequest, customer: str | None, url: str) 
     return paginate(items, req.params, url)
 
 
-@router.get("/v1/payment_methods")
+@router.get("/v1/payment_methods", "PaymentMethodListParams", (*PAGE, "customer", "type"))
 def list_payment_methods(sb: Sandbox, req: ApiRequest) -> Obj:
     customer = get_str(req.params, "customer")
     if customer is not None:
@@ -265,7 +280,8 @@ def list_payment_methods(sb: Sandbox, req: ApiRequest) -> Obj:
     return _list_methods(sb, req, customer, "/v1/payment_methods")
 
 
-@router.get("/v1/customers/{id}/payment_methods")
+@router.get("/v1/customers/{id}/payment_methods", "CustomerPaymentMethodListParams",
+              (*PAGE, "type"))
 def list_customer_payment_methods(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     sb.get("customer", id)
     return _list_methods(sb, req, id, f"/v1/customers/{id}/payment_methods")
@@ -325,9 +341,12 @@ def confirm_setup_intent(sb: Sandbox, seti: Obj, authenticated: bool = False) ->
     sb.emit("setup_intent.succeeded", seti)
 
 
-@router.post("/v1/setup_intents")
+@router.post("/v1/setup_intents", "SetupIntentCreateParams",
+              ("confirm", "customer", "metadata", "payment_method", "usage",
+               "allowed_payment_method_types"))
 def create_setup_intent(sb: Sandbox, req: ApiRequest) -> Obj:
     p = req.params
+    require_card_only(p)
     cus_id = get_str(p, "customer")
     cus = sb.get("customer", cus_id, param="customer") if cus_id else None
     seti = new_setup_intent(sb, cus, get_enum(p, "usage", ("on_session", "off_session"))
@@ -345,12 +364,12 @@ def create_setup_intent(sb: Sandbox, req: ApiRequest) -> Obj:
     return seti
 
 
-@router.get("/v1/setup_intents/{id}")
+@router.get("/v1/setup_intents/{id}", "SetupIntentRetrieveParams")
 def retrieve_setup_intent(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     return sb.get("setup_intent", id, "setupintent")
 
 
-@router.post("/v1/setup_intents/{id}/confirm")
+@router.post("/v1/setup_intents/{id}/confirm", "SetupIntentConfirmParams", ("payment_method",))
 def confirm(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     seti = sb.get("setup_intent", id, "setupintent")
     if seti["status"] in ("succeeded", "canceled"):
@@ -365,7 +384,7 @@ def confirm(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     return seti
 
 
-@router.post("/v1/setup_intents/{id}/cancel")
+@router.post("/v1/setup_intents/{id}/cancel", "SetupIntentCancelParams", ("cancellation_reason",))
 def cancel(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     seti = sb.get("setup_intent", id, "setupintent")
     if seti["status"] == "succeeded":

@@ -91,7 +91,8 @@ def _flow(sb: Sandbox, customer: Obj, cfg: Obj, data: Params) -> Obj | None:
     return flow
 
 
-@router.post("/v1/billing_portal/sessions")
+@router.post("/v1/billing_portal/sessions", "billing_portal.SessionCreateParams",
+              ("configuration", "customer", "flow_data", "locale", "return_url"))
 def create_portal_session(sb: Sandbox, req: ApiRequest) -> Obj:
     cus_id = get_str(req.params, "customer", required=True) or ""
     customer = sb.get("customer", cus_id, param="customer")
@@ -110,6 +111,6 @@ def create_portal_session(sb: Sandbox, req: ApiRequest) -> Obj:
     return session
 
 
-@router.get("/v1/billing_portal/sessions/{id}")
+@router.get("/v1/billing_portal/sessions/{id}", None)
 def retrieve_portal_session(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     return sb.get(KIND, id, "billing portal session")

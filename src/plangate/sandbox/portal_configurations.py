@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .router import ApiRequest, Router
+from .router import PAGE, ApiRequest, Router
 from .wire import (
     Obj,
     Params,
@@ -37,6 +37,10 @@ if TYPE_CHECKING:
     from .core import Sandbox
 
 router = Router()
+_CONFIGURATION_FIELDS = (
+    "business_profile", "default_return_url", "features.customer_update",
+    "features.invoice_history", "features.payment_method_update", "features.subscription_cancel",
+    "features.subscription_update", "login_page.enabled", "metadata", "name")
 KIND = "billing_portal.configuration"
 SUBSCRIPTION_UPDATES = ("price", "quantity", "promotion_code")
 CUSTOMER_UPDATES = ("address", "email", "name", "phone", "shipping", "tax_id")
@@ -249,7 +253,8 @@ def _apply_fields(sb: Sandbox, cfg: Obj, p: Params, creating: bool) -> None:
 # --- routes ----------------------------------------------------------------------------------
 
 
-@router.post("/v1/billing_portal/configurations")
+@router.post("/v1/billing_portal/configurations", "billing_portal.ConfigurationCreateParams",
+              _CONFIGURATION_FIELDS)
 def create_configuration(sb: Sandbox, req: ApiRequest) -> Obj:
     cfg = _blank(sb, is_default=False)
     _apply_fields(sb, cfg, req.params, creating=True)
@@ -258,13 +263,14 @@ def create_configuration(sb: Sandbox, req: ApiRequest) -> Obj:
     return cfg
 
 
-@router.get("/v1/billing_portal/configurations/{id}")
+@router.get("/v1/billing_portal/configurations/{id}", "billing_portal.ConfigurationRetrieveParams")
 def retrieve_configuration(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     default_configuration(sb)  # the default exists once anything asks for configurations
     return sb.get(KIND, id, "configuration")
 
 
-@router.post("/v1/billing_portal/configurations/{id}")
+@router.post("/v1/billing_portal/configurations/{id}", "billing_portal.ConfigurationUpdateParams",
+              (*_CONFIGURATION_FIELDS, "active"))
 def update_configuration(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     cfg = sb.get(KIND, id, "configuration")
     before = sb.snapshot(cfg)
@@ -282,7 +288,8 @@ def update_configuration(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     return cfg
 
 
-@router.get("/v1/billing_portal/configurations")
+@router.get("/v1/billing_portal/configurations", "billing_portal.ConfigurationListParams",
+              (*PAGE, "active", "is_default"))
 def list_configurations(sb: Sandbox, req: ApiRequest) -> Obj:
     default_configuration(sb)
     p = req.params

@@ -1,16 +1,18 @@
 """Route table for the REST API: `(method, "/v1/things/{id}")` to a handler.
 
 Handlers take `(sandbox, request, **path_params)` and return stored objects; the app renders
-them (bookkeeping keys stripped, `expand` applied).
+them (bookkeeping keys stripped, `expand` applied). Each route names its operation's class in
+`stripe.params` and the parameters its handler implements (see `strict`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .strict import Operation
 from .wire import Obj, Params
 
 if TYPE_CHECKING:
@@ -32,43 +34,53 @@ Handler = Callable[..., Obj]
 
 
 @dataclass(frozen=True)
-class _Route:
+class Route:
     method: str
+    path: str
     pattern: re.Pattern[str]
     handler: Handler
+    operation: Operation
+
+
+# A list's paging parameters, which `wire.paginate` implements.
+PAGE = ("limit", "starting_after", "ending_before")
 
 
 class Router:
     def __init__(self) -> None:
-        self._routes: list[_Route] = []
+        self.routes: list[Route] = []
 
-    def add(self, method: str, path: str, handler: Handler) -> None:
+    def add(self, method: str, path: str, handler: Handler, operation: Operation) -> None:
         regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path)
-        self._routes.append(_Route(method, re.compile(f"^{regex}$"), handler))
+        self.routes.append(Route(method, path, re.compile(f"^{regex}$"), handler, operation))
 
-    def get(self, path: str) -> Callable[[Handler], Handler]:
-        return self._decorator("GET", path)
+    def get(self, path: str, params: str | None,
+            implements: Iterable[str] = ()) -> Callable[[Handler], Handler]:
+        return self._decorator("GET", path, Operation(params, frozenset(implements)))
 
-    def post(self, path: str) -> Callable[[Handler], Handler]:
-        return self._decorator("POST", path)
+    def post(self, path: str, params: str | None,
+             implements: Iterable[str] = ()) -> Callable[[Handler], Handler]:
+        return self._decorator("POST", path, Operation(params, frozenset(implements)))
 
-    def delete(self, path: str) -> Callable[[Handler], Handler]:
-        return self._decorator("DELETE", path)
+    def delete(self, path: str, params: str | None,
+               implements: Iterable[str] = ()) -> Callable[[Handler], Handler]:
+        return self._decorator("DELETE", path, Operation(params, frozenset(implements)))
 
-    def _decorator(self, method: str, path: str) -> Callable[[Handler], Handler]:
+    def _decorator(self, method: str, path: str,
+                   operation: Operation) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
-            self.add(method, path, fn)
+            self.add(method, path, fn, operation)
             return fn
 
         return register
 
-    def match(self, method: str, path: str) -> tuple[Handler, dict[str, str]] | None:
-        for route in self._routes:
+    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+        for route in self.routes:
             if route.method != method:
                 continue
             m = route.pattern.match(path)
             if m:
-                return route.handler, m.groupdict()
+                return route, m.groupdict()
         return None
 
 

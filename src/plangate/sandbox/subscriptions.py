@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import invoices
-from .catalog import plan_of
 from .invoices import Outcome, subscription_of
 from .payments import card_of
 from .periods import format_day, period_end_after, prorate
+from .prices import plan_of
 from .wire import Obj, invalid, list_object, new_id
 
 if TYPE_CHECKING:

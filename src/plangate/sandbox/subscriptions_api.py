@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from . import subscriptions as subs
-from .catalog import plan_of
+from .expansion import INCLUDABLE
 from .payments import decline_error, resolve_payment_method
-from .router import ApiRequest, Router
+from .prices import plan_of
+from .router import PAGE, ApiRequest, Router
 from .search import search_result
 from .wire import (
     Obj,
@@ -21,6 +22,7 @@ from .wire import (
     get_str,
     invalid,
     paginate,
+    strip_private,
 )
 
 if TYPE_CHECKING:
@@ -70,7 +72,12 @@ def _trial_end(sb: Sandbox, p: Params, prices: list[Obj], now: int) -> int | Non
     return now + days * 86400 if days else None
 
 
-@router.post("/v1/subscriptions")
+@router.post("/v1/subscriptions", "SubscriptionCreateParams",
+              (
+    "cancel_at_period_end", "customer", "default_payment_method", "description",
+    "items.metadata", "items.price", "items.quantity", "metadata", "payment_behavior",
+    "trial_end", "trial_from_plan", "trial_period_days",
+    "trial_settings.end_behavior.missing_payment_method"))
 def create_subscription(sb: Sandbox, req: ApiRequest) -> Obj:
     p = req.params
     cus_id = get_str(p, "customer", required=True) or ""
@@ -119,17 +126,18 @@ def _metadata(p: Params) -> Obj:
     return dict(holder["metadata"])
 
 
-@router.get("/v1/subscriptions/search")
+@router.get("/v1/subscriptions/search", "SubscriptionSearchParams", ("query", "limit", "page"))
 def search_subscriptions(sb: Sandbox, req: ApiRequest) -> Obj:
     return search_result(sb.store.all("subscription"), req.params, "/v1/subscriptions/search")
 
 
-@router.get("/v1/subscriptions/{id}")
+@router.get("/v1/subscriptions/{id}", "SubscriptionRetrieveParams")
 def retrieve_subscription(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     return sb.get("subscription", id)
 
 
-@router.get("/v1/subscriptions")
+@router.get("/v1/subscriptions", "SubscriptionListParams",
+              (*PAGE, "customer", "price", "status", "test_clock"))
 def list_subscriptions(sb: Sandbox, req: ApiRequest) -> Obj:
     p = req.params
     cus = get_str(p, "customer")
@@ -258,12 +266,18 @@ def update(sb: Sandbox, sub: Obj, p: Params) -> Obj:
     return sub
 
 
-@router.post("/v1/subscriptions/{id}")
+@router.post("/v1/subscriptions/{id}", "SubscriptionUpdateParams",
+              (
+    "cancel_at", "cancel_at_period_end", "cancellation_details.comment",
+    "cancellation_details.feedback", "default_payment_method", "description", "items.deleted",
+    "items.id", "items.metadata", "items.price", "items.quantity", "metadata",
+    "payment_behavior", "proration_behavior", "proration_date", "trial_end"))
 def update_subscription(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     return update(sb, sb.get("subscription", id), req.params)
 
 
-@router.delete("/v1/subscriptions/{id}")
+@router.delete("/v1/subscriptions/{id}", "SubscriptionCancelParams",
+              ("cancellation_details.comment", "cancellation_details.feedback"))
 def cancel(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     sub = sb.get("subscription", id)
     if sub["status"] in ENDED:
@@ -289,7 +303,7 @@ def _item(sb: Sandbox, si_id: str) -> tuple[Obj, Obj]:
     raise invalid(f"No such subscription item: '{si_id}'", "id", code="resource_missing")
 
 
-@router.get("/v1/subscription_items")
+@router.get("/v1/subscription_items", "SubscriptionItemListParams", (*PAGE, "subscription"))
 def list_items(sb: Sandbox, req: ApiRequest) -> Obj:
     sub_id = get_str(req.params, "subscription", required=True) or ""
     sub = sb.get("subscription", sub_id, param="subscription")
@@ -297,12 +311,13 @@ def list_items(sb: Sandbox, req: ApiRequest) -> Obj:
                     f"/v1/subscription_items?subscription={sub_id}")
 
 
-@router.get("/v1/subscription_items/{id}")
+@router.get("/v1/subscription_items/{id}", "SubscriptionItemRetrieveParams")
 def retrieve_item(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     return _item(sb, id)[1]
 
 
-@router.post("/v1/subscription_items/{id}")
+@router.post("/v1/subscription_items/{id}", "SubscriptionItemUpdateParams",
+              ("metadata", "price", "proration_behavior", "proration_date", "quantity"))
 def update_item(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     sub, _ = _item(sb, id)
     p = req.params
@@ -311,3 +326,14 @@ def update_item(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
                                     if k in p}
     update(sb, sub, {**forwarded, "items": [{"id": id, **change}]})
     return _item(sb, id)[1]
+
+
+def _customer_subscriptions(sb: Sandbox, customer: Obj) -> Obj:
+    """`customer.subscriptions`, there only when expanded: the ones not yet ended."""
+    subs_of = [s for s in sb.store.all("subscription")
+               if s["customer"] == customer["id"] and s["status"] not in ENDED]
+    return {"object": "list", "data": [strip_private(s) for s in subs_of], "has_more": False,
+            "total_count": len(subs_of), "url": f"/v1/customers/{customer['id']}/subscriptions"}
+
+
+INCLUDABLE[("customer", "subscriptions")] = _customer_subscriptions

@@ -1,5 +1,9 @@
 """Signed webhook delivery: at least once, retried with backoff, optionally chaotic.
 
+Several deliveries are in flight at once (``SandboxConfig.webhook_concurrency`` workers
+sharing one due-ordered queue), to one endpoint too, as Stripe sends them: a receiver meets
+events concurrently and out of order.
+
 A delivery is stored with its event (same flush), so that a sandbox stopped before it is
 settled (a Ctrl-C right after a payment) retries it when it starts again; a restart makes
 every pending delivery due at once, keeping its attempt count, so the give-up point of the
@@ -86,8 +90,12 @@ class WebhookDispatcher:
         now = time.monotonic()
         for stored in sandbox.store.deliveries.values():
             heapq.heappush(self._heap, _Delivery(now, next(self._order), **stored))
-        self._thread = threading.Thread(target=self._run, name="sandbox-webhooks", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._run, name=f"sandbox-webhooks-{i}", daemon=True)
+            for i in range(max(1, self._config.webhook_concurrency))
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def endpoints_for(self, event_type: str) -> list[Obj]:
         out = []
@@ -205,6 +213,7 @@ class WebhookDispatcher:
             self._sb.store.save_delivery(d.id, d.stored())
         with self._cond:
             heapq.heappush(self._heap, d)
+            self._cond.notify_all()
 
     def _settled(self, d: _Delivery) -> None:
         with self._sb.unit():
@@ -226,10 +235,12 @@ class WebhookDispatcher:
                 self._cond.wait(min(left, 0.05))
 
     def close(self) -> None:
-        """Stops sending; a delivery in flight finishes (bounded by the webhook timeout). What
+        """Stops sending; deliveries in flight finish (bounded by the webhook timeout). What
         is still queued stays stored for the next start."""
         with self._cond:
             self._closed = True
             self._cond.notify_all()
-        self._thread.join(timeout=self._config.webhook_timeout_seconds + 1)
+        deadline = time.monotonic() + self._config.webhook_timeout_seconds + 1
+        for thread in self._threads:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
         self._client.close()

@@ -248,7 +248,12 @@ def paginate(items: Sequence[Obj], params: Mapping[str, Any], url: str) -> Obj:
         page, has_more = head[-limit:], len(head) > limit
     else:
         page, has_more = list(items[:limit]), len(items) > limit
-    return {"object": "list", "data": page, "has_more": has_more, "url": url}
+    out: Obj = {"object": "list", "data": page, "has_more": has_more, "url": url}
+    for i, name in enumerate(get_list(params, "include")):
+        if name != "total_count":
+            raise invalid(f"Invalid include[{i}]: must be total_count", f"include[{i}]")
+        out["total_count"] = len(items)  # every match of the filters, not just this page
+    return out
 
 
 def list_object(data: list[Obj], url: str) -> Obj:
@@ -272,33 +277,43 @@ def strip_private(value: Any) -> Any:
 def expand(obj: Obj, paths: Iterable[str], resolve: Callable[[Obj, str], Any]) -> None:
     """Expand dotted paths in place; `resolve(parent, key)` gives the expanded value."""
     for path in paths:
-        _expand_path(obj, path.split("."), resolve, path)
+        _expand_path(obj, path.split("."), resolve)
 
 
-def _expand_path(node: Any, segs: list[str], resolve: Callable[[Obj, str], Any],
-                 full: str) -> None:
+def _expand_path(node: Any, segs: list[str], resolve: Callable[[Obj, str], Any]) -> None:
     if isinstance(node, list):
         for item in node:
-            _expand_path(item, segs, resolve, full)
+            _expand_path(item, segs, resolve)
         return
     if not isinstance(node, dict) or not segs:
         return
     key, rest = segs[0], segs[1:]
     if key == "data" and node.get("object") in ("list", "search_result"):
-        _expand_path(node["data"], rest, resolve, full)
+        _expand_path(node["data"], rest, resolve)
         return
     value = node.get(key)
     if isinstance(value, str) or key not in node:
         expanded = resolve(node, key)
-        if expanded is None and key not in node:
-            raise invalid(
-                f"This property cannot be expanded ({full}).", "expand", code="parameter_invalid"
-            )
-        if expanded is not None:
-            node[key] = expanded
-            value = expanded
+        if expanded is None:
+            raise cannot_expand(key)  # no such field, or a string that names no object
+        node[key] = expanded
+        value = expanded
+    elif value is not None and not _expandable(value, rest):
+        raise cannot_expand(key)
     if rest:
-        _expand_path(value, rest, resolve, full)
+        _expand_path(value, rest, resolve)
+
+
+def _expandable(value: Any, rest: list[str]) -> bool:
+    """Whether a field already holding a value (not an id) can be named in an expand path:
+    an object expanded by an earlier path, or one to walk through (`items.data.price`)."""
+    if isinstance(value, list):
+        return bool(rest)
+    return isinstance(value, dict) and ("object" in value or bool(rest))
+
+
+def cannot_expand(key: str) -> StripeError:
+    return invalid(f"This property cannot be expanded ({key}).", "expand", code="")
 
 
 def match_created(obj: Obj, params: Mapping[str, Any]) -> bool:

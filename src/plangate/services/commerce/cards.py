@@ -112,7 +112,7 @@ def save_card(
             {
                 "mode": "setup",
                 "customer": customer,
-                "payment_method_types": ["card"],
+                "allowed_payment_method_types": ["card"],
                 "success_url": return_url,
                 "cancel_url": return_url,
                 "metadata": metadata,
