@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from plangate.store.models import CUSTOMER_ID, CUSTOMER_TYPE, Base
 
@@ -78,6 +78,8 @@ class OutboxDelivery(Base):
     lease_id: Mapped[str | None] = mapped_column(String(40))
     delivered_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    # Lets one flush write a fact and its deliveries in order.
+    message: Mapped[OutboxMessage] = relationship(lazy="raise")
 
 
 class WebhookAttempt(Base):

@@ -175,11 +175,11 @@ def _write_snapshot(
     before = (list(snapshot.plans or []), list(snapshot.features or []))
     snapshot.plans = sorted({p.id for p in products})
     snapshot.features = sorted({f for p in products for f in p.features})
-    after = (list(snapshot.plans), list(snapshot.features))
-    facts.entitlements_changed(session, ref.type, ref.id, before, after, now)
     snapshot.catalog_version = catalog.version
     snapshot.valid_until = ledger.FAR_FUTURE
     snapshot.updated_at = now
+    after = (list(snapshot.plans), list(snapshot.features))
+    facts.entitlements_changed(session, ref.type, ref.id, before, after, now)
 
 
 def check_can_own(

@@ -134,6 +134,16 @@ def _payer_active(session: Session, customer_type: str, customer_id: str,
     return _subscription_status(items) == "active"
 
 
+class _LiveView:
+    def __init__(self, status: str) -> None:
+        self.status = status
+
+
+def _as_live(ownership: Ownership) -> Ownership:
+    """The item as it was before it ended, for the payer's status before the change."""
+    return _LiveView(ownership.status)  # type: ignore[return-value]
+
+
 def ownership_started(session: Session, ownership: Ownership, now: datetime) -> None:
     """A new holding: a subscription item, or a granted or bought product."""
     key = (ownership.customer_type, ownership.customer_id)
@@ -160,7 +170,8 @@ def ownership_ended(session: Session, ownership: Ownership, now: datetime) -> No
     if ownership.source != "subscription":
         _emit(session, "product.revoked", _product_data(ownership), now, key)
         return
-    was_active = _payer_active(session, *key)
+    before = [o for o in _live_items(session, *key) if o.id != ownership.id]
+    was_active = _subscription_status([*before, _as_live(ownership)]) == "active"
     _emit(session, "subscriptionItem.ended", subscription_item(ownership), now, key)
     _subscription_events(session, ownership, now, was_active=was_active, created=False)
 

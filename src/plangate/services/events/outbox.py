@@ -47,14 +47,15 @@ def record(
         created_at=now,
     )
     session.add(message)
-    endpoints = session.scalars(
-        select(WebhookEndpoint).where(WebhookEndpoint.disabled_at.is_(None))
-    ).all()
+    with session.no_autoflush:  # the caller's rows may be half-written
+        endpoints = session.scalars(
+            select(WebhookEndpoint).where(WebhookEndpoint.disabled_at.is_(None))
+        ).all()
     for endpoint in endpoints:
         if endpoint_takes(endpoint, event_type):
             session.add(
                 OutboxDelivery(
-                    message_id=message.id,
+                    message=message,
                     consumer=WEBHOOK,
                     endpoint_id=endpoint.id,
                     status="pending",
