@@ -126,3 +126,21 @@ def test_the_body_is_compact_json_with_clerks_envelope(
     assert set(event) == {"id", "object", "type", "timestamp", "data"}
     assert event["object"] == "event" and isinstance(event["timestamp"], int)
     assert only.headers["content-type"] == "application/json"
+
+
+def test_taking_the_last_of_an_item_announces_it_depleted(
+    app_client: TestClient, receiver: Receiver, deliveries: DeliveryWorker
+) -> None:
+    endpoint = add_endpoint(app_client, receiver.url, event_types=["item.depleted"])
+    granted = app_client.post(C + "/items/credits/changes", json={"delta": 5})
+    assert granted.status_code == 200, granted.text
+    balance = granted.json()["quantity"]
+    assert app_client.post(C + "/items/credits/changes", json={"delta": -1}).status_code == 200
+    deliveries.drain()
+    assert receiver.received == []  # still some left
+    taken = app_client.post(C + "/items/credits/changes", json={"delta": -(balance - 1)})
+    assert taken.json()["quantity"] == 0
+    deliveries.drain()
+    (event,) = verified(receiver, endpoint["secret"])
+    assert event["type"] == "item.depleted"
+    assert event["data"]["item_id"] == "credits" and event["data"]["quantity"] == 0
