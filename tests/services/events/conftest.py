@@ -29,7 +29,6 @@ def settings(db: Database) -> Settings:
         database_url=db.url.render_as_string(hide_password=False),
         gateway="test",
         webhook_allowed_networks=["127.0.0.0/8"],
-        webhook_timeout_seconds=2,
     )
 
 

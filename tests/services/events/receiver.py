@@ -15,6 +15,8 @@ class Received:
     headers: dict[str, str]
     body: bytes
     status: int
+    # time.perf_counter() when it arrived (the benchmark times commit to arrival)
+    at: float = 0.0
 
 
 @dataclass
@@ -32,6 +34,7 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 - the standard library's name
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                arrived = time.perf_counter()
                 if receiver.delay:
                     time.sleep(receiver.delay)
                 with receiver._lock:
@@ -40,7 +43,8 @@ class Receiver:
                     if receiver.redirect_to:
                         status = 307
                     receiver.received.append(
-                        Received({k.lower(): v for k, v in self.headers.items()}, body, status)
+                        Received({k.lower(): v for k, v in self.headers.items()}, body, status,
+                                 arrived)
                     )
                 self.send_response(status)
                 if receiver.redirect_to:
@@ -66,6 +70,14 @@ class Receiver:
     def successes(self) -> list[Received]:
         with self._lock:
             return [r for r in self.received if 200 <= r.status < 300]
+
+    def arrivals(self) -> dict[str, float]:
+        """When each webhook-id first arrived."""
+        with self._lock:
+            first: dict[str, float] = {}
+            for r in self.received:
+                first.setdefault(r.headers.get("webhook-id", ""), r.at)
+            return first
 
     def stop(self) -> None:
         self.server.shutdown()

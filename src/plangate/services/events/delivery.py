@@ -18,6 +18,7 @@ import logging
 import secrets
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -51,11 +52,17 @@ RESPONSE_KEPT = 1024
 
 @dataclass(frozen=True)
 class Leased:
+    """A delivery this worker holds, with what sending it needs (read when it was leased)."""
+
     delivery_id: int
     lease_id: str
     message_id: str
     endpoint_id: str
     attempts: int
+    body: str
+    url: str
+    secrets: tuple[str, ...]
+    disabled: bool
 
 
 @dataclass(frozen=True)
@@ -78,8 +85,11 @@ class DeliveryWorker:
     settings: Settings
     clock: Clock
     batch_size: int = 20
+    # Deliveries of one batch sent at the same time.
+    concurrency: int = 8
     stats: DeliveryStats = field(default_factory=DeliveryStats)
     _wakeup: threading.Event = field(default_factory=threading.Event)
+    _stats_lock: threading.Lock = field(default_factory=threading.Lock)
     _http: httpx.Client | None = None
 
     # --- the queue ---------------------------------------------------------------------------
@@ -107,33 +117,51 @@ class DeliveryWorker:
             if not self.db.is_sqlite:
                 query = query.with_for_update(skip_locked=True)
             rows = session.execute(query).all()
-            if rows:
-                session.execute(
-                    update(OutboxDelivery)
-                    .where(OutboxDelivery.id.in_([row[0] for row in rows]))
-                    .values(
-                        lease_id=lease_id,
-                        next_attempt_at=now
-                        + timedelta(seconds=self.settings.delivery_lease_seconds),
-                    )
+            if not rows:
+                return []
+            session.execute(
+                update(OutboxDelivery)
+                .where(OutboxDelivery.id.in_([row[0] for row in rows]))
+                .values(
+                    lease_id=lease_id,
+                    next_attempt_at=now + timedelta(seconds=self.settings.delivery_lease_seconds),
                 )
-        return [Leased(row[0], lease_id, row[1], str(row[2]), row[3]) for row in rows]
+            )
+            messages = {
+                m.id: m
+                for m in session.scalars(
+                    select(OutboxMessage).where(OutboxMessage.id.in_({r[1] for r in rows}))
+                )
+            }
+            targets = {
+                e.id: e
+                for e in session.scalars(
+                    select(WebhookEndpoint).where(WebhookEndpoint.id.in_({r[2] for r in rows}))
+                )
+            }
+            return [
+                Leased(
+                    delivery_id=row[0],
+                    lease_id=lease_id,
+                    message_id=row[1],
+                    endpoint_id=str(row[2]),
+                    attempts=row[3],
+                    body=json.dumps(envelope(messages[row[1]]), separators=(",", ":")),
+                    url=targets[str(row[2])].url,
+                    secrets=tuple(secrets_in_use(targets[str(row[2])], now)),
+                    disabled=targets[str(row[2])].disabled_at is not None,
+                )
+                for row in rows
+            ]
 
     def deliver(self, leased: Leased) -> bool:
         """One attempt of one leased delivery; returns whether it succeeded."""
-        with self.db.read() as session:
-            message = session.get(OutboxMessage, leased.message_id)
-            endpoint = session.get(WebhookEndpoint, leased.endpoint_id)
-            assert message is not None and endpoint is not None
-            disabled = endpoint.disabled_at is not None
-            body = json.dumps(envelope(message), separators=(",", ":"))
-            now = self.clock.now()
-            headers = signature_headers(message.id, now, body, secrets_in_use(endpoint, now))
-            url = endpoint.url
-        if disabled:
+        if leased.disabled:
             self._close(leased, "failed")
             return False
-        result = self._send(url, body, headers)
+        now = self.clock.now()
+        headers = signature_headers(leased.message_id, now, leased.body, list(leased.secrets))
+        result = self._send(leased.url, leased.body, headers)
         self._record(leased, result)
         return result.succeeded
 
@@ -211,28 +239,40 @@ class DeliveryWorker:
                 .values(attempts=attempts, lease_id=None, **values)
             )
             self._endpoint_health(session, leased.endpoint_id, result.succeeded, now)
-        if result.succeeded:
-            self.stats.delivered += 1
-        else:
-            self.stats.failed_attempts += 1
+        with self._stats_lock:
+            if result.succeeded:
+                self.stats.delivered += 1
+            else:
+                self.stats.failed_attempts += 1
             log.info("webhook %s to %s failed (attempt %d): %s", leased.message_id,
                      leased.endpoint_id, attempts, result.status_code or result.response)
 
     def _endpoint_health(self, session: Session, endpoint_id: str, ok: bool, now: datetime
                          ) -> None:
-        endpoint = session.get(WebhookEndpoint, endpoint_id)
-        if endpoint is None:
-            return
+        endpoint = WebhookEndpoint
         if ok:
-            endpoint.failing_since = None
+            session.execute(
+                update(endpoint)
+                .where(endpoint.id == endpoint_id, endpoint.failing_since.is_not(None))
+                .values(failing_since=None)
+            )
             return
-        if endpoint.failing_since is None:
-            endpoint.failing_since = now
-        elif now - endpoint.failing_since >= DISABLE_AFTER and endpoint.disabled_at is None:
-            endpoint.disabled_at = now
-            endpoint.disabled_reason = "failing for 5 days"
-            log.warning("webhook endpoint %s disabled: failing since %s", endpoint_id,
-                        endpoint.failing_since)
+        session.execute(
+            update(endpoint)
+            .where(endpoint.id == endpoint_id, endpoint.failing_since.is_(None))
+            .values(failing_since=now)
+        )
+        disabled = session.execute(
+            update(endpoint)
+            .where(
+                endpoint.id == endpoint_id,
+                endpoint.disabled_at.is_(None),
+                endpoint.failing_since <= now - DISABLE_AFTER,
+            )
+            .values(disabled_at=now, disabled_reason="failing for 5 days")
+        )
+        if disabled.rowcount:  # type: ignore[attr-defined]
+            log.warning("webhook endpoint %s disabled: failing for 5 days", endpoint_id)
 
     def _close(self, leased: Leased, status: str) -> None:
         with self.db.write() as session:
@@ -250,8 +290,13 @@ class DeliveryWorker:
     def run_once(self, limit: int | None = None) -> int:
         """Leases one batch and attempts each; returns how many were leased."""
         leased = self.lease(limit)
-        for delivery in leased:
-            self.deliver(delivery)
+        if len(leased) <= 1 or self.concurrency <= 1:
+            for delivery in leased:
+                self.deliver(delivery)
+        else:
+            # One slow receiver must not hold up the rest of the batch.
+            with ThreadPoolExecutor(min(self.concurrency, len(leased))) as pool:
+                list(pool.map(self.deliver, leased))
         return len(leased)
 
     def drain(self, max_batches: int = 1000) -> None:
