@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 
 class _Strict(BaseModel):
@@ -61,8 +61,9 @@ class WebhookAttemptList(BaseModel):
 
 class ReplayIn(_Strict):
     message_id: str | None = Field(default=None, max_length=40)
-    since: datetime | None = Field(
-        default=None, description="replay every failed message created since this time"
+    since: AwareDatetime | None = Field(
+        default=None,
+        description="replay every failed message created since this time (with a UTC offset)",
     )
 
 

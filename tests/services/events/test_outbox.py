@@ -144,3 +144,17 @@ def test_taking_the_last_of_an_item_announces_it_depleted(
     (event,) = verified(receiver, endpoint["secret"])
     assert event["type"] == "item.depleted"
     assert event["data"]["item_id"] == "credits" and event["data"]["quantity"] == 0
+
+
+def test_replay_needs_a_target_with_a_utc_offset(app_client: TestClient, receiver: Receiver
+                                                 ) -> None:
+    endpoint = add_endpoint(app_client, receiver.url)
+    replay = f"/v1/webhook-endpoints/{endpoint['id']}/replay"
+    naive = app_client.post(replay, json={"since": "2026-01-01T00:00:00"})
+    assert naive.status_code == 400 and naive.json()["error"]["param"] == "since"
+    both = app_client.post(replay, json={"since": "2026-01-01T00:00:00Z", "message_id": "m"})
+    assert both.json()["error"]["code"] == "replay_target_invalid"
+    unknown = app_client.post(replay, json={"message_id": "msg_nope"})
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "message_not_found"
+    odd = app_client.post("/v1/webhook-endpoints", json={"url": "http://a\u0000b/x"})
+    assert odd.status_code == 400

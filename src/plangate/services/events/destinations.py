@@ -83,7 +83,7 @@ def resolve(url: str, allowed_networks: Sequence[str]) -> Destination:
     scheme, host, port, target = parse_url(url)
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError):
+    except (socket.gaierror, UnicodeError, ValueError):
         raise DestinationRefused(
             "url_unresolvable", f"{host!r} does not resolve", param="url"
         ) from None
