@@ -30,6 +30,7 @@ from starlette.concurrency import run_in_threadpool
 
 from plangate.domain.catalog import Catalog
 from plangate.gateways.stripe_client import make_stripe_client
+from plangate.services.events.delivery import DeliveryThread, DeliveryWorker
 from plangate.services.stripe_sync.sync import SyncContext
 from plangate.services.stripe_sync.webhooks import WEBHOOK_EVENTS
 from plangate.services.stripe_sync.worker import Worker, WorkerThread
@@ -114,6 +115,12 @@ def start_worker(app: FastAPI) -> WorkerThread:
     return worker.start()
 
 
+def start_deliveries(app: FastAPI) -> DeliveryThread:
+    """Outbound webhooks sent from a background thread of the serving process."""
+    ctx = app.state.plangate
+    return DeliveryWorker(ctx.db, ctx.settings, ctx.clock).start()
+
+
 @dataclass(frozen=True)
 class DevOptions:
     host: str
@@ -174,6 +181,7 @@ def _write_state(settings: Settings, dev_dir: Path) -> Path:
         "stripe_api_key": settings.stripe_api_key,
         "stripe_api_base": settings.stripe_api_base,
         "stripe_webhook_secret": settings.stripe_webhook_secret,
+        "webhook_allowed_networks": settings.webhook_allowed_networks,
     }
     path = dev_dir / "dev.json"
     path.write_text(json.dumps(state, indent=2))
@@ -207,7 +215,7 @@ def serve(settings: Settings, options: DevOptions, on_ready: Callable[[], None])
     if options.sandbox:
         sandbox = mount_sandbox(app, settings, options.dev_dir, options.webhook_delay)
         push_applied_catalogs(app)
-    workers: list[WorkerThread] = []
+    workers: list[WorkerThread | DeliveryThread] = []
 
     def set_up() -> None:
         base = settings.base_url.rstrip("/")
@@ -223,6 +231,8 @@ def serve(settings: Settings, options: DevOptions, on_ready: Callable[[], None])
                 settings.stripe_webhook_secret = secret
                 changes = _push_active_catalog(app)
                 log.info("catalog pushed to the sandbox (%d change(s))", changes)
+            if not stopping.is_set():
+                workers.append(start_deliveries(app))
             if settings.gateway == "stripe" and not stopping.is_set():
                 # Its loop reconciles first: what was paid while nothing ran is granted.
                 workers.append(start_worker(app))

@@ -115,7 +115,42 @@ class Settings(BaseSettings):
         default=3600, ge=0, description="how often the worker reconciles with Stripe; 0: never"
     )
 
-    @field_validator("allowed_origins", "secret_keys", "identity_admin_roles", mode="before")
+    # --- outbound webhooks (docs/webhooks.md) ----------------------------------------------
+    webhook_allowed_networks: EnvList = Field(
+        default_factory=list,
+        description="networks (CIDR) webhook endpoints may reach although private or loopback; "
+        "plangate dev allows 127.0.0.0/8 and ::1",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=15.0, gt=0, le=60, description="an answer later than this is a failed attempt"
+    )
+    webhook_rotation_overlap_seconds: int = Field(
+        default=86400, ge=0, description="after a secret rotation, the old secret also signs "
+        "for this long"
+    )
+    delivery_lease_seconds: int = Field(
+        default=60, ge=5, description="how long a claimed webhook delivery is its worker's"
+    )
+
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for network in value:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(f"{network!r} is not a network like 10.0.0.0/8") from None
+        return value
+
+    @field_validator(
+        "allowed_origins",
+        "secret_keys",
+        "identity_admin_roles",
+        "webhook_allowed_networks",
+        mode="before",
+    )
     @classmethod
     def _env_list(cls, value: Any) -> Any:
         if not isinstance(value, str):

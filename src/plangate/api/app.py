@@ -26,6 +26,7 @@ from plangate.api.routes import (
 from plangate.api.routes import checkout as checkout_routes
 from plangate.api.routes import pages as page_routes
 from plangate.api.routes import purchases as purchase_routes
+from plangate.api.routes import webhook_endpoints as webhook_endpoint_routes
 from plangate.api.routes import webhooks as webhook_routes
 from plangate.clock import Clock, SystemClock
 from plangate.gateways import Gateway
@@ -84,6 +85,7 @@ def create_app(
     app.include_router(billing_routes.router)
     app.include_router(conflicts.router)
     app.include_router(webhook_routes.router)
+    app.include_router(webhook_endpoint_routes.router)
     app.include_router(page_routes.router)
     app.add_middleware(EdgeGuard, max_body_bytes=settings.max_request_bytes)
     install_openapi(app)

@@ -5,6 +5,7 @@ handlers' docstrings are notes for the people maintaining them)."""
 from __future__ import annotations
 
 C = "/v1/customers/{customer_type}/{customer_id}"
+WH = "/v1/webhook-endpoints"
 
 AUTH_401 = (
     "authentication_required",
@@ -130,6 +131,23 @@ OPERATION_ERRORS: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {
         400: ("signature_invalid", "event_invalid", "body_invalid"),
         503: ("webhooks_not_configured",),
     },
+    ("POST", "/v1/webhook-endpoints"): {
+        400: ("url_invalid", "url_forbidden", "url_unresolvable", "event_type_unknown",
+              "description_invalid"),
+    },
+    ("GET", WH + "/{endpoint_id}"): {404: ("webhook_endpoint_not_found",)},
+    ("PATCH", WH + "/{endpoint_id}"): {
+        400: ("url_invalid", "url_forbidden", "url_unresolvable", "event_type_unknown",
+              "description_invalid"),
+        404: ("webhook_endpoint_not_found",),
+    },
+    ("DELETE", WH + "/{endpoint_id}"): {404: ("webhook_endpoint_not_found",)},
+    ("POST", WH + "/{endpoint_id}/rotate-secret"): {404: ("webhook_endpoint_not_found",)},
+    ("GET", WH + "/{endpoint_id}/attempts"): {404: ("webhook_endpoint_not_found",)},
+    ("POST", WH + "/{endpoint_id}/replay"): {
+        400: ("replay_target_invalid",),
+        404: ("webhook_endpoint_not_found", "message_not_found"),
+    },
 }
 # Operations anyone may call; every other one needs a secret key or a client token.
 PUBLIC = {
@@ -140,6 +158,14 @@ PUBLIC = {
 }
 OPTIONAL_AUTH = {("GET", "/v1/checkout-sessions/{session_id}")}
 SERVER_ONLY = {
+    ("POST", WH),
+    ("GET", WH),
+    ("GET", WH + "/{endpoint_id}"),
+    ("PATCH", WH + "/{endpoint_id}"),
+    ("DELETE", WH + "/{endpoint_id}"),
+    ("POST", WH + "/{endpoint_id}/rotate-secret"),
+    ("GET", WH + "/{endpoint_id}/attempts"),
+    ("POST", WH + "/{endpoint_id}/replay"),
     ("GET", "/v1/catalog"),
     ("PUT", "/v1/catalog"),
     ("PUT", C),
@@ -225,4 +251,21 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
     "stale or future signature is 400 `signature_invalid`; a signed event plangate cannot "
     "store is 400 `event_invalid`; either way nothing is stored. A redelivered event is "
     "acknowledged and changes nothing.",
+    ("POST", WH): "Add an endpoint that receives plangate's events, signed with the Standard "
+    "Webhooks scheme; the answer carries its `whsec_` secret (shown again only on rotation). "
+    "A URL that resolves to a loopback, private, link-local or metadata address is 400 "
+    "`url_forbidden` unless its network is allowed. Server key only.",
+    ("GET", WH): "The webhook endpoints (without their secrets). Server key only.",
+    ("GET", WH + "/{endpoint_id}"): "One webhook endpoint. Server key only.",
+    ("PATCH", WH + "/{endpoint_id}"): "Change an endpoint's URL, event types or description, "
+    "or disable (`disabled: true`) or re-enable it. Server key only.",
+    ("DELETE", WH + "/{endpoint_id}"): "Delete an endpoint with its deliveries and attempt "
+    "log. Server key only.",
+    ("POST", WH + "/{endpoint_id}/rotate-secret"): "A new signing secret; the old one also "
+    "signs every delivery during the rotation overlap (24 hours by default). Server key only.",
+    ("GET", WH + "/{endpoint_id}/attempts"): "The endpoint's delivery attempts, newest first: "
+    "status, duration and the first 1 KB of each answer. Server key only.",
+    ("POST", WH + "/{endpoint_id}/replay"): "Send one message again (`message_id`), or every "
+    "message that failed for this endpoint since a time (`since`); the retry schedule "
+    "restarts. Server key only.",
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from plangate.cli import catalog, commands
+from plangate.cli import catalog, commands, webhooks
 from plangate.cli import dev as dev_command
 from plangate.cli import openapi as openapi_command
 
@@ -13,6 +13,8 @@ keys_app = typer.Typer(help="Server secret keys.", no_args_is_help=True)
 catalog_app = typer.Typer(help="The catalog: what the app sells.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(catalog_app, name="catalog")
+webhooks_app = typer.Typer(help="Outbound webhooks: endpoints and delivery.", no_args_is_help=True)
+app.add_typer(webhooks_app, name="webhooks")
 
 app.command()(commands.migrate)
 app.command()(commands.serve)
@@ -29,6 +31,12 @@ catalog_app.command("apply")(catalog.apply)
 catalog_app.command("push")(catalog.push)
 catalog_app.command("show")(catalog.show)
 catalog_app.command("diff")(catalog.diff)
+webhooks_app.command("add")(webhooks.add)
+webhooks_app.command("list")(webhooks.list_endpoints)
+webhooks_app.command("disable")(webhooks.disable)
+webhooks_app.command("enable")(webhooks.enable)
+webhooks_app.command("rotate-secret")(webhooks.rotate_secret)
+webhooks_app.command("deliver")(webhooks.deliver)
 
 
 def main() -> None:

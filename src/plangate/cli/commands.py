@@ -98,21 +98,29 @@ def worker(
     import signal
     import threading
 
+    from plangate.services.events.delivery import DeliveryWorker
     from plangate.services.stripe_sync.worker import Worker
 
     current = command_settings()
     logging.basicConfig(level=current.log_level.upper(), format="%(asctime)s %(message)s")
     running = Worker(_sync_context(current), current)
+    # Outbound webhooks go out from the same process (the facts its sync records, too).
+    deliveries = DeliveryWorker(running.sync.db, current, SystemClock())
     if once:
         running.drain(timeout=3600)
+        deliveries.drain()
         out.print(f"handled {running.stats.handled} event(s)")
         return
+    sending = deliveries.start()
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     err.print("plangate worker: handling Stripe events (Ctrl-C stops)")
     # The loop reconciles once at start (events missed while nothing ran), then hourly.
-    running.run_forever(stop)
+    try:
+        running.run_forever(stop)
+    finally:
+        sending.stop()
 
 
 def reconcile(

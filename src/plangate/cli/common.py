@@ -33,6 +33,7 @@ DEV_STATE_FIELDS = (
     "stripe_api_key",
     "stripe_api_base",
     "stripe_webhook_secret",
+    "webhook_allowed_networks",
 )
 
 

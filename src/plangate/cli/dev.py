@@ -99,6 +99,8 @@ def dev(
     DEV_DIR.mkdir(exist_ok=True)
     os.environ.setdefault("PLANGATE_DATABASE_URL", f"sqlite:///{DEV_DIR}/plangate.db")
     os.environ.setdefault("PLANGATE_BASE_URL", f"http://{host}:{port}")
+    # Local receivers (an app on localhost) may get webhooks in development.
+    os.environ.setdefault("PLANGATE_WEBHOOK_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128")
     dev_key = _dev_key()
     os.environ["PLANGATE_SECRET_KEYS"] = json.dumps([dev_key])
     # Without a Stripe key, Stripe is the sandbox, mounted in this server (docs/stripe.md).

@@ -407,3 +407,7 @@ class LineConflict(Base):
 
 
 __all__.append("LineConflict")
+
+# The outbox's tables live in their own module; importing it here registers them with
+# Base.metadata wherever the models are used (migrations, tests).
+from plangate.store import outbox_models as _outbox_models  # noqa: E402, F401

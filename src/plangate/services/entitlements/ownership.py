@@ -28,6 +28,7 @@ from plangate.domain.intervals import add_intervals, period_index
 from plangate.errors import Conflict, InvalidRequest, NotFound
 from plangate.services.entitlements import ledger
 from plangate.services.entitlements.customers import CustomerRef, lock_customer
+from plangate.services.events import facts
 from plangate.store.models import EntitlementSnapshot, Ownership
 
 GRANTING_STATUSES = frozenset({"active", "trialing", "past_due"})
@@ -76,6 +77,7 @@ def end_ownership(session: Session, ownership: Ownership, now: datetime, reason:
     ownership.ended_at = now
     ownership.end_reason = reason
     ledger.end_with_ownership(session, ownership, now)
+    facts.ownership_ended(session, ownership, now)
 
 
 def _new_ownership(
@@ -170,11 +172,14 @@ def _write_snapshot(
     if snapshot is None:
         snapshot = EntitlementSnapshot(customer_type=ref.type, customer_id=ref.id)
         session.add(snapshot)
+    before = (list(snapshot.plans or []), list(snapshot.features or []))
     snapshot.plans = sorted({p.id for p in products})
     snapshot.features = sorted({f for p in products for f in p.features})
     snapshot.catalog_version = catalog.version
     snapshot.valid_until = ledger.FAR_FUTURE
     snapshot.updated_at = now
+    after = (list(snapshot.plans), list(snapshot.features))
+    facts.entitlements_changed(session, ref.type, ref.id, before, after, now)
 
 
 def check_can_own(
@@ -270,6 +275,7 @@ def _acquire(
     )
     session.add(ownership)
     session.flush()
+    facts.ownership_started(session, ownership, now)
     settle_customer(session, ref, catalog, now)
     return ownership
 
@@ -334,6 +340,7 @@ def acquire_product(
         owned.granted_periods = dict(granted_periods)
     session.add(owned)
     session.flush()
+    facts.ownership_started(session, owned, now)
     settle_customer(session, ref, catalog, now)
     return owned
 
@@ -393,6 +400,7 @@ def _renew(session: Session, ownership: Ownership, owned: list[Ownership], now: 
         if successor is not None:
             end_ownership(session, current, end, "switched")
             successor.status = "active"
+            facts.subscription_item_changed(session, successor, SCHEDULED, False, end)
             current = successor
             continue
         price = product_of(current).price(current.price_id or "")
@@ -400,6 +408,7 @@ def _renew(session: Session, ownership: Ownership, owned: list[Ownership], now: 
             return  # not a renewable price (a snapshot without it): left as it is
         if current.status == "trialing":
             current.status = "active"  # a trial's period is the trial: it converts at its end
+            facts.subscription_item_changed(session, current, "trialing", False, end)
         # Periods are counted from the anchor, so a Jan 31 start renews on Feb 28, Mar 31.
         index = period_index(current.anchor, price.interval, end)
         current.current_period_start = add_intervals(current.anchor, price.interval, index)

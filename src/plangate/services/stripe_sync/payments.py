@@ -20,6 +20,7 @@ from plangate.gateways.stripe_client import META_PRODUCT_ID
 from plangate.services.commerce.transactions import lock_payment, settle_amount_refunded
 from plangate.services.entitlements.customers import CustomerRef, lock_customer
 from plangate.services.entitlements.ownership import acquire_product
+from plangate.services.events import facts
 from plangate.services.stripe_sync import conflicts
 from plangate.services.stripe_sync.subscriptions import sync_subscription
 from plangate.services.stripe_sync.sync import (
@@ -344,20 +345,21 @@ def _upsert(
     now: datetime,
 ) -> bool:
     if row is None:
-        session.add(
-            Transaction(
-                customer_type=ref.type,
-                customer_id=ref.id,
-                type=type_,
-                stripe_id=stripe_id,
-                amount_refunded=0,
-                created_at=created,
-                updated_at=now,
-                **{"product_id": None, "invoice_id": None, "description": None, **values},
-            )
+        row = Transaction(
+            customer_type=ref.type,
+            customer_id=ref.id,
+            type=type_,
+            stripe_id=stripe_id,
+            amount_refunded=0,
+            created_at=created,
+            updated_at=now,
+            **{"product_id": None, "invoice_id": None, "description": None, **values},
         )
+        session.add(row)
         session.flush()
+        facts.transaction_recorded(session, row, None, now)
         return True
+    before_status = row.status
     changed = False
     for name, value in values.items():
         if getattr(row, name) != value:
@@ -365,4 +367,5 @@ def _upsert(
             changed = True
     if changed:
         row.updated_at = now
+        facts.transaction_recorded(session, row, before_status, now)
     return changed

@@ -43,6 +43,7 @@ from plangate.services.entitlements.ownership import (
     product_of,
     settle_customer,
 )
+from plangate.services.events import facts
 from plangate.services.stripe_sync import conflicts, duplicates
 from plangate.services.stripe_sync.sync import (
     NOTHING,
@@ -296,6 +297,7 @@ def _observed(owned: Ownership) -> tuple[Any, ...]:
 def _update(session: Session, owned: Ownership, state: SubscriptionState, now: datetime) -> bool:
     before = _observed(owned)
     was_granting = grants_access(owned)
+    before_status, before_cancel = owned.status, owned.cancel_at_period_end
     if state.anchor != owned.anchor:
         _reanchor(session, owned, state.anchor, now)
     for name, value in _fields(state).items():
@@ -307,6 +309,7 @@ def _update(session: Session, owned: Ownership, state: SubscriptionState, now: d
         ledger.end_with_ownership(session, owned, now)
     elif granting and not was_granting:
         _grant_current_period_again(owned, now)
+    facts.subscription_item_changed(session, owned, before_status, before_cancel, now)
     return _observed(owned) != before
 
 

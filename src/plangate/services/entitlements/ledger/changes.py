@@ -18,6 +18,7 @@ from plangate.services.entitlements.ledger.entries import (
     record,
 )
 from plangate.services.entitlements.ledger.settlement import add_lot, lock_item, take
+from plangate.services.events import facts
 from plangate.store.models import ItemBalance, ItemLot, Ownership
 
 
@@ -63,8 +64,11 @@ def change(
         if not allow_negative and row.balance < -delta:
             raise insufficient(ref, item_id, row.balance, -delta)
         take(state, -delta)
+    before = row.balance
     row.balance += delta
     row.updated_at = now
+    if before > 0 >= row.balance:
+        facts.item_depleted(session, ref.type, ref.id, item_id, row.balance, now)
     record(
         session,
         ref,

@@ -1,0 +1,79 @@
+"""The outbox writer: a fact recorded in the caller's transaction, fanned out to its consumers.
+
+Other capabilities call :func:`record` inside the unit of work that changed the state the fact
+reports, so the fact commits with the change or not at all (DESIGN.md invariant 6). The
+delivery records are written in the same transaction, one per endpoint whose filter takes the
+type: a worker that finds one finds the fact committed.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from plangate.store.outbox_models import OutboxDelivery, OutboxMessage, WebhookEndpoint
+
+WEBHOOK = "webhook"
+
+
+def new_message_id() -> str:
+    return "msg_" + secrets.token_urlsafe(18).replace("-", "x").replace("_", "y")
+
+
+def endpoint_takes(endpoint: WebhookEndpoint, event_type: str) -> bool:
+    return not endpoint.event_types or event_type in endpoint.event_types
+
+
+def record(
+    session: Session,
+    event_type: str,
+    data: dict[str, Any],
+    now: datetime,
+    *,
+    customer: tuple[str, str] | None = None,
+) -> OutboxMessage:
+    """Writes the fact ``event_type`` with ``data`` and a pending delivery per listening
+    endpoint. The caller's transaction decides whether any of it happened."""
+    message = OutboxMessage(
+        id=new_message_id(),
+        type=event_type,
+        customer_type=customer[0] if customer else None,
+        customer_id=customer[1] if customer else None,
+        payload=data,
+        created_at=now,
+    )
+    session.add(message)
+    with session.no_autoflush:  # the caller's rows may be half-written
+        endpoints = session.scalars(
+            select(WebhookEndpoint).where(WebhookEndpoint.disabled_at.is_(None))
+        ).all()
+    for endpoint in endpoints:
+        if endpoint_takes(endpoint, event_type):
+            session.add(
+                OutboxDelivery(
+                    message=message,
+                    consumer=WEBHOOK,
+                    endpoint_id=endpoint.id,
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
+    return message
+
+
+def envelope(message: OutboxMessage) -> dict[str, Any]:
+    """The body sent for a fact, shaped as Clerk's webhooks are: ``{data, object, type,
+    timestamp}`` (milliseconds), plus the id receivers dedupe on."""
+    return {
+        "id": message.id,
+        "object": "event",
+        "type": message.type,
+        "timestamp": int(message.created_at.timestamp() * 1000),
+        "data": message.payload,
+    }
