@@ -90,3 +90,50 @@ class AuditEntryOut(BaseModel):
 class AuditLog(BaseModel):
     data: list[AuditEntryOut]
     next_cursor: str | None
+
+
+class RecurringRevenueOut(BaseModel):
+    currency: str
+    mrr: int = Field(description="monthly recurring revenue in minor units")
+    mrr_decimal: str
+    arr: int = Field(description="annual run rate: twelve times the MRR, in minor units")
+    arr_decimal: str
+
+
+class DailyAmountOut(BaseModel):
+    date: str
+    amount: int
+    amount_decimal: str
+
+
+class RevenueSeriesOut(BaseModel):
+    currency: str
+    days: list[DailyAmountOut]
+
+
+class DailyQuantityOut(BaseModel):
+    date: str
+    quantity: int
+
+
+class ConsumptionSeriesOut(BaseModel):
+    item_id: str
+    days: list[DailyQuantityOut]
+
+
+class FiguresOut(BaseModel):
+    as_of: datetime
+    period_start: datetime = Field(description="the start of this calendar month (UTC)")
+    recurring_revenue: list[RecurringRevenueOut]
+    active_subscriptions: int = Field(description="active, past due and trialing")
+    trials: int
+    subscriptions_by_status: dict[str, int]
+    subscriptions_without_currency: int = Field(
+        description="paying subscriptions whose price or currency plangate cannot tell; "
+        "left out of the MRR"
+    )
+    churned_this_period: int
+    past_due_customers: int
+    failed_payments_this_period: int
+    revenue_per_day: list[RevenueSeriesOut]
+    consumed_per_day: list[ConsumptionSeriesOut]

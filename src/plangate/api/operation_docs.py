@@ -134,6 +134,7 @@ OPERATION_ERRORS: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {
     ("GET", "/v1/admin/stripe-events"): {400: ("cursor_invalid", "parameter_invalid")},
     ("POST", "/v1/admin/stripe-events/{event_id}/retry"): {404: ("stripe_event_not_found",)},
     ("GET", "/v1/admin/audit-log"): {400: ("cursor_invalid",)},
+    ("GET", "/v1/admin/figures"): {},
     ("GET", "/healthz"): {503: ("starting", "schema_missing", "schema_behind", "schema_ahead")},
     ("POST", "/v1/stripe/webhooks"): {
         400: ("signature_invalid", "event_invalid", "body_invalid"),
@@ -163,6 +164,7 @@ SERVER_ONLY = {
     ("GET", "/v1/admin/stripe-events"),
     ("POST", "/v1/admin/stripe-events/{event_id}/retry"),
     ("GET", "/v1/admin/audit-log"),
+    ("GET", "/v1/admin/figures"),
 }
 
 
@@ -250,6 +252,11 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
     "(server only).",
     ("GET", "/v1/admin/audit-log"): "Operator actions newest first: who did what to what, "
     "with the state before and after (server only).",
+    ("GET", "/v1/admin/figures"): "The business from plangate's own records: MRR and ARR per "
+    "currency (yearly, weekly and daily prices spread over months; trials count once they "
+    "pay), subscriptions by status, trials, churn and failed payments this calendar month, "
+    "past-due customers, and per day over the last `days` days the net revenue per currency "
+    "and the quantity consumed per item (server only).",
     ("POST", "/v1/stripe/webhooks"): "Stripe's events, signed in `Stripe-Signature`. A bad, "
     "stale or future signature is 400 `signature_invalid`; a signed event plangate cannot "
     "store is 400 `event_invalid`; either way nothing is stored. A redelivered event is "

@@ -13,12 +13,13 @@ from plangate.api.admin_schemas import (
     AdminCustomerList,
     AdminOwnershipList,
     AuditLog,
+    FiguresOut,
     StripeEventList,
     StripeEventRetried,
 )
 from plangate.api.deps import Context, ServerCaller
 from plangate.api.idempotency import Idempotent
-from plangate.services.admin import customers, events, ownerships
+from plangate.services.admin import customers, events, figures, ownerships
 from plangate.services.admin.paging import MAX_PAGE
 from plangate.services.audit import list_entries
 from plangate.services.entitlements.customers import customer_ref
@@ -121,3 +122,12 @@ def audit_log(
         ctx.db, target_type=target_type, target=target, actor=actor, limit=limit, cursor=cursor
     )
     return {"data": [entry.to_dict() for entry in page], "next_cursor": next_cursor}
+
+
+@router.get("/figures", response_model=FiguresOut)
+def business_figures(
+    ctx: Context,
+    _: ServerCaller,
+    days: Annotated[int, Query(ge=1, le=figures.MAX_DAYS)] = 30,
+) -> dict[str, Any]:
+    return figures.compute_figures(ctx.db, ctx.clock.now(), days=days).to_dict()
