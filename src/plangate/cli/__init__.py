@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from plangate.cli import catalog, commands
+from plangate.cli import admins, catalog, commands
 from plangate.cli import dev as dev_command
 
 app = typer.Typer(help="plangate: billing and entitlements on top of Stripe.", no_args_is_help=True)
@@ -12,6 +12,9 @@ keys_app = typer.Typer(help="Server secret keys.", no_args_is_help=True)
 catalog_app = typer.Typer(help="The catalog: what the app sells.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(catalog_app, name="catalog")
+admins_app = typer.Typer(help="Operators: who signs in to the dashboard.", no_args_is_help=True)
+app.add_typer(admins_app, name="admins")
+admins_app.command("create")(admins.admins_create)
 
 app.command()(commands.migrate)
 app.command()(commands.serve)
