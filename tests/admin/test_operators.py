@@ -41,7 +41,9 @@ def test_the_password_is_stored_as_an_argon2_hash(db: Database, owner: str) -> N
     assert stored.startswith("$argon2id$") and PASSWORD not in stored
 
 
-def test_sign_in_opens_a_new_session_each_time(db: Database, clock: FrozenClock, owner: str) -> None:
+def test_sign_in_opens_a_new_session_each_time(
+    db: Database, clock: FrozenClock, owner: str
+) -> None:
     first = sign_in(db, "OWNER@example.com ", PASSWORD, clock.now())
     second = sign_in(db, owner, PASSWORD, clock.now())
     assert first.token != second.token and first.csrf_token != second.csrf_token
@@ -54,7 +56,9 @@ def test_sign_in_opens_a_new_session_each_time(db: Database, clock: FrozenClock,
     assert resolve_session(db, "made-up", clock.now()) is None
 
 
-def test_ten_wrong_passwords_lock_the_account(db: Database, clock: FrozenClock, owner: str) -> None:
+def test_ten_wrong_passwords_lock_the_account(
+    db: Database, clock: FrozenClock, owner: str
+) -> None:
     for _ in range(9):
         with pytest.raises(AuthenticationFailed) as wrong:
             sign_in(db, owner, "wrong password!", clock.now())
