@@ -6,6 +6,7 @@ from plangate.services.operators.accounts import (
     OperatorView,
     change_role,
     create_operator,
+    ensure_operator,
     may,
 )
 from plangate.services.operators.signin import (
@@ -22,6 +23,7 @@ __all__ = [
     "SignedIn",
     "change_role",
     "create_operator",
+    "ensure_operator",
     "may",
     "resolve_session",
     "sign_in",

@@ -116,3 +116,15 @@ def change_role(
         target=target.email, before=before, after={"role": target.role}, now=now,
     )
     return OperatorView(target.id, target.email, target.role)
+
+
+def ensure_operator(session: Session, email: str, role: str, now: datetime) -> OperatorView:
+    """The operator, created with an unusable random password when missing (``plangate
+    dev``'s developer, signed in without one)."""
+    import secrets
+
+    found = session.scalars(select(Operator).where(Operator.email == normalize_email(email)))
+    operator = found.first()
+    if operator is not None:
+        return OperatorView(operator.id, operator.email, operator.role)
+    return create_operator(session, email, role, secrets.token_urlsafe(32), now)
