@@ -9,6 +9,7 @@ from plangate.clock import FrozenClock
 from plangate.settings import Settings
 from plangate.store.db import Database
 from plangate.web import create_site
+from tests.browser_harness import browser  # noqa: F401 - one Chromium per module
 
 
 @pytest.fixture

@@ -1,0 +1,55 @@
+"""The site served by uvicorn on a free port, for the browser tests."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from plangate.clock import Clock
+from plangate.settings import Settings
+from plangate.store.db import Database
+from plangate.web import create_site
+
+AXE = Path(__file__).resolve().parents[1] / "vendor" / "axe.min.js"
+
+
+@contextmanager
+def serving(db: Database, clock: Clock) -> Iterator[str]:
+    settings = Settings(database_url=db.url.render_as_string(hide_password=False), gateway="test")
+    app = create_site(settings, db=db, clock=clock)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the site did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def serious_violations(page: Any) -> list[str]:
+    """axe-core's serious and critical violations on the page. Evaluated through the
+    DevTools protocol, which the page's CSP does not govern."""
+    page.evaluate(AXE.read_text())
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
