@@ -10,6 +10,7 @@ COMMANDS = [
     [sys.executable, "-m", "bench.consume_pg"],
     [sys.executable, "bench/sdk_has.py"],
     [sys.executable, "-m", "bench.events"],
+    [sys.executable, "-m", "bench.admin_lists"],
 ]
 
 

@@ -18,6 +18,10 @@ branch_labels = None
 depends_on = None
 
 UTC_DATETIME = plangate.store.types.UTCDateTime(timezone=True)
+# The text customer search matches on PostgreSQL; the same expression as the query's.
+SEARCH_TEXT = (
+    "lower(customer_id || ' ' || coalesce(email, '') || ' ' || coalesce(name, ''))"
+)
 
 
 def upgrade() -> None:
@@ -73,9 +77,20 @@ def upgrade() -> None:
         "ix_customers_created", "customers", ["created_at", "customer_type", "customer_id"]
     )
     op.create_index("ix_ownerships_product", "ownerships", ["product_id", "status"])
+    if op.get_bind().dialect.name == "postgresql":
+        # Customer search matches a part of the id, email or name: a trigram index answers it
+        # without reading every customer (services/admin/customers.py builds the same text).
+        # pg_trgm is a trusted extension: the database's owner may create it.
+        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        op.execute(
+            "CREATE INDEX ix_customers_search ON customers USING gin ("
+            f"({SEARCH_TEXT}) gin_trgm_ops)"
+        )
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP INDEX IF EXISTS ix_customers_search")
     op.drop_index("ix_ownerships_product", table_name="ownerships")
     op.drop_index("ix_customers_created", table_name="customers")
     op.drop_table("settings")
