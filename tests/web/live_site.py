@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import uvicorn
-
 from plangate.clock import Clock
 from plangate.settings import Settings
 from plangate.store.db import Database
 from plangate.web import create_site
+from tests.browser_harness import serve_in_thread
 
 AXE = Path(__file__).resolve().parents[1] / "vendor" / "axe.min.js"
 
@@ -23,21 +19,9 @@ AXE = Path(__file__).resolve().parents[1] / "vendor" / "axe.min.js"
 @contextmanager
 def serving(db: Database, clock: Clock) -> Iterator[str]:
     settings = Settings(database_url=db.url.render_as_string(hide_password=False), gateway="test")
-    app = create_site(settings, db=db, clock=clock)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the site did not start")
-        time.sleep(0.01)
+    url, server, thread = serve_in_thread(create_site(settings, db=db, clock=clock))
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield url
     finally:
         server.should_exit = True
         thread.join(timeout=10)

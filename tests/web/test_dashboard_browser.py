@@ -116,6 +116,12 @@ def test_an_operator_finds_a_customer_and_acts(browser: Any, site_url: str, requ
     assert serious_violations(page) == []
     screenshot(page, f"dashboard-customer-{db_name}")
 
+    page.get_by_role("link", name="Events").click()
+    page.get_by_role("heading", name="Stripe events").wait_for()
+    assert serious_violations(page) == []
+    screenshot(page, f"dashboard-events-{db_name}")
+    page.go_back()
+
     page.set_viewport_size(PHONE)
     screenshot(page, f"dashboard-customer-phone-{db_name}")
     # Wide tables scroll inside their own box; the page itself never scrolls sideways.

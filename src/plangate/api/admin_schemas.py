@@ -7,19 +7,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-
-class AdminCustomerOut(BaseModel):
-    customer_type: Literal["user", "team", "custom"]
-    customer_id: str
-    email: str | None
-    name: str | None
-    metadata: dict[str, Any]
-    has_payment_customer: bool
-    created_at: datetime
+from plangate.api.schemas import CustomerOut
 
 
 class AdminCustomerList(BaseModel):
-    data: list[AdminCustomerOut]
+    data: list[CustomerOut]
     next_cursor: str | None = Field(description="pass as `cursor` for the next page")
 
 

@@ -41,7 +41,7 @@ def list_customers(
     page, next_cursor = customers.list_customers(
         ctx.db, query=q, customer_type=customer_type, limit=limit, cursor=cursor
     )
-    return {"data": [row.to_dict() for row in page], "next_cursor": next_cursor}
+    return {"data": page, "next_cursor": next_cursor}
 
 
 @router.get("/ownerships", response_model=AdminOwnershipList)
@@ -74,7 +74,7 @@ def list_ownerships(
         ended=ended,
     )
     page, next_cursor = ownerships.list_ownerships(ctx.db, where, limit=limit, cursor=cursor)
-    return {"data": [row.to_dict() for row in page], "next_cursor": next_cursor}
+    return {"data": page, "next_cursor": next_cursor}
 
 
 @router.get("/stripe-events", response_model=StripeEventList)
@@ -89,7 +89,7 @@ def list_stripe_events(
     page, next_cursor = events.list_events(
         ctx.db, status=status, type_=type, limit=limit, cursor=cursor
     )
-    return {"data": [row.to_dict() for row in page], "next_cursor": next_cursor}
+    return {"data": page, "next_cursor": next_cursor}
 
 
 @router.post("/stripe-events/{event_id}/retry", response_model=StripeEventRetried)
@@ -121,7 +121,7 @@ def audit_log(
     page, next_cursor = list_entries(
         ctx.db, target_type=target_type, target=target, actor=actor, limit=limit, cursor=cursor
     )
-    return {"data": [entry.to_dict() for entry in page], "next_cursor": next_cursor}
+    return {"data": page, "next_cursor": next_cursor}
 
 
 @router.get("/figures", response_model=FiguresOut)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import ColumnElement, literal_column, or_, select, tuple_
 
 from plangate.errors import InvalidRequest
 from plangate.services.admin.paging import check_limit, decode_cursor, encode_cursor
-from plangate.services.entitlements.customers import CUSTOMER_TYPES
+from plangate.services.entitlements.customers import (
+    CUSTOMER_TYPES,
+    CustomerView,
+    customer_view,
+)
 from plangate.store.db import Database
 from plangate.store.models import Customer
 
@@ -20,32 +22,6 @@ SEARCH_TEXT = (
     "lower(customers.customer_id || ' ' || coalesce(customers.email, '') || ' ' "
     "|| coalesce(customers.name, ''))"
 )
-
-
-@dataclass(frozen=True)
-class CustomerRow:
-    customer_type: str
-    customer_id: str
-    email: str | None
-    name: str | None
-    metadata: dict[str, Any]
-    has_payment_customer: bool
-    created_at: datetime
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**self.__dict__, "created_at": self.created_at.isoformat()}
-
-
-def _row(customer: Customer) -> CustomerRow:
-    return CustomerRow(
-        customer_type=customer.customer_type,
-        customer_id=customer.customer_id,
-        email=customer.email,
-        name=customer.name,
-        metadata=dict(customer.metadata_ or {}),
-        has_payment_customer=customer.stripe_customer_id is not None,
-        created_at=customer.created_at,
-    )
 
 
 def _after(cursor: str) -> tuple[datetime, str, str]:
@@ -83,7 +59,7 @@ def list_customers(
     customer_type: str | None = None,
     limit: int = 20,
     cursor: str | None = None,
-) -> tuple[list[CustomerRow], str | None]:
+) -> tuple[list[CustomerView], str | None]:
     """Customers newest first (ties broken by type and id, so the order is total); ``query``
     matches a part of the id, email or name, whatever the case. Returns a page and the cursor
     of the next one."""
@@ -114,7 +90,7 @@ def list_customers(
     if cursor is not None:
         statement = statement.where(key < tuple(_after(cursor)))
     with db.read() as session:
-        rows = [_row(c) for c in session.scalars(statement)]
+        rows = [customer_view(c) for c in session.scalars(statement)]
     page = rows[:limit]
     last = page[-1] if page else None
     next_cursor = (

@@ -33,12 +33,6 @@ class EventRow:
     next_attempt_at: datetime
     handled_at: datetime | None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            key: value.isoformat() if isinstance(value, datetime) else value
-            for key, value in self.__dict__.items()
-        }
-
 
 def _row(event: StripeEvent) -> EventRow:
     return EventRow(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 
@@ -51,12 +50,6 @@ class OwnershipRow:
     created_at: datetime
     ended_at: datetime | None
     end_reason: str | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            key: value.isoformat() if isinstance(value, datetime) else value
-            for key, value in self.__dict__.items()
-        }
 
 
 def ownership_row(row: Ownership) -> OwnershipRow:

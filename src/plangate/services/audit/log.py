@@ -28,9 +28,6 @@ class AuditRecord:
     after: dict[str, Any] | None
     created_at: datetime
 
-    def to_dict(self) -> dict[str, Any]:
-        return {**self.__dict__, "created_at": self.created_at.isoformat()}
-
 
 def record_action(
     session: Session,

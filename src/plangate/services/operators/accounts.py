@@ -27,6 +27,7 @@ ACTION_ROLES = {
     "adjust": "support",
     "refund": "support",
     "cancel": "support",
+    "retry": "support",
     "settings": "owner",
     "catalog": "owner",
     "operators": "owner",

@@ -33,7 +33,7 @@ from plangate.services.entitlements.customers import CustomerRef, customer_ref
 from plangate.services.operators import may
 from plangate.web.dashboard.auth import Visit, context_of, csrf_ok, current_visit
 from plangate.web.dashboard.customer_page import customer_page
-from plangate.web.dashboard.respond import page, to_login
+from plangate.web.dashboard.respond import FORM_EXPIRED, refused, to_login
 
 router = APIRouter(prefix="/customers/{customer_type}/{customer_id}")
 MAX_DELTA = 1_000_000_000_000
@@ -81,12 +81,9 @@ async def _act(
     if visit is None:
         return to_login(request)
     if not csrf_ok(visit, form.get("csrf_token")):
-        return page(request, visit, "dashboard/error.html",
-                    {"message": "The form expired or did not come from this dashboard; reload "
-                     "the page and try again."}, 403)
+        return refused(request, visit, FORM_EXPIRED, 403)
     if not may(visit.operator.role, action):
-        return page(request, visit, "dashboard/error.html",
-                    {"message": f"A {visit.operator.role} may not {action}."}, 403)
+        return refused(request, visit, f"A {visit.operator.role} may not {action}.", 403)
     fields = {k: v for k, v in form.items() if k not in ("csrf_token", "idempotency_key")}
     digest = hashlib.sha256(
         json.dumps([action, customer_type, customer_id, sorted(fields.items())]).encode()
@@ -99,10 +96,10 @@ async def _act(
         ref = customer_ref(customer_type, customer_id)
         answer = await run_in_threadpool(run, request, visit, ref, form, idem)
     except PlangateError as exc:
-        refused: PlangateError = exc
+        problem: PlangateError = exc
         return await run_in_threadpool(
             lambda: customer_page(request, visit, customer_type, customer_id,
-                                  error=refused.message, status_code=refused.status)
+                                  error=problem.message, status_code=problem.status)
         )
     if answer.status_code >= 400:
         message = json.loads(bytes(answer.body)).get("error", {}).get("message", "refused")

@@ -16,7 +16,7 @@ from plangate.services.entitlements import checks
 from plangate.services.entitlements.customers import CustomerRef, customer_ref, require_customer
 from plangate.services.operators import may
 from plangate.web.dashboard.auth import Visit, context_of
-from plangate.web.dashboard.respond import page
+from plangate.web.dashboard.respond import page, refused
 from plangate.web.security import new_token
 
 
@@ -73,8 +73,7 @@ def customer_page(
         ref = customer_ref(customer_type, customer_id)
         data = _read(request, ref)
     except PlangateError as exc:
-        return page(request, visit, "dashboard/error.html", {"message": exc.message},
-                    exc.status)
+        return refused(request, visit, exc.message, exc.status)
     return page(request, visit, "dashboard/customer.html", {
         **data,
         "ref": ref,

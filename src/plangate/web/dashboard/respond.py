@@ -26,3 +26,12 @@ def page(request: Request, visit: Visit, template: str, context: dict[str, Any],
     if visit.new_session is not None:
         set_session_cookie(request, response, visit.new_session)
     return response
+
+
+FORM_EXPIRED = ("The form expired or did not come from this dashboard; reload the page and "
+                "try again.")
+
+
+def refused(request: Request, visit: Visit, message: str, status_code: int) -> Response:
+    """A page saying what was refused and why, with the refusal's status."""
+    return page(request, visit, "dashboard/error.html", {"message": message}, status_code)

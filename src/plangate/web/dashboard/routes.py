@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from plangate.errors import PlangateError
 from plangate.services.admin import customers, figures
 from plangate.services.operators import sign_in, sign_out
-from plangate.web.dashboard import actions
+from plangate.web.dashboard import actions, events_page
 from plangate.web.dashboard.auth import (
     COOKIE_PATH,
     LOGIN_CSRF_COOKIE,
@@ -23,12 +23,13 @@ from plangate.web.dashboard.auth import (
 )
 from plangate.web.dashboard.charts import bar_chart
 from plangate.web.dashboard.customer_page import customer_page
-from plangate.web.dashboard.respond import page, to_login
+from plangate.web.dashboard.respond import FORM_EXPIRED, page, refused, to_login
 from plangate.web.security import new_token, tokens_match
 from plangate.web.templating import render
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 router.include_router(actions.router)
+router.include_router(events_page.router)
 
 
 def _login_form(request: Request, error: str | None = None, status_code: int = 200) -> Response:
@@ -82,8 +83,7 @@ async def logout(request: Request) -> Response:
     if visit is None:
         return to_login(request)
     if not csrf_ok(visit, form.get("csrf_token")):
-        return page(request, visit, "dashboard/error.html",
-                    {"message": "The form expired; reload the page."}, 403)
+        return refused(request, visit, FORM_EXPIRED, 403)
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         await run_in_threadpool(sign_out, context_of(request).db, token)
