@@ -120,6 +120,11 @@ def test_an_operator_finds_a_customer_and_acts(browser: Any, site_url: str, requ
     page.get_by_role("heading", name="Stripe events").wait_for()
     assert serious_violations(page) == []
     screenshot(page, f"dashboard-events-{db_name}")
+    page.get_by_role("link", name="Settings").click()
+    page.get_by_role("heading", name="New purchases").wait_for()
+    assert serious_violations(page) == []
+    screenshot(page, f"dashboard-settings-{db_name}")
+    page.go_back()
     page.go_back()
 
     page.set_viewport_size(PHONE)
