@@ -30,10 +30,9 @@ from plangate.services.audit import record_action
 from plangate.services.commerce import refunds
 from plangate.services.entitlements import checks, owned, ownership
 from plangate.services.entitlements.customers import CustomerRef, customer_ref
-from plangate.services.operators import may
-from plangate.web.dashboard.auth import Visit, context_of, csrf_ok, current_visit
+from plangate.web.dashboard.auth import Visit, context_of
 from plangate.web.dashboard.customer_page import customer_page
-from plangate.web.dashboard.respond import FORM_EXPIRED, refused, to_login
+from plangate.web.dashboard.respond import posted_form
 
 router = APIRouter(prefix="/customers/{customer_type}/{customer_id}")
 MAX_DELTA = 1_000_000_000_000
@@ -76,14 +75,10 @@ async def _act(
     action: str,
     run: Callable[[Request, Visit, CustomerRef, FormData, Idempotency], JSONResponse],
 ) -> Response:
-    form = await request.form()
-    visit = await run_in_threadpool(current_visit, request)
-    if visit is None:
-        return to_login(request)
-    if not csrf_ok(visit, form.get("csrf_token")):
-        return refused(request, visit, FORM_EXPIRED, 403)
-    if not may(visit.operator.role, action):
-        return refused(request, visit, f"A {visit.operator.role} may not {action}.", 403)
+    checked = await posted_form(request, action)
+    if isinstance(checked, Response):
+        return checked
+    form, visit = checked
     fields = {k: v for k, v in form.items() if k not in ("csrf_token", "idempotency_key")}
     digest = hashlib.sha256(
         json.dumps([action, customer_type, customer_id, sorted(fields.items())]).encode()

@@ -16,8 +16,8 @@ from plangate.api.idempotency import Idempotency
 from plangate.errors import PlangateError
 from plangate.services.admin import events
 from plangate.services.operators import may
-from plangate.web.dashboard.auth import context_of, csrf_ok, current_visit
-from plangate.web.dashboard.respond import FORM_EXPIRED, page, refused, to_login
+from plangate.web.dashboard.auth import context_of, current_visit
+from plangate.web.dashboard.respond import page, posted_form, refused, to_login
 from plangate.web.security import new_token
 
 router = APIRouter(prefix="/events")
@@ -46,14 +46,10 @@ def events_page(request: Request) -> Response:
 
 @router.post("/{event_id}/retry")
 async def retry(request: Request, event_id: str) -> Response:
-    form = await request.form()
-    visit = await run_in_threadpool(current_visit, request)
-    if visit is None:
-        return to_login(request)
-    if not csrf_ok(visit, form.get("csrf_token")):
-        return refused(request, visit, FORM_EXPIRED, 403)
-    if not may(visit.operator.role, "retry"):
-        return refused(request, visit, f"A {visit.operator.role} may not retry events.", 403)
+    checked = await posted_form(request, "retry")
+    if isinstance(checked, Response):
+        return checked
+    form, visit = checked
     ctx = context_of(request)
     key = form.get("idempotency_key")
     idem = Idempotency(ctx, Principal("server", visit.operator.actor),

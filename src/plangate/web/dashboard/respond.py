@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+from fastapi.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from plangate.web.dashboard.auth import Visit, set_session_cookie
+from plangate.services.operators import may
+from plangate.web.dashboard.auth import Visit, csrf_ok, current_visit, set_session_cookie
 from plangate.web.templating import render
 
 
@@ -35,3 +38,20 @@ FORM_EXPIRED = ("The form expired or did not come from this dashboard; reload th
 def refused(request: Request, visit: Visit, message: str, status_code: int) -> Response:
     """A page saying what was refused and why, with the refusal's status."""
     return page(request, visit, "dashboard/error.html", {"message": message}, status_code)
+
+
+async def posted_form(
+    request: Request, action: str | None
+) -> tuple[FormData, Visit] | Response:
+    """The form of a POST and who sent it, once the sender is signed in, the form carries
+    the session's CSRF token, and the sender's role allows ``action`` (None: any role);
+    otherwise the answer that refuses it."""
+    form = await request.form()
+    visit = await run_in_threadpool(current_visit, request)
+    if visit is None:
+        return to_login(request)
+    if not csrf_ok(visit, form.get("csrf_token")):
+        return refused(request, visit, FORM_EXPIRED, 403)
+    if action is not None and not may(visit.operator.role, action):
+        return refused(request, visit, f"A {visit.operator.role} may not {action}.", 403)
+    return form, visit

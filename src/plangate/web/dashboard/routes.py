@@ -17,13 +17,12 @@ from plangate.web.dashboard.auth import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     context_of,
-    csrf_ok,
     current_visit,
     set_session_cookie,
 )
 from plangate.web.dashboard.charts import bar_chart
 from plangate.web.dashboard.customer_page import customer_page
-from plangate.web.dashboard.respond import FORM_EXPIRED, page, refused, to_login
+from plangate.web.dashboard.respond import page, posted_form, to_login
 from plangate.web.security import new_token, tokens_match
 from plangate.web.templating import render
 
@@ -79,12 +78,9 @@ async def login(request: Request) -> Response:
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
-    form = await request.form()
-    visit = await run_in_threadpool(current_visit, request)
-    if visit is None:
-        return to_login(request)
-    if not csrf_ok(visit, form.get("csrf_token")):
-        return refused(request, visit, FORM_EXPIRED, 403)
+    checked = await posted_form(request, None)
+    if isinstance(checked, Response):
+        return checked
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         await run_in_threadpool(sign_out, context_of(request).db, token)

@@ -11,8 +11,8 @@ from starlette.responses import RedirectResponse, Response
 from plangate.services.admin import events
 from plangate.services.installation import purchases_blocked, set_purchases_blocked
 from plangate.services.operators import may
-from plangate.web.dashboard.auth import context_of, csrf_ok, current_visit
-from plangate.web.dashboard.respond import FORM_EXPIRED, page, refused, to_login
+from plangate.web.dashboard.auth import context_of, current_visit
+from plangate.web.dashboard.respond import page, posted_form, to_login
 
 router = APIRouter(prefix="/settings")
 
@@ -40,14 +40,10 @@ def settings_page(request: Request) -> Response:
 
 @router.post("/purchases")
 async def block_purchases(request: Request) -> Response:
-    form = await request.form()
-    visit = await run_in_threadpool(current_visit, request)
-    if visit is None:
-        return to_login(request)
-    if not csrf_ok(visit, form.get("csrf_token")):
-        return refused(request, visit, FORM_EXPIRED, 403)
-    if not may(visit.operator.role, "settings"):
-        return refused(request, visit, "Only an owner changes settings.", 403)
+    checked = await posted_form(request, "settings")
+    if isinstance(checked, Response):
+        return checked
+    form, visit = checked
     ctx = context_of(request)
     blocked = form.get("blocked") == "true"
 
