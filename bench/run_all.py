@@ -11,6 +11,7 @@ COMMANDS = [
     [sys.executable, "bench/sdk_has.py"],
     [sys.executable, "-m", "bench.events"],
     [sys.executable, "-m", "bench.outbox_delivery"],
+    [sys.executable, "-m", "bench.admin_lists"],
 ]
 
 

@@ -4,6 +4,9 @@ a test saw go to `tests/.screenshots/` (ignored by git) for a person to look at.
 from __future__ import annotations
 
 import os
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -43,3 +46,23 @@ def screenshot(page: Any, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def serve_in_thread(app: Any) -> tuple[str, Any, threading.Thread]:
+    """``app`` under uvicorn on a free loopback port, in a daemon thread, once it listens:
+    (its URL, the server (set ``should_exit`` to stop it), the thread)."""
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the server did not start")
+        time.sleep(0.01)
+    return f"http://127.0.0.1:{port}", server, thread

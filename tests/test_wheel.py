@@ -93,6 +93,10 @@ def test_the_wheel_migrates_serves_and_runs_dev_on_postgresql(
                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         until_healthy(serve, port, timeout=90)  # a cold start on a loaded machine, like dev
+        # The dashboard's templates and static files are in the wheel.
+        login = httpx.get(f"http://127.0.0.1:{port}/dashboard/login")
+        assert login.status_code == 200 and "Sign in to plangate" in login.text
+        assert httpx.get(f"http://127.0.0.1:{port}/dashboard/static/htmx.min.js").status_code == 200
     finally:
         stop(serve)
     dev_port = free_port()

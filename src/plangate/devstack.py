@@ -200,14 +200,18 @@ def _wait_until_served(base: str, stop: threading.Event) -> bool:
     return False
 
 
+DEV_OPERATOR = "dev@localhost.localdomain"
+
+
 def serve(settings: Settings, options: DevOptions, on_ready: Callable[[], None]) -> None:
     """Serves the dev app until Ctrl-C. Set-up that needs the server to answer (the sandbox
     is mounted in it) runs in a thread; ``/healthz`` is 503 ``starting`` until it is done."""
     import uvicorn
 
-    from plangate.api.app import create_app
+    from plangate.web import create_site
 
-    app = create_app(settings)
+    # The developer at this machine's keyboard is the dashboard's owner: signed in at once.
+    app = create_site(settings, dev_operator=DEV_OPERATOR)
     ready = threading.Event()
     app.state.ready = ready
     stopping = threading.Event()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import socket
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ import stripe
 import uvicorn
 
 from plangate.sandbox import Sandbox, SandboxConfig, create_app
+from tests.browser_harness import serve_in_thread
 
 # Stripe's example objects, one file per resource (tests/fixtures/stripe/README.md).
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "stripe"
@@ -44,17 +44,8 @@ class Running:
 def start(config: SandboxConfig | None = None, app_factory: Any = None) -> Running:
     sandbox = Sandbox(config or SandboxConfig(tick_seconds=0.5))
     app = (app_factory or create_app)(sandbox)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("sandbox did not start")
-        time.sleep(0.01)
-    return Running(sandbox, f"http://127.0.0.1:{port}", server, thread)
+    url, server, thread = serve_in_thread(app)
+    return Running(sandbox, url, server, thread)
 
 
 @dataclass

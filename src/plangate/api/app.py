@@ -11,8 +11,8 @@ from plangate.api.context import AppContext
 from plangate.api.errors import install_error_handlers
 from plangate.api.limits import EdgeGuard
 from plangate.api.openapi import install_openapi
-from plangate.api.routes import billing as billing_routes
 from plangate.api.routes import (
+    admin,
     catalog,
     conflicts,
     customers,
@@ -23,6 +23,7 @@ from plangate.api.routes import (
     teams,
     tokens,
 )
+from plangate.api.routes import billing as billing_routes
 from plangate.api.routes import checkout as checkout_routes
 from plangate.api.routes import pages as page_routes
 from plangate.api.routes import purchases as purchase_routes
@@ -84,6 +85,7 @@ def create_app(
     app.include_router(purchase_routes.router)
     app.include_router(billing_routes.router)
     app.include_router(conflicts.router)
+    app.include_router(admin.router)
     app.include_router(webhook_routes.router)
     app.include_router(webhook_endpoint_routes.router)
     app.include_router(page_routes.router)

@@ -112,7 +112,7 @@ OPERATION_ERRORS: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {
         **_GATEWAY,
     },
     ("GET", C + "/invoices"): {400: ("cursor_invalid",), 502: ("gateway_error",)},
-    ("GET", "/v1/transactions"): {400: ("customer_incomplete",)},
+    ("GET", "/v1/transactions"): {400: ("customer_incomplete", "date_invalid")},
     ("POST", "/v1/refunds"): {
         400: (
             "currency_mismatch",
@@ -126,6 +126,16 @@ OPERATION_ERRORS: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {
         409: ("charge_already_refunded", "invoice_not_paid"),
         **_GATEWAY,
     },
+    ("GET", "/v1/admin/customers"): {
+        400: ("cursor_invalid", "customer_type_invalid", "query_invalid")
+    },
+    ("GET", "/v1/admin/ownerships"): {
+        400: ("cursor_invalid", "parameter_invalid", "customer_type_invalid", "customer_id_invalid")
+    },
+    ("GET", "/v1/admin/stripe-events"): {400: ("cursor_invalid", "parameter_invalid")},
+    ("POST", "/v1/admin/stripe-events/{event_id}/retry"): {404: ("stripe_event_not_found",)},
+    ("GET", "/v1/admin/audit-log"): {400: ("cursor_invalid",)},
+    ("GET", "/v1/admin/figures"): {},
     ("GET", "/healthz"): {503: ("starting", "schema_missing", "schema_behind", "schema_ahead")},
     ("POST", "/v1/stripe/webhooks"): {
         400: ("signature_invalid", "event_invalid", "body_invalid"),
@@ -175,6 +185,12 @@ SERVER_ONLY = {
     ("POST", "/v1/customer-sessions"),
     ("GET", "/v1/transactions"),
     ("POST", "/v1/refunds"),
+    ("GET", "/v1/admin/customers"),
+    ("GET", "/v1/admin/ownerships"),
+    ("GET", "/v1/admin/stripe-events"),
+    ("POST", "/v1/admin/stripe-events/{event_id}/retry"),
+    ("GET", "/v1/admin/audit-log"),
+    ("GET", "/v1/admin/figures"),
 }
 
 
@@ -244,9 +260,29 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
     "upgrades charge.",
     ("GET", C + "/invoices"): "The customer's invoices, newest first; pass `next_cursor` as "
     "`cursor` for the next page.",
-    ("GET", "/v1/transactions"): "Payments, refunds and disputes, newest first (server only).",
+    ("GET", "/v1/transactions"): "Payments, refunds and disputes, newest first, filtered by "
+    "customer, `type`, `currency` and creation time in [`created_from`, `created_to`) "
+    "(server only).",
     ("POST", "/v1/refunds"): "Refund a payment in full or in part, named by "
     "`payment_intent_id`, `invoice_id` or `transaction_id` (server only).",
+    ("GET", "/v1/admin/customers"): "Every customer, newest first; `q` matches a part of the "
+    "id, email or name, whatever the case. Pass `next_cursor` as `cursor` for the next page "
+    "(server only).",
+    ("GET", "/v1/admin/ownerships"): "Every ownership (subscriptions, one-time purchases, "
+    "grants), newest first, filtered by customer, product, line, status, `source`, `trial` "
+    "and `cancel_at_period_end`; live ones only unless `ended` is given (server only).",
+    ("GET", "/v1/admin/stripe-events"): "Stripe events as received, newest first, with "
+    "their status (`pending`, `done`, `failed`), attempts and last error (server only).",
+    ("POST", "/v1/admin/stripe-events/{event_id}/retry"): "Put a Stripe event back in the "
+    "sync's queue, due now with a fresh count of attempts; recorded in the audit log "
+    "(server only).",
+    ("GET", "/v1/admin/audit-log"): "Operator actions newest first: who did what to what, "
+    "with the state before and after (server only).",
+    ("GET", "/v1/admin/figures"): "The business from plangate's own records: MRR and ARR per "
+    "currency (yearly, weekly and daily prices spread over months; trials count once they "
+    "pay), subscriptions by status, trials, churn and failed payments this calendar month, "
+    "past-due customers, and per day over the last `days` days the net revenue per currency "
+    "and the quantity consumed per item (server only).",
     ("POST", "/v1/stripe/webhooks"): "Stripe's events, signed in `Stripe-Signature`. A bad, "
     "stale or future signature is 400 `signature_invalid`; a signed event plangate cannot "
     "store is 400 `event_invalid`; either way nothing is stored. A redelivered event is "

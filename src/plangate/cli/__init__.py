@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from plangate.cli import catalog, commands, webhooks
+from plangate.cli import admins, catalog, commands, webhooks
 from plangate.cli import dev as dev_command
 from plangate.cli import openapi as openapi_command
 
@@ -15,6 +15,9 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(catalog_app, name="catalog")
 webhooks_app = typer.Typer(help="Outbound webhooks: endpoints and delivery.", no_args_is_help=True)
 app.add_typer(webhooks_app, name="webhooks")
+admins_app = typer.Typer(help="Operators: who signs in to the dashboard.", no_args_is_help=True)
+app.add_typer(admins_app, name="admins")
+admins_app.command("create")(admins.admins_create)
 
 app.command()(commands.migrate)
 app.command()(commands.serve)

@@ -33,14 +33,14 @@ def serve(
     port: Annotated[int, typer.Option(help="port")] = 8000,
     workers: Annotated[int, typer.Option(help="worker processes")] = 1,
 ) -> None:
-    """Serve the API (run `plangate migrate` first)."""
+    """Serve the API and the dashboard (run `plangate migrate` first)."""
     import uvicorn
 
     current = command_settings()
     # Refuse to start on a schema that would make every request fail.
     database(current).dispose()
     uvicorn.run(
-        "plangate.api.app:create_app",
+        "plangate.web:create_site",
         factory=True,
         host=host,
         port=port,

@@ -60,6 +60,10 @@ class ApiKey(Base):
 
 class Customer(Base):
     __tablename__ = "customers"
+    # The admin list: newest first, in a stable order a cursor resumes from (migration 0007).
+    __table_args__ = (
+        Index("ix_customers_created", "created_at", "customer_type", "customer_id"),
+    )
 
     customer_type: Mapped[str] = mapped_column(CUSTOMER_TYPE, primary_key=True)
     customer_id: Mapped[str] = mapped_column(CUSTOMER_ID, primary_key=True)
@@ -89,6 +93,7 @@ class Ownership(Base):
         Index("ix_ownerships_subscription", "stripe_subscription_id"),
         # A paid one-time checkout is fulfilled once (migration 0004).
         Index("uq_ownerships_checkout_session", "stripe_checkout_session_id", unique=True),
+        Index("ix_ownerships_product", "product_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -411,3 +416,12 @@ __all__.append("LineConflict")
 # The outbox's tables live in their own module; importing it here registers them with
 # Base.metadata wherever the models are used (migrations, tests).
 from plangate.store import outbox_models as _outbox_models  # noqa: E402, F401
+# The operators' tables share this Base (and so the migrations' schema).
+from plangate.store.admin_models import (  # noqa: E402
+    AuditEntry,
+    Operator,
+    OperatorSession,
+    Setting,
+)
+
+__all__ += ["AuditEntry", "Operator", "OperatorSession", "Setting"]

@@ -102,6 +102,9 @@ def read_transactions(
     type: Annotated[str | None, Query(max_length=16)] = None,  # noqa: A002 - the API's name
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 20,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
+    currency: Annotated[str | None, Query(min_length=3, max_length=3)] = None,
+    created_from: Annotated[str | None, Query(max_length=40)] = None,
+    created_to: Annotated[str | None, Query(max_length=40)] = None,
 ) -> dict[str, Any]:
     """Payments, refunds and disputes, newest first, as the sync recorded them."""
     return transactions.list_transactions(
@@ -111,6 +114,9 @@ def read_transactions(
         type_=type,
         limit=limit,
         cursor=cursor,
+        currency=currency,
+        created_from=created_from,
+        created_to=created_to,
     )
 
 

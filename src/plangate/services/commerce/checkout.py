@@ -50,6 +50,7 @@ from plangate.services.entitlements.customers import (
     insert_customer_if_missing,
     lock_customer,
 )
+from plangate.services.installation import purchases_blocked
 from plangate.settings import Settings
 from plangate.store.db import Database
 from plangate.store.models import CheckoutSession
@@ -270,7 +271,7 @@ def create_checkout(
     """Refuse, or create a Checkout Session and remember it. Grants nothing, unless the
     backend fulfils at once (``fulfil_at_once``)."""
     settings = deps.settings
-    if settings.block_new_purchases:
+    if settings.block_new_purchases or purchases_blocked(deps.db):
         raise PermissionDenied(
             "purchases_blocked", "this installation does not accept new purchases right now"
         )

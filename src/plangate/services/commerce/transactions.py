@@ -91,8 +91,12 @@ def list_transactions(
     type_: str | None,
     limit: int,
     cursor: str | None,
+    currency: str | None = None,
+    created_from: str | None = None,
+    created_to: str | None = None,
 ) -> dict[str, Any]:
-    """Payments, refunds and disputes as the sync recorded them, newest first."""
+    """Payments, refunds and disputes as the sync recorded them, newest first; optionally of
+    one currency and created in ``[created_from, created_to)`` (ISO 8601 with an offset)."""
     if (customer_type is None) != (customer_id is None):
         raise InvalidRequest(
             "customer_incomplete",
@@ -113,6 +117,12 @@ def list_transactions(
         )
     if type_ is not None:
         query = query.where(Transaction.type == type_)
+    if currency is not None:
+        query = query.where(Transaction.currency == currency.lower())
+    if created_from is not None:
+        query = query.where(Transaction.created_at >= _moment(created_from, "created_from"))
+    if created_to is not None:
+        query = query.where(Transaction.created_at < _moment(created_to, "created_to"))
     if cursor is not None:
         query = query.where(Transaction.id < parse_transaction_id(cursor, "cursor"))
     with db.read() as session:
@@ -123,3 +133,17 @@ def list_transactions(
         "next_cursor": transaction_id(page[-1]) if len(rows) > limit else None,
     }
 
+
+
+def _moment(value: str, param: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise InvalidRequest(
+            "date_invalid",
+            f"{param} must be an ISO 8601 date and time with a UTC offset",
+            param=param,
+        )
+    return moment

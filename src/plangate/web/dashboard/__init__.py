@@ -1,0 +1,1 @@
+"""The operators' dashboard: sign-in, overview, customers and the actions on them."""

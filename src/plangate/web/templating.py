@@ -1,0 +1,45 @@
+"""Jinja2 with autoescape on for every template, and the filters pages share."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from plangate.domain.money import MoneyError, format_money
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+environment = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _money(units: int, currency: str) -> str:
+    try:
+        return format_money(units, currency)
+    except MoneyError:
+        return f"{units} {currency.upper()}"
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment is not None else "—"
+
+
+environment.filters["money"] = _money
+environment.filters["when"] = _when
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any], status_code: int = 200
+) -> HTMLResponse:
+    page = environment.get_template(template)
+    html = page.render(request=request, **context)
+    return HTMLResponse(html, status_code=status_code)

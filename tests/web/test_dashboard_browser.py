@@ -1,0 +1,152 @@
+"""The dashboard in a real Chromium: sign in, the overview, search a customer, grant a
+product, adjust an item with an expiry, refund part of a payment; at laptop and phone widths,
+with JavaScript on and off, checked with axe-core. Screenshots go to tests/.screenshots/."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from playwright.sync_api import expect
+
+from plangate.clock import SystemClock
+from plangate.services.access.keys import create_key
+from plangate.settings import Settings
+from plangate.store.db import Database
+from plangate.web import create_site
+from tests.browser_harness import needs_browser, screenshot
+from tests.web.dashboard_harness import PASSWORD, add_operator
+from tests.web.live_site import serious_violations, serving
+
+pytestmark = needs_browser
+LAPTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+def _seed(db: Database, clock: SystemClock, catalog: str) -> None:
+    settings = Settings(database_url=db.url.render_as_string(hide_password=False), gateway="test")
+    with db.write() as session:
+        key = create_key(session, "seed", clock.now()).secret
+    with TestClient(create_site(settings, db=db, clock=clock),
+                    headers={"Authorization": f"Bearer {key}"}) as api:
+        assert api.put("/v1/catalog", content=catalog,
+                       headers={"Content-Type": "application/toml"}).status_code == 200
+        api.put("/v1/customers/user/ada", json={"name": "Ada Lovelace",
+                                                "email": "ada@example.com",
+                                                "metadata": {"note": "<b>not bold</b>"}})
+        api.put("/v1/customers/user/grace", json={"name": "Grace Hopper"})
+        bought = api.post("/v1/checkout-sessions", json={
+            "customer_type": "user", "customer_id": "ada", "product_id": "credit_pack"})
+        assert bought.status_code in (200, 201), bought.text
+        api.post("/v1/customers/user/ada/items/credits/consume", json={"quantity": 40})
+    add_operator(db, clock, "support@example.com", "support")  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def site_url(db: Database, example_catalog_text: str) -> Iterator[str]:
+    clock = SystemClock()
+    _seed(db, clock, example_catalog_text)
+    with serving(db, clock) as url:
+        yield url
+
+
+def _csp_errors(page: Any) -> list[str]:
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if "Content Security" in m.text else None)
+    return errors
+
+
+def test_an_operator_finds_a_customer_and_acts(browser: Any, site_url: str, request: Any) -> None:
+    db_name = request.node.callspec.params["database_url"]
+    context = browser.new_context(viewport=LAPTOP)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    csp = _csp_errors(page)
+
+    page.goto(site_url + "/dashboard")
+    assert page.url.startswith(site_url + "/dashboard/login")
+    page.get_by_label("Email").fill("support@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Overview").wait_for()
+    assert "MRR" in page.inner_text("main")
+    assert page.locator("svg rect").count() > 0  # the revenue chart of today's payment
+    assert serious_violations(page) == []
+    screenshot(page, f"dashboard-overview-{db_name}")
+
+    page.get_by_role("link", name="Customers").click()
+    page.get_by_label("Search by id, email or name").fill("lovelace")
+    # htmx swaps the rows in as one types, without a page load.
+    expect(page.get_by_role("link", name="user/grace")).to_have_count(0)
+    expect(page.get_by_role("link", name="user/ada")).to_have_count(1)
+    expect(page).to_have_url(site_url + "/dashboard/customers?q=lovelace")
+    assert serious_violations(page) == []
+    screenshot(page, f"dashboard-customers-{db_name}")
+
+    page.get_by_role("link", name="user/ada").click()
+    page.get_by_role("heading", name="Ada Lovelace").wait_for()
+    assert "<b>not bold</b>" in page.inner_text("main")  # shown as text
+
+    page.get_by_label("Product", exact=True).select_option("pro")
+    page.get_by_role("button", name="Grant").click()
+    page.get_by_text("Done: grant.").wait_for()
+    assert "Pro" in page.inner_text("section[aria-labelledby=h-own]")
+
+    page.get_by_label("Item", exact=True).select_option("credits")
+    page.get_by_label("Change (negative removes)").fill("25")
+    page.get_by_label("Expires (UTC, optional)").fill("2030-01-31T12:00")
+    page.get_by_label("Reason").fill("goodwill for the outage")
+    page.get_by_role("button", name="Adjust").click()
+    page.get_by_text("Done: adjust.").wait_for()
+    page.get_by_text("Ledger history").click()
+    ledger = page.inner_text("details")
+    assert "+25" in ledger and "goodwill for the outage" in ledger
+    assert "2030-01-31 12:00 UTC" in ledger
+
+    page.locator("input[name=amount_decimal]").first.fill("5.00")
+    page.get_by_role("button", name="Refund").first.click()
+    page.get_by_text("Done: refund.").wait_for()
+    money = page.locator("section", has=page.get_by_role("heading", name="Payments and refunds"))
+    assert "refund" in money.inner_text()
+    assert "$5.00" in money.inner_text()
+    actions = page.inner_text("ul.audit")
+    assert actions.count("operator:support@example.com") == 3
+    assert serious_violations(page) == []
+    screenshot(page, f"dashboard-customer-{db_name}")
+
+    page.get_by_role("link", name="Events").click()
+    page.get_by_role("heading", name="Stripe events").wait_for()
+    assert serious_violations(page) == []
+    screenshot(page, f"dashboard-events-{db_name}")
+    page.get_by_role("link", name="Settings").click()
+    page.get_by_role("heading", name="New purchases").wait_for()
+    assert serious_violations(page) == []
+    screenshot(page, f"dashboard-settings-{db_name}")
+    page.go_back()
+    page.go_back()
+
+    page.set_viewport_size(PHONE)
+    screenshot(page, f"dashboard-customer-phone-{db_name}")
+    # Wide tables scroll inside their own box; the page itself never scrolls sideways.
+    wide = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+    assert not wide, "the customer page scrolls sideways on a phone"
+    assert csp == []
+    context.close()
+
+
+def test_search_works_with_javascript_off(browser: Any, site_url: str) -> None:
+    context = browser.new_context(viewport=PHONE, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(site_url + "/dashboard/login")
+    page.get_by_label("Email").fill("support@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("link", name="Customers").click()
+    page.get_by_label("Search by id, email or name").fill("grace")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name="user/grace").wait_for()
+    assert page.get_by_role("link", name="user/ada").count() == 0
+    assert "q=grace" in page.url
+    context.close()
