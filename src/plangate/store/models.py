@@ -416,6 +416,7 @@ __all__.append("LineConflict")
 # The outbox's tables live in their own module; importing it here registers them with
 # Base.metadata wherever the models are used (migrations, tests).
 from plangate.store import outbox_models as _outbox_models  # noqa: E402, F401
+
 # The operators' tables share this Base (and so the migrations' schema).
 from plangate.store.admin_models import (  # noqa: E402
     AuditEntry,
