@@ -88,10 +88,17 @@ def venv_with(work: Path, *wheels: Path) -> Path:
     # The wheels are named by path, so a wheelhouse copy of plangate never stands in for them.
     offline = [*pip, "--no-index", "--find-links", str(WHEELHOUSE), *map(str, wheels)]
     if subprocess.run(offline, cwd=work, capture_output=True, timeout=600).returncode != 0:
-        # First run (or new dependencies): fetch them through pip's configured index.
+        # First run (or new dependencies): fetch them through pip's configured index into a
+        # folder of this run, and keep only the dependencies: a wheel of this tree left in the
+        # wheelhouse would lend its (older) metadata to the next fetch of the same version.
         links = sorted({str(wheel.parent) for wheel in wheels})
-        sh(sys.executable, "-m", "pip", "wheel", "-q", "-w", WHEELHOUSE,
+        fetched = work / "fetched"
+        sh(sys.executable, "-m", "pip", "wheel", "-q", "-w", fetched,
            *[arg for link in links for arg in ("--find-links", link)], *wheels, cwd=work)
+        ours = {wheel.name for wheel in wheels}
+        for dependency in fetched.glob("*.whl"):
+            if dependency.name not in ours:
+                shutil.copy2(dependency, WHEELHOUSE / dependency.name)
         sh(*offline, cwd=work)
     return python
 

@@ -5039,7 +5039,7 @@ export interface operations {
                 product_id?: string | null;
                 line_id?: string | null;
                 status?: string | null;
-                source?: string | null;
+                source?: ("grant" | "default" | "subscription" | "one_time") | null;
                 trial?: boolean | null;
                 cancel_at_period_end?: boolean | null;
                 /** @description omit for both */

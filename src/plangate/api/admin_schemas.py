@@ -9,6 +9,8 @@ from pydantic import BaseModel, Field
 
 from plangate.api.schemas import CustomerOut
 
+OwnershipSource = Literal["grant", "default", "subscription", "one_time"]
+
 
 class AdminCustomerList(BaseModel):
     data: list[CustomerOut]
@@ -24,7 +26,7 @@ class AdminOwnershipOut(BaseModel):
     line_id: str | None
     price_id: str | None
     quantity: int
-    source: Literal["grant", "default", "subscription", "one_time"]
+    source: OwnershipSource
     status: str
     current_period_start: datetime | None
     current_period_end: datetime | None

@@ -14,6 +14,7 @@ from plangate.api.admin_schemas import (
     AdminOwnershipList,
     AuditLog,
     FiguresOut,
+    OwnershipSource,
     StripeEventList,
     StripeEventRetried,
 )
@@ -53,7 +54,7 @@ def list_ownerships(
     product_id: Annotated[str | None, Query(max_length=64)] = None,
     line_id: Annotated[str | None, Query(max_length=64)] = None,
     status: Annotated[str | None, Query(max_length=24)] = None,
-    source: Annotated[str | None, Query(max_length=16)] = None,
+    source: Annotated[OwnershipSource | None, Query()] = None,
     trial: bool | None = None,
     cancel_at_period_end: bool | None = None,
     ended: Annotated[bool | None, Query(description="omit for both")] = False,
