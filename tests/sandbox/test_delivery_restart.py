@@ -121,3 +121,41 @@ def test_a_deleted_endpoint_gets_no_more_retries(tmp_path: Path) -> None:
         assert running.sandbox.store.deliveries == {}
     finally:
         running.stop()
+
+
+def test_a_stored_delivery_is_sent_by_a_sandbox_opened_in_process(tmp_path: Path) -> None:
+    """Sending starts once the sandbox is whole: a delivery due at once must not find it
+    half-built (its sender runs a unit of work on the sandbox)."""
+    from sandbox_harness import start
+
+    from plangate.sandbox import Sandbox, SandboxConfig
+
+    config = SandboxConfig(db_path=str(tmp_path / "s.db"), tick_seconds=0.5)
+    receiver_port = free_port()
+    running = start(config)
+    try:
+        client = running.client()
+        client.v1.webhook_endpoints.create(
+            {"url": f"http://127.0.0.1:{receiver_port}/hook", "enabled_events": ["*"]})
+        client.v1.customers.create({"email": "kept@example.com"})
+        deadline = time.monotonic() + 10
+        while not running.sandbox.webhooks.log and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        running.stop()
+    got: list[dict[str, Any]] = []
+    server = receive(receiver_port, got)
+    crashed: list[BaseException | None] = []
+    previous_hook = threading.excepthook
+    threading.excepthook = lambda args: crashed.append(args.exc_value)
+    sandbox = Sandbox(config)
+    try:
+        sandbox.wait_for_deliveries(10)
+        assert [e["type"] for e in got] == ["customer.created"]
+        assert sandbox.store.deliveries == {}
+    finally:
+        sandbox.close()
+        threading.excepthook = previous_hook
+        server.shutdown()
+        server.server_close()
+    assert crashed == []

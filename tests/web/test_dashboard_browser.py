@@ -77,6 +77,8 @@ def test_an_operator_finds_a_customer_and_acts(browser: Any, site_url: str, requ
     screenshot(page, f"dashboard-overview-{db_name}")
 
     page.get_by_role("link", name="Customers").click()
+    # Loaded (htmx listens from then on) before typing: a keystroke earlier is only a keystroke.
+    page.wait_for_url(site_url + "/dashboard/customers", wait_until="load")
     page.get_by_label("Search by id, email or name").fill("lovelace")
     # htmx swaps the rows in as one types, without a page load.
     expect(page.get_by_role("link", name="user/grace")).to_have_count(0)

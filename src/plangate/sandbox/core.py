@@ -29,6 +29,7 @@ class Sandbox:
         self._outbox: list[Obj] = []
         self.base_url = (self.config.public_url or _DEFAULT_BASE).rstrip("/")
         self.webhooks = WebhookDispatcher(self)
+        self.webhooks.start()
         self._stop = threading.Event()
         self._ticker = threading.Thread(target=self._tick, name="sandbox-ticker", daemon=True)
         self._ticker.start()

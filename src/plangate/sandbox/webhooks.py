@@ -94,6 +94,10 @@ class WebhookDispatcher:
             threading.Thread(target=self._run, name=f"sandbox-webhooks-{i}", daemon=True)
             for i in range(max(1, self._config.webhook_concurrency))
         ]
+
+    def start(self) -> None:
+        """Starts sending. Separate from construction: a delivery stored by an earlier run is
+        due at once, and sending it runs a unit of work on a sandbox that must be complete."""
         for thread in self._threads:
             thread.start()
 

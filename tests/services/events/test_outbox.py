@@ -49,8 +49,10 @@ def test_a_grant_is_announced_signed_to_the_endpoint(
     granted = by_type["product.granted"]["data"]
     assert granted["payer"] == {"customer_type": "user", "customer_id": "ada"}
     assert granted["plan"]["slug"] == "pro"
+    # One request, one change: the new customer's free default is not reported on its own.
+    assert [e["type"] for e in events].count("customer.entitlementsChanged") == 1
     changed = by_type["customer.entitlementsChanged"]["data"]
-    assert "pro" in changed["plans"] and "pro" not in changed["previous"]["plans"]
+    assert changed["plans"] == ["pro"] and changed["previous"]["plans"] == []
     # The body's id is the webhook-id receivers dedupe on.
     for received, event in zip(receiver.successes(), events, strict=True):
         assert received.headers["webhook-id"] == event["id"]

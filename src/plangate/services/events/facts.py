@@ -16,8 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plangate.domain.catalog import Product
-from plangate.services.events.outbox import record
+from plangate.services.events.outbox import record, withdraw
 from plangate.store.models import Ownership, Transaction
+from plangate.store.outbox_models import OutboxMessage
 
 GRANTING = frozenset({"active", "trialing", "past_due"})
 
@@ -223,7 +224,22 @@ def entitlements_changed(
     after: tuple[list[str], list[str]],
     now: datetime,
 ) -> None:
-    """What ``has()`` answers changed: apps refresh caches and re-mint entitlement tokens."""
+    """What ``has()`` answers changed: apps refresh caches and re-mint entitlement tokens.
+
+    One fact per customer and transaction: a request that settles the customer twice (a new
+    customer gets the free default, then the plan it asked for) reports where it started and
+    where it ended, and nothing when those are the same."""
+    key = (customer_type, customer_id)
+    transaction = session.get_transaction()
+    told: dict[tuple[str, str], tuple[Any, OutboxMessage]] = session.info.setdefault(
+        "entitlements_changed", {})
+    earlier = told.get(key)
+    if earlier is not None and earlier[0] is transaction:
+        message = earlier[1]
+        previous = message.payload["previous"]
+        before = (previous["plans"], previous["features"])
+        del told[key]
+        withdraw(session, message)
     if before == after:
         return
     data = {
@@ -233,7 +249,8 @@ def entitlements_changed(
         "features": after[1],
         "previous": {"plans": before[0], "features": before[1]},
     }
-    _emit(session, "customer.entitlementsChanged", data, now, (customer_type, customer_id))
+    told[key] = (transaction, record(session, "customer.entitlementsChanged", data, now,
+                                     customer=key))
 
 
 def item_depleted(

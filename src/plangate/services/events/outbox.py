@@ -12,7 +12,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from plangate.store.outbox_models import OutboxDelivery, OutboxMessage, WebhookEndpoint
@@ -65,6 +65,18 @@ def record(
                 )
             )
     return message
+
+
+def withdraw(session: Session, message: OutboxMessage) -> None:
+    """Takes back a fact recorded earlier in the same transaction, with its deliveries."""
+    if message in session.new:
+        for delivery in [o for o in session.new if isinstance(o, OutboxDelivery)]:
+            if delivery.message is message:
+                session.expunge(delivery)
+        session.expunge(message)
+        return
+    session.execute(delete(OutboxDelivery).where(OutboxDelivery.message_id == message.id))
+    session.delete(message)
 
 
 def envelope(message: OutboxMessage) -> dict[str, Any]:
