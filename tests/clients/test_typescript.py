@@ -13,7 +13,6 @@ import re
 import secrets
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,6 +24,7 @@ from standardwebhooks import Webhook
 from plangate.services.access.signing import rotate_signing_key
 from tests.clients.typescript_package import PACKAGE, ensure_built, npm, run
 from tests.e2e.e2e_harness import Stack, start_stack
+from tests.serving import serve_in_background
 
 PLANGATE = str(Path(sys.executable).parent / "plangate")
 
@@ -60,8 +60,7 @@ class Control:
         self.stack = stack
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.thread = serve_in_background(self.server)
 
     def rotate(self) -> str:
         with self.stack.db.write() as session:

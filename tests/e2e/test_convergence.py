@@ -2,7 +2,7 @@
 (duplicates, reordering, delays, drops). After reconciliation plangate's state equals
 Stripe's for every customer, and no credit grant was applied twice.
 
-`make test` runs 60 customers per database; ``PLANGATE_CONVERGENCE_CUSTOMERS=200`` (or more)
+`make test` runs 40 customers per database; ``PLANGATE_CONVERGENCE_CUSTOMERS=200`` (or more)
 runs the full-size scenario with the same seed."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from plangate.services.stripe_sync.subscriptions import parse_lookup_key
 from plangate.store.models import Customer, LedgerEntry, LineConflict, Ownership
 from tests.e2e.e2e_harness import T0, Stack, start_stack
 
-CUSTOMERS = int(os.environ.get("PLANGATE_CONVERGENCE_CUSTOMERS", "60"))
+CUSTOMERS = int(os.environ.get("PLANGATE_CONVERGENCE_CUSTOMERS", "40"))
 MONTHS = 12
 CHAOS = Chaos(seed=2026, duplicate_rate=0.1, reorder_window=5, delay_seconds=0.01, drop_rate=0.05)
 FAILING_CARD = "pm_card_chargeCustomerFail"

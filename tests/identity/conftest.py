@@ -8,7 +8,6 @@ import base64
 import hashlib
 import hmac
 import json
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,6 +27,7 @@ from plangate.services.access.keys import create_key
 from plangate.settings import Settings
 from plangate.store.db import Database
 from plangate.store.models import Base
+from tests.serving import serve_in_background
 
 ISSUER = "https://idp.example.com"
 AUDIENCE = "plangate-tests"
@@ -97,8 +97,7 @@ def jwks_server(provider_keys: ProviderKeys) -> Iterator[JwksServer]:
             pass
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
+    thread = serve_in_background(httpd)
     state.url = f"http://127.0.0.1:{httpd.server_address[1]}/.well-known/jwks.json"
     yield state
     httpd.shutdown()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -14,6 +13,7 @@ from sandbox_harness import FIXTURES, Receiver, Running, start
 
 from plangate.sandbox import Sandbox
 from tests.browser_harness import browser, page  # noqa: F401 - Chromium fixtures for the pages
+from tests.serving import serve_in_background
 
 
 @pytest.fixture
@@ -51,8 +51,7 @@ def receiver() -> Iterator[Receiver]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     rec.url = f"http://127.0.0.1:{server.server_address[1]}/webhooks"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    serve_in_background(server)
     yield rec
     server.shutdown()
     server.server_close()

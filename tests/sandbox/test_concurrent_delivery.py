@@ -14,6 +14,7 @@ import pytest
 from sandbox_harness import Running, start
 
 from plangate.sandbox import SandboxConfig
+from tests.serving import serve_in_background
 
 
 class SlowEndpoint:
@@ -47,7 +48,7 @@ class SlowEndpoint:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        serve_in_background(self.server)
 
     def close(self) -> None:
         self.server.shutdown()

@@ -19,6 +19,8 @@ import pytest
 import stripe
 from sandbox_harness import free_port
 
+from tests.serving import serve_in_background
+
 
 def start_sandbox(db: Path, port: int) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
@@ -53,7 +55,7 @@ def receive(port: int, got: list[dict[str, Any]]) -> ThreadingHTTPServer:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    serve_in_background(server)
     return server
 
 
