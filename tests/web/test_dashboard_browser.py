@@ -1,5 +1,6 @@
 """The dashboard in a real Chromium: sign in, the overview, search a customer, grant a
-product, adjust an item with an expiry, refund part of a payment; at laptop and phone widths,
+product, adjust an item with an expiry, refund part of a payment, then the rest from the
+Transactions page; at laptop and phone widths,
 with JavaScript on and off, checked with axe-core. Screenshots go to tests/.screenshots/."""
 
 from __future__ import annotations
@@ -118,6 +119,25 @@ def test_an_operator_finds_a_customer_and_acts(browser: Any, site_url: str, requ
     assert serious_violations(page) == []
     screenshot(page, f"dashboard-customer-{db_name}")
 
+    page.get_by_role("link", name="Transactions").click()
+    page.get_by_role("heading", name="Transactions").wait_for()
+    page.get_by_label("Type").select_option("payment")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url("**/dashboard/transactions?type=payment**")
+    rows = page.locator("tbody tr")
+    expect(rows).to_have_count(1)
+    assert "user/ada" in rows.inner_text() and "$5.00" in rows.inner_text()
+    assert serious_violations(page) == []
+    screenshot(page, f"dashboard-transactions-{db_name}")
+    rows.get_by_role("link").first.click()
+    page.get_by_role("heading", name="Refunds and disputes").wait_for()
+    page.get_by_role("button", name="Refund").click()  # empty amount: what is left
+    page.get_by_text("Done: refund.").wait_for()
+    assert page.get_by_role("button", name="Refund").count() == 0  # nothing left to refund
+    assert page.locator("section[aria-labelledby=h-related] li").count() == 2
+    assert serious_violations(page) == []
+    screenshot(page, f"dashboard-transaction-{db_name}")
+
     page.get_by_role("link", name="Events").click()
     page.get_by_role("heading", name="Stripe events").wait_for()
     assert serious_violations(page) == []
@@ -126,14 +146,14 @@ def test_an_operator_finds_a_customer_and_acts(browser: Any, site_url: str, requ
     page.get_by_role("heading", name="New purchases").wait_for()
     assert serious_violations(page) == []
     screenshot(page, f"dashboard-settings-{db_name}")
-    page.go_back()
-    page.go_back()
-
     page.set_viewport_size(PHONE)
-    screenshot(page, f"dashboard-customer-phone-{db_name}")
-    # Wide tables scroll inside their own box; the page itself never scrolls sideways.
-    wide = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
-    assert not wide, "the customer page scrolls sideways on a phone"
+    # Wide tables scroll inside their own box; no page itself ever scrolls sideways.
+    for name, path in (("customer", "/dashboard/customers/user/ada"),
+                       ("transactions", "/dashboard/transactions")):
+        page.goto(site_url + path)
+        wide = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+        assert not wide, f"{path} scrolls sideways on a phone"
+        screenshot(page, f"dashboard-{name}-phone-{db_name}")
     assert csp == []
     context.close()
 

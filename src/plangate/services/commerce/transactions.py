@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from plangate.errors import InvalidRequest
+from plangate.errors import InvalidRequest, NotFound
 from plangate.services.commerce.billing import money_fields
 from plangate.services.entitlements.customers import customer_ref
 from plangate.store.db import Database
@@ -133,6 +133,26 @@ def list_transactions(
         "next_cursor": transaction_id(page[-1]) if len(rows) > limit else None,
     }
 
+
+def read_transaction(db: Database, value: str) -> dict[str, Any]:
+    """One transaction and the others of its payment (a payment's refunds and disputes, or a
+    refund's payment), oldest first; 404 ``transaction_not_found`` when there is none."""
+    number = parse_transaction_id(value, "transaction_id")
+    with db.read() as session:
+        row = session.get(Transaction, number)
+        if row is None:
+            raise NotFound("transaction_not_found", f"no transaction {value!r}",
+                           param="transaction_id")
+        related: list[Transaction] = []
+        if row.payment_intent_id is not None:
+            related = list(session.scalars(
+                select(Transaction)
+                .where(Transaction.payment_intent_id == row.payment_intent_id,
+                       Transaction.id != row.id)
+                .order_by(Transaction.id)
+            ))
+        return {**transaction_view(row),
+                "related": [transaction_view(other) for other in related]}
 
 
 def _moment(value: str, param: str) -> datetime:

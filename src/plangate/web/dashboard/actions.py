@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
@@ -102,9 +103,12 @@ async def _act(
             lambda: customer_page(request, visit, customer_type, customer_id,
                                   error=message, status_code=answer.status_code)
         )
-    return RedirectResponse(
-        f"/dashboard/customers/{ref.type}/{ref.id}?done={action}", status_code=303
-    )
+    if action == "refund" and _field(form, "back") == "transaction":
+        # Refunded from the transaction's own page: back there.
+        target = f"/dashboard/transactions/{quote(_field(form, 'transaction_id'))}"
+    else:
+        target = f"/dashboard/customers/{ref.type}/{quote(ref.id)}"
+    return RedirectResponse(f"{target}?done={action}", status_code=303)
 
 
 def _audited(
