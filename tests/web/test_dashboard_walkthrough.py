@@ -1,0 +1,61 @@
+"""What a new user does first: `plangate dev`, a purchase through the sandbox's checkout,
+then /dashboard (signed in by `plangate dev`) to find the customer, refund part of the
+payment, and see the refund on the customer and in Transactions, and at Stripe."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from plangate.sandbox.testing import pay_checkout_session
+from tests.browser_harness import browser, needs_browser, screenshot  # noqa: F401
+from tests.e2e.test_dev_stack import Dev, free_port
+from tests.web.live_site import serious_violations
+
+pytestmark = needs_browser
+
+
+def test_a_new_user_refunds_a_sandbox_purchase_from_the_dashboard(
+    browser: Any, tmp_path: Path  # noqa: F811 - the module's Chromium
+) -> None:
+    dev = Dev(tmp_path, free_port())
+    try:
+        session = dev.checkout("ada", "credit_pack")
+        pay_checkout_session(session["url"])
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not dev.http.get(
+            "/v1/transactions", params={"type": "payment"}
+        ).json()["data"]:
+            time.sleep(0.2)
+
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        page.goto(dev.base + "/dashboard")
+        page.get_by_role("heading", name="Overview").wait_for()  # no password on dev
+        page.get_by_role("link", name="Customers").click()
+        page.wait_for_url(dev.base + "/dashboard/customers", wait_until="load")
+        page.get_by_label("Search by id, email or name").fill("ada")
+        page.get_by_role("link", name="user/ada").click()
+        page.get_by_role("heading", name="Payments and refunds").wait_for()
+        page.locator("input[name=amount_decimal]").first.fill("4.00")
+        page.get_by_role("button", name="Refund").first.click()
+        page.get_by_text("Done: refund.").wait_for()
+        money = page.locator("section[aria-labelledby=h-money]").inner_text()
+        assert "refund" in money and "$4.00" in money
+
+        page.get_by_role("link", name="Transactions").click()
+        page.get_by_label("Type").select_option("refund")
+        page.get_by_role("button", name="Show").click()
+        page.wait_for_url("**type=refund**")
+        rows = page.locator("tbody tr").inner_text()
+        assert "user/ada" in rows and "$4.00" in rows and "succeeded" in rows
+        assert serious_violations(page) == []
+        screenshot(page, "dashboard-walkthrough-refund")
+        context.close()
+
+        refunds = dev.stripe().v1.refunds.list().data
+        assert [(r.amount, r.currency) for r in refunds] == [(400, "usd")]
+    finally:
+        dev.stop()
