@@ -30,7 +30,7 @@ from prometheus_client.registry import REGISTRY, Collector
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # No ``*_created`` series: they double the output and no dashboard of plangate's uses them.
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 # Seconds: from a fast indexed read to a slow Stripe round trip.
