@@ -116,7 +116,10 @@ class Worker:
                 SYNC_SECONDS.labels(event.type).observe(time.perf_counter() - started)
                 self._failed(event, exc)
                 return exc
-            SYNC_SECONDS.labels(event.type).observe(time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+            SYNC_SECONDS.labels(event.type).observe(elapsed)
+            log.debug("stripe event %s (%s) handled in %.1f ms%s", event.id, event.type,
+                      elapsed * 1000, f" ({outcome.ignored})" if outcome.ignored else "")
             self._done(event, outcome)
             return None
 
