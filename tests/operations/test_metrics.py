@@ -3,6 +3,9 @@ live in the test process across tests, so each test compares a scrape before and
 
 from __future__ import annotations
 
+import io
+import json
+import logging
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -12,6 +15,7 @@ from fastapi.testclient import TestClient
 from plangate.api.app import create_app
 from plangate.clock import FrozenClock, SystemClock
 from plangate.gateways.stripe_gateway import StripeGateway
+from plangate.observability.logs import ContextFilter, JsonFormatter
 from plangate.services.entitlements.catalog import CatalogCache
 from plangate.services.stripe_sync.sync import SyncContext
 from plangate.services.stripe_sync.webhooks import store_event
@@ -155,8 +159,20 @@ def test_a_failing_event_is_counted_per_type_with_each_stripe_attempt(
     with db.write() as session:
         store_event(session, _event("evt_fail", "invoice.paid", "in_1Gone"), SystemClock().now())
     before = scrape(local)
-    assert worker.run_once() == 1
+    lines = io.StringIO()
+    handler = logging.StreamHandler(lines)
+    handler.addFilter(ContextFilter())
+    handler.setFormatter(JsonFormatter())
+    logging.getLogger("plangate.worker").addHandler(handler)
+    try:
+        assert worker.run_once() == 1
+    finally:
+        logging.getLogger("plangate.worker").removeHandler(handler)
     after = scrape(local)
+    # The failure's log line is JSON and names the event.
+    failure = json.loads(lines.getvalue().splitlines()[0])
+    assert failure["event_id"] == "evt_fail" and failure["level"] == "warning"
+    assert "giving up" in failure["message"] and "exception" in failure
 
     def grew(name: str, **labels: str) -> float:
         return total(after, name, **labels) - total(before, name, **labels)
@@ -192,3 +208,24 @@ def test_the_outbound_webhook_backlog_is_reported(
     # Due since the app's clock's now, which is in the past of the wall clock here.
     expected = (SystemClock().now() - clock.now()).total_seconds()
     assert abs(value(after, "plangate_webhook_delivery_lag_seconds") - expected) < 60
+
+
+def test_healthz_answers_503_past_the_lag_threshold(db: Database) -> None:
+    app = create_app(_settings(db, health_max_lag_seconds=60), db=db)
+    http = TestClient(app)
+    assert http.get("/healthz").json()["worker_lag_seconds"] == 0
+    now = SystemClock().now()
+    with db.write() as session:
+        store_event(session, _event("evt_new", "invoice.paid", "in_1New"), now)
+    assert http.get("/healthz").status_code == 200  # due now: not late yet
+    with db.write() as session:
+        store_event(session, _event("evt_old", "invoice.paid", "in_1Old"),
+                    now - timedelta(seconds=120))
+    late = http.get("/healthz")
+    assert late.status_code == 503
+    error = late.json()["error"]
+    assert error["code"] == "worker_behind" and 120 <= error["worker_lag_seconds"] < 180
+    assert "PLANGATE_HEALTH_MAX_LAG_SECONDS=60" in error["message"]
+    # Without a threshold the lag is reported and the answer stays 200.
+    relaxed = TestClient(create_app(_settings(db), db=db)).get("/healthz")
+    assert relaxed.status_code == 200 and relaxed.json()["worker_lag_seconds"] >= 120
