@@ -114,6 +114,8 @@ def logging_config(log_format: str, level: str) -> dict[str, Any]:
             "uvicorn": {"handlers": [], "propagate": True},
             "uvicorn.error": {"handlers": [], "propagate": True},
             "uvicorn.access": {"handlers": [], "propagate": True},
+            # /healthz checks the schema through alembic, which says so at info each time.
+            "alembic": {"level": "WARNING"},
         },
     }
 
