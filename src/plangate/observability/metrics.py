@@ -29,6 +29,17 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import REGISTRY, Collector
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def multiprocess_dir() -> str | None:
+    return os.environ.get(MULTIPROC_ENV) or os.environ.get(MULTIPROC_ENV.lower()) or None
+
+
+# In multiprocess mode the values below are files in that directory from their creation on:
+# a directory that does not exist yet is made rather than failing every command at import.
+if multiprocess_dir():
+    os.makedirs(str(multiprocess_dir()), exist_ok=True)
+
 # No ``*_created`` series: they double the output and no dashboard of plangate's uses them.
 disable_created_metrics()  # type: ignore[no-untyped-call]
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -93,10 +104,6 @@ def stripe_endpoint(path: str) -> str:
     with a bounded set of values, whatever the ids."""
     parts = path.split("?", 1)[0].split("/")
     return "/".join("{id}" if _STRIPE_ID.match(part) else part for part in parts)
-
-
-def multiprocess_dir() -> str | None:
-    return os.environ.get(MULTIPROC_ENV) or os.environ.get(MULTIPROC_ENV.lower()) or None
 
 
 def exposition(extra: Iterable[Collector] = ()) -> bytes:
