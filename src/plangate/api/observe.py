@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -14,6 +15,9 @@ from plangate.observability.metrics import HTTP_REQUESTS
 
 access_log = logging.getLogger("plangate.access")
 _METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
+# Each (method, route, status) child looked up once: labels() takes a lock and builds a tuple
+# on every call. Bounded like the labels themselves: methods x routes x statuses.
+_children: dict[tuple[str, str, int], Any] = {}
 
 
 def route_template(scope: Scope, root_path: str) -> str:
@@ -53,9 +57,12 @@ class RequestMetrics:
             elapsed = time.perf_counter() - started
             method = scope.get("method", "")
             route = route_template(scope, root_path)
-            HTTP_REQUESTS.labels(
-                method if method in _METHODS else "other", route, str(status)
-            ).observe(elapsed)
+            verb = method if method in _METHODS else "other"
+            key = (verb, route, status)
+            child = _children.get(key)
+            if child is None:
+                child = _children[key] = HTTP_REQUESTS.labels(verb, route, str(status))
+            child.observe(elapsed)
             if access_log.isEnabledFor(logging.INFO):
                 state = scope.get("state") or {}
                 access_log.info(
