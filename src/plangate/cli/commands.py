@@ -98,7 +98,8 @@ def worker(
     once: Annotated[bool, typer.Option(help="handle what is pending, then exit")] = False,
     metrics_port: Annotated[
         int | None,
-        typer.Option(help="serve this process's metrics at http://HOST:PORT/metrics"),
+        typer.Option(help="serve metrics at http://HOST:PORT/metrics (this process's; the "
+                     "host's with PROMETHEUS_MULTIPROC_DIR)"),
     ] = None,
     metrics_host: Annotated[str, typer.Option(help="interface of --metrics-port")] = "127.0.0.1",
 ) -> None:
@@ -123,7 +124,10 @@ def worker(
     if metrics_port is not None:
         from prometheus_client import start_http_server
 
-        start_http_server(metrics_port, addr=metrics_host)
+        from plangate.observability.metrics import host_registry
+
+        # This process's counters, or the host's sums with PROMETHEUS_MULTIPROC_DIR.
+        start_http_server(metrics_port, addr=metrics_host, registry=host_registry())
     # Outbound webhooks go out from the same process (the facts its sync records, too).
     deliveries = DeliveryWorker(running.sync.db, current, SystemClock())
     if once:

@@ -106,14 +106,20 @@ def stripe_endpoint(path: str) -> str:
     return "/".join("{id}" if _STRIPE_ID.match(part) else part for part in parts)
 
 
-def exposition(extra: Iterable[Collector] = ()) -> bytes:
-    """The text exposition of this host's metrics (every process's, in multiprocess mode),
-    followed by the ``extra`` collectors (read at this moment)."""
+def host_registry() -> CollectorRegistry:
+    """This host's metrics: every process's sums in multiprocess mode, else this process's."""
     registry = CollectorRegistry(auto_describe=False)
     if multiprocess_dir():
         MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     else:
         registry.register(_Forward())
+    return registry
+
+
+def exposition(extra: Iterable[Collector] = ()) -> bytes:
+    """The text exposition of this host's metrics (every process's, in multiprocess mode),
+    followed by the ``extra`` collectors (read at this moment)."""
+    registry = host_registry()
     for collector in extra:
         registry.register(collector)
     return generate_latest(registry)
