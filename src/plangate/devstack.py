@@ -31,6 +31,7 @@ from starlette.concurrency import run_in_threadpool
 from plangate.domain.catalog import Catalog
 from plangate.gateways.stripe_client import make_stripe_client
 from plangate.services.events.delivery import DeliveryThread, DeliveryWorker
+from plangate.services.stripe_sync.single_worker import WorkerAlreadyRunning, claim_worker_lock
 from plangate.services.stripe_sync.sync import SyncContext
 from plangate.services.stripe_sync.webhooks import WEBHOOK_EVENTS
 from plangate.services.stripe_sync.worker import Worker, WorkerThread
@@ -106,9 +107,17 @@ def ensure_webhook_endpoint(client: stripe.StripeClient, url: str, dev_dir: Path
     return secret
 
 
-def start_worker(app: FastAPI) -> WorkerThread:
-    """The worker in a background thread of the serving process, woken by each new event."""
+def start_worker(app: FastAPI) -> WorkerThread | None:
+    """The worker in a background thread of the serving process, woken by each new event.
+    None when a `plangate worker` already handles this SQLite database's events (one worker
+    per SQLite file: services/stripe_sync/single_worker.py)."""
     ctx = app.state.plangate
+    try:
+        # Held for the life of the process; the kernel releases it when the process ends.
+        app.state.worker_lock = claim_worker_lock(ctx.db)
+    except WorkerAlreadyRunning as exc:
+        log.warning("plangate dev runs no worker of its own: %s", exc)
+        return None
     worker = Worker(SyncContext(ctx.db, ctx.gateway, ctx.catalogs, ctx.clock), ctx.settings)
     listeners = list(getattr(app.state, "stripe_event_listeners", []))
     app.state.stripe_event_listeners = [*listeners, worker.wake]
@@ -239,7 +248,9 @@ def serve(settings: Settings, options: DevOptions, on_ready: Callable[[], None])
                 workers.append(start_deliveries(app))
             if settings.gateway == "stripe" and not stopping.is_set():
                 # Its loop reconciles first: what was paid while nothing ran is granted.
-                workers.append(start_worker(app))
+                running = start_worker(app)
+                if running is not None:
+                    workers.append(running)
         except (stripe.StripeError, OSError, httpx.HTTPError) as exc:
             log.error("plangate dev could not set up the sandbox: %s", exc)
             return
@@ -264,6 +275,9 @@ def serve(settings: Settings, options: DevOptions, on_ready: Callable[[], None])
         setup.join(timeout=5)
         for worker in workers:
             worker.stop()
+        lock = getattr(app.state, "worker_lock", None)
+        if lock is not None:
+            lock.release()
         if sandbox is not None:
             sandbox.close()
         app.state.plangate.db.dispose()

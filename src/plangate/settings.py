@@ -49,6 +49,10 @@ class Settings(BaseSettings):
         description="extra accepted secret keys (plain text), besides the hashed stored ones",
     )
     log_level: str = Field(default="info", description=f"one of {', '.join(LOG_LEVELS)}")
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="text, or json: one object per line with the request or "
+        "event id"
+    )
     max_request_bytes: int = Field(
         default=1_048_576, ge=1024, description="largest request body accepted (413 above)"
     )
@@ -115,6 +119,19 @@ class Settings(BaseSettings):
         default=3600, ge=0, description="how often the worker reconciles with Stripe; 0: never"
     )
 
+    # --- operations (docs/operations.md) ------------------------------------------------
+    metrics_token: str = Field(
+        default="",
+        description="bearer token GET /metrics requires; empty: /metrics answers loopback "
+        "clients only",
+    )
+    health_max_lag_seconds: int = Field(
+        default=0,
+        ge=0,
+        description="/healthz answers 503 while the Stripe worker is more than this many "
+        "seconds behind; 0: it reports the lag and stays 200",
+    )
+
     # --- outbound webhooks (docs/webhooks.md) ----------------------------------------------
     webhook_allowed_networks: EnvList = Field(
         default_factory=list,
@@ -171,6 +188,13 @@ class Settings(BaseSettings):
             if scheme not in ("http", "https") or not sep or not rest or "/" in rest.rstrip("/"):
                 raise ValueError(f"{origin!r} is not an origin like https://app.example.com")
         return [origin.rstrip("/") for origin in value]
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token(cls, value: str) -> str:
+        if value and (len(value) < 16 or not value.isprintable() or " " in value):
+            raise ValueError("use at least 16 printable characters without spaces")
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -21,6 +21,7 @@ def test_healthz(anonymous: TestClient) -> None:
         "status": "ok",
         "database": "ok",
         "version": "0.1.0",
+        "worker_lag_seconds": 0.0,
     }
 
 

@@ -73,7 +73,7 @@ export interface paths {
         };
         /**
          * Healthz
-         * @description Readiness: 200 when the database answers and its schema is current; 503 `starting` while the dev stack sets up, or `schema_missing`/`schema_behind` (run `plangate migrate`).
+         * @description Readiness: 200 when the database answers and its schema is current; 503 `starting` while the dev stack sets up, or `schema_missing`/`schema_behind` (run `plangate migrate`). `worker_lag_seconds` is how long the oldest due Stripe event has waited; past `PLANGATE_HEALTH_MAX_LAG_SECONDS` (when set) the answer is 503 `worker_behind`.
          */
         get: operations["healthz_healthz_get"];
         put?: never;
@@ -1313,6 +1313,11 @@ export interface components {
             database: "ok";
             /** Version */
             version: string;
+            /**
+             * Worker Lag Seconds
+             * @description seconds since the oldest pending Stripe event became due; 0 when the worker keeps up
+             */
+            worker_lag_seconds: number;
         };
         /** Index */
         Index: {
@@ -2250,7 +2255,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not configured (`api_error`): `schema_ahead`, `schema_behind`, `schema_missing`, `starting` */
+            /** @description Not configured (`api_error`): `schema_ahead`, `schema_behind`, `schema_missing`, `starting`, `worker_behind` */
             503: {
                 headers: {
                     /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */

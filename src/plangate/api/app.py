@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from plangate.api.context import AppContext
 from plangate.api.errors import install_error_handlers
 from plangate.api.limits import EdgeGuard
+from plangate.api.observe import RequestMetrics
 from plangate.api.openapi import install_openapi
 from plangate.api.routes import (
     admin,
@@ -19,6 +20,7 @@ from plangate.api.routes import (
     entitlements,
     health,
     items,
+    metrics,
     products,
     teams,
     tokens,
@@ -89,6 +91,8 @@ def create_app(
     app.include_router(webhook_routes.router)
     app.include_router(webhook_endpoint_routes.router)
     app.include_router(page_routes.router)
+    app.include_router(metrics.router)
     app.add_middleware(EdgeGuard, max_body_bytes=settings.max_request_bytes)
+    app.add_middleware(RequestMetrics)
     install_openapi(app)
     return app

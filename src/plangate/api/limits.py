@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from plangate.api.text import UNSAFE_TEXT_MESSAGE, has_unsafe_text
+from plangate.observability.logs import REQUEST_ID
 
 log = logging.getLogger("plangate.api")
 
@@ -69,6 +70,8 @@ class EdgeGuard:
             incoming_text if _REQUEST_ID.fullmatch(incoming_text) else "req_" + uuid.uuid4().hex
         )
         scope.setdefault("state", {})["request_id"] = request_id
+        # Log records of this request carry its id (observability/logs.py).
+        REQUEST_ID.set(request_id)
         started = False
 
         async def send_with_id(message: Message) -> None:

@@ -136,7 +136,9 @@ OPERATION_ERRORS: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {
     ("POST", "/v1/admin/stripe-events/{event_id}/retry"): {404: ("stripe_event_not_found",)},
     ("GET", "/v1/admin/audit-log"): {400: ("cursor_invalid",)},
     ("GET", "/v1/admin/figures"): {},
-    ("GET", "/healthz"): {503: ("starting", "schema_missing", "schema_behind", "schema_ahead")},
+    ("GET", "/healthz"): {
+        503: ("starting", "schema_missing", "schema_behind", "schema_ahead", "worker_behind")
+    },
     ("POST", "/v1/stripe/webhooks"): {
         400: ("signature_invalid", "event_invalid", "body_invalid"),
         503: ("webhooks_not_configured",),
@@ -200,7 +202,9 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
     "health check.",
     ("GET", "/healthz"): "Readiness: 200 when the database answers and its schema is current; "
     "503 `starting` while the dev stack sets up, or `schema_missing`/`schema_behind` (run "
-    "`plangate migrate`).",
+    "`plangate migrate`). `worker_lag_seconds` is how long the oldest due Stripe event has "
+    "waited; past `PLANGATE_HEALTH_MAX_LAG_SECONDS` (when set) the answer is 503 "
+    "`worker_behind`.",
     ("GET", "/v1/catalog"): "The active catalog (features, items, product lines, products) "
     "and its version.",
     ("PUT", "/v1/catalog"): "Apply a catalog: TOML (`application/toml`) or JSON. An invalid "

@@ -83,6 +83,10 @@ class Health(BaseModel):
     status: Literal["ok"]
     database: Literal["ok"]
     version: str
+    worker_lag_seconds: float = Field(
+        description="seconds since the oldest pending Stripe event became due; 0 when the "
+        "worker keeps up"
+    )
 
 
 class GrantIn(Body):

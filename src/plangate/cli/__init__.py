@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from plangate.cli import admins, catalog, commands, webhooks
+from plangate.cli import admins, catalog, commands, events, webhooks
 from plangate.cli import dev as dev_command
 from plangate.cli import openapi as openapi_command
 
@@ -18,6 +18,13 @@ app.add_typer(webhooks_app, name="webhooks")
 admins_app = typer.Typer(help="Operators: who signs in to the dashboard.", no_args_is_help=True)
 app.add_typer(admins_app, name="admins")
 admins_app.command("create")(admins.admins_create)
+events_app = typer.Typer(
+    help="Stripe events as received: list, show, retry failed ones.", no_args_is_help=True
+)
+app.add_typer(events_app, name="events")
+events_app.command("list")(events.list_events)
+events_app.command("show")(events.show)
+events_app.command("retry")(events.retry)
 
 app.command()(commands.migrate)
 app.command()(commands.serve)

@@ -36,6 +36,8 @@ def serve(
     """Serve the API and the dashboard (run `plangate migrate` first)."""
     import uvicorn
 
+    from plangate.observability.logs import logging_config
+
     current = command_settings()
     # Refuse to start on a schema that would make every request fail.
     database(current).dispose()
@@ -46,6 +48,9 @@ def serve(
         port=port,
         workers=workers,
         log_level=current.log_level,
+        log_config=logging_config(current.log_format, current.log_level),
+        # plangate.access logs each request instead, with its request id.
+        access_log=False,
     )
 
 
@@ -91,24 +96,44 @@ def keys_revoke(key_id: int) -> None:
 
 def worker(
     once: Annotated[bool, typer.Option(help="handle what is pending, then exit")] = False,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(help="serve metrics at http://HOST:PORT/metrics (this process's; the "
+                     "host's with PROMETHEUS_MULTIPROC_DIR)"),
+    ] = None,
+    metrics_host: Annotated[str, typer.Option(help="interface of --metrics-port")] = "127.0.0.1",
 ) -> None:
-    """Handle Stripe events (and reconcile periodically) until stopped. Run one per
-    SQLite database, any number on PostgreSQL."""
-    import logging
+    """Handle Stripe events (and reconcile periodically) until stopped. One per SQLite
+    database file (a second one refuses to start), any number on PostgreSQL."""
     import signal
     import threading
 
+    from plangate.observability.logs import configure_logging
     from plangate.services.events.delivery import DeliveryWorker
+    from plangate.services.stripe_sync.single_worker import WorkerAlreadyRunning, claim_worker_lock
     from plangate.services.stripe_sync.worker import Worker
 
     current = command_settings()
-    logging.basicConfig(level=current.log_level.upper(), format="%(asctime)s %(message)s")
+    configure_logging(current.log_format, current.log_level)
     running = Worker(_sync_context(current), current)
+    try:
+        # Held until the process ends (the kernel drops it then, even on kill -9).
+        lock = claim_worker_lock(running.sync.db)
+    except WorkerAlreadyRunning as exc:
+        raise fail(str(exc)) from None
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        from plangate.observability.metrics import host_registry
+
+        # This process's counters, or the host's sums with PROMETHEUS_MULTIPROC_DIR.
+        start_http_server(metrics_port, addr=metrics_host, registry=host_registry())
     # Outbound webhooks go out from the same process (the facts its sync records, too).
     deliveries = DeliveryWorker(running.sync.db, current, SystemClock())
     if once:
         running.drain(timeout=3600)
         deliveries.drain()
+        lock.release()
         out.print(f"handled {running.stats.handled} event(s)")
         return
     sending = deliveries.start()
@@ -121,6 +146,7 @@ def worker(
         running.run_forever(stop)
     finally:
         sending.stop()
+        lock.release()
 
 
 def reconcile(

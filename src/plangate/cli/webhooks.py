@@ -105,14 +105,14 @@ def deliver(
 ) -> None:
     """Send webhooks until stopped (any number of these on PostgreSQL). `plangate worker`
     and `plangate dev` also send them."""
-    import logging
     import signal
     import threading
 
+    from plangate.observability.logs import configure_logging
     from plangate.services.events.delivery import DeliveryWorker
 
     current = command_settings()
-    logging.basicConfig(level=current.log_level.upper(), format="%(asctime)s %(message)s")
+    configure_logging(current.log_format, current.log_level)
     worker = DeliveryWorker(database(current), current, SystemClock())
     if once:
         worker.drain()

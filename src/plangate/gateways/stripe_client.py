@@ -28,10 +28,13 @@ def make_stripe_client(settings: Settings) -> stripe.StripeClient:
     if not settings.stripe_api_key:
         raise ValueError("PLANGATE_STRIPE_API_KEY is required with the stripe gateway")
     base = settings.stripe_api_base.rstrip("/")
+    from plangate.gateways.stripe_metering import MeteredHTTPClient
+
     return stripe.StripeClient(
         settings.stripe_api_key,
         base_addresses={"api": base} if base else {},
         max_network_retries=2,
+        http_client=MeteredHTTPClient(),
     )
 
 

@@ -12,6 +12,7 @@ from plangate.api.schemas import CheckOut, EntitlementsOut, ItemBalanceOut
 from plangate.api.views import owned_products
 from plangate.api.visibility import visible_ownerships, visible_plans
 from plangate.errors import InvalidRequest
+from plangate.observability.metrics import count_check
 from plangate.services.entitlements import checks as entitlements
 from plangate.services.entitlements.customers import customer_ref
 
@@ -104,6 +105,7 @@ async def check(request: Request) -> JSONResponse:
             "quantity": balance,
             "requested": quantity,
         }
+        count_check("item", answer["allowed"])
         if not answer["allowed"]:
             await _explain_refusal(ctx, answer, "item", item)
         return JSONResponse(answer)
@@ -117,6 +119,7 @@ async def check(request: Request) -> JSONResponse:
         assert plan is not None
         answer = {"allowed": plan in snapshot.plans, "plan": plan}
         target = ("plan", plan)
+    count_check(target[0], answer["allowed"])
     if not answer["allowed"]:
         await _explain_refusal(ctx, answer, *target)
     return JSONResponse(answer)

@@ -7,6 +7,7 @@ from plangate.api.deps import Context, CustomerPath, ItemId, ReadableCustomer, S
 from plangate.api.idempotency import Idempotent
 from plangate.api.schemas import ConsumeIn, ItemChangeIn, ItemOut
 from plangate.errors import Conflict, NotFound
+from plangate.observability.metrics import count_consume
 from plangate.services.entitlements import checks as entitlements
 
 router = APIRouter(
@@ -94,6 +95,8 @@ def consume_item(
         if exc.code == "insufficient_quantity":
             with ctx.db.read() as session:
                 _require_item(ctx, session, item_id)
+            count_consume("insufficient")
         raise
+    count_consume("replayed" if consumed.replayed else "consumed")
     headers = {"Idempotent-Replayed": "true"} if consumed.replayed else None
     return JSONResponse(_changed(item_id, consumed.balance), headers=headers)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from plangate.errors import InvalidRequest
 from plangate.services.admin.paging import check_limit, decode_cursor, encode_cursor
 from plangate.services.audit import record_action
-from plangate.services.stripe_sync.requeue import requeue_event
+from plangate.services.stripe_sync.requeue import requeue_event, requeue_failed
 from plangate.store.db import Database
 from plangate.store.models import StripeEvent
 
@@ -120,3 +120,23 @@ def retry_event(session: Session, event_id: str, *, actor: str, now: datetime) -
         now=now,
     )
     return {"id": event_id, **after}
+
+
+def retry_failed_events(
+    session: Session, *, actor: str, now: datetime, limit: int = 1000
+) -> list[str]:
+    """Puts every failed event (up to ``limit``) back in the queue, one audit entry each."""
+    retried = []
+    for event_id, before, after in requeue_failed(session, now, limit):
+        record_action(
+            session,
+            actor=actor,
+            action="stripe_event.retry",
+            target_type="stripe_event",
+            target=event_id,
+            before=before,
+            after=after,
+            now=now,
+        )
+        retried.append(event_id)
+    return retried

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plangate.errors import NotFound
@@ -37,3 +38,17 @@ def requeue_event(
     event.next_attempt_at = now
     event.locked_until = None
     return before, event_state(event)
+
+
+def requeue_failed(
+    session: Session, now: datetime, limit: int = 1000
+) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """Requeues up to ``limit`` failed events (oldest received first), each as
+    :func:`requeue_event` does; returns each id with its state before and after."""
+    ids = session.scalars(
+        select(StripeEvent.id)
+        .where(StripeEvent.status == "failed")
+        .order_by(StripeEvent.received_at, StripeEvent.id)
+        .limit(limit)
+    ).all()
+    return [(event_id, *requeue_event(session, event_id, now)) for event_id in ids]

@@ -4,8 +4,8 @@ A queue in the ``stripe_events`` table. Claiming sets a lease (``locked_until``)
 transaction; handling runs outside it; the result is written in another. A process that dies
 mid-event loses nothing: its lease runs out and the event is claimed again (the sync is
 idempotent, so running it twice is harmless). On PostgreSQL any number of workers share the
-queue (``FOR UPDATE SKIP LOCKED``: each claims different rows without waiting); on SQLite run
-one worker.
+queue (``FOR UPDATE SKIP LOCKED``: each claims different rows without waiting); on SQLite one
+worker runs per database file (:mod:`plangate.services.stripe_sync.single_worker`).
 
 Queue timing (leases, backoff) uses ``queue_clock``, the wall clock: business time (``clock``,
 what the sync writes) may be a frozen or simulated clock, and a retry must still come.
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -22,6 +23,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 
 from plangate.clock import Clock, SystemClock
+from plangate.observability.logs import about_event
+from plangate.observability.metrics import (
+    STRIPE_EVENTS_FAILED,
+    STRIPE_EVENTS_HANDLED,
+    SYNC_SECONDS,
+)
 from plangate.services.stripe_sync.sync import Outcome, SyncContext, handle_event
 from plangate.settings import Settings
 from plangate.store.models import StripeEvent
@@ -101,13 +108,20 @@ class Worker:
 
     def handle(self, event: Claimed) -> Exception | None:
         """Handles one claimed event and records the result; returns the failure, if any."""
-        try:
-            outcome = handle_event(self.sync, event.type, event.object_type, event.object_id)
-        except Exception as exc:  # noqa: BLE001 - every failure is recorded and retried
-            self._failed(event, exc)
-            return exc
-        self._done(event, outcome)
-        return None
+        with about_event(event.id):
+            started = time.perf_counter()
+            try:
+                outcome = handle_event(self.sync, event.type, event.object_type, event.object_id)
+            except Exception as exc:  # noqa: BLE001 - every failure is recorded and retried
+                SYNC_SECONDS.labels(event.type).observe(time.perf_counter() - started)
+                self._failed(event, exc)
+                return exc
+            elapsed = time.perf_counter() - started
+            SYNC_SECONDS.labels(event.type).observe(elapsed)
+            log.debug("stripe event %s (%s) handled in %.1f ms%s", event.id, event.type,
+                      elapsed * 1000, f" ({outcome.ignored})" if outcome.ignored else "")
+            self._done(event, outcome)
+            return None
 
     def _done(self, event: Claimed, outcome: Outcome) -> None:
         now = self.queue_clock.now()
@@ -124,6 +138,7 @@ class Worker:
                 )
             )
         self.stats.handled += 1
+        STRIPE_EVENTS_HANDLED.labels(event.type).inc()
 
     def _failed(self, event: Claimed, exc: Exception) -> None:
         attempts = event.attempts + 1
@@ -151,6 +166,7 @@ class Worker:
                 )
             )
         self.stats.failed_attempts += 1
+        STRIPE_EVENTS_FAILED.labels(event.type, "true" if give_up else "false").inc()
 
     def run_once(self, limit: int | None = None) -> int:
         """Claims one batch and handles it; returns how many events were claimed."""
@@ -164,10 +180,11 @@ class Worker:
         for first, *others in groups.values():
             failure = self.handle(first)
             for event in others:
-                if failure is None:
-                    self._done(event, Outcome())
-                else:
-                    self._failed(event, failure)
+                with about_event(event.id):
+                    if failure is None:
+                        self._done(event, Outcome())
+                    else:
+                        self._failed(event, failure)
         return len(claimed)
 
     def drain(self, timeout: float = 30.0) -> None:
