@@ -3,10 +3,12 @@ sessions. This package is the only writer of ``operators`` and ``operator_sessio
 
 from plangate.services.operators.accounts import (
     ROLES,
+    OperatorRow,
     OperatorView,
     change_role,
     create_operator,
     ensure_operator,
+    list_operators,
     may,
 )
 from plangate.services.operators.signin import (
@@ -19,11 +21,13 @@ from plangate.services.operators.signin import (
 
 __all__ = [
     "ROLES",
+    "OperatorRow",
     "OperatorView",
     "SignedIn",
     "change_role",
     "create_operator",
     "ensure_operator",
+    "list_operators",
     "may",
     "resolve_session",
     "sign_in",

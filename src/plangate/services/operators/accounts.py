@@ -39,6 +39,16 @@ HASHER = PasswordHasher()
 
 
 @dataclass(frozen=True)
+class OperatorRow:
+    """An operator as the owners' list shows it."""
+
+    email: str
+    role: str
+    created_at: datetime
+    locked_until: datetime | None
+
+
+@dataclass(frozen=True)
 class OperatorView:
     id: int
     email: str
@@ -117,6 +127,11 @@ def change_role(
         target=target.email, before=before, after={"role": target.role}, now=now,
     )
     return OperatorView(target.id, target.email, target.role)
+
+
+def list_operators(session: Session) -> list[OperatorRow]:
+    rows = session.scalars(select(Operator).order_by(Operator.email))
+    return [OperatorRow(o.email, o.role, o.created_at, o.locked_until) for o in rows]
 
 
 def ensure_operator(session: Session, email: str, role: str, now: datetime) -> OperatorView:

@@ -11,7 +11,13 @@ from starlette.responses import RedirectResponse, Response
 from plangate.errors import PlangateError
 from plangate.services.admin import customers, figures
 from plangate.services.operators import sign_in, sign_out
-from plangate.web.dashboard import actions, events_page, settings_page, transactions_page
+from plangate.web.dashboard import (
+    access_page,
+    actions,
+    events_page,
+    settings_page,
+    transactions_page,
+)
 from plangate.web.dashboard.auth import (
     COOKIE_PATH,
     LOGIN_CSRF_COOKIE,
@@ -30,6 +36,7 @@ router = APIRouter(prefix="/dashboard", include_in_schema=False)
 router.include_router(actions.router)
 router.include_router(events_page.router)
 router.include_router(settings_page.router)
+router.include_router(access_page.router)
 router.include_router(transactions_page.router)
 
 

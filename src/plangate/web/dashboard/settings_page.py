@@ -1,5 +1,6 @@
-"""The Settings page: the Stripe connection as configured, the last event received, and the
-persisted switch that blocks new purchases (owners change it)."""
+"""The Settings page: the Stripe connection as configured, the last event received, the
+persisted switch that blocks new purchases (owners change it), and for owners the operators
+and secret keys (``access_page.py``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from starlette.responses import RedirectResponse, Response
 
 from plangate.services.admin import events
 from plangate.services.installation import purchases_blocked, set_purchases_blocked
-from plangate.services.operators import may
+from plangate.services.operators import ROLES, may
+from plangate.web.dashboard.access_page import access_lists
 from plangate.web.dashboard.auth import context_of, current_visit
 from plangate.web.dashboard.respond import page, posted_form, to_login
 
@@ -24,6 +26,7 @@ def settings_page(request: Request) -> Response:
         return to_login(request)
     ctx = context_of(request)
     settings = ctx.settings
+    owner = may(visit.operator.role, "operators")
     return page(request, visit, "dashboard/settings.html", {
         "gateway": settings.gateway,
         "stripe_key_set": bool(settings.stripe_api_key),
@@ -34,6 +37,8 @@ def settings_page(request: Request) -> Response:
         "blocked_by_environment": settings.block_new_purchases,
         "blocked": purchases_blocked(ctx.db),
         "can_change": may(visit.operator.role, "settings"),
+        "access": access_lists(request) if owner else None,
+        "roles": ROLES, "done": request.query_params.get("done"),
         "section": "settings",
     })
 
