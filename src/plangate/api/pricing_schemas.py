@@ -73,7 +73,7 @@ def pricing_out(table: PricingTable) -> PricingOut:
         line_id=table.line_id,
         name=table.name,
         description=table.description,
-        customer_type=table.customer_type,  # type: ignore[arg-type]
+        customer_type=table.customer_type,
         intervals=list(table.intervals),
         currencies=list(table.currencies),
         default_currency=table.default_currency,

@@ -12,8 +12,8 @@ from plangate.services.pricing.table import (
     Saving,
     pricing_table,
     public_lines,
-    read_public_lines,
     read_pricing_table,
+    read_public_lines,
 )
 
 __all__ = [
