@@ -832,6 +832,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/pricing/{line_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Pricing
+         * @description A product line's public price list: the plans a customer can buy (server-only products left out) and the line's default, each with its features, items in words and prices per interval and currency as integer minor units, with what a yearly price saves against twelve monthly ones. No credentials; browsers on `PLANGATE_CORS_ORIGINS` may read it. What the embeddable pricing table renders.
+         */
+        get: operations["get_pricing_v1_pricing__line_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -900,6 +920,29 @@ export interface components {
             ended_at: string | null;
             /** End Reason */
             end_reason: string | null;
+        };
+        /** AmountOut */
+        AmountOut: {
+            /**
+             * Currency
+             * @description lowercase ISO 4217 code
+             */
+            currency: string;
+            /**
+             * Unit Amount
+             * @description in the currency's minor units (cents for USD)
+             */
+            unit_amount: number;
+            /**
+             * Amount Decimal
+             * @description the same amount as a decimal string
+             */
+            amount_decimal: string;
+            /**
+             * Display
+             * @description a locale-free rendering, e.g. $19.99
+             */
+            display: string;
         };
         /** AuditEntryOut */
         AuditEntryOut: {
@@ -1240,6 +1283,15 @@ export interface components {
             /** Products */
             products: components["schemas"]["OwnedProduct"][];
         };
+        /** FeatureOut */
+        FeatureOut: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Description */
+            description: string | null;
+        };
         /** FiguresOut */
         FiguresOut: {
             /**
@@ -1409,17 +1461,6 @@ export interface components {
              */
             allow_negative?: boolean;
         };
-        /** ItemOut */
-        ItemOut: {
-            /** Item Id */
-            item_id: string;
-            /** Quantity */
-            quantity: number;
-            /** Non Negative Quantity */
-            non_negative_quantity: number;
-            /** Next Refill At */
-            next_refill_at: string | null;
-        };
         /** LineConflictList */
         LineConflictList: {
             /** Data */
@@ -1565,6 +1606,26 @@ export interface components {
             /** @description the prorated invoice of an upgrade */
             invoice: components["schemas"]["InvoiceOut"] | null;
         };
+        /** PlanOut */
+        PlanOut: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Description */
+            description: string | null;
+            /**
+             * Default
+             * @description owned whenever no other plan of the line is; not sold
+             */
+            default: boolean;
+            /** Features */
+            features: components["schemas"]["FeatureOut"][];
+            /** Items */
+            items: components["schemas"]["plangate__api__pricing_schemas__ItemOut"][];
+            /** Prices */
+            prices: components["schemas"]["PriceOut"][];
+        };
         /** PortalIn */
         PortalIn: {
             /**
@@ -1577,6 +1638,47 @@ export interface components {
         PortalOut: {
             /** Url */
             url: string;
+        };
+        /** PriceOut */
+        PriceOut: {
+            /** Id */
+            id: string;
+            /**
+             * Interval
+             * @description `month`, `year`, `3 months`...; `once` if one-time
+             */
+            interval: string;
+            /** Trial Days */
+            trial_days: number | null;
+            /** Amounts */
+            amounts: components["schemas"]["AmountOut"][];
+            /** Savings */
+            savings: components["schemas"]["SavingOut"][];
+        };
+        /** PricingOut */
+        PricingOut: {
+            /** Line Id */
+            line_id: string;
+            /** Name */
+            name: string;
+            /** Description */
+            description: string | null;
+            /**
+             * Customer Type
+             * @enum {string}
+             */
+            customer_type: "user" | "team" | "custom";
+            /**
+             * Intervals
+             * @description shortest first; `once` last
+             */
+            intervals: string[];
+            /** Currencies */
+            currencies: string[];
+            /** Default Currency */
+            default_currency: string;
+            /** Plans */
+            plans: components["schemas"]["PlanOut"][];
         };
         /** ProductList */
         ProductList: {
@@ -1677,6 +1779,23 @@ export interface components {
             currency: string;
             /** Days */
             days: components["schemas"]["DailyAmountOut"][];
+        };
+        /** SavingOut */
+        SavingOut: {
+            /** Currency */
+            currency: string;
+            /**
+             * Unit Amount
+             * @description saved against twelve months of the monthly price
+             */
+            unit_amount: number;
+            /** Display */
+            display: string;
+            /**
+             * Percent
+             * @description rounded down
+             */
+            percent: number;
         };
         /** SeatsOut */
         SeatsOut: {
@@ -1932,6 +2051,36 @@ export interface components {
             description?: string | null;
             /** Disabled */
             disabled?: boolean | null;
+        };
+        /** ItemOut */
+        plangate__api__pricing_schemas__ItemOut: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Quantity */
+            quantity: number;
+            /**
+             * Repeat
+             * @description how often it refills; null when it does not
+             */
+            repeat: string | null;
+            /**
+             * Text
+             * @description in words, e.g. `5,000 Credits every month`
+             */
+            text: string;
+        };
+        /** ItemOut */
+        plangate_sdk__schemas__ItemOut: {
+            /** Item Id */
+            item_id: string;
+            /** Quantity */
+            quantity: number;
+            /** Non Negative Quantity */
+            non_negative_quantity: number;
+            /** Next Refill At */
+            next_refill_at: string | null;
         };
         Error: {
             error: {
@@ -2925,7 +3074,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ItemOut"];
+                    "application/json": components["schemas"]["plangate_sdk__schemas__ItemOut"];
                 };
             };
             /** @description Invalid request (`invalid_request_error`): `customer_id_invalid`, `customer_type_invalid`, `parameter_invalid`, `parameter_missing` */
@@ -6155,6 +6304,63 @@ export interface operations {
             };
             /** @description Request body too large (`invalid_request_error`): `request_too_large` */
             413: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (quote `request_id`) (`api_error`): `internal_error` */
+            500: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_pricing_v1_pricing__line_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                line_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PricingOut"];
+                };
+            };
+            /** @description Invalid request (`invalid_request_error`): `parameter_invalid`, `parameter_missing` */
+            400: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`invalid_request_error`): `line_not_found`, `route_not_found` */
+            404: {
                 headers: {
                     /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
                     "X-Request-Id"?: string;
