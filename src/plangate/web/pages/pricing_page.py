@@ -122,7 +122,6 @@ def page_context(
         "sign_in": sign_in_link(request, here) if visitor is None else None,
         "brand_name": settings.brand_name,
         "brand_logo_url": settings.brand_logo_url,
-        "team": request.query_params.get("team") if buyer and buyer.ref and
-        buyer.ref.type == "team" else None,
+        "team": buyer.ref.id if buyer and buyer.ref and buyer.ref.type == "team" else None,
         "notice": request.query_params.get("notice"),
     }
