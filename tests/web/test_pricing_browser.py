@@ -57,14 +57,16 @@ def _host_app(plangate: str, tokens: dict[str, str]) -> Starlette:
         user = request.query_params.get("user", "")
         line = request.query_params.get("line", "plan")
         token = tokens.get(user, "")
-        attrs = (f'line="{html.escape(line)}" base-url="{plangate}"'
+        theme = html.escape(request.query_params.get("theme", "light"))
+        attrs = (f'line="{html.escape(line)}" base-url="{plangate}" theme="{theme}"'
                  + (f' customer-token="{token}" customer-id="{html.escape(user)}"' if token else ""))
         return HTMLResponse(
             "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width, initial-scale=1'>"
             "<title>Acme pricing</title>"
             f"<script src='{plangate}/static/pricing-table.js' defer></script>"
-            "<style>body{font-family:Georgia,serif;margin:2rem;}"
+            "<style>:root{color-scheme:light dark}body{font-family:Georgia,serif;margin:2rem}"
+            "@media (prefers-color-scheme:dark){body{background:#0b0d12;color:#f1f1f1}}"
             "plangate-pricing-table{--plangate-accent:#0e7490;}</style></head>"
             "<body><main><h1>Choose your Acme plan</h1>"
             f"<plangate-pricing-table {attrs}></plangate-pricing-table></main></body></html>")
@@ -212,9 +214,11 @@ def test_the_component_on_another_origin(browser: Any, origins: Origins,
     context.close()
 
     context, page = _page(browser, PHONE, "dark")
-    page.goto(origins.app + "/embed")
+    page.goto(origins.app + "/embed?theme=auto")
     table = page.locator("plangate-pricing-table")
     expect(table.get_by_role("heading", name="Pro")).to_be_visible()
+    assert table.locator("article").first.evaluate(
+        "a => getComputedStyle(a).backgroundColor") == "rgb(27, 32, 41)"  # dark cards
     assert serious_violations(page) == []
     screenshot(page, f"pricing-table-embedded-phone-dark-{db_name}")
     context.close()

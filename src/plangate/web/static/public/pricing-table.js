@@ -15,6 +15,7 @@
  *   customer-id     the customer the token buys for (the user's id, or a team's)
  *   sign-in-url     without a token, where the buttons send the visitor (with return_url)
  *   success-url, cancel-url   passed to the checkout (allowed origins only)
+ *   theme           "light" (the default), "dark", or "auto" (follows the visitor's system)
  *
  * Events (bubbling, composed): "plangate-loaded" (detail: the price list) and
  * "plangate-select" (detail: {line, product_id, price_id, currency, interval}), which a
@@ -32,13 +33,16 @@
   if (customElements.get("plangate-pricing-table")) return;
 
   const CSS = `
-:host { display: block; font-family: var(--plangate-font, system-ui, sans-serif);
+:host { display: block; font-family: var(--plangate-font, system-ui, sans-serif); line-height: 1.5;
   color: var(--plangate-text, #1d2330);
   --pt-accent: var(--plangate-accent, #4f46e5); --pt-on-accent: var(--plangate-on-accent, #fff);
   --pt-card: var(--plangate-bg, #fff); --pt-muted: var(--plangate-muted, #4a5263);
   --pt-border: var(--plangate-border, #d8dce4); --pt-good: #0f6b3a; }
+:host([theme="dark"]) { color: var(--plangate-text, #eef0f4); --pt-card: var(--plangate-bg, #1b2029);
+  --pt-muted: var(--plangate-muted, #b5bccb); --pt-border: var(--plangate-border, #353c4a);
+  --pt-good: #6ee7a8; }
 @media (prefers-color-scheme: dark) {
-  :host { color: var(--plangate-text, #eef0f4); --pt-card: var(--plangate-bg, #1b2029);
+  :host([theme="auto"]) { color: var(--plangate-text, #eef0f4); --pt-card: var(--plangate-bg, #1b2029);
     --pt-muted: var(--plangate-muted, #b5bccb); --pt-border: var(--plangate-border, #353c4a);
     --pt-good: #6ee7a8; }
 }
