@@ -58,8 +58,9 @@ def _host_app(plangate: str, tokens: dict[str, str]) -> Starlette:
         line = request.query_params.get("line", "plan")
         token = tokens.get(user, "")
         theme = html.escape(request.query_params.get("theme", "light"))
-        attrs = (f'line="{html.escape(line)}" base-url="{plangate}" theme="{theme}"'
-                 + (f' customer-token="{token}" customer-id="{html.escape(user)}"' if token else ""))
+        attrs = f'line="{html.escape(line)}" base-url="{plangate}" theme="{theme}"'
+        if token:
+            attrs += f' customer-token="{token}" customer-id="{html.escape(user)}"'
         return HTMLResponse(
             "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width, initial-scale=1'>"
@@ -85,14 +86,14 @@ def origins(db: Database, example_catalog_text: str) -> Iterator[Origins]:
     settings = page_settings(db, base_url=plangate, allowed_origins=[app],
                              sign_in_url=app + "/sign-in", cors_origins=[app])
     tokens: dict[str, str] = {}
-    with serving_all([
+    servers = [
         (create_site(settings, db=db, clock=clock), plangate_port),
         (_host_app(plangate, tokens), app_port),
         (_host_app(plangate, tokens), stranger_port),
-    ]):
-        with TestClient(create_site(settings, db=db, clock=clock)) as api:
-            tokens["grace"] = mint(api, key, "grace")
-            yield Origins(plangate, app, stranger, key, api)
+    ]
+    with serving_all(servers), TestClient(create_site(settings, db=db, clock=clock)) as api:
+        tokens["grace"] = mint(api, key, "grace")
+        yield Origins(plangate, app, stranger, key, api)
 
 
 @contextmanager
