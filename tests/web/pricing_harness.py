@@ -4,6 +4,7 @@ tokens minted through the API, and reading a pricing page's forms."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -18,6 +19,7 @@ APP = "https://app.example.com"
 SIGN_IN = APP + "/sign-in"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 FORM_KEY = re.compile(r'name="form_key" value="([^"]+)"')
+UNSEEN = (Path(__file__).resolve().parents[1] / "fixtures" / "unseen_catalog.toml").read_text()
 
 
 def page_settings(db: Database, **overrides: Any) -> Settings:

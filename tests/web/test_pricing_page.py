@@ -18,6 +18,7 @@ from plangate.web import create_site
 from tests.web.pricing_harness import (
     APP,
     SIGN_IN,
+    UNSEEN,
     form_fields,
     mint,
     page_settings,
@@ -280,3 +281,44 @@ def test_a_sign_in_url_off_the_allowed_origins_is_not_linked(db: Database, clock
     assert "evil.example" not in page.text
     assert "Sign in to the app to choose a plan." in page.text
     assert APP not in page.text
+
+
+def test_an_unseen_catalog_renders(db: Database, clock: FrozenClock) -> None:
+    seed(db, clock, UNSEEN)
+    with TestClient(create_site(page_settings(db), db=db, clock=clock)) as client:
+        first = client.get("/pricing/tiers")
+        once = client.get("/pricing/tiers?interval=once")
+        kwd = client.get("/pricing/tiers?currency=kwd")
+    assert first.status_code == once.status_code == kwd.status_code == 200
+    assert ">Every 3 months</a>" in first.text and ">One-time</a>" in first.text
+    assert "¥4,500" in first.text and "every 3 months" in first.text
+    assert "7-day free trial" in first.text
+    assert "API &lt;access&gt;" in first.text and "API <access>" not in first.text
+    assert "12,000 Build minutes every 3 months" in first.text
+    assert "Lifetime" not in first.text and "Hidden" not in first.text
+    assert "¥98,000" in once.text and "Studio" not in once.text
+    assert "12.340 KWD" in kwd.text
+
+
+def test_a_token_on_the_lines_page_moves_too(site: TestClient, key: str) -> None:
+    token = mint(site, key, "ada")
+    moved = site.get(f"/pricing?token={token}", follow_redirects=False)
+    assert moved.status_code == 303 and moved.headers["location"] == "/pricing"
+    assert site.cookies.get("plangate_customer") == token
+
+
+@pytest.mark.parametrize(("content_type", "body"), [
+    ("application/json", b'{"product_id": "pro"}'),
+    ("multipart/form-data; boundary=x", b"--x\r\nbroken"),
+    ("application/x-www-form-urlencoded", b"%%%=&&product_id=%ZZ"),
+    ("multipart/form-data; boundary=x",
+     b'--x\r\nContent-Disposition: form-data; name="csrf_token"; filename="a"\r\n\r\nx'
+     b"\r\n--x--\r\n"),
+])
+def test_odd_form_bodies_are_refused_not_a_500(site: TestClient, key: str, content_type: str,
+                                               body: bytes) -> None:
+    _signed_in(site, key, "ada")
+    answer = site.post("/pricing/plan/checkout", content=body,
+                       headers={"Content-Type": content_type})
+    assert 400 <= answer.status_code < 500
+    assert _plans(site, key, "ada") == ["free"]

@@ -3,6 +3,8 @@ as integer minor units formatted per currency, and the yearly saving."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from plangate.domain.catalog import parse_catalog
@@ -10,48 +12,7 @@ from plangate.errors import NotFound
 from plangate.services.pricing import pricing_table
 from tests.conftest import EXAMPLE_CATALOG
 
-# A catalog the pages were not written against: other names, currencies without cents or
-# with three decimals, a quarterly interval, a one-time plan and no monthly/yearly pair.
-UNSEEN = """
-[features.api]
-name = "API <access>"
-[items.minutes]
-name = "Build minutes"
-[lines.tiers]
-name = "Tiers"
-customer_type = "user"
-description = "Pick a tier"
-[products.hobby]
-name = "Hobby"
-customer_type = "user"
-line = "tiers"
-default = true
-items.minutes = { quantity = 300, repeat = "month", expires = "when_repeated" }
-[products.studio]
-name = "Studio"
-customer_type = "user"
-line = "tiers"
-features = ["api"]
-items.minutes = { quantity = 12000, repeat = "3 months", expires = "when_repeated" }
-[products.studio.prices.quarterly]
-amounts = { jpy = "4500", kwd = "12.340" }
-interval = "3 months"
-trial_days = 7
-[products.lifetime]
-name = "Lifetime"
-customer_type = "user"
-line = "tiers"
-features = ["api"]
-[products.lifetime.prices.once]
-amounts = { jpy = "98000" }
-[products.hidden]
-name = "Hidden"
-customer_type = "user"
-line = "tiers"
-server_only = true
-[products.hidden.prices.once]
-amounts = { jpy = "1" }
-"""
+UNSEEN = (Path(__file__).resolve().parents[2] / "fixtures" / "unseen_catalog.toml").read_text()
 
 
 def test_the_example_plan_line() -> None:

@@ -53,6 +53,9 @@ def lines(request: Request) -> Response:
         query = request.url.query
         return RedirectResponse(f"/pricing/{found[0].id}" + (f"?{query}" if query else ""),
                                 status_code=303)
+    adopted = adopt_token(request)
+    if adopted is not None:
+        return adopted
     if not found:
         return _problem(request, "There are no plans to show yet.", "line_not_found", 404)
     return render(request, "pages/lines.html", {**_brand(request), "lines": found})
