@@ -921,29 +921,6 @@ export interface components {
             /** End Reason */
             end_reason: string | null;
         };
-        /** AmountOut */
-        AmountOut: {
-            /**
-             * Currency
-             * @description lowercase ISO 4217 code
-             */
-            currency: string;
-            /**
-             * Unit Amount
-             * @description in the currency's minor units (cents for USD)
-             */
-            unit_amount: number;
-            /**
-             * Amount Decimal
-             * @description the same amount as a decimal string
-             */
-            amount_decimal: string;
-            /**
-             * Display
-             * @description a locale-free rendering, e.g. $19.99
-             */
-            display: string;
-        };
         /** AuditEntryOut */
         AuditEntryOut: {
             /** Id */
@@ -1283,15 +1260,6 @@ export interface components {
             /** Products */
             products: components["schemas"]["OwnedProduct"][];
         };
-        /** FeatureOut */
-        FeatureOut: {
-            /** Id */
-            id: string;
-            /** Name */
-            name: string;
-            /** Description */
-            description: string | null;
-        };
         /** FiguresOut */
         FiguresOut: {
             /**
@@ -1461,6 +1429,17 @@ export interface components {
              */
             allow_negative?: boolean;
         };
+        /** ItemOut */
+        ItemOut: {
+            /** Item Id */
+            item_id: string;
+            /** Quantity */
+            quantity: number;
+            /** Non Negative Quantity */
+            non_negative_quantity: number;
+            /** Next Refill At */
+            next_refill_at: string | null;
+        };
         /** LineConflictList */
         LineConflictList: {
             /** Data */
@@ -1606,26 +1585,6 @@ export interface components {
             /** @description the prorated invoice of an upgrade */
             invoice: components["schemas"]["InvoiceOut"] | null;
         };
-        /** PlanOut */
-        PlanOut: {
-            /** Id */
-            id: string;
-            /** Name */
-            name: string;
-            /** Description */
-            description: string | null;
-            /**
-             * Default
-             * @description owned whenever no other plan of the line is; not sold
-             */
-            default: boolean;
-            /** Features */
-            features: components["schemas"]["FeatureOut"][];
-            /** Items */
-            items: components["schemas"]["plangate__api__pricing_schemas__ItemOut"][];
-            /** Prices */
-            prices: components["schemas"]["PriceOut"][];
-        };
         /** PortalIn */
         PortalIn: {
             /**
@@ -1639,21 +1598,56 @@ export interface components {
             /** Url */
             url: string;
         };
-        /** PriceOut */
-        PriceOut: {
+        /** PricingAmount */
+        PricingAmount: {
+            /**
+             * Currency
+             * @description lowercase ISO 4217 code
+             */
+            currency: string;
+            /**
+             * Unit Amount
+             * @description in the currency's minor units (cents for USD)
+             */
+            unit_amount: number;
+            /**
+             * Amount Decimal
+             * @description the same amount as a decimal string
+             */
+            amount_decimal: string;
+            /**
+             * Display
+             * @description a locale-free rendering, e.g. $19.99
+             */
+            display: string;
+        };
+        /** PricingFeature */
+        PricingFeature: {
             /** Id */
             id: string;
+            /** Name */
+            name: string;
+            /** Description */
+            description: string | null;
+        };
+        /** PricingItem */
+        PricingItem: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Quantity */
+            quantity: number;
             /**
-             * Interval
-             * @description `month`, `year`, `3 months`...; `once` if one-time
+             * Repeat
+             * @description how often it refills; null when it does not
              */
-            interval: string;
-            /** Trial Days */
-            trial_days: number | null;
-            /** Amounts */
-            amounts: components["schemas"]["AmountOut"][];
-            /** Savings */
-            savings: components["schemas"]["SavingOut"][];
+            repeat: string | null;
+            /**
+             * Text
+             * @description in words, e.g. `5,000 Credits every month`
+             */
+            text: string;
         };
         /** PricingOut */
         PricingOut: {
@@ -1678,7 +1672,60 @@ export interface components {
             /** Default Currency */
             default_currency: string;
             /** Plans */
-            plans: components["schemas"]["PlanOut"][];
+            plans: components["schemas"]["PricingPlan"][];
+        };
+        /** PricingPlan */
+        PricingPlan: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Description */
+            description: string | null;
+            /**
+             * Default
+             * @description owned whenever no other plan of the line is; not sold
+             */
+            default: boolean;
+            /** Features */
+            features: components["schemas"]["PricingFeature"][];
+            /** Items */
+            items: components["schemas"]["PricingItem"][];
+            /** Prices */
+            prices: components["schemas"]["PricingPrice"][];
+        };
+        /** PricingPrice */
+        PricingPrice: {
+            /** Id */
+            id: string;
+            /**
+             * Interval
+             * @description `month`, `year`, `3 months`...; `once` if one-time
+             */
+            interval: string;
+            /** Trial Days */
+            trial_days: number | null;
+            /** Amounts */
+            amounts: components["schemas"]["PricingAmount"][];
+            /** Savings */
+            savings: components["schemas"]["PricingSaving"][];
+        };
+        /** PricingSaving */
+        PricingSaving: {
+            /** Currency */
+            currency: string;
+            /**
+             * Unit Amount
+             * @description saved against twelve months of the monthly price
+             */
+            unit_amount: number;
+            /** Display */
+            display: string;
+            /**
+             * Percent
+             * @description rounded down
+             */
+            percent: number;
         };
         /** ProductList */
         ProductList: {
@@ -1779,23 +1826,6 @@ export interface components {
             currency: string;
             /** Days */
             days: components["schemas"]["DailyAmountOut"][];
-        };
-        /** SavingOut */
-        SavingOut: {
-            /** Currency */
-            currency: string;
-            /**
-             * Unit Amount
-             * @description saved against twelve months of the monthly price
-             */
-            unit_amount: number;
-            /** Display */
-            display: string;
-            /**
-             * Percent
-             * @description rounded down
-             */
-            percent: number;
         };
         /** SeatsOut */
         SeatsOut: {
@@ -2051,36 +2081,6 @@ export interface components {
             description?: string | null;
             /** Disabled */
             disabled?: boolean | null;
-        };
-        /** ItemOut */
-        plangate__api__pricing_schemas__ItemOut: {
-            /** Id */
-            id: string;
-            /** Name */
-            name: string;
-            /** Quantity */
-            quantity: number;
-            /**
-             * Repeat
-             * @description how often it refills; null when it does not
-             */
-            repeat: string | null;
-            /**
-             * Text
-             * @description in words, e.g. `5,000 Credits every month`
-             */
-            text: string;
-        };
-        /** ItemOut */
-        plangate_sdk__schemas__ItemOut: {
-            /** Item Id */
-            item_id: string;
-            /** Quantity */
-            quantity: number;
-            /** Non Negative Quantity */
-            non_negative_quantity: number;
-            /** Next Refill At */
-            next_refill_at: string | null;
         };
         Error: {
             error: {
@@ -3074,7 +3074,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["plangate_sdk__schemas__ItemOut"];
+                    "application/json": components["schemas"]["ItemOut"];
                 };
             };
             /** @description Invalid request (`invalid_request_error`): `customer_id_invalid`, `customer_type_invalid`, `parameter_invalid`, `parameter_missing` */

@@ -11,35 +11,35 @@ from pydantic import BaseModel, Field
 from plangate.services.pricing import PricingTable
 
 
-class AmountOut(BaseModel):
+class PricingAmount(BaseModel):
     currency: str = Field(description="lowercase ISO 4217 code")
     unit_amount: int = Field(description="in the currency's minor units (cents for USD)")
     amount_decimal: str = Field(description="the same amount as a decimal string")
     display: str = Field(description="a locale-free rendering, e.g. $19.99")
 
 
-class SavingOut(BaseModel):
+class PricingSaving(BaseModel):
     currency: str
     unit_amount: int = Field(description="saved against twelve months of the monthly price")
     display: str
     percent: int = Field(description="rounded down")
 
 
-class PriceOut(BaseModel):
+class PricingPrice(BaseModel):
     id: str
     interval: str = Field(description="`month`, `year`, `3 months`...; `once` if one-time")
     trial_days: int | None
-    amounts: list[AmountOut]
-    savings: list[SavingOut]
+    amounts: list[PricingAmount]
+    savings: list[PricingSaving]
 
 
-class FeatureOut(BaseModel):
+class PricingFeature(BaseModel):
     id: str
     name: str
     description: str | None
 
 
-class ItemOut(BaseModel):
+class PricingItem(BaseModel):
     id: str
     name: str
     quantity: int
@@ -47,14 +47,14 @@ class ItemOut(BaseModel):
     text: str = Field(description="in words, e.g. `5,000 Credits every month`")
 
 
-class PlanOut(BaseModel):
+class PricingPlan(BaseModel):
     id: str
     name: str
     description: str | None
     default: bool = Field(description="owned whenever no other plan of the line is; not sold")
-    features: list[FeatureOut]
-    items: list[ItemOut]
-    prices: list[PriceOut]
+    features: list[PricingFeature]
+    items: list[PricingItem]
+    prices: list[PricingPrice]
 
 
 class PricingOut(BaseModel):
@@ -65,7 +65,7 @@ class PricingOut(BaseModel):
     intervals: list[str] = Field(description="shortest first; `once` last")
     currencies: list[str]
     default_currency: str
-    plans: list[PlanOut]
+    plans: list[PricingPlan]
 
 
 def pricing_out(table: PricingTable) -> PricingOut:
@@ -78,24 +78,24 @@ def pricing_out(table: PricingTable) -> PricingOut:
         currencies=list(table.currencies),
         default_currency=table.default_currency,
         plans=[
-            PlanOut(
+            PricingPlan(
                 id=plan.id,
                 name=plan.name,
                 description=plan.description,
                 default=plan.default,
-                features=[FeatureOut(id=f.id, name=f.name, description=f.description)
+                features=[PricingFeature(id=f.id, name=f.name, description=f.description)
                           for f in plan.features],
-                items=[ItemOut(id=i.id, name=i.name, quantity=i.quantity, repeat=i.repeat,
+                items=[PricingItem(id=i.id, name=i.name, quantity=i.quantity, repeat=i.repeat,
                                text=i.text) for i in plan.items],
                 prices=[
-                    PriceOut(
+                    PricingPrice(
                         id=price.id,
                         interval=price.interval,
                         trial_days=price.trial_days,
-                        amounts=[AmountOut(currency=a.currency, unit_amount=a.unit_amount,
+                        amounts=[PricingAmount(currency=a.currency, unit_amount=a.unit_amount,
                                            amount_decimal=a.amount_decimal, display=a.display)
                                  for a in price.amounts],
-                        savings=[SavingOut(currency=s.currency, unit_amount=s.unit_amount,
+                        savings=[PricingSaving(currency=s.currency, unit_amount=s.unit_amount,
                                            display=s.display, percent=s.percent)
                                  for s in price.savings],
                     )
