@@ -61,7 +61,7 @@ def test_a_signed_out_visitor_is_sent_to_sign_in(site: TestClient) -> None:
     html = page.text
     assert "$19.99" in html and "per month" in html and "14-day free trial" in html
     assert "Enterprise" not in html  # server-only
-    assert "<form" not in html
+    assert "/checkout?" not in html
     assert "Acme &lt;Cloud&gt;" in html  # the brand name, escaped
     link = html.split('class="button" href="')[1].split('"')[0].replace("&amp;", "&")
     assert link.startswith(SIGN_IN + "?return_url=")
@@ -99,7 +99,7 @@ def test_a_customer_buys_pro_from_the_page(site: TestClient, key: str) -> None:
     assert _plans(site, key, "ada") == ["pro"]
     after = site.get("/pricing/plan?interval=year").text
     assert "Current plan" in after and "You are on this plan." in after
-    assert "<form" not in after
+    assert "/checkout?" not in after
 
 
 def test_the_token_leaves_the_address_and_is_http_only(site: TestClient, key: str) -> None:
@@ -123,10 +123,10 @@ def test_a_bad_token_signs_out_with_a_notice(site: TestClient, key: str, token: 
 
 def test_an_expired_token_is_signed_out(site: TestClient, key: str, clock: FrozenClock) -> None:
     _signed_in(site, key, "ada")
-    assert "<form" in site.get("/pricing/plan").text
+    assert "/checkout?" in site.get("/pricing/plan").text
     clock.advance(timedelta(hours=1))
     page = site.get("/pricing/plan").text
-    assert "<form" not in page and "Sign in to choose Pro" in page
+    assert "/checkout?" not in page and "Sign in to choose Pro" in page
 
 
 def test_a_form_without_the_right_csrf_token_buys_nothing(site: TestClient, key: str) -> None:
@@ -182,13 +182,13 @@ def test_team_plans_need_a_team_admin(site: TestClient, key: str) -> None:
     _signed_in(site, key, "bob", "/pricing/team_plan?team=t1", {"t1": "member"})
     page = site.get("/pricing/team_plan?team=t1")
     assert "Only an admin of the team can change its plan." in page.text
-    assert "<form" not in page.text and "disabled" in page.text
+    assert "/checkout?" not in page.text and "disabled" in page.text
     assert "Current plan" in page.text  # Team Free, the team's default
     refused = site.post("/pricing/team_plan/checkout?team=t1", data={
         "csrf_token": "x", "product_id": "team", "price_id": "monthly"})
     assert refused.status_code == 403
     stranger = site.get("/pricing/team_plan?team=t9").text
-    assert "You are not a member of this team." in stranger and "<form" not in stranger
+    assert "You are not a member of this team." in stranger and "/checkout?" not in stranger
 
     _signed_in(site, key, "carol", "/pricing/team_plan", {"t1": "admin"})
     page = site.get("/pricing/team_plan")  # the token's only team
@@ -322,3 +322,28 @@ def test_odd_form_bodies_are_refused_not_a_500(site: TestClient, key: str, conte
                        headers={"Content-Type": content_type})
     assert 400 <= answer.status_code < 500
     assert _plans(site, key, "ada") == ["free"]
+
+
+def test_the_page_says_who_is_signed_in_and_signs_out(site: TestClient, key: str) -> None:
+    site.put("/v1/customers/user/ada", json={"name": "Ada <Lovelace>"},
+             headers={"Authorization": f"Bearer {key}"})
+    _signed_in(site, key, "ada")
+    page = site.get("/pricing/plan?interval=year")
+    assert "Signed in as <strong>Ada &lt;Lovelace&gt;</strong>" in page.text
+    csrf = form_fields(page.text)["csrf_token"]
+    refused = site.post("/pricing/sign-out", data={"csrf_token": "nope"})
+    assert refused.status_code == 403 and 'data-code="csrf_invalid"' in refused.text
+    assert "/checkout?" in site.get("/pricing/plan").text  # still signed in
+    out = site.post("/pricing/sign-out", data={"csrf_token": csrf}, follow_redirects=False,
+                    headers={"Referer": "http://127.0.0.1:8000/pricing/plan?interval=year"})
+    assert out.status_code == 303 and out.headers["location"] == "/pricing/plan"
+    assert "plangate_customer" not in site.cookies
+    after = site.get("/pricing/plan").text
+    assert "Signed in as" not in after and "Sign in to choose Pro" in after
+    _signed_in(site, key, "bob")  # no customer record: the id
+    page = site.get("/pricing/plan")
+    assert "Signed in as <strong>bob</strong>" in page.text
+    elsewhere = site.post("/pricing/sign-out", data=form_fields(page.text),
+                          headers={"Referer": "https://evil.example/elsewhere"},
+                          follow_redirects=False)
+    assert elsewhere.status_code == 303 and elsewhere.headers["location"] == "/pricing"

@@ -15,7 +15,7 @@ from plangate.domain.ids import is_valid_id
 from plangate.errors import InvalidRequest, PlangateError
 from plangate.services.access.redirects import validate_redirect_url
 from plangate.services.entitlements import checks
-from plangate.services.entitlements.customers import CustomerRef
+from plangate.services.entitlements.customers import CustomerRef, get_customer
 from plangate.services.pricing import PricingTable
 from plangate.web.pages.visitor import Visitor, context_of
 from plangate.web.security import new_token
@@ -80,6 +80,17 @@ def buyer_of(request: Request, table: PricingTable, visitor: Visitor) -> Buyer:
     return Buyer(ref, True, None, current)
 
 
+def shown_name(request: Request, visitor: Visitor) -> str:
+    """Who the page is open for, as the app named them (name, else email, else id): a
+    visitor sent someone else's link sees at once that it is not their account."""
+    ctx = context_of(request)
+    with ctx.db.read() as session:
+        row = get_customer(session, CustomerRef("user", visitor.user_id))
+        if row is not None and (row.name or row.email):
+            return str(row.name or row.email)
+    return visitor.user_id
+
+
 def page_url(request: Request, table: PricingTable, interval: str, currency: str) -> str:
     """This page's address on PLANGATE_BASE_URL, where the app sends the visitor back."""
     query = {"interval": interval, "currency": currency}
@@ -116,6 +127,7 @@ def page_context(
         "interval": interval,
         "currency": currency,
         "visitor": visitor,
+        "signed_in_as": shown_name(request, visitor) if visitor is not None else None,
         "buyer": buyer,
         "csrf_token": visitor.csrf_token if visitor is not None else "",
         "form_key": new_token(),

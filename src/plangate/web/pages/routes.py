@@ -5,7 +5,7 @@ same checkout service as ``POST /v1/checkout-sessions``, as the customer's own c
 from __future__ import annotations
 
 import hashlib
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
@@ -18,6 +18,8 @@ from plangate.services.pricing import PricingTable, read_pricing_table, read_pub
 from plangate.web.pages.pricing_page import buyer_of, page_context
 from plangate.web.pages.theme import theme_css
 from plangate.web.pages.visitor import (
+    COOKIE,
+    COOKIE_PATH,
     Visitor,
     adopt_token,
     context_of,
@@ -43,6 +45,21 @@ def _problem(request: Request, message: str, code: str, status_code: int) -> Res
 @router.get("/theme.css")
 def theme(request: Request) -> Response:
     return Response(theme_css(context_of(request).settings), media_type="text/css")
+
+
+@router.post("/sign-out")
+async def sign_out(request: Request) -> Response:
+    """Forgets the customer's token in this browser (it stays valid until it expires, like
+    any client token). Back to where the visitor was, if that was a pricing page."""
+    form = await request.form()
+    visitor = await run_in_threadpool(current_visitor, request)
+    if visitor is not None and not visitor.csrf_ok(form.get("csrf_token")):
+        return _problem(request, FORM_EXPIRED, "csrf_invalid", 403)
+    referer = urlsplit(request.headers.get("referer", ""))
+    back = referer.path if referer.path.startswith("/pricing/") else "/pricing"
+    response = RedirectResponse(back, status_code=303)
+    response.delete_cookie(COOKIE, path=COOKIE_PATH)
+    return response
 
 
 @router.get("")
