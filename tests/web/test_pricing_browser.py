@@ -163,6 +163,9 @@ def test_a_visitor_signs_in_and_buys_pro(browser: Any, origins: Origins, request
     page.goto(origins.plangate + "/pricing/plan?interval=year")
     expect(page.locator("[data-plan=pro]")).to_contain_text("Current plan")
     expect(page.get_by_role("button", name="Start free trial")).to_have_count(0)
+    page.emulate_media(color_scheme="dark")
+    assert serious_violations(page) == []
+    screenshot(page, f"pricing-current-plan-laptop-dark-{db_name}")
     assert errors == []
     context.close()
 
@@ -173,6 +176,9 @@ def test_a_visitor_signs_in_and_buys_pro(browser: Any, origins: Origins, request
     # Nothing wider than the phone: no sideways scrolling.
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     screenshot(page, f"pricing-signed-out-phone-dark-{db_name}")
+    page.emulate_media(color_scheme="light")
+    assert serious_violations(page) == []
+    screenshot(page, f"pricing-signed-out-phone-light-{db_name}")
     context.close()
 
 
