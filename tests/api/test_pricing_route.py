@@ -50,11 +50,11 @@ def test_a_line_without_credentials(public: TestClient) -> None:
     assert team["customer_type"] == "team"
 
 
-@pytest.mark.parametrize("line", ["nope", "PLAN", "enterprise", "a" * 300, "plan%20", "%E2%9C%93"])
-def test_any_other_line_is_404(public: TestClient, line: str) -> None:
-    answer = public.get(f"/v1/pricing/{line}")
-    assert answer.status_code == 404
-    assert answer.json()["error"]["code"] == "line_not_found"
+def test_any_other_line_is_404(public: TestClient) -> None:
+    for line in ["nope", "PLAN", "enterprise", "a" * 300, "plan%20", "%E2%9C%93"]:
+        answer = public.get(f"/v1/pricing/{line}")
+        assert answer.status_code == 404, line
+        assert answer.json()["error"]["code"] == "line_not_found"
 
 
 def test_an_empty_catalog_has_no_lines(db: Database, clock: FrozenClock) -> None:
