@@ -48,14 +48,18 @@ def screenshot(page: Any, name: str) -> Path:
     return path
 
 
-def serve_in_thread(app: Any) -> tuple[str, Any, threading.Thread]:
-    """``app`` under uvicorn on a free loopback port, in a daemon thread, once it listens:
-    (its URL, the server (set ``should_exit`` to stop it), the thread)."""
-    import uvicorn
-
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
+        return int(s.getsockname()[1])
+
+
+def serve_in_thread(app: Any, port: int | None = None) -> tuple[str, Any, threading.Thread]:
+    """``app`` under uvicorn on ``port`` (else a free loopback port), in a daemon thread,
+    once it listens: (its URL, the server (set ``should_exit`` to stop it), the thread)."""
+    import uvicorn
+
+    port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -110,6 +110,11 @@ def test_the_wheel_migrates_serves_and_runs_dev_on_postgresql(
                      + (tmp_path / ".plangate" / "dev-secret-key").read_text().strip()},
         ).json()
         assert "pro" in catalog["catalog"]["products"]  # the example catalog, from the wheel
+        # The pricing pages' templates, stylesheet and embeddable table are in the wheel.
+        pricing = httpx.get(f"http://127.0.0.1:{dev_port}/pricing/plan")
+        assert pricing.status_code == 200 and "$19.99" in pricing.text
+        for asset in ("pages.css", "pricing-table.js"):
+            assert httpx.get(f"http://127.0.0.1:{dev_port}/static/{asset}").status_code == 200
     finally:
         output = stop(dev)
     assert "the example catalog" in output

@@ -7,7 +7,9 @@ Build them with :func:`load_settings`: a mistake in the environment is then one
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
@@ -101,6 +103,27 @@ class Settings(BaseSettings):
         description="if set, signing private keys are stored encrypted with a key derived from it",
     )
 
+    # --- hosted pricing pages and the embeddable table (docs/pages.md) ---------------------
+    sign_in_url: str = Field(
+        default="",
+        description="the app's sign-in page; signed-out visitors of a pricing page go there "
+        "with return_url (it must be on PLANGATE_ALLOWED_ORIGINS or PLANGATE_BASE_URL)",
+    )
+    brand_name: str = Field(
+        default="", max_length=80, description="the name shown on the hosted pages"
+    )
+    brand_color: str = Field(
+        default="#4f46e5", description="accent colour of the hosted pages: #rgb or #rrggbb"
+    )
+    brand_logo_url: str = Field(
+        default="", description="an https (or http) image shown on the hosted pages"
+    )
+    cors_origins: EnvList = Field(
+        default_factory=list,
+        description="origins whose pages may call the public pricing route and create "
+        "checkouts with a client token from the browser (the embeddable pricing table)",
+    )
+
     # --- Stripe sync (docs/stripe.md) ----------------------------------------------------
     stripe_test_clock: str = Field(
         default="",
@@ -163,6 +186,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "allowed_origins",
+        "cors_origins",
         "secret_keys",
         "identity_admin_roles",
         "webhook_allowed_networks",
@@ -180,12 +204,13 @@ class Settings(BaseSettings):
                 raise ValueError("not a JSON array; write a JSON array or a,b,c") from None
         return [part.strip() for part in text.split(",") if part.strip()]
 
-    @field_validator("allowed_origins")
+    @field_validator("allowed_origins", "cors_origins")
     @classmethod
     def _origins(cls, value: list[str]) -> list[str]:
         for origin in value:
             scheme, sep, rest = origin.partition("://")
-            if scheme not in ("http", "https") or not sep or not rest or "/" in rest.rstrip("/"):
+            if (scheme not in ("http", "https") or not sep or not rest or "*" in rest
+                    or "/" in rest.rstrip("/")):
                 raise ValueError(f"{origin!r} is not an origin like https://app.example.com")
         return [origin.rstrip("/") for origin in value]
 
@@ -194,6 +219,24 @@ class Settings(BaseSettings):
     def _metrics_token(cls, value: str) -> str:
         if value and (len(value) < 16 or not value.isprintable() or " " in value):
             raise ValueError("use at least 16 printable characters without spaces")
+        return value
+
+    @field_validator("brand_color")
+    @classmethod
+    def _brand_color(cls, value: str) -> str:
+        if not re.fullmatch(r"#(?:[0-9a-fA-F]{3}){1,2}", value):
+            raise ValueError(f"{value!r} is not a colour like #4f46e5")
+        return value.lower()
+
+    @field_validator("sign_in_url", "brand_logo_url")
+    @classmethod
+    def _page_url(cls, value: str) -> str:
+        if not value:
+            return value
+        parts = urlsplit(value)
+        if (parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc
+                or any(ch.isspace() or ch in "\\\"'<>" for ch in value)):
+            raise ValueError(f"{value!r} is not an absolute http(s) URL")
         return value
 
     @field_validator("database_url")

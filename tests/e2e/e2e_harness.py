@@ -216,7 +216,9 @@ def start_stack(
     catalog_text: str | None = None,
     events: Sequence[str] = WEBHOOK_EVENTS,
     workers: int = 1,
+    site: bool = False,
 ) -> Stack:
+    """The stack; with ``site``, plangate serves its pages (dashboard, pricing) as well."""
     sandbox = Sandbox(sandbox_config or SandboxConfig(tick_seconds=0.5))
     servers = [Served(create_sandbox_app(sandbox), free_port())]
     client = stripe.StripeClient(STRIPE_KEY, base_addresses={"api": servers[0].url})
@@ -248,7 +250,12 @@ def start_stack(
         reconcile_interval_seconds=reconcile_interval_seconds,
     )
     gateway = StripeGateway.from_settings(settings)
-    app = create_app(settings, db=db, clock=clock, gateway=gateway)
+    if site:
+        from plangate.web import create_site
+
+        app = create_site(settings, db=db, clock=clock, gateway=gateway)
+    else:
+        app = create_app(settings, db=db, clock=clock, gateway=gateway)
     ctx = app.state.plangate
     worker = Worker(SyncContext(db, gateway, ctx.catalogs, clock), settings)
     app.state.stripe_event_listeners = [worker.wake]

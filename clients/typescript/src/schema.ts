@@ -832,6 +832,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/pricing/{line_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Pricing
+         * @description A product line's public price list: the plans a customer can buy (server-only products left out) and the line's default, each with its features, items in words and prices per interval and currency as integer minor units, with what a yearly price saves against twelve monthly ones. No credentials; browsers on `PLANGATE_CORS_ORIGINS` may read it. What the embeddable pricing table renders.
+         */
+        get: operations["get_pricing_v1_pricing__line_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1582,6 +1602,135 @@ export interface components {
         PortalOut: {
             /** Url */
             url: string;
+        };
+        /** PricingAmount */
+        PricingAmount: {
+            /**
+             * Currency
+             * @description lowercase ISO 4217 code
+             */
+            currency: string;
+            /**
+             * Unit Amount
+             * @description in the currency's minor units (cents for USD)
+             */
+            unit_amount: number;
+            /**
+             * Amount Decimal
+             * @description the same amount as a decimal string
+             */
+            amount_decimal: string;
+            /**
+             * Display
+             * @description a locale-free rendering, e.g. $19.99
+             */
+            display: string;
+        };
+        /** PricingFeature */
+        PricingFeature: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Description */
+            description: string | null;
+        };
+        /** PricingItem */
+        PricingItem: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Quantity */
+            quantity: number;
+            /**
+             * Repeat
+             * @description how often it refills; null when it does not
+             */
+            repeat: string | null;
+            /**
+             * Text
+             * @description in words, e.g. `5,000 Credits every month`
+             */
+            text: string;
+        };
+        /** PricingOut */
+        PricingOut: {
+            /** Line Id */
+            line_id: string;
+            /** Name */
+            name: string;
+            /** Description */
+            description: string | null;
+            /**
+             * Customer Type
+             * @enum {string}
+             */
+            customer_type: "user" | "team" | "custom";
+            /**
+             * Intervals
+             * @description shortest first; `once` last
+             */
+            intervals: string[];
+            /** Currencies */
+            currencies: string[];
+            /** Default Currency */
+            default_currency: string;
+            /** Plans */
+            plans: components["schemas"]["PricingPlan"][];
+        };
+        /** PricingPlan */
+        PricingPlan: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Description */
+            description: string | null;
+            /**
+             * Default
+             * @description owned whenever no other plan of the line is; not sold
+             */
+            default: boolean;
+            /** Features */
+            features: components["schemas"]["PricingFeature"][];
+            /** Items */
+            items: components["schemas"]["PricingItem"][];
+            /** Prices */
+            prices: components["schemas"]["PricingPrice"][];
+        };
+        /** PricingPrice */
+        PricingPrice: {
+            /** Id */
+            id: string;
+            /**
+             * Interval
+             * @description `month`, `year`, `3 months`...; `once` if one-time
+             */
+            interval: string;
+            /** Trial Days */
+            trial_days: number | null;
+            /** Amounts */
+            amounts: components["schemas"]["PricingAmount"][];
+            /** Savings */
+            savings: components["schemas"]["PricingSaving"][];
+        };
+        /** PricingSaving */
+        PricingSaving: {
+            /** Currency */
+            currency: string;
+            /**
+             * Unit Amount
+             * @description saved against twelve months of the monthly price
+             */
+            unit_amount: number;
+            /** Display */
+            display: string;
+            /**
+             * Percent
+             * @description rounded down
+             */
+            percent: number;
         };
         /** ProductList */
         ProductList: {
@@ -6160,6 +6309,63 @@ export interface operations {
             };
             /** @description Request body too large (`invalid_request_error`): `request_too_large` */
             413: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (quote `request_id`) (`api_error`): `internal_error` */
+            500: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_pricing_v1_pricing__line_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                line_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PricingOut"];
+                };
+            };
+            /** @description Invalid request (`invalid_request_error`): `parameter_invalid`, `parameter_missing` */
+            400: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`invalid_request_error`): `line_not_found`, `route_not_found` */
+            404: {
                 headers: {
                     /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
                     "X-Request-Id"?: string;

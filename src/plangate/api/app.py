@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from plangate.api.context import AppContext
+from plangate.api.cors import BrowserAccess
 from plangate.api.errors import install_error_handlers
 from plangate.api.limits import EdgeGuard
 from plangate.api.observe import RequestMetrics
@@ -28,6 +29,7 @@ from plangate.api.routes import (
 from plangate.api.routes import billing as billing_routes
 from plangate.api.routes import checkout as checkout_routes
 from plangate.api.routes import pages as page_routes
+from plangate.api.routes import pricing as pricing_routes
 from plangate.api.routes import purchases as purchase_routes
 from plangate.api.routes import webhook_endpoints as webhook_endpoint_routes
 from plangate.api.routes import webhooks as webhook_routes
@@ -92,6 +94,9 @@ def create_app(
     app.include_router(webhook_endpoint_routes.router)
     app.include_router(page_routes.router)
     app.include_router(metrics.router)
+    app.include_router(pricing_routes.router)
+    if settings.cors_origins:
+        app.add_middleware(BrowserAccess, origins=settings.cors_origins)
     app.add_middleware(EdgeGuard, max_body_bytes=settings.max_request_bytes)
     app.add_middleware(RequestMetrics)
     install_openapi(app)

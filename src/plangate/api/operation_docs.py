@@ -71,6 +71,7 @@ OPERATION_ERRORS: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {
         **_GATEWAY,
     },
     ("GET", "/v1/checkout-sessions/{session_id}"): {404: ("checkout_session_not_found",)},
+    ("GET", "/v1/pricing/{line_id}"): {404: ("line_not_found",)},
     ("POST", C + "/products/switch"): {
         400: (
             "customer_type_mismatch",
@@ -166,6 +167,7 @@ PUBLIC = {
     ("GET", "/"),
     ("GET", "/healthz"),
     ("GET", "/.well-known/jwks.json"),
+    ("GET", "/v1/pricing/{line_id}"),
     ("POST", "/v1/stripe/webhooks"),
 }
 OPTIONAL_AUTH = {("GET", "/v1/checkout-sessions/{session_id}")}
@@ -248,6 +250,12 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
     ("GET", "/v1/checkout-sessions/{session_id}"): "A checkout's status and whether its "
     "purchase is fulfilled; what a success page polls. Without credentials the customer "
     "fields are null.",
+    ("GET", "/v1/pricing/{line_id}"): "A product line's public price list: the plans a "
+    "customer can buy (server-only products left out) and the line's default, each with "
+    "its features, items in words and prices per interval and currency as integer minor "
+    "units, with what a yearly price saves against twelve monthly ones. No credentials; "
+    "browsers on `PLANGATE_CORS_ORIGINS` may read it. What the embeddable pricing table "
+    "renders.",
     ("POST", C + "/products/switch"): "Switch a subscription to another product of its line: "
     "an upgrade now with a prorated invoice, a downgrade at the period end.",
     ("POST", C + "/products/{product_id}/resume"): "Take back a cancellation at the period "

@@ -28,11 +28,15 @@ HEADERS = [
 
 
 class SecurityHeaders:
-    """Adds the headers above to every response under ``prefix``."""
+    """Adds the headers above to every response under ``prefix``; ``policy`` replaces the
+    content security policy (a page that shows an image or posts to another origin)."""
 
-    def __init__(self, app: ASGIApp, prefix: str) -> None:
+    def __init__(self, app: ASGIApp, prefix: str, policy: str | None = None) -> None:
         self.app = app
         self.prefix = prefix
+        self.headers = HEADERS if policy is None else [
+            (b"content-security-policy", policy.encode()), *HEADERS[1:]
+        ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not str(scope.get("path", "")).startswith(self.prefix):
@@ -43,7 +47,7 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 names = {name for name, _ in message.get("headers", [])}
                 message["headers"] = list(message.get("headers", [])) + [
-                    (name, value) for name, value in HEADERS if name not in names
+                    (name, value) for name, value in self.headers if name not in names
                 ]
             await send(message)
 

@@ -1,4 +1,4 @@
-"""The whole site: the API with the dashboard mounted beside it."""
+"""The whole site: the API with the dashboard and the customers' pricing pages beside it."""
 
 from __future__ import annotations
 
@@ -13,9 +13,13 @@ from plangate.gateways import Gateway
 from plangate.settings import Settings
 from plangate.store.db import Database
 from plangate.web.dashboard import routes as dashboard_routes
+from plangate.web.pages import routes as page_routes
+from plangate.web.pages.theme import page_policy
 from plangate.web.security import LoginThrottle, SecurityHeaders
 
 STATIC = Path(__file__).parent / "static"
+# What any page may load, the embeddable pricing table included: no secrets, no dashboard.
+PUBLIC_STATIC = STATIC / "public"
 
 
 def create_site(
@@ -32,6 +36,11 @@ def create_site(
     app.state.dashboard_dev_operator = dev_operator
     app.state.login_throttle = LoginThrottle()
     app.mount("/dashboard/static", StaticFiles(directory=STATIC), name="dashboard-static")
+    app.mount("/static", StaticFiles(directory=PUBLIC_STATIC), name="public-static")
     app.include_router(dashboard_routes.router)
+    app.include_router(page_routes.router)
     app.add_middleware(SecurityHeaders, prefix="/dashboard")
+    app.add_middleware(
+        SecurityHeaders, prefix="/pricing", policy=page_policy(app.state.plangate.settings)
+    )
     return app

@@ -33,7 +33,24 @@ def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment is not None else "—"
 
 
+_LABELS = {"day": "Daily", "week": "Weekly", "month": "Monthly", "year": "Yearly",
+           "once": "One-time"}
+
+
+def _interval_label(interval: str) -> str:
+    """A billing-period toggle's label: "Monthly", "Every 3 months", "One-time"."""
+    return _LABELS.get(interval, f"Every {interval}")
+
+
+def _per_interval(interval: str) -> str:
+    if interval == "once":
+        return "once"
+    return f"per {interval}" if " " not in interval else f"every {interval}"
+
+
 environment.filters["money"] = _money
+environment.filters["interval_label"] = _interval_label
+environment.filters["per_interval"] = _per_interval
 environment.filters["when"] = _when
 
 
