@@ -148,6 +148,31 @@ def test_taking_the_last_of_an_item_announces_it_depleted(
     assert event["data"]["item_id"] == "credits" and event["data"]["quantity"] == 0
 
 
+@pytest.mark.parametrize("keyed", [False, True], ids=["consume", "keyed consume"])
+def test_consuming_the_last_of_an_item_announces_it_depleted_once(
+    app_client: TestClient, receiver: Receiver, deliveries: DeliveryWorker, keyed: bool
+) -> None:
+    """The one-statement consume leaves the last unit to the locked path, which records
+    item.depleted in the consumption's transaction; a replay or a refusal records nothing."""
+    endpoint = add_endpoint(app_client, receiver.url, event_types=["item.depleted"])
+    balance = app_client.post(C + "/items/credits/changes", json={"delta": 5}).json()["quantity"]
+    consume = C + "/items/credits/consume"
+    key = {"Idempotency-Key": "last-one"} if keyed else {}
+    assert app_client.post(consume, json={"quantity": balance - 2}).json()["quantity"] == 2
+    assert app_client.post(consume, json={"quantity": 1}).json()["quantity"] == 1
+    deliveries.drain()
+    assert receiver.received == []
+    for _ in range(2 if keyed else 1):  # a keyed retry replays, announcing nothing again
+        last = app_client.post(consume, json={"quantity": 1}, headers=key)
+        assert last.status_code == 200 and last.json()["quantity"] == 0, last.text
+    refused = app_client.post(consume, json={"quantity": 1})
+    assert refused.status_code == 409
+    deliveries.drain()
+    (event,) = verified(receiver, endpoint["secret"])
+    assert event["type"] == "item.depleted"
+    assert event["data"]["item_id"] == "credits" and event["data"]["quantity"] == 0
+
+
 def test_replay_needs_a_target_with_a_utc_offset(app_client: TestClient, receiver: Receiver
                                                  ) -> None:
     endpoint = add_endpoint(app_client, receiver.url)

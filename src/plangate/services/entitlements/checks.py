@@ -19,6 +19,7 @@ from plangate.services.entitlements import ledger
 from plangate.services.entitlements.catalog import CatalogCache
 from plangate.services.entitlements.customers import CustomerRef, lock_customer
 from plangate.services.entitlements.ownership import grants_access, product_of, settle_customer
+from plangate.services.events import facts
 from plangate.store.batching import BatchedReader
 from plangate.store.db import Database
 from plangate.store.models import EntitlementSnapshot, Ownership
@@ -248,6 +249,9 @@ def consume(
         consumed = ledger.consume_fast(conn, ref, item_id, quantity, now, **options)
     if consumed is None:
         raise ledger.insufficient(ref, item_id, ledger.balance_of(session, ref, item_id), quantity)
+    if consumed.balance == 0 and not consumed.replayed:
+        # The fast path never goes below zero, so reaching it emptied the item.
+        facts.item_depleted(session, ref.type, ref.id, item_id, 0, now)
     return consumed
 
 
@@ -271,13 +275,16 @@ def consume_now(
     """
     ledger.validate_quantity(quantity)
     options: dict[str, Any] = {"description": description, "idempotency_key": idempotency_key}
+    # The one statement leaves a unit behind: the consumption that empties the item goes
+    # through consume() below, which records item.depleted in its transaction.
     if services.db.is_sqlite:
         with services.db.statement_write() as conn:
-            consumed = ledger.consume_fast(conn, ref, item_id, quantity, now, **options)
+            consumed = ledger.consume_fast(conn, ref, item_id, quantity, now, floor=1,
+                                           **options)
     else:
         with services.db.driver_connection() as driver_conn:
             consumed = ledger.consume_fast_driver(
-                driver_conn, ref, item_id, quantity, now, **options
+                driver_conn, ref, item_id, quantity, now, floor=1, **options
             )
     if consumed is not None:
         return consumed

@@ -31,7 +31,11 @@ class Consumed:
     replayed: bool = False
 
 
-_PARAMS = (bindparam("now", type_=UTCDateTime()), bindparam("quantity", type_=BigInteger()))
+_PARAMS = (
+    bindparam("now", type_=UTCDateTime()),
+    bindparam("quantity", type_=BigInteger()),
+    bindparam("floor", type_=BigInteger()),
+)
 
 _DECREMENT_SQL = """
     UPDATE item_balances
@@ -39,7 +43,7 @@ _DECREMENT_SQL = """
            pending_consumption = pending_consumption + :quantity,
            updated_at = :now
      WHERE customer_type = :customer_type AND customer_id = :customer_id
-       AND item_id = :item_id AND balance >= :quantity AND settle_at > :now"""
+       AND item_id = :item_id AND balance - :quantity >= :floor AND settle_at > :now"""
 _COLUMNS = """(customer_type, customer_id, item_id, delta, balance_after, kind, description,
                idempotency_key, created_at)"""
 _PRIOR_SQL = """
@@ -95,6 +99,7 @@ _STATEMENTS = {
 def _for_driver(sql: str) -> str:
     for name in (
         "quantity",
+        "floor",
         "now",
         "customer_type",
         "customer_id",
@@ -117,8 +122,10 @@ def _params(
     now: datetime,
     description: str | None,
     idempotency_key: str | None,
+    floor: int,
 ) -> dict[str, Any]:
     return {
+        "floor": floor,
         "customer_type": ref.type,
         "customer_id": ref.id,
         "item_id": item_id,
@@ -150,10 +157,13 @@ def consume_fast(
     *,
     description: str | None = None,
     idempotency_key: str | None = None,
+    floor: int = 0,
 ) -> Consumed | None:
     """Consumes with one conditional update when no settlement is due; None when the fast
     path cannot decide (not enough, or settlement due) and no earlier request with the key
     consumed. Raises 409 ``idempotency_key_reused`` when the key's entry is another request.
+    With ``floor=1`` it leaves at least one unit: the consumption that would empty the item
+    is left to a caller that records ``item.depleted`` in the same transaction.
 
     On PostgreSQL, an UPDATE that waited for a concurrent writer and then found the row no
     longer qualifies keeps the row locked until its transaction ends; so callers either run
@@ -161,7 +171,7 @@ def consume_fast(
     never the other way round. Inside a transaction a same-key race surfaces as the unique
     index's IntegrityError, which aborts it: the caller retries the unit of work.
     """
-    params = _params(ref, item_id, quantity, now, description, idempotency_key)
+    params = _params(ref, item_id, quantity, now, description, idempotency_key, floor)
     if conn.dialect.name == "postgresql":
         if idempotency_key is None:
             balance = conn.execute(_STATEMENTS["pg"], params).scalar_one_or_none()
@@ -190,10 +200,11 @@ def consume_fast_driver(
     *,
     description: str | None = None,
     idempotency_key: str | None = None,
+    floor: int = 0,
 ) -> Consumed | None:
     """:func:`consume_fast` on a psycopg connection in autocommit: one round trip, and the
     statement is its own transaction, so a refused consumption holds no lock afterwards."""
-    params = _params(ref, item_id, quantity, now, description, idempotency_key)
+    params = _params(ref, item_id, quantity, now, description, idempotency_key, floor)
     sql = _DRIVER_SQL[idempotency_key is not None]
     try:
         row = driver_conn.execute(sql, params).fetchone()
