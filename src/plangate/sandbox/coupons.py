@@ -1,7 +1,7 @@
 """Coupons: percent or amount off, for once, some months or forever, with redemption limits.
 
 The objects, their validation and their events are Stripe's; applying a coupon (discounts on
-checkout sessions, subscriptions and invoices) is not served yet, so `times_redeemed` stays 0.
+checkout sessions, subscriptions and invoices) is `discounts`' work.
 """
 
 from __future__ import annotations

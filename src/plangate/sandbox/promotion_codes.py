@@ -1,7 +1,7 @@
 """Promotion codes: customer-facing codes for a coupon, with their own limits.
 
 Objects, validation and events are Stripe's; redeeming a code (checkout's promotion-code
-field, `discounts[][promotion_code]`) is not served yet, so `times_redeemed` stays 0.
+field, `discounts[][promotion_code]`) is `discounts`' work.
 """
 
 from __future__ import annotations
