@@ -137,8 +137,10 @@ def redeem(sb: Sandbox, redemption: Redemption, customer: Obj | None, start: int
         "customer": customer["id"] if customer else None, "customer_account": None,
         "end": end, "invoice": invoice, "invoice_item": None,
         "promotion_code": promo["id"] if promo else None,
-        "source": {"coupon": sb.snapshot(coupon), "type": "coupon"}, "start": start,
+        "source": {"coupon": coupon["id"], "type": "coupon"}, "start": start,
         "subscription": subscription, "subscription_item": None, "_applied": 0,
+        # The terms as redeemed: a discount keeps applying after its coupon is deleted.
+        "_coupon": sb.snapshot(coupon),
     }
     sb.store.put(discount)
     for counted, kind in ((coupon, "coupon"), (promo, "promotion_code")):
@@ -161,7 +163,7 @@ def active_on(sb: Sandbox, discount_ids: Sequence[str], at: int) -> list[Obj]:
         d = sb.store.get("discount", did)
         if d is None:
             continue
-        duration = d["source"]["coupon"]["duration"]
+        duration = d["_coupon"]["duration"]
         if duration == "once" and d["_applied"]:
             continue
         if d["end"] is not None and at >= d["end"]:
@@ -207,7 +209,7 @@ def apply_to_invoice(sb: Sandbox, inv: Obj, discounts: Sequence[Obj]) -> None:
         li["discount_amounts"], li["discounts"] = [], []
     totals: list[Obj] = []
     for d in discounts:
-        taken = line_discounts(d["source"]["coupon"], inv["currency"], remaining)
+        taken = line_discounts(d["_coupon"], inv["currency"], remaining)
         for li, amount in zip(lines, taken, strict=True):
             if li.get("discountable", True):
                 li["discount_amounts"].append({"amount": amount, "discount": d["id"]})
