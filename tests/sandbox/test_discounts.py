@@ -101,19 +101,24 @@ def test_repeating_coupon_discounts_three_months_of_invoices_then_full_price(
     assert shop.client.v1.subscriptions.retrieve(sub.id).discounts == []
 
 
-def test_once_and_forever_and_amount_off(shop: Shop) -> None:
+def test_once_forever_repeating_and_amount_off_in_one_advance(shop: Shop) -> None:
     once = shop.client.v1.coupons.create({"amount_off": 500, "currency": "usd",
                                           "duration": "once"})
     forever = shop.client.v1.coupons.create({"percent_off": 10, "duration": "forever"})
-    a, b = shop.customer(), shop.customer()
+    two = shop.client.v1.coupons.create({"percent_off": 50, "duration": "repeating",
+                                         "duration_in_months": 2})
+    a, b, c = shop.customer(), shop.customer(), shop.customer()
+    shop.client.v1.subscriptions.create({"customer": c.id, "items": [{"price": shop.monthly}],
+                                         "discounts": [{"coupon": two.id}]})
     shop.client.v1.subscriptions.create({"customer": a.id, "items": [{"price": shop.monthly}],
                                          "discounts": [{"coupon": once.id}]})
     shop.client.v1.subscriptions.create({"customer": b.id, "items": [{"price": shop.monthly}],
                                          "discounts": [{"coupon": forever.id}]})
-    for end in MONTH_ENDS[:2]:
-        shop.advance(end + 2 * 3600)
+    shop.advance(MONTH_ENDS[1] + 2 * 3600)  # both renewals in one advance
     assert [i.amount_paid for i in shop.invoices(a.id)] == [1499, 1999, 1999]
     assert [i.amount_paid for i in shop.invoices(b.id)] == [1799, 1799, 1799]
+    # Half of 19.99 is a discount of 10.00 (999.5 rounds half up), leaving 9.99.
+    assert [i.amount_paid for i in shop.invoices(c.id)] == [999, 999, 1999]
 
 
 def test_promotion_code_restrictions_and_redemptions(shop: Shop) -> None:

@@ -230,15 +230,15 @@ def apply_to_invoice(sb: Sandbox, inv: Obj, discounts: Sequence[Obj]) -> None:
 
 
 def discount_subscription_invoice(sb: Sandbox, inv: Obj, sub: Obj, *,
-                                  preview: bool = False) -> bool:
+                                  preview: bool = False, at: int | None = None) -> bool:
     """Apply the subscription's discounts that still run to its new invoice; drop the ones
     that ended (a used `once`, a `repeating` past its end) from the subscription. Answers
-    whether the subscription changed."""
+    whether the subscription changed. `at` is when the invoice's period starts (default:
+    now), which decides whether a repeating discount still runs."""
     ids = list(sub.get("discounts") or [])
     if not ids:
         return False
-    at = sb.now(sub)
-    live = active_on(sb, ids, at)
+    live = active_on(sb, ids, sb.now(sub) if at is None else at)
     if preview:
         saved = {d["id"]: d["_applied"] for d in live}
         apply_to_invoice(sb, inv, live)
