@@ -6,9 +6,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 
+from plangate.gateways.stripe_gateway import StripeGateway
 from plangate.store.models import CheckoutSession
+from plangate.web import create_site
 from tests.e2e.e2e_harness import EXAMPLE_CATALOG, Stack, start_stack
+from tests.web.dashboard_harness import add_operator, sign_in
 
 HOURS_2 = timedelta(hours=2)
 # The example catalog without Pro's trial, and a second code that one customer can use.
@@ -83,6 +87,19 @@ def test_a_repeating_coupon_lowers_three_months_of_invoices_then_full_price(
     assert invoices[3]["discounts"] == [] and invoices[3]["total_discount"] == 0
     code = shop.stripe.v1.promotion_codes.list({"code": "LAUNCH20"}).data[0]
     assert code.times_redeemed == 1
+    # Operators see it on the customer's dashboard page.
+    add_operator(shop.db, shop.clock, "ops@example.com", "viewer")
+    site = create_site(
+        shop.settings,
+        db=shop.db,
+        clock=shop.clock,
+        gateway=StripeGateway.from_settings(shop.settings),
+    )
+    with TestClient(site) as browser:
+        sign_in(browser, "ops@example.com")
+        page = browser.get("/dashboard/customers/user/cora")
+        assert page.status_code == 200, page.text
+        assert page.text.count("Launch offer −$4.00") == 3
     with shop.db.read() as s:
         assert s.get(CheckoutSession, session["id"]) is not None
 
