@@ -208,3 +208,31 @@ def test_allow_promotion_codes_on_the_hosted_page(shop: Shop, fixtures: dict[str
     discount = shop.client.v1.invoices.retrieve(inv.id, {"expand": ["discounts"]}).discounts[0]
     assert isinstance(discount, stripe.Discount)
     assert_shape(discount.to_dict(), "discount", stripe.Discount, fixtures)
+
+
+def test_prorations_are_not_discounted(shop: Shop) -> None:
+    coupon = shop.client.v1.coupons.create({"percent_off": 10, "duration": "forever"})
+    cus = shop.customer()
+    sub = shop.client.v1.subscriptions.create({
+        "customer": cus.id, "items": [{"price": shop.monthly}],
+        "discounts": [{"coupon": coupon.id}]})
+    prod = shop.client.v1.products.create({"name": "Max"})
+    bigger = shop.client.v1.prices.create({"product": prod.id, "currency": "usd",
+                                           "unit_amount": 2999,
+                                           "recurring": {"interval": "month"}})
+    shop.advance(T0 + 15 * DAY)
+    item = sub["items"].data[0].id
+    shop.client.v1.subscriptions.update(sub.id, {
+        "items": [{"id": item, "price": bigger.id}],
+        "proration_behavior": "create_prorations"})
+    shop.advance(MONTH_ENDS[0] + 2 * 3600)
+    renewal = shop.invoices(cus.id)[-1]
+    lines = {li.description: li for li in renewal.lines.data}
+    prorations = [li for li in renewal.lines.data if li.parent is not None
+                  and li.parent.subscription_item_details is not None
+                  and li.parent.subscription_item_details.proration]
+    assert len(prorations) == 2 and all(not li.discountable for li in prorations)
+    assert all(li.discount_amounts == [] for li in prorations)
+    regular = [li for li in lines.values() if li not in prorations]
+    assert [li.discount_amounts[0].amount for li in regular] == [300]  # 10% of 29.99
+    assert renewal.total == sum(li.amount for li in renewal.lines.data) - 300
