@@ -12,9 +12,9 @@ from . import subscriptions as subs
 from .charges import confirm_payment_intent, new_payment_intent
 from .discounts import (
     Redemption,
-    check_promotion_code,
-    line_discounts,
+    add_promotion_code,
     parse_discounts,
+    price_totals,
     redeem,
 )
 from .expansion import INCLUDABLE
@@ -160,43 +160,6 @@ def create_session(sb: Sandbox, req: ApiRequest) -> Obj:
     price_totals(sb, cs)
     sb.store.put(cs)
     return cs
-
-
-def price_totals(sb: Sandbox, cs: Obj) -> None:
-    """The session's `amount_total` and `total_details.amount_discount` from its items, its
-    discounts and its trial (a trial charges nothing today)."""
-    if not cs["_items"]:
-        return
-    amounts = [int(sb.get("price", pid)["unit_amount"]) * int(q) for pid, q in cs["_items"]]
-    taken = [0] * len(amounts)
-    for entry in cs["discounts"]:
-        coupon = sb.get("coupon", entry["coupon"])
-        off = line_discounts(coupon, cs["currency"], [a - t for a, t in zip(amounts, taken,
-                                                                              strict=True)])
-        taken = [t + o for t, o in zip(taken, off, strict=True)]
-    discount = 0 if cs["_subscription_data"].get("trial_period_days") else sum(taken)
-    cs["amount_total"] = (0 if cs["_subscription_data"].get("trial_period_days")
-                          else sum(amounts) - discount)
-    cs["total_details"]["amount_discount"] = discount
-    cs["_line_discounts"] = taken
-
-
-def add_promotion_code(sb: Sandbox, cs: Obj, code: str) -> None:
-    """The hosted page's promotion-code field (`allow_promotion_codes`): the customer's code,
-    checked as Stripe checks it, becomes the session's discount."""
-    wanted = code.strip().lower()
-    promo = next((pc for pc in sb.store.all("promotion_code")
-                  if pc["code"].lower() == wanted and pc["active"]), None)
-    if promo is None:
-        raise StripeError(400, "invalid_request_error", "This code is invalid.",
-                          code="promotion_code_invalid", param="promotion_code")
-    customer = sb.store.get("customer", cs["customer"]) if cs["customer"] else None
-    subtotal = int(cs["amount_subtotal"] or 0)
-    coupon = check_promotion_code(sb, promo, customer, cs["currency"], subtotal,
-                                  "promotion_code")
-    cs["discounts"] = [Redemption(coupon, promo).wire()]
-    price_totals(sb, cs)
-    sb.store.put(cs)
 
 
 @router.get("/v1/checkout/sessions/{id}", "checkout.SessionRetrieveParams")
