@@ -236,3 +236,18 @@ def test_prorations_are_not_discounted(shop: Shop) -> None:
     regular = [li for li in lines.values() if li not in prorations]
     assert [li.discount_amounts[0].amount for li in regular] == [300]  # 10% of 29.99
     assert renewal.total == sum(li.amount for li in renewal.lines.data) - 300
+
+
+def test_discount_parameters_the_sandbox_does_not_implement_are_refused(shop: Shop) -> None:
+    coupon = shop.client.v1.coupons.create({"percent_off": 10})
+    for call in (
+        lambda: shop.client.v1.subscriptions.create({
+            "customer": shop.customer().id, "items": [{"price": shop.monthly}],
+            "discounts": [{"discount": "di_123"}]}),
+        lambda: shop.client.v1.invoices.create({"customer": shop.customer().id,
+                                                "discounts": [{"coupon": coupon.id}]}),
+    ):
+        with pytest.raises(stripe.InvalidRequestError) as exc:
+            call()  # type: ignore[no-untyped-call]
+        assert exc.value.code == "parameter_not_implemented"
+    assert shop.client.v1.coupons.retrieve(coupon.id).times_redeemed == 0
