@@ -132,3 +132,33 @@ def test_trial_checkout_shows_the_price_interval_and_first_charge_then_the_porta
     assert page.get_by_test_id("renewal").inner_text() == "Trial ends on 29 Jan 2026"
     # The default configuration offers no plan change.
     assert page.get_by_test_id("price-select").count() == 0
+
+
+def test_checkout_page_takes_a_promotion_code(running: Running, client: stripe.StripeClient,
+                                              page: Any) -> None:
+    coupon = client.v1.coupons.create({"percent_off": 20, "duration": "forever",
+                                       "name": "Friends"})
+    client.v1.promotion_codes.create({"promotion": {"type": "coupon", "coupon": coupon.id},
+                                      "code": "FRIENDS"})
+    prod = client.v1.products.create({"name": "Browser Pro"})
+    price = client.v1.prices.create({"product": prod.id, "currency": "usd",
+                                     "unit_amount": 1500, "recurring": {"interval": "month"}})
+    cs = client.v1.checkout.sessions.create({
+        "mode": "subscription", "line_items": [{"price": price.id, "quantity": 1}],
+        "allow_promotion_codes": True,
+        "success_url": running.url + "/done?session={CHECKOUT_SESSION_ID}"})
+    page.goto(cs.url)
+    page.get_by_test_id("promotion-code").fill("NOPE")
+    page.get_by_test_id("submit").click()
+    assert "invalid" in page.get_by_test_id("error").inner_text()
+    page.get_by_test_id("promotion-code").fill("friends")
+    page.get_by_test_id("submit").click()  # no card yet: the code applies, the card is asked
+    assert "$3.00" in page.get_by_test_id("discount").inner_text()
+    assert "$12.00" in page.get_by_test_id("total").inner_text()
+    screenshot(page, "sandbox-checkout-promotion-code")
+    page.get_by_test_id("email").fill("friend@example.com")
+    page.get_by_test_id("card-number").fill("4242 4242 4242 4242")
+    page.get_by_test_id("submit").click()
+    page.wait_for_url(f"**/done?session={cs.id}")
+    done = client.v1.checkout.sessions.retrieve(cs.id)
+    assert done.status == "complete" and done.amount_total == 1200

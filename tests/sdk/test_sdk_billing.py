@@ -90,6 +90,21 @@ def test_checkout_completes_at_once_and_grants(client: Client, user_id: str) -> 
     assert owned[0].type == "subscription"
 
 
+def test_checkout_takes_a_catalog_promotion_code(client: Client, user_id: str) -> None:
+    with pytest.raises(InvalidRequestError) as exc:
+        client.create_checkout("user", user_id, "pro", promotion_code="NOPE")
+    assert exc.value.code == "promotion_code_unknown" and exc.value.param == "promotion_code"
+    with pytest.raises(InvalidRequestError) as exc:
+        client.create_checkout(
+            "user", user_id, "pro", promotion_code="LAUNCH20", allow_promotion_codes=True
+        )
+    assert exc.value.code == "promotion_code_conflict"
+    assert client.products("user", user_id).data[0].product_id == "free"
+    # Test mode charges nothing, so a valid code only has to be the catalog's.
+    created = client.create_checkout("user", user_id, "pro", promotion_code="launch20")
+    assert client.get_checkout_session(created.id).fulfilled
+
+
 def test_checkout_idempotency_key_replays_the_session(client: Client, user_id: str) -> None:
     key = new_id("order")
     first = client.create_checkout("user", user_id, "credit_pack", idempotency_key=key)

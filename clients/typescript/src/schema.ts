@@ -351,7 +351,7 @@ export interface paths {
         put?: never;
         /**
          * Create
-         * @description A Stripe Checkout Session for one product; send the customer to `url`. Paying grants the product through Stripe's webhooks.
+         * @description A Stripe Checkout Session for one product; send the customer to `url`. Paying grants the product through Stripe's webhooks. A catalog `promotion_code` discounts it; `allow_promotion_codes` lets the customer type one on Stripe's page instead.
          */
         post: operations["create_v1_checkout_sessions_post"];
         delete?: never;
@@ -1093,6 +1093,17 @@ export interface components {
             success_url?: string | null;
             /** Cancel Url */
             cancel_url?: string | null;
+            /**
+             * Promotion Code
+             * @description a promotion code of the catalog (compared without case), applied to the checkout; 400 promotion_code_unknown when the catalog has no such active code
+             */
+            promotion_code?: string | null;
+            /**
+             * Allow Promotion Codes
+             * @description show Stripe's promotion code field on the checkout page instead; not with promotion_code
+             * @default false
+             */
+            allow_promotion_codes?: boolean;
         };
         /**
          * CheckoutSessionOut
@@ -1364,6 +1375,43 @@ export interface components {
              */
             health: string;
         };
+        /** InvoiceDiscountOut */
+        InvoiceDiscountOut: {
+            /**
+             * Id
+             * @description Stripe's discount id
+             */
+            id: string;
+            /**
+             * Amount
+             * @description what it took off the invoice, in minor units
+             */
+            amount: number;
+            /** Amount Decimal */
+            amount_decimal: string;
+            /** Coupon Id */
+            coupon_id: string | null;
+            /**
+             * Name
+             * @description the coupon's name
+             */
+            name: string | null;
+            /**
+             * Percent Off
+             * @description a decimal string; null for an amount off
+             */
+            percent_off: string | null;
+            /**
+             * Promotion Code
+             * @description the code typed, if one was
+             */
+            promotion_code: string | null;
+            /**
+             * End
+             * @description when a repeating discount stops; null: never
+             */
+            end: string | null;
+        };
         /** InvoiceList */
         InvoiceList: {
             /** Data */
@@ -1383,6 +1431,17 @@ export interface components {
             billing_reason: string | null;
             /** Currency */
             currency: string;
+            /**
+             * Subtotal
+             * @description before discounts
+             */
+            subtotal: number;
+            /** Subtotal Decimal */
+            subtotal_decimal: string;
+            /** Total Discount */
+            total_discount: number;
+            /** Total Discount Decimal */
+            total_discount_decimal: string;
             /** Total */
             total: number;
             /** Total Decimal */
@@ -1407,6 +1466,8 @@ export interface components {
             period_start: string | null;
             /** Period End */
             period_end: string | null;
+            /** Discounts */
+            discounts: components["schemas"]["InvoiceDiscountOut"][];
         };
         /** ItemBalanceOut */
         ItemBalanceOut: {
@@ -3846,7 +3907,7 @@ export interface operations {
                     "application/json": components["schemas"]["CheckoutSessionCreated"];
                 };
             };
-            /** @description Invalid request (`invalid_request_error`): `body_invalid`, `currency_not_offered`, `customer_type_mismatch`, `idempotency_key_invalid`, `parameter_invalid`, `parameter_missing`, `product_is_default`, `product_not_purchasable`, `quantity_invalid`, `redirect_url_not_allowed` */
+            /** @description Invalid request (`invalid_request_error`): `body_invalid`, `currency_not_offered`, `customer_type_mismatch`, `idempotency_key_invalid`, `parameter_invalid`, `parameter_missing`, `product_is_default`, `product_not_purchasable`, `promotion_code_conflict`, `promotion_code_not_applicable`, `promotion_code_unknown`, `quantity_invalid`, `redirect_url_not_allowed` */
             400: {
                 headers: {
                     /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
@@ -3901,7 +3962,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict with the current state (`conflict_error`): `add_on_requires_base`, `already_owned`, `idempotency_key_reused`, `idempotency_request_in_progress`, `price_not_pushed` */
+            /** @description Conflict with the current state (`conflict_error`): `add_on_requires_base`, `already_owned`, `idempotency_key_reused`, `idempotency_request_in_progress`, `price_not_pushed`, `promotion_code_not_pushed` */
             409: {
                 headers: {
                     /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */

@@ -64,10 +64,18 @@ OPERATION_ERRORS: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {
             "customer_type_mismatch",
             "quantity_invalid",
             "redirect_url_not_allowed",
+            "promotion_code_unknown",
+            "promotion_code_not_applicable",
+            "promotion_code_conflict",
         ),
         403: ("purchases_blocked",),
         404: ("product_not_found", "price_not_found"),
-        409: ("already_owned", "add_on_requires_base", "price_not_pushed"),
+        409: (
+            "already_owned",
+            "add_on_requires_base",
+            "price_not_pushed",
+            "promotion_code_not_pushed",
+        ),
         **_GATEWAY,
     },
     ("GET", "/v1/checkout-sessions/{session_id}"): {404: ("checkout_session_not_found",)},
@@ -246,7 +254,9 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
     "team's (`team_id`); the server names the customer.",
     ("GET", "/.well-known/jwks.json"): "The public keys that verify entitlement tokens.",
     ("POST", "/v1/checkout-sessions"): "A Stripe Checkout Session for one product; send the "
-    "customer to `url`. Paying grants the product through Stripe's webhooks.",
+    "customer to `url`. Paying grants the product through Stripe's webhooks. A catalog "
+    "`promotion_code` discounts it; `allow_promotion_codes` lets the customer type one on "
+    "Stripe's page instead.",
     ("GET", "/v1/checkout-sessions/{session_id}"): "A checkout's status and whether its "
     "purchase is fulfilled; what a success page polls. Without credentials the customer "
     "fields are null.",

@@ -131,7 +131,9 @@ class MemberIn(Body):
     role: TeamRole = "member"
 
 
-class CheckoutSessionIn(Body):
+class CheckoutPurchaseIn(Body):
+    """What a checkout sells (the API's body adds its discount: api/checkout_schemas.py)."""
+
     customer_type: CustomerType
     customer_id: str = Field(min_length=1, max_length=255)
     product_id: str = Field(min_length=1, max_length=64)

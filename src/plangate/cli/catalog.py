@@ -56,7 +56,13 @@ def validate(file: Path) -> None:
     catalog, _ = read_catalog(file)
     out.print(
         f"[green]valid[/]: {len(catalog.products)} products, {len(catalog.features)} features, "
-        f"{len(catalog.items)} items, {len(catalog.lines)} lines (version {catalog.version})"
+        f"{len(catalog.items)} items, {len(catalog.lines)} lines"
+        + (
+            f", {len(catalog.coupons)} coupons, {len(catalog.promotion_codes)} promotion codes"
+            if catalog.coupons
+            else ""
+        )
+        + f" (version {catalog.version})"
     )
 
 
@@ -112,8 +118,8 @@ def push_to_stripe(current: Settings, catalog: Catalog) -> None:
 def push(
     file: Annotated[Path | None, typer.Argument(help="a file; else the active catalog")] = None,
 ) -> None:
-    """Create or update Stripe's products, prices and portal configurations to match the
-    catalog (idempotent)."""
+    """Create or update Stripe's products, prices, portal configurations, coupons and
+    promotion codes to match the catalog (idempotent)."""
     current = command_settings()
     catalog = read_catalog(file)[0] if file is not None else _active(current)
     push_to_stripe(current, catalog)

@@ -29,11 +29,14 @@ class GatewayError(Exception):
         code: str = "gateway_error",
         http_status: int | None = None,
         retryable: bool = False,
+        param: str | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
         self.http_status = http_status
         self.retryable = retryable
+        # The request parameter the processor refused, when it says (`discounts[0][...]`).
+        self.param = param
 
 
 class GatewayNotFound(GatewayError):
@@ -76,6 +79,11 @@ class Gateway(Protocol):
     # --- prices ---------------------------------------------------------------------------
     def find_price(self, lookup_key: str) -> StripeDict | None:
         """The active price with this lookup key, or None."""
+        ...
+
+    # --- promotion codes ------------------------------------------------------------------
+    def find_promotion_code(self, code: str) -> StripeDict | None:
+        """The active promotion code customers type as ``code``, or None."""
         ...
 
     # --- checkout -------------------------------------------------------------------------
@@ -173,7 +181,8 @@ class Gateway(Protocol):
     def list_invoices(
         self, customer_id: str, *, limit: int, starting_after: str | None
     ) -> tuple[list[StripeDict], bool]:
-        """One page, newest first, and whether more follow."""
+        """One page, newest first, and whether more follow; ``discounts`` expanded with their
+        ``source.coupon`` and ``promotion_code``."""
         ...
 
     def invoice_payment_intent(self, invoice_id: str) -> str | None:

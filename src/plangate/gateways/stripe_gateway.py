@@ -40,6 +40,7 @@ def _translated() -> Iterator[None]:
             exc.user_message or str(exc),
             code="gateway_invalid_request",
             http_status=exc.http_status,
+            param=exc.param,
         ) from exc
     except stripe.IdempotencyError as exc:
         # One Idempotency-Key sent with other parameters: a client reused its key.
@@ -144,6 +145,14 @@ class StripeGateway:
             lambda: self.client.v1.prices.list({"lookup_keys": [lookup_key], "active": True})
         )
         return _as_dict(prices.data[0]) if prices.data else None
+
+    # --- promotion codes ------------------------------------------------------------------
+
+    def find_promotion_code(self, code: str) -> StripeDict | None:
+        codes = self._call(
+            lambda: self.client.v1.promotion_codes.list({"code": code, "active": True})
+        )
+        return _as_dict(codes.data[0]) if codes.data else None
 
     # --- checkout -------------------------------------------------------------------------
 
@@ -352,7 +361,12 @@ class StripeGateway:
     def list_invoices(
         self, customer_id: str, *, limit: int, starting_after: str | None
     ) -> tuple[list[StripeDict], bool]:
-        params: dict[str, Any] = {"customer": customer_id, "limit": limit}
+        params: dict[str, Any] = {
+            "customer": customer_id,
+            "limit": limit,
+            # The discounts' coupons (their names) and codes, for the invoice list.
+            "expand": ["data.discounts.source.coupon", "data.discounts.promotion_code"],
+        }
         if starting_after:
             params["starting_after"] = starting_after
         page = self._call(

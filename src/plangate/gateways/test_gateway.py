@@ -79,6 +79,12 @@ class TestGateway:
         # Every catalog price "exists" in test mode: nothing is pushed anywhere.
         return {"id": TEST_ID_PREFIX + lookup_key, "object": "price", "lookup_key": lookup_key}
 
+    # --- promotion codes ------------------------------------------------------------------
+
+    def find_promotion_code(self, code: str) -> StripeDict | None:
+        # Test mode charges nothing, so a catalog code is accepted and changes nothing.
+        return {"id": TEST_ID_PREFIX + "promo_" + code, "object": "promotion_code", "code": code}
+
     # --- checkout -------------------------------------------------------------------------
 
     def create_checkout_session(

@@ -10,6 +10,13 @@ from typing import TYPE_CHECKING
 from . import scheduler
 from . import subscriptions as subs
 from .charges import confirm_payment_intent, new_payment_intent
+from .discounts import (
+    Redemption,
+    add_promotion_code,
+    parse_discounts,
+    price_totals,
+    redeem,
+)
 from .expansion import INCLUDABLE
 from .payments import (
     CARDS,
@@ -71,7 +78,8 @@ def _line_items(sb: Sandbox, p: Mapping[str, object], mode: str) -> list[tuple[O
 @router.post("/v1/checkout/sessions", "checkout.SessionCreateParams",
               (
     "allow_promotion_codes", "billing_address_collection", "cancel_url", "client_reference_id",
-    "currency", "customer", "customer_creation", "customer_email", "expires_at",
+    "currency", "customer", "customer_creation", "customer_email", "discounts.coupon",
+    "discounts.promotion_code", "expires_at",
     "line_items.price", "line_items.quantity", "locale", "metadata", "mode",
     "payment_intent_data.metadata", "payment_method_collection", "allowed_payment_method_types",
     "subscription_data.description", "subscription_data.metadata",
@@ -98,14 +106,19 @@ def create_session(sb: Sandbox, req: ApiRequest) -> Obj:
                       "from Checkout Session creation.", "expires_at")
     currency = items[0][0]["currency"] if items else get_str(p, "currency")
     subtotal = sum(int(pr["unit_amount"]) * q for pr, q in items)
-    total = 0 if trial_days else subtotal
+    allow_codes = get_bool(p, "allow_promotion_codes")
+    if allow_codes and "discounts" in p:
+        raise invalid("You may only specify one of these parameters: allow_promotion_codes, "
+                      "discounts.", "allow_promotion_codes")
+    redemptions = parse_discounts(sb, get_list(p, "discounts"), customer=customer,
+                                  currency=currency, subtotal=subtotal, most=1)
     cs_id = new_id("cs_test", 58)
     cs: Obj = {
         "id": cs_id, "object": "checkout.session", "adaptive_pricing": None,
         "after_expiration": None,
-        "allow_promotion_codes": get_bool(p, "allow_promotion_codes"),
+        "allow_promotion_codes": allow_codes,
         "amount_subtotal": subtotal if items else None,
-        "amount_total": total if items else None,
+        "amount_total": subtotal if items else None,
         "automatic_tax": {"enabled": False, "liability": None, "provider": None,
                           "status": None},
         "billing_address_collection": get_str(p, "billing_address_collection"),
@@ -119,7 +132,8 @@ def create_session(sb: Sandbox, req: ApiRequest) -> Obj:
         "customer": cus_id, "customer_account": None,
         "customer_creation": None if customer else (
             get_enum(p, "customer_creation", ("always", "if_required")) or "if_required"),
-        "customer_details": None, "customer_email": email, "discounts": [],
+        "customer_details": None, "customer_email": email,
+        "discounts": [r.wire() for r in redemptions],
         "expires_at": expires_at, "integration_identifier": None, "invoice": None,
         "invoice_creation": None, "livemode": False, "locale": get_str(p, "locale"),
         "managed_payments": None, "metadata": {}, "mode": mode, "origin_context": None,
@@ -143,6 +157,7 @@ def create_session(sb: Sandbox, req: ApiRequest) -> Obj:
         "_payment_intent_data": get_dict(p, "payment_intent_data"),
     }
     apply_metadata(cs, p)
+    price_totals(sb, cs)
     sb.store.put(cs)
     return cs
 
@@ -172,13 +187,15 @@ def session_line_items(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
 
 def _items_of(sb: Sandbox, cs: Obj) -> Obj:
     data = []
-    for price_id, qty in cs.get("_items", []):
+    taken = cs.get("_line_discounts") or [0] * len(cs.get("_items", []))
+    for (price_id, qty), off in zip(cs.get("_items", []), taken, strict=True):
         price = sb.get("price", price_id)
         product = sb.store.get("product", price["product"]) or {}
         amount = int(price["unit_amount"]) * int(qty)
+        off = 0 if cs["_subscription_data"].get("trial_period_days") else off
         data.append({"id": "li_" + price_id[6:] + cs["id"][-6:], "object": "item",
-                     "amount_discount": 0, "amount_subtotal": amount, "amount_tax": 0,
-                     "amount_total": amount, "currency": price["currency"],
+                     "amount_discount": off, "amount_subtotal": amount, "amount_tax": 0,
+                     "amount_total": amount - off, "currency": price["currency"],
                      "description": product.get("name"), "price": sb.snapshot(price),
                      "quantity": qty})
     return list_object(data, f"/v1/checkout/sessions/{cs['id']}/line_items")
@@ -227,6 +244,7 @@ class Submission:
     name: str | None
     card_number: str | None
     three_d_secure: str | None  # "complete" | "fail" | None (not asked yet)
+    promotion_code: str | None = None  # typed into the page (`allow_promotion_codes`)
 
 
 class NeedsAuthentication(Exception):
@@ -244,6 +262,9 @@ def complete(sb: Sandbox, cs: Obj, form: Submission) -> str:
     Raises StripeError (shown on the page, session stays open) or NeedsAuthentication."""
     if cs["status"] != "open":
         raise invalid("This Checkout Session is no longer available.")
+    if form.promotion_code and cs["allow_promotion_codes"]:
+        add_promotion_code(sb, cs, form.promotion_code)
+    redemptions = _recheck_discounts(sb, cs)
     card = None
     if needs_card(sb, cs):
         number = normalise_number(form.card_number or "")
@@ -278,9 +299,11 @@ def complete(sb: Sandbox, cs: Obj, form: Submission) -> str:
         attach_payment_method(sb, pm["id"], customer, on_session_authenticated=True)
     if cs["mode"] == "subscription":
         assert customer is not None
-        _start_subscription(sb, cs, customer, pm)
+        _start_subscription(sb, cs, customer, pm, redemptions)
     elif cs["mode"] == "payment":
         _pay(sb, cs, customer, pm)
+        for r in redemptions:
+            redeem(sb, r, customer, sb.now(customer), checkout_session=cs["id"])
     else:
         seti = new_setup_intent(sb, customer)
         assert pm is not None
@@ -303,7 +326,17 @@ def complete(sb: Sandbox, cs: Obj, form: Submission) -> str:
     return str(cs["success_url"]).replace("{CHECKOUT_SESSION_ID}", cs["id"])
 
 
-def _start_subscription(sb: Sandbox, cs: Obj, customer: Obj, pm: Obj | None) -> None:
+def _recheck_discounts(sb: Sandbox, cs: Obj) -> list[Redemption]:
+    """The session's discounts, checked again: a code may have been used up meanwhile."""
+    customer = sb.store.get("customer", cs["customer"]) if cs["customer"] else None
+    entries = [{"promotion_code": d["promotion_code"]} if d["promotion_code"]
+               else {"coupon": d["coupon"]} for d in cs["discounts"]]
+    return parse_discounts(sb, entries, customer=customer, currency=cs["currency"],
+                           subtotal=cs["amount_subtotal"])
+
+
+def _start_subscription(sb: Sandbox, cs: Obj, customer: Obj, pm: Obj | None,
+                        redemptions: list[Redemption]) -> None:
     data = cs["_subscription_data"]
     prices: list[tuple[Obj, int, Obj]] = [(sb.get("price", pid), int(q), {})
                                           for pid, q in cs["_items"]]
@@ -313,6 +346,7 @@ def _start_subscription(sb: Sandbox, cs: Obj, customer: Obj, pm: Obj | None) -> 
         sb, customer, prices, trial_end=now + int(trial) * _DAY if trial else None,
         default_pm=pm["id"] if pm else None, metadata=data.get("metadata") or {},
         off_session=False, authenticated=True, description=data.get("description"),
+        discounts=redemptions, checkout_session=cs["id"],
     )
     cs["subscription"] = sub["id"]
     cs["invoice"] = sub["latest_invoice"]

@@ -95,7 +95,7 @@ class Sandbox:
         from .wire import no_such
 
         obj = self.store.get(kind, id_) if isinstance(id_, str) else None
-        if obj is None or obj.get("deleted"):
+        if obj is None or obj.get("deleted") or obj.get("_deleted"):
             raise no_such(label or kind.split(".")[-1].replace("_", " "), str(id_), param)
         return obj
 

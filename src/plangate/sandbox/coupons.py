@@ -1,7 +1,7 @@
 """Coupons: percent or amount off, for once, some months or forever, with redemption limits.
 
 The objects, their validation and their events are Stripe's; applying a coupon (discounts on
-checkout sessions, subscriptions and invoices) is not served yet, so `times_redeemed` stays 0.
+checkout sessions, subscriptions and invoices) is `discounts`' work.
 """
 
 from __future__ import annotations
@@ -86,7 +86,8 @@ def _id(sb: Sandbox, p: Params) -> str:
     if given is None:
         alphabet = string.ascii_uppercase + string.digits
         return "".join(secrets.choice(alphabet) for _ in range(8))
-    if sb.store.get("coupon", given) is not None:
+    existing = sb.store.get("coupon", given)
+    if existing is not None and not existing.get("_deleted"):
         raise invalid("Coupon already exists.", "id", code="resource_already_exists")
     return given
 
@@ -142,11 +143,15 @@ def update_coupon(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
 def delete_coupon(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     coupon = _current(sb, id)
     sb.emit("coupon.deleted", coupon)
-    sb.store.remove("coupon", id)
+    # Kept out of sight rather than removed: discounts name it, and expanding
+    # `discounts.source.coupon` still shows the terms they were redeemed on.
+    coupon["_deleted"] = True
+    sb.store.put(coupon)
     return {"id": id, "object": "coupon", "deleted": True}
 
 
 @router.get("/v1/coupons", "CouponListParams", (*PAGE, "created"))
 def list_coupons(sb: Sandbox, req: ApiRequest) -> Obj:
-    items = [_current(sb, c["id"]) for c in sb.store.all("coupon") if match_created(c, req.params)]
+    items = [_current(sb, c["id"]) for c in sb.store.all("coupon")
+             if not c.get("_deleted") and match_created(c, req.params)]
     return paginate(items, req.params, "/v1/coupons")

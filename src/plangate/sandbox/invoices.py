@@ -45,7 +45,9 @@ def line(sb: Sandbox, inv_id: str, *, amount: int, currency: str, description: s
                       "proration_details": {"credited_items": None}, "subscription": None}}
     return {
         "id": new_id("il"), "object": "line_item", "amount": amount, "currency": currency,
-        "description": description, "discount_amounts": [], "discountable": True,
+        # Stripe: prorations and negative lines are never discounted.
+        "description": description, "discount_amounts": [],
+        "discountable": not proration and amount >= 0,
         "discounts": [], "invoice": inv_id, "livemode": False, "metadata": {},
         "parent": parent, "period": {"start": period[0], "end": period[1]},
         "pretax_credit_amounts": [],
@@ -287,7 +289,8 @@ def new_invoice_item(sb: Sandbox, customer: Obj, *, amount: int, currency: str,
     ii: Obj = {
         "id": new_id("ii"), "object": "invoiceitem", "amount": amount, "currency": currency,
         "customer": customer["id"], "customer_account": None, "date": sb.now(customer),
-        "description": description, "discountable": not proration, "discounts": [],
+        "description": description, "discountable": not proration and amount >= 0,
+        "discounts": [],
         "invoice": None, "livemode": False, "metadata": {}, "net_amount": amount,
         "parent": {"type": "subscription_details", "subscription_details": {
             "subscription": sub_id, "subscription_item": si_id}} if sub_id else None,

@@ -11,6 +11,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from . import invoices, scheduler
+from .discounts import discount_subscription_invoice
 from .periods import DAY
 from .subscriptions import (
     cancel_subscription,
@@ -105,6 +106,7 @@ def _renew(sb: Sandbox, sub: Obj, at: int, ending_trial: bool = False) -> None:
     inv["automatically_finalizes_at"] = at + sb.config.draft_invoice_seconds
     invoices.claim_pending_items(sb, inv, sub["id"])
     invoices.add_lines(inv, subscription_lines(sb, inv, sub, trial=False))
+    discount_subscription_invoice(sb, inv, sub, at=at)
     sub["latest_invoice"] = inv["id"]
     sb.store.put(sub)
     sb.emit("customer.subscription.updated", sub, before)
@@ -127,6 +129,7 @@ def _upcoming(sb: Sandbox, sub: Obj, at: int) -> None:
     preview["id"] = "upcoming_" + preview["id"]
     preview["billing_reason"] = "upcoming"
     invoices.add_lines(preview, subscription_lines(sb, preview, sub, trial=False))
+    discount_subscription_invoice(sb, preview, sub, preview=True, at=end)
     preview["created"] = end
     sb.emit("invoice.upcoming", preview)
 

@@ -122,6 +122,10 @@ def checkout_page(sb: Sandbox, cs: Obj, action: str, message: str | None = None,
     summary = f"<table data-testid='line-items'>{rows}</table>"
     if trial:
         summary += f"<p data-testid='trial'>{escape(_trial_terms(sb, cs, items, trial))}</p>"
+    discount = (cs["total_details"] or {}).get("amount_discount") or 0
+    if discount:
+        summary += (f"<p>Discount: <b data-testid='discount'>−"
+                    f"{amount_label(discount, cs['currency'] or '')}</b></p>")
     if cs["amount_total"] is not None:
         summary += f"<p>Total due today: <b data-testid='total'>" \
                    f"{amount_label(cs['amount_total'], cs['currency'] or '')}</b></p>"
@@ -129,6 +133,10 @@ def checkout_page(sb: Sandbox, cs: Obj, action: str, message: str | None = None,
         "<label for='email'>Email</label><input id='email' name='email' type='email' "
         f"data-testid='email' value='{escape(values.get('email', ''))}'>")
     card = card_fields() if checkout.needs_card(sb, cs) else ""
+    if cs["allow_promotion_codes"]:
+        card += ("<label for='promotion_code'>Promotion code</label><input id='promotion_code' "
+                 "name='promotion_code' data-testid='promotion-code' "
+                 f"value='{escape(values.get('promotion_code', ''))}'>")
     verb = {"payment": "Pay", "subscription": "Start trial" if trial else "Subscribe",
             "setup": "Save card"}[cs["mode"]]
     cancel = (f"<p><a href='{escape(cs['cancel_url'])}' data-testid='cancel'>Cancel and "
@@ -189,7 +197,8 @@ def page_routes(sb: Sandbox) -> list[BaseRoute]:
             try:
                 target = checkout.complete(sb, cs, checkout.Submission(
                     form.get("email") or None, form.get("name") or None,
-                    form.get("card_number"), form.get("three_d_secure")))
+                    form.get("card_number"), form.get("three_d_secure"),
+                    form.get("promotion_code") or None))
             except checkout.NeedsAuthentication:
                 return challenge(action, form)
             except StripeError as err:

@@ -1,7 +1,7 @@
 """Promotion codes: customer-facing codes for a coupon, with their own limits.
 
 Objects, validation and events are Stripe's; redeeming a code (checkout's promotion-code
-field, `discounts[][promotion_code]`) is not served yet, so `times_redeemed` stays 0.
+field, `discounts[][promotion_code]`) is `discounts`' work.
 """
 
 from __future__ import annotations
@@ -132,7 +132,8 @@ def list_promotion_codes(sb: Sandbox, req: ApiRequest) -> Obj:
     code, coupon, customer = (get_str(p, k) for k in ("code", "coupon", "customer"))
     items = [
         x for x in sb.store.all("promotion_code")
-        if (active is None or x["active"] == active) and (code is None or x["code"] == code)
+        if (active is None or x["active"] == active)
+        and (code is None or x["code"].lower() == code.lower())  # Stripe ignores case here
         and (coupon is None or x["promotion"]["coupon"] == coupon)
         and (customer is None or x["customer"] == customer) and match_created(x, p)
     ]

@@ -7,9 +7,11 @@ the last retry canceled | unpaid | still past_due (config); a later payment → 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from . import invoices
+from .discounts import Redemption, discount_subscription_invoice, redeem
 from .invoices import Outcome, subscription_of
 from .payments import card_of
 from .periods import format_day, period_end_after, prorate
@@ -99,7 +101,8 @@ def start(sb: Sandbox, customer: Obj, prices: list[tuple[Obj, int, Obj]], *,
           trial_end: int | None, default_pm: str | None, metadata: Obj,
           payment_behavior: str = "allow_incomplete", off_session: bool = True,
           authenticated: bool = False, description: str | None = None,
-          cancel_at_period_end: bool = False, missing_pm_behavior: str = "create_invoice"
+          cancel_at_period_end: bool = False, missing_pm_behavior: str = "create_invoice",
+          discounts: Sequence[Redemption] = (), checkout_session: str | None = None
           ) -> Obj:
     """Create a subscription and its first invoice, and try to pay it."""
     now = sb.now(customer)
@@ -145,10 +148,13 @@ def start(sb: Sandbox, customer: Obj, prices: list[tuple[Obj, int, Obj]], *,
         "trial_start": now if trialing else None,
     }
     sub["items"]["data"] = [new_item(sb, sub_id, p, q, now, end, md) for p, q, md in prices]
+    sub["discounts"] = [redeem(sb, r, customer, now, subscription=sub_id,
+                               checkout_session=checkout_session)["id"] for r in discounts]
     sb.store.put(sub)
     inv = invoices.new_invoice(sb, customer, billing_reason="subscription_create", sub=sub,
                                period=(now, now), auto_advance=False)
     invoices.add_lines(inv, subscription_lines(sb, inv, sub, trial=trialing))
+    discount_subscription_invoice(sb, inv, sub)
     sub["latest_invoice"] = inv["id"]
     sb.emit("invoice.created", inv)
     sb.emit("customer.subscription.created", sub)
@@ -293,6 +299,8 @@ def apply_change(sb: Sandbox, sub: Obj, customer: Obj, before: Obj,
     invoices.claim_pending_items(sb, inv, sub["id"])
     if new_period:
         invoices.add_lines(inv, subscription_lines(sb, inv, sub, trial=False))
+        if discount_subscription_invoice(sb, inv, sub):
+            sb.store.put(sub)
     sb.emit("invoice.created", inv)
     invoices.finalize(sb, inv)
     if inv["status"] == "open":

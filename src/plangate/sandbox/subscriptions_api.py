@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from . import subscriptions as subs
+from .discounts import parse_discounts
 from .expansion import INCLUDABLE
 from .payments import decline_error, resolve_payment_method
 from .prices import plan_of
@@ -75,7 +76,8 @@ def _trial_end(sb: Sandbox, p: Params, prices: list[Obj], now: int) -> int | Non
 @router.post("/v1/subscriptions", "SubscriptionCreateParams",
               (
     "cancel_at_period_end", "customer", "default_payment_method", "description",
-    "items.metadata", "items.price", "items.quantity", "metadata", "payment_behavior",
+    "discounts.coupon", "discounts.promotion_code", "items.metadata", "items.price",
+    "items.quantity", "metadata", "payment_behavior",
     "trial_end", "trial_from_plan", "trial_period_days",
     "trial_settings.end_behavior.missing_payment_method"))
 def create_subscription(sb: Sandbox, req: ApiRequest) -> Obj:
@@ -108,6 +110,9 @@ def create_subscription(sb: Sandbox, req: ApiRequest) -> Obj:
         if reason:
             raise decline_error(reason)
     end_behavior = get_dict(get_dict(p, "trial_settings"), "end_behavior")
+    subtotal = sum(int(pr["unit_amount"]) * q for pr, q, _ in chosen)
+    redemptions = parse_discounts(sb, get_list(p, "discounts"), customer=customer,
+                                  currency=chosen[0][0]["currency"], subtotal=subtotal)
     return subs.start(
         sb, customer, chosen, trial_end=trial_end, default_pm=pm_id,
         metadata=_metadata(p), payment_behavior=behavior,
@@ -116,7 +121,7 @@ def create_subscription(sb: Sandbox, req: ApiRequest) -> Obj:
         cancel_at_period_end=bool(get_bool(p, "cancel_at_period_end")),
         missing_pm_behavior=get_enum(end_behavior, "missing_payment_method",
                                      ("cancel", "create_invoice", "pause"))
-        or "create_invoice",
+        or "create_invoice", discounts=redemptions,
     )
 
 

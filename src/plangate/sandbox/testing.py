@@ -16,16 +16,19 @@ class CheckoutDeclined(Exception):
 def pay_checkout_session(checkout_url: str, card: str = "4242 4242 4242 4242", *,
                          email: str = "customer@example.com", name: str = "Test Customer",
                          three_d_secure: Literal["complete", "fail"] = "complete",
+                         promotion_code: str | None = None,
                          client: httpx.Client | None = None) -> str:
     """Submit a Checkout Session's hosted page form as a customer would (one HTTP POST to
     the session's `url`), answering 3D Secure with `three_d_secure`. Returns the
-    `success_url` the browser would be sent to; raises CheckoutDeclined otherwise."""
+    `success_url` the browser would be sent to; raises CheckoutDeclined otherwise. A
+    `promotion_code` is typed into the page's code field (`allow_promotion_codes`)."""
     own = client is None
     http = client or httpx.Client(timeout=30)
     try:
         resp = http.post(checkout_url, data={
             "email": email, "name": name, "card_number": card, "card_expiry": "12 / 34",
             "card_cvc": "123", "three_d_secure": three_d_secure,
+            **({"promotion_code": promotion_code} if promotion_code else {}),
         }, follow_redirects=False)
     finally:
         if own:

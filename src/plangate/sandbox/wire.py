@@ -298,6 +298,12 @@ def _expand_path(node: Any, segs: list[str], resolve: Callable[[Obj, str], Any])
             raise cannot_expand(key)  # no such field, or a string that names no object
         node[key] = expanded
         value = expanded
+    elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        # A list of ids (`invoice.discounts`): each one expands.
+        items = [resolve({key: v}, key) for v in value]
+        if any(item is None for item in items):
+            raise cannot_expand(key)
+        node[key] = value = items
     elif value is not None and not _expandable(value, rest):
         raise cannot_expand(key)
     if rest:

@@ -312,6 +312,8 @@ def create_checkout(
     success_url: str | None,
     cancel_url: str | None,
     idempotency_key: str | None,
+    promotion_code: str | None = None,
+    allow_promotion_codes: bool = False,
 ) -> Call[CheckoutSessionCreated]:
     body: dict[str, Any] = {
         "customer_type": customer_type,
@@ -319,9 +321,15 @@ def create_checkout(
         "product_id": product_id,
         "quantity": quantity,
         **_present(
-            price_id=price_id, currency=currency, success_url=success_url, cancel_url=cancel_url
+            price_id=price_id,
+            currency=currency,
+            success_url=success_url,
+            cancel_url=cancel_url,
+            promotion_code=promotion_code,
         ),
     }
+    if allow_promotion_codes:
+        body["allow_promotion_codes"] = True
     return _post(
         "/v1/checkout-sessions", CheckoutSessionCreated.model_validate, body, idempotency_key
     )

@@ -154,12 +154,27 @@ class CheckoutSessionOut(BaseModel):
     customer_id: str | None
 
 
+class InvoiceDiscountOut(BaseModel):
+    id: str = Field(description="Stripe's discount id")
+    amount: int = Field(description="what it took off the invoice, in minor units")
+    amount_decimal: str
+    coupon_id: str | None
+    name: str | None = Field(description="the coupon's name")
+    percent_off: str | None = Field(description="a decimal string; null for an amount off")
+    promotion_code: str | None = Field(description="the code typed, if one was")
+    end: datetime | None = Field(description="when a repeating discount stops; null: never")
+
+
 class InvoiceOut(BaseModel):
     id: str
     number: str | None
     status: str | None
     billing_reason: str | None
     currency: str
+    subtotal: int = Field(description="before discounts")
+    subtotal_decimal: str
+    total_discount: int
+    total_discount_decimal: str
     total: int
     total_decimal: str
     amount_due: int
@@ -172,6 +187,7 @@ class InvoiceOut(BaseModel):
     created: datetime | None
     period_start: datetime | None
     period_end: datetime | None
+    discounts: list[InvoiceDiscountOut]
 
 
 class PlanChangeOut(BaseModel):
@@ -296,6 +312,7 @@ __all__ = [
     "EntitlementsOut",
     "GrantOut",
     "InvoiceList",
+    "InvoiceDiscountOut",
     "InvoiceOut",
     "ItemBalanceOut",
     "ItemChanged",

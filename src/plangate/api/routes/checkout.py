@@ -10,11 +10,12 @@ from fastapi import APIRouter, Header
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from plangate.api.checkout_schemas import CheckoutSessionIn
 from plangate.api.context import AppContext
 from plangate.api.deps import Caller, Context, Principal, authenticate, authorize_customer
 from plangate.api.gateway_writes import run_gateway_write
 from plangate.api.idempotency import Idempotent
-from plangate.api.schemas import CheckoutSessionCreated, CheckoutSessionIn, CheckoutSessionOut
+from plangate.api.schemas import CheckoutSessionCreated, CheckoutSessionOut
 from plangate.errors import PlangateError
 from plangate.services.commerce.checkout import CheckoutRequest, Deps
 from plangate.services.commerce.checkout_status import checkout_status
@@ -46,6 +47,8 @@ def create(body: CheckoutSessionIn, ctx: Context, caller: Caller, idem: Idempote
         cancel_url=body.cancel_url,
         client=not caller.is_server,
         idempotency_key=key,
+        promotion_code=body.promotion_code,
+        allow_promotion_codes=body.allow_promotion_codes,
     )
 
     def write() -> dict[str, Any]:

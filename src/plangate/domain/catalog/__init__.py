@@ -5,6 +5,7 @@ raising `CatalogInvalid` with every `Problem` found.
 """
 
 from plangate.domain.catalog.diff import CatalogChange, diff_catalogs
+from plangate.domain.catalog.discounts import Coupon, PromotionCode
 from plangate.domain.catalog.model import (
     Catalog,
     CatalogInvalid,
@@ -25,6 +26,7 @@ __all__ = [
     "Catalog",
     "CatalogChange",
     "CatalogInvalid",
+    "Coupon",
     "CustomerType",
     "ExpiresPolicy",
     "Feature",
@@ -35,6 +37,7 @@ __all__ = [
     "Price",
     "Problem",
     "Product",
+    "PromotionCode",
     "diff_catalogs",
     "parse_catalog",
     "parse_product_definition",

@@ -11,7 +11,9 @@ from plangate.domain.catalog.model import Catalog, Product
 __all__ = ["CatalogChange", "ChangeAction", "ChangeKind", "diff_catalogs"]
 
 ChangeAction = Literal["added", "removed", "changed"]
-ChangeKind = Literal["catalog", "feature", "item", "line", "product", "price"]
+ChangeKind = Literal[
+    "catalog", "feature", "item", "line", "product", "price", "coupon", "promotion_code"
+]
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,8 @@ def _product_summary(product: Product) -> str:
 
 
 def diff_catalogs(old: Catalog, new: Catalog) -> list[CatalogChange]:
-    """Every added, removed and changed label, feature, item, line, product and price.
+    """Every added, removed and changed label, feature, item, line, product, price, coupon
+    and promotion code.
 
     Prices are reported on their own (a changed amount is a new Stripe price), and only for
     products present in both catalogs: an added or removed product carries its prices.
@@ -130,4 +133,11 @@ def diff_catalogs(old: Catalog, new: Catalog) -> list[CatalogChange]:
             # Name prices by product too: "monthly" alone is ambiguous across products.
             text = change.text.replace('price "', f'price "{product_id}.', 1)
             changes.append(CatalogChange(change.action, "price", change.path, text, change.details))
+    for kind, section in (("coupon", "coupons"), ("promotion_code", "promotion_codes")):
+        changes += _entity_changes(
+            kind,  # type: ignore[arg-type]
+            section,
+            old_dict.get(section, {}),
+            new_dict.get(section, {}),
+        )
     return changes

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
+from plangate.domain.catalog.discounts import Coupon, PromotionCode
 from plangate.domain.intervals import Interval
 from plangate.domain.money import MoneyError, get_currency, to_minor_units
 
@@ -287,13 +288,16 @@ class Product:
 
 @dataclass(frozen=True)
 class Catalog:
-    """All features, items, lines and products, identified by a content hash (`version`)."""
+    """All features, items, lines, products, coupons and promotion codes, identified by a
+    content hash (`version`)."""
 
     features: FrozenMap[str, Feature] = field(default_factory=FrozenMap)
     items: FrozenMap[str, Item] = field(default_factory=FrozenMap)
     lines: FrozenMap[str, Line] = field(default_factory=FrozenMap)
     products: FrozenMap[str, Product] = field(default_factory=FrozenMap)
     version_label: str | None = None
+    coupons: FrozenMap[str, Coupon] = field(default_factory=FrozenMap)
+    promotion_codes: FrozenMap[str, PromotionCode] = field(default_factory=FrozenMap)
     version: str = field(init=False, compare=False, repr=True)
 
     def __post_init__(self) -> None:
@@ -312,6 +316,13 @@ class Catalog:
                 "items": {key: value.to_dict() for key, value in self.items.items()},
                 "lines": {key: value.to_dict() for key, value in self.lines.items()},
                 "products": {key: value._body() for key, value in self.products.items()},
+                # Left out when empty, so catalogs without discounts keep their version.
+                "coupons": {key: value.to_dict() for key, value in self.coupons.items()}
+                or None,
+                "promotion_codes": {
+                    key: value.to_dict() for key, value in self.promotion_codes.items()
+                }
+                or None,
             }
         )
 
@@ -331,6 +342,14 @@ class Catalog:
         from plangate.domain.catalog.parse import parse_catalog
 
         return parse_catalog(data)
+
+    def promotion_code(self, code: str) -> PromotionCode | None:
+        """The promotion code customers type, compared without case (as Stripe does)."""
+        wanted = code.strip().lower()
+        for promo in self.promotion_codes.values():
+            if promo.code.lower() == wanted:
+                return promo
+        return None
 
     def products_in_line(self, line_id: str) -> tuple[Product, ...]:
         """The line's products, in catalog order."""

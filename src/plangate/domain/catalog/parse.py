@@ -15,6 +15,7 @@ import tomllib
 from collections.abc import Mapping
 from typing import Any, cast
 
+from plangate.domain.catalog.discounts_parse import read_coupons, read_promotion_codes
 from plangate.domain.catalog.model import (
     Catalog,
     CatalogInvalid,
@@ -37,7 +38,9 @@ from plangate.domain.catalog.reader import Reader, join_path
 
 __all__ = ["load_product_snapshot", "parse_catalog", "parse_product_definition"]
 
-_TOP_FIELDS = ("version_label", "features", "items", "lines", "products")
+_TOP_FIELDS = (
+    "version_label", "features", "items", "lines", "products", "coupons", "promotion_codes"
+)
 _NAMED_FIELDS = ("name", "description")
 _LINE_FIELDS = ("name", "description", "customer_type")
 
@@ -136,6 +139,11 @@ def parse_catalog(source: str | Mapping[str, Any]) -> Catalog:
                 "at most one",
             )
 
+    coupons = read_coupons(r, data)
+    declared = set((r.table(data.get("coupons", {}), "coupons") or {}) if isinstance(
+        data.get("coupons", {}), Mapping) else ())
+    promotion_codes = read_promotion_codes(r, data, declared, coupons)
+
     if r.problems:
         raise CatalogInvalid(r.problems)
     return Catalog(
@@ -144,6 +152,8 @@ def parse_catalog(source: str | Mapping[str, Any]) -> Catalog:
         lines=FrozenMap(lines),
         products=FrozenMap((d.id, d.build()) for d in drafts),
         version_label=label,
+        coupons=FrozenMap(coupons),
+        promotion_codes=FrozenMap(promotion_codes),
     )
 
 

@@ -36,8 +36,14 @@ from plangate.gateways.stripe_client import (
     lookup_key,
 )
 from plangate.services.access.redirects import validate_redirect_url
+from plangate.services.commerce.checkout_discounts import (
+    refused_discount,
+    resolve_discount,
+    stripe_discount,
+)
 from plangate.services.commerce.open_checkouts import (
     Purchase,
+    discount_terms,
     open_session_of_line,
     reuse_or_expire,
     url_and_expiry,
@@ -73,6 +79,10 @@ class CheckoutRequest:
     client: bool = False
     # Derived from the caller and its Idempotency-Key: a retry reuses the same Stripe session.
     idempotency_key: str | None = None
+    # A catalog promotion code, or Stripe's code field on its page (services/commerce/
+    # checkout_discounts.py).
+    promotion_code: str | None = None
+    allow_promotion_codes: bool = False
 
 
 @dataclass(frozen=True)
@@ -290,8 +300,16 @@ def create_checkout(
         offer = resolve_offer(
             deps.catalogs.active(session), request, _customer_currency(session, request.ref)
         )
+        discount = resolve_discount(
+            offer.catalog,
+            request.promotion_code,
+            request.allow_promotion_codes,
+            currency=offer.currency,
+            subtotal=offer.price.minor_amount(offer.currency) * offer.quantity,
+        )
         insert_customer_if_missing(session, request.ref, now)
         _check_purchasable(session, request, offer)
+    params: dict[str, Any] = {}
     try:
         # Unit of work 2 (inside, on Stripe): the payment customer.
         payer = payment_customer(request.ref, now)
@@ -312,6 +330,7 @@ def create_checkout(
             success_url=success_url,
             cancel_url=cancel_url,
         )
+        params.update(stripe_discount(deps.gateway, discount))
         # Unit of work 3: the customer's row stays locked from the look for an open session
         # of the line to the record of the new one, Stripe calls included: the lock is the
         # point, so that two tabs cannot both open one (services/commerce/open_checkouts.py).
@@ -319,7 +338,13 @@ def create_checkout(
         with deps.db.write() as session:
             lock_customer(session, request.ref, now)
             found = open_session_of_line(session, request.ref, offer.catalog, offer.product, now)
-            wanted = Purchase(offer.product.id, offer.price.id, offer.currency, offer.quantity)
+            wanted = Purchase(
+                offer.product.id,
+                offer.price.id,
+                offer.currency,
+                offer.quantity,
+                *discount_terms(params),
+            )
             if found is not None and reuse_or_expire(deps.gateway, found, wanted) is not None:
                 return CheckoutCreated(found.id, *url_and_expiry(found))
             created = deps.gateway.create_checkout_session(
@@ -327,6 +352,9 @@ def create_checkout(
             )
             _record(session, request, offer, params["mode"], created, now, fulfil_at_once)
     except GatewayError as exc:
+        refused = refused_discount(exc, params)
+        if refused is not None:
+            raise refused from exc
         raise GatewayFailed(
             "gateway_error", f"the payment gateway refused the checkout: {exc}"
         ) from exc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from plangate.errors import InvalidRequest
@@ -17,8 +18,12 @@ def invoice_summary(invoice: Any) -> dict[str, Any] | None:
         return None
     currency = str(invoice.get("currency") or "usd")
     amounts: dict[str, Any] = {}
-    for name in ("total", "amount_due", "amount_paid", "amount_remaining"):
+    for name in ("subtotal", "total", "amount_due", "amount_paid", "amount_remaining"):
         amounts.update(money_fields(int(invoice.get(name) or 0), currency, name))
+    discounts = invoice_discounts(invoice, currency)
+    amounts.update(
+        money_fields(sum(d["amount"] for d in discounts), currency, "total_discount")
+    )
     return {
         "id": invoice.get("id"),
         "number": invoice.get("number"),
@@ -30,7 +35,43 @@ def invoice_summary(invoice: Any) -> dict[str, Any] | None:
         "created": iso_time(invoice.get("created")),
         "period_start": iso_time(invoice.get("period_start")),
         "period_end": iso_time(invoice.get("period_end")),
+        "discounts": discounts,
     }
+
+
+def invoice_discounts(invoice: dict[str, Any], currency: str) -> list[dict[str, Any]]:
+    """Each discount on the invoice: what it took off, its coupon's name and terms, and the
+    promotion code it was redeemed with (from the expanded `discounts`)."""
+    expanded = {
+        str(d.get("id")): d for d in invoice.get("discounts") or [] if isinstance(d, dict)
+    }
+    out = []
+    for entry in invoice.get("total_discount_amounts") or []:
+        discount = entry.get("discount")
+        did = str(discount.get("id") if isinstance(discount, dict) else discount)
+        found = expanded.get(did, {})
+        coupon = (found.get("source") or {}).get("coupon")
+        coupon = coupon if isinstance(coupon, dict) else {"id": coupon}
+        promo = found.get("promotion_code")
+        out.append(
+            {
+                "id": did,
+                **money_fields(int(entry.get("amount") or 0), currency, "amount"),
+                "coupon_id": coupon.get("id"),
+                "name": coupon.get("name"),
+                "percent_off": _percent(coupon.get("percent_off")),
+                "promotion_code": promo.get("code") if isinstance(promo, dict) else None,
+                "end": iso_time(found.get("end")),
+            }
+        )
+    return out
+
+
+def _percent(value: Any) -> str | None:
+    """Stripe's percent_off (a JSON number with at most two decimals) as a decimal string."""
+    if value is None:
+        return None
+    return format(Decimal(str(value)).normalize(), "f")
 
 def list_invoices(deps: Deps, ref: CustomerRef, limit: int, cursor: str | None) -> dict[str, Any]:
     """A page of the customer's invoices from Stripe, newest first. Drafts are left out:

@@ -5,8 +5,8 @@ subscriptions. So a checkout of a product in a line first looks for the customer
 unexpired session of that line (under the customer's row lock, which the caller holds until
 the new session is recorded: the lock is the point, two tabs queue on it):
 
-* the same purchase (product, price, currency, quantity) gets that session back, same id and
-  url, if Stripe still has it open;
+* the same purchase (product, price, currency, quantity, discount) gets that session back,
+  same id and url, if Stripe still has it open;
 * another purchase of the line expires that session at Stripe first, then opens its own, so
   the older tab can no longer be paid;
 * a session Stripe already calls ``complete`` (paid, the sync not caught up yet) refuses the
@@ -15,8 +15,10 @@ the new session is recorded: the lock is the point, two tabs queue on it):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -36,6 +38,18 @@ class Purchase:
     price_id: str | None
     currency: str | None
     quantity: int
+    # Stripe's promotion code id, and whether the page shows Stripe's code field.
+    promotion_code: str | None = None
+    allow_promotion_codes: bool = False
+
+
+def discount_terms(params: Mapping[str, Any]) -> tuple[str | None, bool]:
+    """A Checkout Session's discount, from its parameters or as Stripe returns it."""
+    codes = [d.get("promotion_code") for d in params.get("discounts") or []]
+    return (
+        str(codes[0]) if codes and codes[0] else None,
+        bool(params.get("allow_promotion_codes")),
+    )
 
 
 def open_session_of_line(
@@ -79,7 +93,10 @@ def reuse_or_expire(
         )
     if status != "open":
         return None  # expired at Stripe; the sync records that
-    same = Purchase(row.product_id, row.price_id, row.currency, row.quantity) == wanted
+    held = Purchase(
+        row.product_id, row.price_id, row.currency, row.quantity, *discount_terms(remote)
+    )
+    same = held == wanted
     if same and row.url is not None:
         return row
     try:

@@ -9,6 +9,8 @@ amount or interval creates a new price that takes the lookup key over
 amount, and subscribers of the old price keep it (Stripe's grandfathering). Whatever Stripe
 holds that the catalog no longer sells is deactivated, never deleted.
 
+The catalog's coupons and promotion codes are pushed too (``discount_push``).
+
 Each product line also gets a billing portal configuration that lets its customers switch
 only between the line's purchasable products (``portal_push``).
 
@@ -29,6 +31,7 @@ import stripe
 
 from plangate.domain.catalog import Catalog, Price, Product
 from plangate.gateways.stripe_client import META_PRICE_PRICE_ID, META_PRICE_PRODUCT_ID, lookup_key
+from plangate.services.stripe_sync.discount_push import DiscountPush
 from plangate.services.stripe_sync.portal_push import PortalPush
 
 Progress = Callable[[str], None]
@@ -60,6 +63,14 @@ class PushReport:
     portal_configurations_created: list[str] = field(default_factory=list)
     portal_configurations_updated: list[str] = field(default_factory=list)
     portal_configurations_deactivated: list[str] = field(default_factory=list)
+    # Catalog coupon ids; promotion code ids; Stripe ids of what was deleted or deactivated
+    # (see discount_push).
+    coupons_created: list[str] = field(default_factory=list)
+    coupons_updated: list[str] = field(default_factory=list)
+    coupons_deleted: list[str] = field(default_factory=list)
+    promotion_codes_created: list[str] = field(default_factory=list)
+    promotion_codes_updated: list[str] = field(default_factory=list)
+    promotion_codes_deactivated: list[str] = field(default_factory=list)
     unchanged: int = 0
 
     @property
@@ -77,6 +88,12 @@ class PushReport:
                 self.portal_configurations_created,
                 self.portal_configurations_updated,
                 self.portal_configurations_deactivated,
+                self.coupons_created,
+                self.coupons_updated,
+                self.coupons_deleted,
+                self.promotion_codes_created,
+                self.promotion_codes_updated,
+                self.promotion_codes_deactivated,
             )
         )
 
@@ -292,8 +309,9 @@ def sold_products(catalog: Catalog) -> Iterable[Product]:
 def push_catalog(
     client: stripe.StripeClient, catalog: Catalog, progress: Progress | None = None
 ) -> PushReport:
-    """Creates or updates Stripe's products, prices and billing portal configurations to
-    match ``catalog``; see module doc and ``portal_push``.
+    """Creates or updates Stripe's products, prices, billing portal configurations, coupons
+    and promotion codes to match ``catalog``; see module doc, ``portal_push`` and
+    ``discount_push``.
 
     Order matters for a crash half-way: a new price is created (taking the lookup key over)
     before the old one is deactivated, so checkouts always find an active price; portal
@@ -313,4 +331,18 @@ def push_catalog(
     pusher.report.portal_configurations_updated = portal.updated
     pusher.report.portal_configurations_deactivated = portal.deactivated
     pusher.report.unchanged += portal.unchanged
+    _push_discounts(client, catalog, pusher)
     return pusher.report
+
+
+def _push_discounts(client: stripe.StripeClient, catalog: Catalog, pusher: _Pusher) -> None:
+    discounts = DiscountPush(client, pusher.say)
+    discounts.run(catalog)
+    report = pusher.report
+    report.coupons_created = discounts.coupons_created
+    report.coupons_updated = discounts.coupons_updated
+    report.coupons_deleted = discounts.coupons_deleted
+    report.promotion_codes_created = discounts.codes_created
+    report.promotion_codes_updated = discounts.codes_updated
+    report.promotion_codes_deactivated = discounts.codes_deactivated
+    report.unchanged += discounts.unchanged

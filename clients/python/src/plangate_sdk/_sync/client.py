@@ -225,9 +225,13 @@ class Client(BillingMethods):
         success_url: str | None = None,
         cancel_url: str | None = None,
         idempotency_key: str | None = None,
+        promotion_code: str | None = None,
+        allow_promotion_codes: bool = False,
     ) -> CheckoutSessionCreated:
         """A checkout session for one product; send the customer to its ``url``. Paying grants
-        the product (on the test gateway the purchase is complete at once)."""
+        the product (on the test gateway the purchase is complete at once). A catalog
+        ``promotion_code`` discounts it; ``allow_promotion_codes`` lets the customer type one
+        on Stripe's page instead."""
         return self.send(
             calls.create_checkout(
                 customer_type,
@@ -239,6 +243,8 @@ class Client(BillingMethods):
                 success_url=success_url,
                 cancel_url=cancel_url,
                 idempotency_key=idempotency_key,
+                promotion_code=promotion_code,
+                allow_promotion_codes=allow_promotion_codes,
             )
         )
 
