@@ -162,12 +162,14 @@ def sandbox(
 def _sync_context(current: Settings):  # type: ignore[no-untyped-def]
     from plangate.gateways import make_gateway
     from plangate.services.entitlements.catalog import CatalogCache
+    from plangate.services.stripe_budget import budget_for
     from plangate.services.stripe_sync.sync import SyncContext
 
     if current.gateway != "stripe":
         raise fail("PLANGATE_GATEWAY is not stripe: there are no Stripe events to handle")
+    db = database(current)
     try:
-        gateway = make_gateway(current)
+        gateway = make_gateway(current, budget_for(db, current))
     except ValueError as exc:
         raise fail(str(exc)) from None
-    return SyncContext(database(current), gateway, CatalogCache(), SystemClock())
+    return SyncContext(db, gateway, CatalogCache(), SystemClock())

@@ -24,7 +24,6 @@ from starlette.routing import BaseRoute, Route
 from .config import SandboxConfig
 from .core import Sandbox
 from .expansion import render
-from .limits import FaultPlan, RateLimiter, RateLimits
 from .resources import ROUTERS
 from .router import ApiRequest
 from .scheduler import run_all_due
@@ -39,11 +38,8 @@ class _Api:
         self.sb = sb
         self._in_flight: set[str] = set()
         self._guard = threading.Lock()
-        limits = sb.config.rate_limits
-        if limits is None and sb.config.rate_limit_per_second is not None:
-            limits = RateLimits(global_per_second=sb.config.rate_limit_per_second)
-        self.limiter = RateLimiter(limits) if limits is not None else None
-        self.faults = FaultPlan(sb.config.faults) if sb.config.faults is not None else None
+        self.limiter = sb.limiter
+        self.faults = sb.faults
 
     async def handle(self, request: Request) -> Response:
         request_id = new_id("req", 14)

@@ -92,6 +92,7 @@ class RateLimiter:
         self._now = now
         self._lock = threading.Lock()
         self._buckets: dict[tuple[str, str], _Bucket] = {}
+        self.admitted = 0
         self.refused = 0
 
     def _bucket(self, key: tuple[str, str], rate: float, now: float) -> _Bucket:
@@ -114,6 +115,7 @@ class RateLimiter:
             if reason is None:
                 whole.tokens -= 1
                 one.tokens -= 1
+                self.admitted += 1
                 return
             self.refused += 1
         raise rate_limited(reason)
