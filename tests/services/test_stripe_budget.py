@@ -8,6 +8,7 @@ import multiprocessing
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,11 +21,13 @@ BURST = 4
 RUN_SECONDS = 1.5
 
 
-def _take_for(url: str, seconds: float, threads: int, out: list[float] | None = None,
+def _take_for(url: str, seconds: float, threads: int, barrier: Any = None,
               queue: multiprocessing.Queue[list[float]] | None = None) -> list[float]:
     """Threads that take tokens as fast as the budget lets them; the times each call went."""
     db = Database(url, pool_size=threads)
     budget = SharedCallBudget(db, RATE, burst=BURST)
+    if barrier is not None:
+        barrier.wait(timeout=60)  # every process starts taking at the same moment
     went: list[float] = []
     lock = threading.Lock()
     stop_at = time.time() + seconds
@@ -64,12 +67,12 @@ def test_threads_and_processes_together_stay_within_the_rate(database_url: str) 
     db.dispose()
     ctx = multiprocessing.get_context("spawn")
     queue: multiprocessing.Queue[list[float]] = ctx.Queue()
-    procs = [ctx.Process(target=_take_for, args=(database_url, RUN_SECONDS + 1.0, 3),
-                         kwargs={"queue": queue}) for _ in range(2)]
+    barrier = ctx.Barrier(3)
+    procs = [ctx.Process(target=_take_for, args=(database_url, RUN_SECONDS, 3),
+                         kwargs={"queue": queue, "barrier": barrier}) for _ in range(2)]
     for p in procs:
         p.start()
-    time.sleep(0.8)  # let the processes import and start taking
-    here = _take_for(database_url, RUN_SECONDS, 3)
+    here = _take_for(database_url, RUN_SECONDS, 3, barrier)
     went = here + [t for _ in procs for t in queue.get(timeout=60)]
     for p in procs:
         p.join(timeout=30)
@@ -81,6 +84,7 @@ def test_threads_and_processes_together_stay_within_the_rate(database_url: str) 
         # One call of slack: a call that went at the very end of a window's edge.
         assert _most_in_any_window(went, window) <= allowed + 1, (window, len(went))
     span = max(went) - min(went)
+    assert span < RUN_SECONDS + 1.0, "the processes took their tokens at the same time"
     assert len(went) >= RATE * span * 0.8, "the budget must not starve its callers"
 
 

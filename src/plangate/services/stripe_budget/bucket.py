@@ -10,15 +10,21 @@ microseconds, each leaves with its own slot, and over any window of W seconds at
 ``burst + rate * W`` calls go.
 
 On PostgreSQL the statement is an ``UPDATE ... RETURNING`` in autocommit, timed by the
-database's clock (so the workers of several machines agree on "now"); on SQLite it runs in a
+database's clock (so the workers of several machines agree on "now"). On SQLite it runs in a
 ``BEGIN IMMEDIATE`` transaction, timed by the machine's clock, which every process of an
-SQLite installation shares.
+SQLite installation shares; the row lives in a small database file beside the main one
+(``<file>-stripe-budget``), because SQLite has one write lock per file and some Stripe calls
+are made while their thread holds the main file's (the lock is the point there: it
+serializes the work on one customer), so a budget in the same file would wait for itself.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from sqlalchemy import text
 
@@ -34,6 +40,10 @@ _TAKE_SQLITE = text(
     "UPDATE stripe_call_budget SET paid_until_us = max(paid_until_us, :now) + :interval "
     "WHERE name = :name RETURNING paid_until_us, :now"
 )
+_TABLE_SQLITE = text(
+    "CREATE TABLE IF NOT EXISTS stripe_call_budget "
+    "(name VARCHAR(64) PRIMARY KEY, paid_until_us BIGINT NOT NULL)"
+)
 _CREATE = text(
     "INSERT INTO stripe_call_budget (name, paid_until_us) VALUES (:name, 0) "
     "ON CONFLICT (name) DO NOTHING"
@@ -48,7 +58,7 @@ class SharedCallBudget:
                  name: str = "stripe", sleep: Callable[[float], None] = time.sleep) -> None:
         if rate <= 0:
             raise ValueError("a call budget needs a positive rate")
-        self.db = db
+        self.db = _bucket_database(db)
         self.rate = rate
         # A quarter of a second's calls at once: the budget's rate stays a fifth under
         # Stripe's, whose own bucket holds a whole second, so the burst never reaches it.
@@ -83,6 +93,22 @@ class SharedCallBudget:
             else:
                 found = conn.execute(_TAKE_PG, params).first()
         return (int(found[0]), int(found[1])) if found is not None else None
+
+
+def _bucket_database(db: Database) -> Database:
+    if not db.is_sqlite:
+        return db
+    main = db.url.database
+    if main and main != ":memory:":
+        side = f"{main}-stripe-budget"
+    else:  # an in-memory database has one process: any private file will do
+        handle, side = tempfile.mkstemp(suffix="-stripe-budget")
+        os.close(handle)
+        Path(side).unlink()
+    budget_db = Database(f"sqlite:///{side}", pool_size=2)
+    with budget_db.statement_write() as conn:
+        conn.execute(_TABLE_SQLITE)
+    return budget_db
 
 
 def budget_for(db: Database, settings: Settings) -> SharedCallBudget | None:
