@@ -207,3 +207,32 @@ def test_a_slow_answer_times_the_client_out_but_the_work_is_done_once() -> None:
         assert [c["email"] for c in customers] == ["slow@example.com"]
     finally:
         running.stop()
+
+
+def test_the_command_line_switches_the_limits_on() -> None:
+    import subprocess
+    import sys
+
+    from sandbox_harness import free_port
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "plangate", "sandbox", "--port", str(port),
+                             "--rate-limits", "live"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(url + "/v1/customers", headers=KEY, timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        answers = _burst(url, ["/v1/customers/cus_x"] * 40)
+        assert {r.headers.get("Stripe-Rate-Limited-Reason") for r in answers
+                if r.status_code == 429} == {"endpoint-rate"}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
