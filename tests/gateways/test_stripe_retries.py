@@ -6,6 +6,7 @@ hit at all."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -133,3 +134,26 @@ def test_429s_are_retried_and_the_budget_avoids_them(tmp_path: Path) -> None:
         assert paced.attempts == 48 and paced.rate_limited == 0
         assert sandbox.limiter is not None and sandbox.limiter.refused == 0
     db.dispose()
+
+
+def test_the_apps_gateway_takes_its_calls_from_the_installations_budget(
+        database_url: str) -> None:
+    from plangate.api.context import AppContext
+    from plangate.clock import SystemClock
+    from plangate.gateways import GatewayNotFound
+
+    with running(SandboxConfig(tick_seconds=60)) as (_sandbox, url):
+        settings = Settings(gateway="stripe", stripe_api_key=KEY, stripe_api_base=url,
+                            stripe_rate_limit=5, database_url=database_url)
+        db = Database(database_url)
+        # Another process of the installation has just spent the whole budget for 1 s.
+        SharedCallBudget(db, 5).reserve()
+        for _ in range(5):
+            SharedCallBudget(db, 5).reserve()
+        ctx = AppContext(settings, db, SystemClock())
+        started = time.monotonic()
+        for n in range(2):
+            with pytest.raises(GatewayNotFound):
+                ctx.gateway.retrieve_customer(f"cus_missing{n}")
+        assert time.monotonic() - started >= 0.9
+        db.dispose()
