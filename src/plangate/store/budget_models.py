@@ -1,6 +1,8 @@
 """The Stripe call budget: one token bucket per installation, shared by all its processes.
 
-Written by services/stripe_budget alone, one atomic statement per Stripe request.
+Written by services/stripe_budget alone, one atomic statement per Stripe request. On
+PostgreSQL the row is in this table; on SQLite the same table lives in a small file beside the
+database (see services/stripe_budget/bucket.py for why), and this one stays empty.
 """
 
 from __future__ import annotations
