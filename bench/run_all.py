@@ -12,6 +12,7 @@ COMMANDS = [
     [sys.executable, "-m", "bench.events"],
     [sys.executable, "-m", "bench.outbox_delivery"],
     [sys.executable, "-m", "bench.admin_lists"],
+    [sys.executable, "-m", "bench.rate_limits"],
 ]
 
 

@@ -31,6 +31,7 @@ from starlette.concurrency import run_in_threadpool
 from plangate.domain.catalog import Catalog
 from plangate.gateways.stripe_client import make_stripe_client
 from plangate.services.events.delivery import DeliveryThread, DeliveryWorker
+from plangate.services.stripe_budget import budget_for
 from plangate.services.stripe_sync.single_worker import WorkerAlreadyRunning, claim_worker_lock
 from plangate.services.stripe_sync.sync import SyncContext
 from plangate.services.stripe_sync.webhooks import WEBHOOK_EVENTS
@@ -156,7 +157,8 @@ def _push_active_catalog(app: FastAPI) -> int:
     ctx = app.state.plangate
     with ctx.db.read() as session:
         catalog: Catalog = ctx.catalogs.active(session)
-    return push_catalog(make_stripe_client(ctx.settings), catalog).changes
+    client = make_stripe_client(ctx.settings, budget_for(ctx.db, ctx.settings))
+    return push_catalog(client, catalog).changes
 
 
 def push_applied_catalogs(app: FastAPI) -> None:

@@ -129,6 +129,19 @@ class Settings(BaseSettings):
         default="",
         description="test mode only: new Stripe customers join this test clock (clock_...)",
     )
+    stripe_rate_limit: float | None = Field(
+        default=None,
+        ge=0,
+        description="Stripe requests per second shared by every process of the installation; "
+        "empty: 20 with a test key, 80 with a live key; 0: no limit",
+    )
+    stripe_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="a Stripe answer later than this is a failed attempt"
+    )
+    stripe_max_retries: int = Field(
+        default=5, ge=0, le=20,
+        description="retries of a Stripe request after 429, 409, 5xx or a connection error",
+    )
     worker_poll_seconds: float = Field(
         default=1.0, gt=0, description="how often an idle worker looks for pending events"
     )
@@ -266,6 +279,15 @@ class Settings(BaseSettings):
         if value.lower() not in LOG_LEVELS:
             raise ValueError(f"{value!r} is not one of {', '.join(LOG_LEVELS)}")
         return value.lower()
+
+    @property
+    def stripe_calls_per_second(self) -> float:
+        """The Stripe call budget in force: the setting, or a fifth below Stripe's own global
+        limit for the key's mode (test 25/s, live 100/s); 0 means none."""
+        if self.stripe_rate_limit is not None:
+            return self.stripe_rate_limit
+        live = self.stripe_api_key.startswith(("sk_live_", "rk_live_"))
+        return 80.0 if live else 20.0
 
 
 class ConfigError(ValueError):

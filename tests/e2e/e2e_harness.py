@@ -26,10 +26,12 @@ from plangate.api.app import create_app
 from plangate.clock import FrozenClock
 from plangate.domain.catalog import parse_catalog
 from plangate.gateways.stripe_gateway import StripeGateway
+from plangate.gateways.stripe_http import PacedHttpClient
 from plangate.sandbox import Sandbox, SandboxConfig, pay_checkout_session
 from plangate.sandbox import create_app as create_sandbox_app
 from plangate.services.access.keys import create_key
 from plangate.services.entitlements import catalog as catalog_service
+from plangate.services.stripe_budget import budget_for
 from plangate.services.stripe_sync.catalog_push import push_catalog
 from plangate.services.stripe_sync.sync import SyncContext
 from plangate.services.stripe_sync.webhooks import WEBHOOK_EVENTS
@@ -217,11 +219,20 @@ def start_stack(
     events: Sequence[str] = WEBHOOK_EVENTS,
     workers: int = 1,
     site: bool = False,
+    stripe_rate_limit: float = 0,
 ) -> Stack:
-    """The stack; with ``site``, plangate serves its pages (dashboard, pricing) as well."""
-    sandbox = Sandbox(sandbox_config or SandboxConfig(tick_seconds=0.5))
+    """The stack; with ``site``, plangate serves its pages (dashboard, pricing) as well.
+    ``stripe_rate_limit``: plangate's Stripe call budget (0: none, as in most tests)."""
+    config = sandbox_config or SandboxConfig(tick_seconds=0.5)
+    sandbox = Sandbox(config)
     servers = [Served(create_sandbox_app(sandbox), free_port())]
-    client = stripe.StripeClient(STRIPE_KEY, base_addresses={"api": servers[0].url})
+    under_load = config.rate_limits is not None or config.faults is not None
+    client = stripe.StripeClient(
+        STRIPE_KEY, base_addresses={"api": servers[0].url},
+        # The test's own calls retry 429s and faults as plangate's do, when there are some.
+        **({"http_client": PacedHttpClient(stripe.new_default_http_client()),
+            "max_network_retries": 0} if under_load else {}),
+    )
     test_clock = client.v1.test_helpers.test_clocks.create({"frozen_time": int(T0.timestamp())})
 
     clock = FrozenClock(T0)
@@ -248,8 +259,9 @@ def start_stack(
         stripe_test_clock=test_clock.id,
         worker_poll_seconds=0.2,
         reconcile_interval_seconds=reconcile_interval_seconds,
+        stripe_rate_limit=stripe_rate_limit,
     )
-    gateway = StripeGateway.from_settings(settings)
+    gateway = StripeGateway.from_settings(settings, budget_for(db, settings))
     if site:
         from plangate.web import create_site
 

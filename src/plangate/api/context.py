@@ -13,6 +13,7 @@ from plangate.services.entitlements.catalog import CatalogCache
 from plangate.services.entitlements.checks import HotReads, Services
 from plangate.services.purchases import Deps as PurchaseDeps
 from plangate.services.purchases import PurchaseBackend, backend_for
+from plangate.services.stripe_budget import budget_for
 from plangate.settings import Settings
 from plangate.store.db import Database
 
@@ -39,7 +40,8 @@ class AppContext:
         if self.gateway_override is None:
             # Built lazily: an installation on the stripe gateway without a key still serves
             # checks; only the calls that need Stripe fail, with a clear message.
-            self.gateway_override = make_gateway(self.settings)
+            # Its Stripe requests share the installation's call budget with every process.
+            self.gateway_override = make_gateway(self.settings, budget_for(self.db, self.settings))
         return self.gateway_override
 
     @property

@@ -177,23 +177,39 @@ def sandbox(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 12111,
     db: Annotated[str | None, typer.Option(help="SQLite file that keeps its state")] = None,
+    rate_limits: Annotated[
+        str, typer.Option(help="Stripe's rate limits: off, test (25/s) or live (100/s)")
+    ] = "off",
+    error_rate: Annotated[float, typer.Option(help="share of requests answered 500")] = 0.0,
+    slow_rate: Annotated[
+        float, typer.Option(help="share of requests answered after --slow-seconds")
+    ] = 0.0,
+    slow_seconds: Annotated[float, typer.Option()] = 2.0,
+    seed: Annotated[int, typer.Option(help="seed of the injected faults")] = 0,
 ) -> None:
     """Run the local Stripe-compatible sandbox on its own (docs/sandbox.md)."""
-    from plangate.sandbox import SandboxConfig
+    from plangate.sandbox import Faults, RateLimits, SandboxConfig
     from plangate.sandbox import serve as serve_sandbox
 
-    serve_sandbox(host, port, SandboxConfig(db_path=db))
+    if rate_limits not in ("off", "test", "live"):
+        raise fail("--rate-limits must be off, test or live")
+    limits = RateLimits(mode=rate_limits) if rate_limits != "off" else None  # type: ignore[arg-type]
+    faults = (Faults(seed, error_rate=error_rate, slow_rate=slow_rate, slow_seconds=slow_seconds)
+              if error_rate or slow_rate else None)
+    serve_sandbox(host, port, SandboxConfig(db_path=db, rate_limits=limits, faults=faults))
 
 
 def _sync_context(current: Settings):  # type: ignore[no-untyped-def]
     from plangate.gateways import make_gateway
     from plangate.services.entitlements.catalog import CatalogCache
+    from plangate.services.stripe_budget import budget_for
     from plangate.services.stripe_sync.sync import SyncContext
 
     if current.gateway != "stripe":
         raise fail("PLANGATE_GATEWAY is not stripe: there are no Stripe events to handle")
+    db = database(current)
     try:
-        gateway = make_gateway(current)
+        gateway = make_gateway(current, budget_for(db, current))
     except ValueError as exc:
         raise fail(str(exc)) from None
-    return SyncContext(database(current), gateway, CatalogCache(), SystemClock())
+    return SyncContext(db, gateway, CatalogCache(), SystemClock())

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-from plangate.gateways.base import CheckoutSessionCreated, Gateway, GatewayError, GatewayNotFound
+from plangate.gateways.base import (
+    CallBudget,
+    CheckoutSessionCreated,
+    Gateway,
+    GatewayError,
+    GatewayNotFound,
+)
 from plangate.settings import Settings
 
-__all__ = ["CheckoutSessionCreated", "Gateway", "GatewayError", "GatewayNotFound", "make_gateway"]
+__all__ = [
+    "CallBudget", "CheckoutSessionCreated", "Gateway", "GatewayError", "GatewayNotFound",
+    "make_gateway",
+]
 
 
-def make_gateway(settings: Settings) -> Gateway:
-    """The gateway ``PLANGATE_GATEWAY`` names (imported lazily: ``test`` needs no SDK client)."""
+def make_gateway(settings: Settings, budget: CallBudget | None = None) -> Gateway:
+    """The gateway ``PLANGATE_GATEWAY`` names (imported lazily: ``test`` needs no SDK client).
+    ``budget`` paces its Stripe requests (services/stripe_budget builds the installation's)."""
     if settings.gateway == "stripe":
         from plangate.gateways.stripe_gateway import StripeGateway
 
-        return StripeGateway.from_settings(settings)
+        return StripeGateway.from_settings(settings, budget)
     from plangate.gateways.test_gateway import TestGateway
 
     gateway: Gateway = TestGateway(settings)

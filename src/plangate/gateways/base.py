@@ -19,6 +19,13 @@ StripeDict = dict[str, Any]
 """One Stripe object as JSON (``to_dict_recursive``), e.g. ``{"id": "sub_...", "status": ...}``."""
 
 
+class CallBudget(Protocol):
+    """Permission to send one request to the payment processor; blocks until the
+    installation's rate allows it (services/stripe_budget keeps the shared one)."""
+
+    def acquire(self) -> None: ...
+
+
 class GatewayError(Exception):
     """The processor refused or failed a call. ``code`` is plangate's stable error code."""
 

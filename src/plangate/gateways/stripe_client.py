@@ -8,6 +8,8 @@ from typing import Any
 
 import stripe
 
+from plangate.gateways.base import CallBudget
+from plangate.gateways.stripe_http import CallStats, PacedHttpClient, RetryPolicy
 from plangate.settings import Settings
 
 # Metadata keys plangate writes on Stripe objects (customers, checkout sessions and, through
@@ -24,17 +26,29 @@ def lookup_key(product_id: str, price_id: str, currency: str) -> str:
     return f"plangate:{product_id}:{price_id}:{currency.lower()}"
 
 
-def make_stripe_client(settings: Settings) -> stripe.StripeClient:
+def make_stripe_client(
+    settings: Settings, budget: CallBudget | None = None, stats: CallStats | None = None
+) -> stripe.StripeClient:
+    """The SDK's client; each request waits for ``budget`` (the installation's shared Stripe
+    call budget, see services/stripe_budget) and is retried by :mod:`stripe_http`."""
     if not settings.stripe_api_key:
         raise ValueError("PLANGATE_STRIPE_API_KEY is required with the stripe gateway")
     base = settings.stripe_api_base.rstrip("/")
     from plangate.gateways.stripe_metering import MeteredHTTPClient
 
+    # Each attempt, retries included, is counted by the metered client inside the paced one.
+    http = PacedHttpClient(
+        MeteredHTTPClient(stripe.new_default_http_client(timeout=settings.stripe_timeout_seconds)),
+        budget,
+        RetryPolicy(max_retries=settings.stripe_max_retries),
+        stats=stats,
+    )
     return stripe.StripeClient(
         settings.stripe_api_key,
         base_addresses={"api": base} if base else {},
-        max_network_retries=2,
-        http_client=MeteredHTTPClient(),
+        # Retries are the paced client's (stripe_http explains why not the SDK's).
+        max_network_retries=0,
+        http_client=http,
     )
 
 

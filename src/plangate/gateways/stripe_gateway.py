@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import stripe
 
 from plangate.gateways.base import (
+    CallBudget,
     CheckoutSessionCreated,
     GatewayError,
     GatewayNotFound,
@@ -86,8 +87,10 @@ class StripeGateway:
         self.client = client
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> StripeGateway:
-        return cls(make_stripe_client(settings))
+    def from_settings(
+        cls, settings: Settings, budget: CallBudget | None = None
+    ) -> StripeGateway:
+        return cls(make_stripe_client(settings, budget))
 
     def _call(self, fn: Callable[[], T]) -> T:
         with _translated():

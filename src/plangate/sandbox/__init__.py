@@ -4,8 +4,9 @@ webhooks, for `make dev` and the integration tests. Imports nothing else from pl
 from .app import create_app
 from .config import Chaos, SandboxConfig
 from .core import Sandbox
+from .limits import Faults, RateLimits
 from .server import serve
 from .testing import CheckoutDeclined, pay_checkout_session
 
-__all__ = ["Chaos", "CheckoutDeclined", "Sandbox", "SandboxConfig", "create_app",
-           "pay_checkout_session", "serve"]
+__all__ = ["Chaos", "CheckoutDeclined", "Faults", "RateLimits", "Sandbox", "SandboxConfig",
+           "create_app", "pay_checkout_session", "serve"]

@@ -6,11 +6,12 @@ limit, idempotency, then the handler inside one unit of work, then rendering wit
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import hashlib
 import json
 import logging
 import threading
-import time
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -37,18 +38,27 @@ class _Api:
         self.sb = sb
         self._in_flight: set[str] = set()
         self._guard = threading.Lock()
-        self._window: dict[str, tuple[int, int]] = {}
+        self.limiter = sb.limiter
+        self.faults = sb.faults
 
     async def handle(self, request: Request) -> Response:
         request_id = new_id("req", 14)
         headers = {"Request-Id": request_id,
                    "Stripe-Version": request.headers.get("stripe-version", API_VERSION)}
+        slow = False
         try:
             api_key = self._authenticate(request)
-            self._rate_limit(api_key)
+            path = "/v1/" + request.path_params["path"]
+            if self.limiter is not None:
+                self.limiter.admit(api_key, _endpoint(request.method, path))
+            if self.faults is not None:
+                fault = self.faults.decide(await _fingerprint(request, path))
+                if fault == "error":
+                    raise self.faults.error()
+                slow = fault == "slow"
             params = await _read_params(request)
             base = _base_url(request, self.sb)
-            req = ApiRequest(request.method, "/v1/" + request.path_params["path"], params, base,
+            req = ApiRequest(request.method, path, params, base,
                              api_key, request.headers.get("idempotency-key"), request.headers)
             if req.idempotency_key:
                 headers["Idempotency-Key"] = req.idempotency_key
@@ -57,6 +67,9 @@ class _Api:
                 headers["Idempotent-Replayed"] = "true"
         except StripeError as err:
             status, body = err.status, json.dumps(err.body())
+            headers.update(err.headers)
+        if slow and self.faults is not None:
+            await asyncio.sleep(self.faults.faults.slow_seconds)
         return Response(body, status, headers, media_type="application/json")
 
     def _authenticate(self, request: Request) -> str:
@@ -75,19 +88,6 @@ class _Api:
             raise StripeError(401, "invalid_request_error",
                               f"Invalid API Key provided: {shown}", code="api_key_invalid")
         return key
-
-    def _rate_limit(self, api_key: str) -> None:
-        limit = self.sb.config.rate_limit_per_second
-        if limit is None:
-            return
-        second = int(time.monotonic())
-        with self._guard:
-            window, count = self._window.get(api_key, (second, 0))
-            count = count + 1 if window == second else 1
-            self._window[api_key] = (second, count)
-        if count > limit:
-            raise StripeError(429, "invalid_request_error",
-                              "Too many requests hit the API too quickly.", code="rate_limit")
 
     def _handle(self, req: ApiRequest, request_id: str) -> tuple[int, str, bool]:
         key = f"{req.api_key}:{req.idempotency_key}" if req.idempotency_key else None
@@ -157,6 +157,23 @@ class _Api:
             bug = StripeError(500, "api_error", "An unexpected error occurred in the sandbox.")
             return 500, json.dumps(bug.body())
         return 200, json.dumps(body)
+
+
+def _endpoint(method: str, path: str) -> str:
+    """The named operation a path belongs to (`GET /v1/subscriptions/{id}`), which Stripe's
+    per-endpoint limit counts; an unknown path is its own endpoint."""
+    for router in ROUTERS:
+        found = router.match(method, path)
+        if found:
+            return f"{method} {found[0].path}"
+    return f"{method} {path}"
+
+
+async def _fingerprint(request: Request, path: str) -> str:
+    body = await request.body() if request.method == "POST" else b""
+    digest = hashlib.blake2b(body, digest_size=12).hexdigest()
+    return "|".join((request.method, path, request.url.query,
+                     request.headers.get("idempotency-key", ""), digest))
 
 
 async def _read_params(request: Request) -> dict[str, Any]:

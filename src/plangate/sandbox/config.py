@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from .limits import Faults, RateLimits
+
 
 def _stripe_retry_schedule() -> tuple[float, ...]:
     """Delays between webhook attempts after a failure, shaped like Stripe's live mode
@@ -60,8 +62,12 @@ class SandboxConfig:
     # Deliveries in flight at once, as Stripe sends them: several per endpoint, so a receiver
     # sees events out of order and concurrently (1: one at a time, in order).
     webhook_concurrency: int = 4
-    # Requests per second per API key before 429 (None: unlimited).
+    # Stripe's rate limits (global and per endpoint, live or test numbers); None: unlimited.
+    rate_limits: RateLimits | None = None
+    # Older form: one global limit in requests per second per API key (rate_limits wins).
     rate_limit_per_second: int | None = None
+    # Injected 5xx answers and late answers, seeded; None: none.
+    faults: Faults | None = None
     # Days before a renewal that `invoice.upcoming` is sent.
     upcoming_invoice_days: int = 7
     # Seconds a renewal invoice stays draft before it is finalized and charged (Stripe: ~1 h).

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from .config import SandboxConfig
+from .limits import FaultPlan, RateLimiter, RateLimits
 from .store import Store
 from .webhooks import WebhookDispatcher
 from .wire import API_VERSION, Obj, new_id, strip_private
@@ -28,6 +29,12 @@ class Sandbox:
         self._local = threading.local()
         self._outbox: list[Obj] = []
         self.base_url = (self.config.public_url or _DEFAULT_BASE).rstrip("/")
+        # Stripe under load (limits.py): kept here so that tests read what was refused.
+        limits = self.config.rate_limits
+        if limits is None and self.config.rate_limit_per_second is not None:
+            limits = RateLimits(global_per_second=self.config.rate_limit_per_second)
+        self.limiter = RateLimiter(limits) if limits is not None else None
+        self.faults = FaultPlan(self.config.faults) if self.config.faults is not None else None
         self.webhooks = WebhookDispatcher(self)
         self.webhooks.start()
         self._stop = threading.Event()

@@ -42,6 +42,8 @@ class StripeError(Exception):
         self.param = param
         self.decline_code = decline_code
         self.extra = extra or {}
+        # Response headers that go with this error (429's Stripe-Rate-Limited-Reason, ...).
+        self.headers: dict[str, str] = {}
 
     def body(self) -> Obj:
         err: Obj = {"type": self.type, "message": self.message}

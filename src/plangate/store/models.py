@@ -426,3 +426,8 @@ from plangate.store.admin_models import (  # noqa: E402
 )
 
 __all__ += ["AuditEntry", "Operator", "OperatorSession", "Setting"]
+
+# The Stripe call budget's bucket (services/stripe_budget).
+from plangate.store.budget_models import StripeCallBudget  # noqa: E402
+
+__all__ += ["StripeCallBudget"]
