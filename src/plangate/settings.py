@@ -132,6 +132,50 @@ class Settings(BaseSettings):
         default=60, ge=5, description="how long a claimed webhook delivery is its worker's"
     )
 
+    # --- billing emails (docs/emails.md) ---------------------------------------------------
+    smtp_url: str = Field(
+        default="",
+        description="smtp://user:password@host:port (add ?starttls=true), or smtps://... for "
+        "TLS from the start; empty: emails are recorded as skipped, never sent",
+    )
+    email_from: str = Field(
+        default="", description="the From address, e.g. 'Acme Billing <billing@acme.test>'"
+    )
+    brand_name: str = Field(
+        default="plangate", description="the operator's name in every email"
+    )
+    email_operator: str = Field(
+        default="", description="where operator notices go (a webhook endpoint disabled)"
+    )
+    email_disabled: EnvList = Field(
+        default_factory=list,
+        description="email kinds not sent: receipt, payment_failed, trial_ending, "
+        "subscription_canceled, subscription_ended, endpoint_disabled",
+    )
+    email_templates_dir: str = Field(
+        default="", description="a directory whose templates replace the built-in ones by name"
+    )
+    email_max_attempts: int = Field(
+        default=8, ge=1, le=20, description="SMTP attempts before an email is marked failed"
+    )
+    smtp_timeout_seconds: float = Field(
+        default=20.0, gt=0, le=120, description="an SMTP server silent this long fails the attempt"
+    )
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: str) -> str:
+        if not value:
+            return value
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ValueError(
+                f"{value.split('@')[-1]!r} is not an SMTP URL like smtp://user:pass@host:587"
+            )
+        return value
+
     @field_validator("webhook_allowed_networks")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
@@ -149,6 +193,7 @@ class Settings(BaseSettings):
         "secret_keys",
         "identity_admin_roles",
         "webhook_allowed_networks",
+        "email_disabled",
         mode="before",
     )
     @classmethod

@@ -25,6 +25,7 @@ from plangate.api.routes import (
 )
 from plangate.api.routes import billing as billing_routes
 from plangate.api.routes import checkout as checkout_routes
+from plangate.api.routes import emails as email_routes
 from plangate.api.routes import pages as page_routes
 from plangate.api.routes import purchases as purchase_routes
 from plangate.api.routes import webhook_endpoints as webhook_endpoint_routes
@@ -88,6 +89,7 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(webhook_routes.router)
     app.include_router(webhook_endpoint_routes.router)
+    app.include_router(email_routes.router)
     app.include_router(page_routes.router)
     app.add_middleware(EdgeGuard, max_body_bytes=settings.max_request_bytes)
     install_openapi(app)

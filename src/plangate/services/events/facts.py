@@ -278,6 +278,8 @@ def _transaction_data(row: Transaction, kind: str) -> dict[str, Any]:
         "invoice_id": row.invoice_id,
         "payment_intent_id": row.payment_intent_id,
         "charge_id": row.charge_id,
+        # Why a payment failed, as the processor put it (None unless it failed).
+        "failure_message": row.description if row.status == "failed" else None,
         "payer": payer(row.customer_type, row.customer_id),
         "created_at": _ms(row.created_at),
         "updated_at": _ms(row.updated_at),
