@@ -1,0 +1,202 @@
+"""The email consumer of the outbox against a real SMTP server, on SQLite and PostgreSQL: one
+email per fact even when the fact is taken twice or workers race, retries with backoff,
+skipped (never an error) without SMTP, escaped HTML, the operator told of a disabled
+endpoint."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from plangate.clock import FrozenClock
+from plangate.services.emails.worker import EmailWorker
+from plangate.services.entitlements.customers import CustomerRef, upsert_customer
+from plangate.services.events import consumers, endpoints, record
+from plangate.services.events.delivery import DeliveryWorker
+from plangate.settings import Settings
+from plangate.store.db import Database
+from plangate.store.email_models import EmailMessage
+from tests.smtp_server import SmtpServer
+
+
+def _settings(db: Database, smtp: SmtpServer | None, **extra: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": db.url.render_as_string(hide_password=False),
+        "gateway": "test",
+        "smtp_url": smtp.url if smtp else "",
+        "email_from": "Acme Billing <billing@acme.test>",
+        "brand_name": "Acme",
+    }
+    return Settings(**{**values, **extra})
+
+
+def _customer(db: Database, now: datetime, customer_id: str, email: str | None) -> None:
+    with db.write() as session:
+        upsert_customer(session, CustomerRef("user", customer_id), now, email=email,
+                        fields_set=frozenset({"email"}))
+
+
+def _payment(db: Database, now: datetime, customer_id: str, status: str = "succeeded",
+             amount: int = 2000) -> str:
+    data = {
+        "id": f"pi_{customer_id}", "object": "payment_attempt", "status": status,
+        "amount": amount, "currency": "usd", "amount_refunded": 0, "product_id": "pro",
+        "invoice_id": "in_1", "payment_intent_id": f"pi_{customer_id}", "charge_id": None,
+        "failure_message": "Your card was declined." if status == "failed" else None,
+        "payer": {"customer_type": "user", "customer_id": customer_id},
+        "created_at": int(now.timestamp() * 1000), "updated_at": int(now.timestamp() * 1000),
+    }
+    with db.write() as session:
+        return record(session, "paymentAttempt.created", data, now,
+                      customer=("user", customer_id)).id
+
+
+def _emails(db: Database) -> list[EmailMessage]:
+    with db.read() as session:
+        return list(session.scalars(select(EmailMessage).order_by(EmailMessage.id)))
+
+
+def test_a_receipt_is_sent_once_even_when_the_fact_is_taken_twice(
+    db: Database, clock: FrozenClock, smtp: SmtpServer
+) -> None:
+    _customer(db, clock.now(), "ada", "ada@example.com")
+    message_id = _payment(db, clock.now(), "ada")
+    worker = EmailWorker(db, _settings(db, smtp), clock)
+    worker.drain()
+    assert len(smtp.caught) == 1
+    caught = smtp.caught[0]
+    assert caught.recipients == ["ada@example.com"]
+    assert caught.sender == "billing@acme.test"
+    assert caught.subject == "Acme: your receipt for pro"
+    assert "$20.00" in caught.part("plain") and "$20.00" in caught.part("html")
+    assert message_id in str(caught.message["Message-ID"])
+    [row] = _emails(db)
+    assert (row.kind, row.status, row.attempts) == ("receipt", "sent", 1)
+
+    # The outbox record handed back to the email consumer (a replay, or a lease that ran
+    # out): nothing new is written or sent.
+    assert consumers.redo(db, consumers.EMAIL, message_id, clock.now())
+    worker.drain()
+    assert len(smtp.caught) == 1 and len(_emails(db)) == 1
+
+
+def test_workers_racing_send_each_email_once(
+    db: Database, clock: FrozenClock, smtp: SmtpServer
+) -> None:
+    count = 24
+    for n in range(count):
+        _customer(db, clock.now(), f"u{n}", f"u{n}@example.com")
+        _payment(db, clock.now(), f"u{n}")
+    settings = _settings(db, smtp)
+    workers = [EmailWorker(db, settings, clock, batch_size=3) for _ in range(4)]
+    threads = [threading.Thread(target=w.drain) for w in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    sent = Counter(c.recipients[0] for c in smtp.caught)
+    assert len(sent) == count and max(sent.values()) == 1
+    assert sum(w.stats.sent for w in workers) == count
+    assert sum(1 for w in workers if w.stats.written) > 1  # the work was shared
+    assert [r.status for r in _emails(db)] == ["sent"] * count
+
+
+def test_without_smtp_emails_are_recorded_as_skipped(db: Database, clock: FrozenClock) -> None:
+    _customer(db, clock.now(), "ada", "ada@example.com")
+    _customer(db, clock.now(), "nomail", None)
+    _payment(db, clock.now(), "ada")
+    _payment(db, clock.now(), "nomail")
+    EmailWorker(db, _settings(db, None), clock).drain()
+    rows = {r.customer_id: r for r in _emails(db)}
+    assert rows["ada"].status == "skipped" and "PLANGATE_SMTP_URL" in rows["ada"].detail
+    assert rows["nomail"].status == "skipped" and "no address" in rows["nomail"].detail
+
+
+def test_a_kind_turned_off_is_skipped(db: Database, clock: FrozenClock, smtp: SmtpServer
+                                      ) -> None:
+    _customer(db, clock.now(), "ada", "ada@example.com")
+    _payment(db, clock.now(), "ada")
+    EmailWorker(db, _settings(db, smtp, email_disabled=["receipt"]), clock).drain()
+    assert smtp.caught == []
+    [row] = _emails(db)
+    assert row.status == "skipped" and "turned off" in row.detail
+
+
+def test_an_smtp_failure_is_retried_with_backoff(
+    db: Database, clock: FrozenClock, smtp: SmtpServer
+) -> None:
+    smtp.refuse_first = 2
+    _customer(db, clock.now(), "bob", "bob@example.com")
+    _payment(db, clock.now(), "bob", status="failed")
+    worker = EmailWorker(db, _settings(db, smtp), clock)
+    worker.drain()
+    [row] = _emails(db)
+    assert (row.status, row.attempts) == ("pending", 1) and "451" in row.detail
+    assert row.next_attempt_at == clock.now() + timedelta(seconds=30)
+    worker.drain()  # not due yet
+    assert _emails(db)[0].attempts == 1
+    clock.advance(timedelta(seconds=30))
+    worker.drain()
+    assert _emails(db)[0].attempts == 2
+    clock.advance(timedelta(minutes=2))
+    worker.drain()
+    [row] = _emails(db)
+    assert (row.status, row.attempts, row.detail) == ("sent", 3, "")
+    [caught] = smtp.caught
+    assert caught.subject == "Acme: your payment for pro failed"
+    assert "Your card was declined." in caught.part("plain")
+    assert row.link_token and f"/billing/fix-card/{row.link_token}" in caught.part("html")
+
+
+def test_an_smtp_server_that_never_accepts_fails_the_email(
+    db: Database, clock: FrozenClock, smtp: SmtpServer
+) -> None:
+    smtp.refuse_first = 100
+    _customer(db, clock.now(), "bob", "bob@example.com")
+    _payment(db, clock.now(), "bob")
+    worker = EmailWorker(db, _settings(db, smtp, email_max_attempts=3), clock)
+    for _ in range(3):
+        worker.drain()
+        clock.advance(timedelta(hours=1))
+    [row] = _emails(db)
+    assert (row.status, row.attempts) == ("failed", 3)
+    assert smtp.refused == 3
+
+
+def test_html_parts_are_escaped(db: Database, clock: FrozenClock, smtp: SmtpServer) -> None:
+    _customer(db, clock.now(), "ada", "ada@example.com")
+    _payment(db, clock.now(), "ada")
+    EmailWorker(db, _settings(db, smtp, brand_name="<b>Tom & Jerry</b>"), clock).drain()
+    [caught] = smtp.caught
+    assert "&lt;b&gt;Tom &amp; Jerry&lt;/b&gt;" in caught.part("html")
+    assert "<b>Tom" not in caught.part("html")
+    assert "<b>Tom & Jerry</b>" in caught.part("plain")
+
+
+def test_the_operator_hears_of_a_disabled_endpoint(
+    db: Database, clock: FrozenClock, smtp: SmtpServer
+) -> None:
+    settings = _settings(db, smtp, email_operator="ops@acme.test",
+                         webhook_allowed_networks=["127.0.0.0/8"])
+    with db.write() as session:
+        endpoint = endpoints.create_endpoint(
+            session, endpoints.EndpointSpec("http://127.0.0.1:9/hook"), ["127.0.0.0/8"],
+            clock.now(),
+        )
+        record(session, "item.depleted", {"n": 1}, clock.now(), customer=("user", "u"))
+    deliveries = DeliveryWorker(db, settings, clock)
+    deliveries.drain()  # refused: the endpoint starts failing
+    clock.advance(timedelta(days=5, seconds=1))
+    with db.write() as session:
+        record(session, "item.depleted", {"n": 2}, clock.now(), customer=("user", "u"))
+    deliveries.drain()
+    deliveries.close()
+    EmailWorker(db, settings, clock).drain()
+    [caught] = smtp.caught
+    assert caught.recipients == ["ops@acme.test"]
+    assert endpoint.id in caught.subject and "disabled" in caught.subject
+    assert "http://127.0.0.1:9/hook" in caught.part("plain")

@@ -1,0 +1,67 @@
+"""A real SMTP server for the tests: aiosmtpd on 127.0.0.1, recording every message it
+accepts, and refusing the first N with a temporary error when told to."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+import threading
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+
+@dataclass
+class Caught:
+    sender: str
+    recipients: list[str]
+    message: EmailMessage
+
+    @property
+    def subject(self) -> str:
+        return str(self.message["Subject"])
+
+    def part(self, subtype: str) -> str:
+        body = self.message.get_body(preferencelist=(subtype,))
+        assert body is not None, f"no text/{subtype} part"
+        return str(body.get_content())  # type: ignore[attr-defined]
+
+
+@dataclass
+class SmtpServer:
+    refuse_first: int = 0
+    caught: list[Caught] = field(default_factory=list)
+    refused: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _controller: Controller | None = None
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self._lock:
+            if self.refused < self.refuse_first:
+                self.refused += 1
+                return "451 4.3.0 try again later"
+            message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+            self.caught.append(Caught(envelope.mail_from, list(envelope.rcpt_tos),
+                                      message))  # type: ignore[arg-type]
+        return "250 OK"
+
+    port: int = 0
+
+    def start(self) -> SmtpServer:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+        return self
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
