@@ -41,10 +41,10 @@ def _customer(db: Database, now: datetime, customer_id: str, email: str | None) 
 
 
 def _payment(db: Database, now: datetime, customer_id: str, status: str = "succeeded",
-             amount: int = 2000) -> str:
+             amount: int = 2000, product_id: str | None = "pro") -> str:
     data = {
         "id": f"pi_{customer_id}", "object": "payment_attempt", "status": status,
-        "amount": amount, "currency": "usd", "amount_refunded": 0, "product_id": "pro",
+        "amount": amount, "currency": "usd", "amount_refunded": 0, "product_id": product_id,
         "invoice_id": "in_1", "payment_intent_id": f"pi_{customer_id}", "charge_id": None,
         "failure_message": "Your card was declined." if status == "failed" else None,
         "payer": {"customer_type": "user", "customer_id": customer_id},
@@ -200,3 +200,18 @@ def test_the_operator_hears_of_a_disabled_endpoint(
     assert caught.recipients == ["ops@acme.test"]
     assert endpoint.id in caught.subject and "disabled" in caught.subject
     assert "http://127.0.0.1:9/hook" in caught.part("plain")
+
+
+def test_a_payment_without_its_product_waits_for_it_a_minute(
+    db: Database, clock: FrozenClock, smtp: SmtpServer
+) -> None:
+    # A renewal's payment can be recorded before the invoice that names its product.
+    _customer(db, clock.now(), "ada", "ada@example.com")
+    _payment(db, clock.now(), "ada", product_id=None)
+    worker = EmailWorker(db, _settings(db, smtp), clock)
+    worker.drain()
+    assert _emails(db) == [] and smtp.caught == []
+    clock.advance(timedelta(seconds=61))
+    worker.drain()
+    [caught] = smtp.caught
+    assert caught.subject == "Acme: your receipt for your purchase"

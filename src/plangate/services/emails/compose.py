@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -21,7 +21,7 @@ from plangate.services.entitlements.catalog import CatalogCache
 from plangate.services.entitlements.customers import CustomerRef, get_customer
 from plangate.services.events.consumers import Fact
 from plangate.settings import Settings
-from plangate.store.models import Customer, TeamMember
+from plangate.store.models import Customer, TeamMember, Transaction
 
 KINDS = (
     "receipt",
@@ -33,6 +33,18 @@ KINDS = (
 )
 # The path of the link a payment-failed email carries: it opens a billing portal session.
 FIX_CARD_PATH = "/billing/fix-card/"
+# A renewal's payment may be recorded before its invoice names the product: its email waits
+# this long for the product before it goes out without it.
+PRODUCT_WAIT = timedelta(seconds=60)
+RECHECK = timedelta(seconds=5)
+
+
+class NotReady(Exception):
+    """The fact's email should wait for the state it describes to be complete."""
+
+    def __init__(self, at: datetime) -> None:
+        super().__init__(f"waiting until {at.isoformat()}")
+        self.at = at
 
 
 @dataclass
@@ -72,13 +84,31 @@ def _product_name(session: Session, catalogs: CatalogCache, product_id: Any) -> 
     return product.name if product is not None and product.name else product_id
 
 
-def drafts(session: Session, fact: Fact, settings: Settings, catalogs: CatalogCache
-           ) -> list[Draft]:
-    """The emails ``fact`` calls for (none for most facts)."""
+def _payment(session: Session, fact: Fact, now: datetime) -> dict[str, Any]:
+    """The payment as the fact reports it, completed from its current record (the sync may
+    have learnt its product and invoice since)."""
+    data = dict(fact.payload)
+    if data.get("product_id") is None and isinstance(data.get("id"), str):
+        row = session.scalars(
+            select(Transaction).where(Transaction.stripe_id == data["id"])
+        ).first()
+        if row is not None:
+            data["product_id"] = row.product_id
+            data["invoice_id"] = data.get("invoice_id") or row.invoice_id
+    if data.get("product_id") is None and now < fact.created_at + PRODUCT_WAIT:
+        raise NotReady(now + RECHECK)
+    return data
+
+
+def drafts(session: Session, fact: Fact, settings: Settings, catalogs: CatalogCache,
+           now: datetime) -> list[Draft]:
+    """The emails ``fact`` calls for (none for most facts); :class:`NotReady` when the
+    fact's email should wait."""
     kind = _kind(fact)
     if kind is None:
         return []
-    data = fact.payload
+    data = _payment(session, fact, now) if kind in ("receipt", "payment_failed") else (
+        fact.payload)
     context: dict[str, Any] = {"brand": settings.brand_name, "kind": kind}
     draft = Draft(kind, fact.customer, context)
     if kind in ("receipt", "payment_failed"):

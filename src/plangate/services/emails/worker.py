@@ -91,6 +91,8 @@ class EmailWorker:
                 self._take(fact)
             except (_LeaseLost, IntegrityError):
                 log.info("email fact %s was taken by another worker", fact.message_id)
+            except compose.NotReady as wait:
+                consumers.postpone(self.db, fact, wait.at, max_attempts=None)
             except Exception:  # noqa: BLE001 - one bad fact must not stop the others
                 log.exception("emails for fact %s could not be written", fact.message_id)
                 now = self.clock.now()
@@ -111,7 +113,7 @@ class EmailWorker:
         now = self.clock.now()
         # Unit of work: the fact's emails and the consumer's record, together or not at all.
         with self.db.write() as session:
-            for draft in compose.drafts(session, fact, self.settings, self.catalogs):
+            for draft in compose.drafts(session, fact, self.settings, self.catalogs, now):
                 exists = session.scalar(
                     select(EmailMessage.id).where(EmailMessage.message_id == fact.message_id,
                                                   EmailMessage.kind == draft.kind)

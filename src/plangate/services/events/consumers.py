@@ -107,11 +107,13 @@ def settle(session: Session, fact: Fact, now: datetime) -> bool:
     return bool(done.rowcount)  # type: ignore[attr-defined]
 
 
-def postpone(db: Database, fact: Fact, at: datetime, *, max_attempts: int) -> None:
-    """Taking the fact failed: due again at ``at``, or failed after ``max_attempts``."""
-    attempts = fact.attempts + 1
+def postpone(db: Database, fact: Fact, at: datetime, *, max_attempts: int | None) -> None:
+    """Taking the fact failed: due again at ``at``, or failed after ``max_attempts``
+    (None: the consumer waits for something, which counts no attempt)."""
+    attempts = fact.attempts + (1 if max_attempts is not None else 0)
     values: dict[str, object] = (
-        {"status": "failed"} if attempts >= max_attempts else {"next_attempt_at": at}
+        {"status": "failed"} if max_attempts is not None and attempts >= max_attempts
+        else {"next_attempt_at": at}
     )
     with db.write() as session:
         session.execute(
