@@ -6,6 +6,7 @@ import typer
 
 from plangate.cli import admins, catalog, commands, webhooks
 from plangate.cli import dev as dev_command
+from plangate.cli import mail as mail_command
 from plangate.cli import openapi as openapi_command
 
 app = typer.Typer(help="plangate: billing and entitlements on top of Stripe.", no_args_is_help=True)
@@ -25,6 +26,7 @@ app.command()(dev_command.dev)
 app.command()(commands.worker)
 app.command()(commands.reconcile)
 app.command()(commands.sandbox)
+app.command("mail-catcher")(mail_command.mail_catcher)
 app.command()(openapi_command.openapi)
 keys_app.command("create")(commands.keys_create)
 keys_app.command("list")(commands.keys_list)

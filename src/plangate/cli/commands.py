@@ -98,6 +98,7 @@ def worker(
     import signal
     import threading
 
+    from plangate.services.emails.worker import EmailWorker
     from plangate.services.events.delivery import DeliveryWorker
     from plangate.services.stripe_sync.worker import Worker
 
@@ -106,12 +107,16 @@ def worker(
     running = Worker(_sync_context(current), current)
     # Outbound webhooks go out from the same process (the facts its sync records, too).
     deliveries = DeliveryWorker(running.sync.db, current, SystemClock())
+    # And the billing emails (docs/emails.md).
+    emails = EmailWorker(running.sync.db, current, SystemClock())
     if once:
         running.drain(timeout=3600)
         deliveries.drain()
+        emails.drain()
         out.print(f"handled {running.stats.handled} event(s)")
         return
     sending = deliveries.start()
+    mailing = emails.start()
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -121,6 +126,7 @@ def worker(
         running.run_forever(stop)
     finally:
         sending.stop()
+        mailing.stop()
 
 
 def reconcile(
