@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from plangate.services.emails.worker import EmailWorker
+from plangate.services.stripe_sync.sync import handle_event
 from tests.e2e.e2e_harness import Stack
 from tests.smtp_server import SmtpServer
 
@@ -105,3 +106,22 @@ def test_a_failed_renewal_sends_a_payment_failed_email_with_a_working_card_link(
     assert [(r["customer_id"], r["status"]) for r in listed] == [("dora", "sent")]
     receipts = stack.http.get("/v1/emails", params={"kind": "receipt"}).json()["data"]
     assert receipts and all(r["status"] == "sent" for r in receipts)
+
+
+def test_a_trial_ending_in_three_days_sends_a_reminder_once(stack: Stack, smtp: SmtpServer
+                                                           ) -> None:
+    address = _customer(stack, "tess")
+    stack.buy("tess", "pro")  # a 14-day trial
+    trial_end = int(stack.subscription_of("tess").trial_end)
+    stack.advance(stack.now() + 11 * DAY + HOURS_2)  # Stripe's notice comes 3 days ahead
+    stack.settle()
+    assert int(stack.now().timestamp()) < trial_end
+    _send(stack)
+    reminders = [c for c in smtp.caught if "trial" in c.subject]
+    assert [c.recipients for c in reminders] == [[address]], [c.subject for c in smtp.caught]
+    assert reminders[0].subject == "Acme: your Pro trial ends January 29, 2026"
+    # The notice handled again (a redelivery, a retry after a crash) reports nothing new.
+    handle_event(stack.worker.sync, "customer.subscription.trial_will_end", "subscription",
+                 stack.subscription_of("tess").id)
+    _send(stack)
+    assert len([c for c in smtp.caught if "trial" in c.subject]) == 1
