@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 KEPT = 200
@@ -97,70 +98,42 @@ class MailCatcher:
             self._controller = None
 
 
+# The pages' own styles only; the message's HTML part is shown in a sandboxed frame.
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-src 'self'"
-_STYLE = (
-    "body{font-family:system-ui,sans-serif;margin:2rem;color:#1d2330}"
-    "table{border-collapse:collapse}td,th{padding:.35rem .75rem;text-align:left;"
-    "border-bottom:1px solid #e3e6eb}pre{white-space:pre-wrap;background:#f6f7f9;padding:1rem}"
-    "iframe{width:100%;height:36rem;border:1px solid #e3e6eb}"
-)
+_PART_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+TEMPLATES = Path(__file__).parent / "web" / "templates"
 
 
 def mount_pages(app: Any, catcher: MailCatcher) -> None:
     """``/dev/mail``: the caught messages, newest first; ``/dev/mail/{n}``: one of them, its
     text and HTML parts (the HTML part in a frame, as a mail client shows it)."""
-    from html import escape
-
     from fastapi import APIRouter
     from fastapi.responses import HTMLResponse
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)),
+                      autoescape=select_autoescape(["html"]))
     router = APIRouter(include_in_schema=False)
 
-    def page(title: str, body: str, status: int = 200) -> HTMLResponse:
-        return HTMLResponse(
-            f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>'
-            f"{escape(title)}</title><style>{_STYLE}</style></head><body><main>{body}</main>"
-            "</body></html>",
-            status_code=status,
-            headers={"Content-Security-Policy": _CSP},
-        )
+    def page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        return HTMLResponse(env.get_template(template).render(context), status_code=status,
+                            headers={"Content-Security-Policy": _CSP})
 
     @router.get("/dev/mail", response_class=HTMLResponse)
     def inbox() -> HTMLResponse:
-        rows = "".join(
-            f'<tr><td>{m.received_at:%H:%M:%S}</td><td>{escape(", ".join(m.recipients))}</td>'
-            f'<td><a href="/dev/mail/{m.number}">{escape(m.subject or "(no subject)")}</a>'
-            "</td></tr>"
-            for m in catcher.newest_first()
-        )
-        table = (
-            "<table><thead><tr><th>received</th><th>to</th><th>subject</th></tr></thead>"
-            f"<tbody>{rows}</tbody></table>" if rows else "<p>No mail yet.</p>"
-        )
-        return page("Dev mail", f"<h1>Mail caught by plangate dev</h1>{table}")
+        return page("devmail/inbox.html", mails=catcher.newest_first(), url=catcher.url)
 
     @router.get("/dev/mail/{number}", response_class=HTMLResponse)
     def message(number: int) -> HTMLResponse:
         mail = catcher.get(number)
         if mail is None:
-            return page("Not found", '<h1>No such message</h1><a href="/dev/mail">Inbox</a>',
-                        404)
-        return page(mail.subject, (
-            f'<p><a href="/dev/mail">Inbox</a></p><h1>{escape(mail.subject)}</h1>'
-            f"<p>From {escape(mail.sender)} to {escape(', '.join(mail.recipients))}</p>"
-            f'<h2>HTML part</h2><iframe title="HTML part" sandbox '
-            f'src="/dev/mail/{mail.number}/html"></iframe>'
-            f"<h2>Text part</h2><pre>{escape(mail.text)}</pre>"
-        ))
+            return page("devmail/missing.html", 404)
+        return page("devmail/message.html", mail=mail)
 
     @router.get("/dev/mail/{number}/html", response_class=HTMLResponse)
     def message_html(number: int) -> HTMLResponse:
         mail = catcher.get(number)
-        # Shown in a sandboxed frame: no scripts, no requests out.
-        return HTMLResponse(
-            mail.html if mail else "", status_code=200 if mail else 404,
-            headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"
-                     "; img-src data:"},
-        )
+        return HTMLResponse(mail.html if mail else "", status_code=200 if mail else 404,
+                            headers={"Content-Security-Policy": _PART_CSP})
 
     app.include_router(router)

@@ -20,6 +20,7 @@ from plangate.services.events.delivery import DeliveryWorker
 from plangate.settings import Settings
 from plangate.store.db import Database
 from plangate.store.email_models import EmailMessage
+from plangate.store.models import TeamMember
 from tests.smtp_server import SmtpServer
 
 
@@ -215,3 +216,45 @@ def test_a_payment_without_its_product_waits_for_it_a_minute(
     worker.drain()
     [caught] = smtp.caught
     assert caught.subject == "Acme: your receipt for your purchase"
+
+
+def _item(customer: tuple[str, str], *, canceled: bool) -> dict[str, Any]:
+    return {
+        "id": "si_1", "object": "subscription_item",
+        "status": "canceled" if canceled else "ended", "plan_id": "pro",
+        "plan": {"id": "pro", "slug": "pro", "name": "Pro & Co"},
+        "period_end": 1769688000000,  # 2026-01-29 12:00 UTC
+        "ended_at": None if canceled else 1769688000000,
+        "payer": {"customer_type": customer[0], "customer_id": customer[1]},
+    }
+
+
+def test_cancellations_and_ends_reach_a_teams_admins(
+    db: Database, clock: FrozenClock, smtp: SmtpServer
+) -> None:
+    # A team without an email of its own: its admins are told, not its plain members.
+    now = clock.now()
+    for user in ("alice", "bert", "carl"):
+        _customer(db, now, user, f"{user}@example.com")
+    with db.write() as session:
+        upsert_customer(session, CustomerRef("team", "t1"), now)
+        session.add_all([
+            TeamMember(team_id="t1", user_id="alice", role="admin", created_at=now),
+            TeamMember(team_id="t1", user_id="carl", role="admin", created_at=now),
+            TeamMember(team_id="t1", user_id="bert", role="member", created_at=now),
+        ])
+    team = ("team", "t1")
+    with db.write() as session:
+        record(session, "subscriptionItem.canceled", _item(team, canceled=True), now,
+               customer=team)
+        record(session, "subscriptionItem.ended", _item(team, canceled=False), now,
+               customer=team)
+    EmailWorker(db, _settings(db, smtp), clock).drain()
+    by_subject = {c.subject: c for c in smtp.caught}
+    assert set(by_subject) == {"Acme: your Pro & Co subscription is canceled",
+                               "Acme: your Pro & Co subscription has ended"}
+    for caught in smtp.caught:
+        assert caught.recipients == ["alice@example.com", "carl@example.com"]
+        assert "Pro &amp; Co" in caught.part("html")
+    canceled = by_subject["Acme: your Pro & Co subscription is canceled"]
+    assert "You keep it until January 29, 2026" in canceled.part("plain")
