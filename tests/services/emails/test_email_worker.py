@@ -21,6 +21,7 @@ from plangate.settings import Settings
 from plangate.store.db import Database
 from plangate.store.email_models import EmailMessage
 from plangate.store.models import TeamMember
+from plangate.store.outbox_models import OutboxDelivery
 from tests.smtp_server import SmtpServer
 
 
@@ -258,3 +259,33 @@ def test_cancellations_and_ends_reach_a_teams_admins(
         assert "Pro &amp; Co" in caught.part("html")
     canceled = by_subject["Acme: your Pro & Co subscription is canceled"]
     assert "You keep it until January 29, 2026" in canceled.part("plain")
+
+
+def test_the_email_consumer_keeps_its_own_record_per_fact(
+    db: Database, clock: FrozenClock
+) -> None:
+    with db.write() as session:
+        endpoints.create_endpoint(session, endpoints.EndpointSpec("http://127.0.0.1:9/h"),
+                                  ["127.0.0.0/8"], clock.now())
+    paid = _payment(db, clock.now(), "ada")
+    with db.write() as session:
+        depleted = record(session, "item.depleted", {"n": 1}, clock.now()).id
+    try:
+        with db.write() as session:
+            record(session, "paymentAttempt.created", {"status": "succeeded"}, clock.now())
+            raise RuntimeError("rolled back")
+    except RuntimeError:
+        pass
+    with db.read() as session:
+        rows = session.execute(select(OutboxDelivery.message_id, OutboxDelivery.consumer)
+                               .order_by(OutboxDelivery.id)).all()
+    assert sorted(rows) == sorted([(paid, "email"), (paid, "webhook"), (depleted, "webhook")])
+    # The webhooks' progress is not the emails': delivering them leaves the email's pending.
+    deliveries = DeliveryWorker(db, _settings(db, None, webhook_allowed_networks=["127.0.0.0/8"]),
+                                clock)
+    deliveries.drain()
+    deliveries.close()
+    with db.read() as session:
+        email_status = session.scalar(select(OutboxDelivery.status).where(
+            OutboxDelivery.consumer == "email"))
+    assert email_status == "pending"
