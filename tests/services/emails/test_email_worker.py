@@ -289,3 +289,20 @@ def test_the_email_consumer_keeps_its_own_record_per_fact(
         email_status = session.scalar(select(OutboxDelivery.status).where(
             OutboxDelivery.consumer == "email"))
     assert email_status == "pending"
+
+
+def test_an_email_leased_by_a_worker_that_died_is_sent_by_another(
+    db: Database, clock: FrozenClock, smtp: SmtpServer
+) -> None:
+    _customer(db, clock.now(), "ada", "ada@example.com")
+    _payment(db, clock.now(), "ada")
+    settings = _settings(db, smtp)
+    dying = EmailWorker(db, settings, clock)
+    dying.intake()
+    assert len(dying.lease()) == 1  # leased, then the worker is gone
+    survivor = EmailWorker(db, settings, clock)
+    survivor.drain()
+    assert smtp.caught == []  # still the dead worker's until its lease runs out
+    clock.advance(timedelta(seconds=settings.delivery_lease_seconds + 1))
+    survivor.drain()
+    assert len(smtp.caught) == 1 and _emails(db)[0].status == "sent"
