@@ -250,8 +250,12 @@ def test_cancellations_and_ends_reach_a_teams_admins(
                customer=team)
         record(session, "subscriptionItem.ended", _item(team, canceled=False), now,
                customer=team)
+        # An item that ends because the team switched plans is no end for them.
+        record(session, "subscriptionItem.ended",
+               {**_item(team, canceled=False), "end_reason": "switched"}, now, customer=team)
     EmailWorker(db, _settings(db, smtp), clock).drain()
     by_subject = {c.subject: c for c in smtp.caught}
+    assert len(smtp.caught) == 2
     assert set(by_subject) == {"Acme: your Pro & Co subscription is canceled",
                                "Acme: your Pro & Co subscription has ended"}
     for caught in smtp.caught:

@@ -33,6 +33,8 @@ KINDS = (
 )
 # The path of the link a payment-failed email carries: it opens a billing portal session.
 FIX_CARD_PATH = "/billing/fix-card/"
+# Items that end because the customer switched plans, not because the subscription ended.
+SWITCHES = frozenset({"switched", "replaced"})
 # A renewal's payment may be recorded before its invoice names the product: its email waits
 # this long for the product before it goes out without it.
 PRODUCT_WAIT = timedelta(seconds=60)
@@ -63,6 +65,8 @@ def _kind(fact: Fact) -> str | None:
         if data.get("status") == "failed":
             return "payment_failed"
         return None
+    if fact.type == "subscriptionItem.ended" and data.get("end_reason") in SWITCHES:
+        return None  # the customer moved to another plan: nothing ended for them
     return {
         "subscriptionItem.freeTrialEnding": "trial_ending",
         "subscriptionItem.canceled": "subscription_canceled",
@@ -74,7 +78,8 @@ def _kind(fact: Fact) -> str | None:
 def _date(ms: Any) -> str | None:
     if not isinstance(ms, int):
         return None
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%B %-d, %Y")
+    moment = datetime.fromtimestamp(ms / 1000, UTC)
+    return f"{moment:%B} {moment.day}, {moment.year}"
 
 
 def _product_name(session: Session, catalogs: CatalogCache, product_id: Any) -> str:

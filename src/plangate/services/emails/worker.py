@@ -202,7 +202,8 @@ class EmailWorker:
                                          self.settings.smtp_timeout_seconds)
             try:
                 send(config, leased.outgoing)
-            except (smtplib.SMTPException, OSError) as exc:
+            except (smtplib.SMTPException, OSError, ValueError) as exc:
+                # ValueError: an address or header the email library refuses.
                 error = f"{type(exc).__name__}: {exc}"[:DETAIL_KEPT]
         self._record(leased, error)
         return not error
