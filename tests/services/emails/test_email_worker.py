@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -310,3 +311,15 @@ def test_an_email_leased_by_a_worker_that_died_is_sent_by_another(
     clock.advance(timedelta(seconds=settings.delivery_lease_seconds + 1))
     survivor.drain()
     assert len(smtp.caught) == 1 and _emails(db)[0].status == "sent"
+
+
+def test_a_templates_directory_replaces_built_in_templates_by_name(
+    db: Database, clock: FrozenClock, smtp: SmtpServer, tmp_path: Path
+) -> None:
+    (tmp_path / "receipt.subject").write_text("Paid: {{ amount }} to {{ brand }}")
+    _customer(db, clock.now(), "ada", "ada@example.com")
+    _payment(db, clock.now(), "ada")
+    EmailWorker(db, _settings(db, smtp, email_templates_dir=str(tmp_path)), clock).drain()
+    [caught] = smtp.caught
+    assert caught.subject == "Paid: $20.00 to Acme"
+    assert "Thank you for your payment" in caught.part("html")  # the built-in body
