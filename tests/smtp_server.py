@@ -12,6 +12,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 @dataclass
@@ -33,6 +34,8 @@ class Caught:
 @dataclass
 class SmtpServer:
     refuse_first: int = 0
+    # (user, password) the server requires (AUTH over plain SMTP, for the tests only).
+    login: tuple[str, str] | None = None
     caught: list[Caught] = field(default_factory=list)
     refused: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -54,9 +57,19 @@ class SmtpServer:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        extra: dict[str, Any] = {}
+        if self.login is not None:
+            extra = {"authenticator": self._authenticate, "auth_required": True,
+                     "auth_require_tls": False}
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port, **extra)
         self._controller.start()
         return self
+
+    def _authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str,
+                      auth_data: Any) -> AuthResult:
+        ok = self.login is not None and isinstance(auth_data, LoginPassword) and (
+            auth_data.login.decode(), auth_data.password.decode()) == self.login
+        return AuthResult(success=ok)
 
     @property
     def url(self) -> str:
