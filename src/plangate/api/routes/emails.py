@@ -46,7 +46,8 @@ def _page(title: str, text: str, status: int) -> HTMLResponse:
         f"<title>{escape(title)}</title></head><body><main><h1>{escape(title)}</h1>"
         f"<p>{escape(text)}</p></main></body></html>"
     )
-    return HTMLResponse(body, status_code=status)
+    return HTMLResponse(body, status_code=status, headers={
+        "Content-Security-Policy": "default-src 'none'", "Cache-Control": "no-store"})
 
 
 @router.get(FIX_CARD_PATH + "{token}", include_in_schema=False)
@@ -65,4 +66,4 @@ def fix_card(
         url = ctx.purchases.portal_url(ref, back, None)
     except PlangateError as exc:
         return _page("Billing is not available", exc.message, 503)
-    return RedirectResponse(url, status_code=303)
+    return RedirectResponse(url, status_code=303, headers={"Cache-Control": "no-store"})
