@@ -192,6 +192,7 @@ def _write_state(settings: Settings, dev_dir: Path) -> Path:
         "stripe_api_base": settings.stripe_api_base,
         "stripe_webhook_secret": settings.stripe_webhook_secret,
         "webhook_allowed_networks": settings.webhook_allowed_networks,
+        "smtp_url": settings.smtp_url,
     }
     path = dev_dir / "dev.json"
     path.write_text(json.dumps(state, indent=2))
