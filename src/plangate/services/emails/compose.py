@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plangate.domain.money import format_money
+from plangate.errors import PlangateError
 from plangate.services.entitlements.catalog import CatalogCache
 from plangate.services.entitlements.customers import CustomerRef, get_customer
 from plangate.services.events.consumers import Fact
@@ -82,6 +83,15 @@ def _date(ms: Any) -> str | None:
     return f"{moment:%B} {moment.day}, {moment.year}"
 
 
+def _money(amount: Any, currency: Any) -> str | None:
+    if not isinstance(amount, int) or not isinstance(currency, str) or not currency:
+        return None
+    try:
+        return format_money(amount, currency)
+    except (ValueError, PlangateError):  # a currency plangate has no table entry for
+        return f"{amount} {currency.upper()} (minor units)"
+
+
 def _product_name(session: Session, catalogs: CatalogCache, product_id: Any) -> str:
     if not isinstance(product_id, str):
         return "your purchase"
@@ -120,8 +130,7 @@ def drafts(session: Session, fact: Fact, settings: Settings, catalogs: CatalogCa
         amount, currency = data.get("amount"), data.get("currency")
         context.update(
             product=_product_name(session, catalogs, data.get("product_id")),
-            amount=format_money(amount, currency)
-            if isinstance(amount, int) and currency else None,
+            amount=_money(amount, currency),
             date=_date(data.get("updated_at") or data.get("created_at")),
             invoice_id=data.get("invoice_id"),
             payment_id=data.get("payment_intent_id") or data.get("id"),
