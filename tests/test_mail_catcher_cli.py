@@ -10,6 +10,8 @@ import time
 from email.message import EmailMessage
 from pathlib import Path
 
+from plangate.clock import FrozenClock
+from plangate.store.db import Database
 from tests.e2e.test_dev_stack import clean_env, free_port
 
 PLANGATE = str(Path(sys.executable).parent / "plangate")
@@ -47,3 +49,24 @@ def test_the_mail_catcher_prints_each_message(tmp_path: Path) -> None:
     assert "to ada@example.com" in text and "Subject: Your receipt" in text
     assert "| Amount paid: $20.00" in text
     assert code == 0 and "Traceback" not in text
+
+
+def test_emails_send_once_writes_and_sends_what_is_due(
+    db: Database, clock: FrozenClock, tmp_path: Path
+) -> None:
+    from tests.services.emails.test_email_worker import _customer, _payment
+    from tests.smtp_server import SmtpServer
+
+    _customer(db, clock.now(), "ada", "ada@example.com")
+    _payment(db, clock.now(), "ada")
+    smtp = SmtpServer().start()
+    try:
+        env = {**clean_env(), "PLANGATE_DATABASE_URL": db.url.render_as_string(
+            hide_password=False), "PLANGATE_SMTP_URL": smtp.url, "PLANGATE_BRAND_NAME": "Acme"}
+        done = subprocess.run([PLANGATE, "emails", "send", "--once"], env=env, cwd=tmp_path,
+                              capture_output=True, text=True, timeout=120)
+    finally:
+        smtp.stop()
+    assert done.returncode == 0, done.stderr
+    assert "sent 1 email(s), skipped 0" in done.stdout
+    assert [c.subject for c in smtp.caught] == ["Acme: your receipt for pro"]

@@ -16,6 +16,8 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(catalog_app, name="catalog")
 webhooks_app = typer.Typer(help="Outbound webhooks: endpoints and delivery.", no_args_is_help=True)
 app.add_typer(webhooks_app, name="webhooks")
+emails_app = typer.Typer(help="Billing emails: the sender.", no_args_is_help=True)
+app.add_typer(emails_app, name="emails")
 admins_app = typer.Typer(help="Operators: who signs in to the dashboard.", no_args_is_help=True)
 app.add_typer(admins_app, name="admins")
 admins_app.command("create")(admins.admins_create)
@@ -42,6 +44,7 @@ webhooks_app.command("disable")(webhooks.disable)
 webhooks_app.command("enable")(webhooks.enable)
 webhooks_app.command("rotate-secret")(webhooks.rotate_secret)
 webhooks_app.command("deliver")(webhooks.deliver)
+emails_app.command("send")(mail_command.emails_send)
 
 
 def main() -> None:

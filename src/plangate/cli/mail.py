@@ -1,4 +1,5 @@
-"""``plangate mail-catcher``: a local SMTP server that prints what it is sent."""
+"""``plangate mail-catcher``: a local SMTP server that prints what it is sent; ``plangate
+emails send``: an email worker on its own."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from plangate.cli.common import err, fail, out
+from plangate.cli.common import command_settings, database, err, fail, out
 
 
 def mail_catcher(
@@ -42,3 +43,29 @@ def mail_catcher(
         stop.wait()
     finally:
         catcher.stop()
+
+
+def emails_send(
+    once: Annotated[bool, typer.Option(help="send what is due, then exit")] = False,
+) -> None:
+    """Write and send billing emails until stopped (any number of these on PostgreSQL).
+    `plangate worker` and `plangate dev` also send them."""
+    import logging
+
+    from plangate.clock import SystemClock
+    from plangate.services.emails.worker import EmailWorker
+
+    current = command_settings()
+    logging.basicConfig(level=current.log_level.upper(), format="%(asctime)s %(message)s")
+    worker = EmailWorker(database(current), current, SystemClock())
+    if once:
+        worker.drain()
+        stats = worker.stats
+        out.print(f"sent {stats.sent} email(s), skipped {stats.skipped}, "
+                  f"{stats.failed_attempts} failed attempt(s)")
+        return
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    err.print("plangate emails send: sending billing emails (Ctrl-C stops)")
+    worker.run_forever(stop)
