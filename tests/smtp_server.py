@@ -6,6 +6,7 @@ from __future__ import annotations
 import email
 import email.policy
 import socket
+import ssl
 import threading
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -36,6 +37,9 @@ class SmtpServer:
     refuse_first: int = 0
     # (user, password) the server requires (AUTH over plain SMTP, for the tests only).
     login: tuple[str, str] | None = None
+    # TLS with this context: "starttls" (required before MAIL) or "implicit" (from the start).
+    tls: str | None = None
+    tls_context: ssl.SSLContext | None = None
     caught: list[Caught] = field(default_factory=list)
     refused: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -61,6 +65,10 @@ class SmtpServer:
         if self.login is not None:
             extra = {"authenticator": self._authenticate, "auth_required": True,
                      "auth_require_tls": False}
+        if self.tls == "starttls":
+            extra.update(tls_context=self.tls_context, require_starttls=True)
+        elif self.tls == "implicit":
+            extra.update(ssl_context=self.tls_context)
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port, **extra)
         self._controller.start()
         return self

@@ -1,7 +1,8 @@
 """Sending over SMTP with the standard library.
 
 ``PLANGATE_SMTP_URL`` is ``smtp://user:password@host:port`` (plain, or STARTTLS with
-``?starttls=true``) or ``smtps://...`` (TLS from the first byte, port 465 by default). The
+``?starttls=true``) or ``smtps://...`` (TLS from the first byte, port 465 by default); the
+server's certificate is verified, against ``?cafile=/path`` too when given. The
 ``Message-ID`` is derived from the email's row, so a message sent again after a worker died
 mid-send is recognisable as the same one.
 """
@@ -27,20 +28,24 @@ class SmtpConfig:
     user: str
     password: str
     timeout: float
+    # A CA bundle that signs the server's certificate (``?cafile=/path``), besides the
+    # system's trusted authorities.
+    cafile: str | None = None
 
     @classmethod
     def from_url(cls, url: str, timeout: float = 20.0) -> SmtpConfig:
         parts = urlsplit(url)
-        query = {k: v[-1].lower() for k, v in parse_qs(parts.query).items()}
-        tls = parts.scheme == "smtps" or query.get("ssl", "") in TRUE
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        tls = parts.scheme == "smtps" or query.get("ssl", "").lower() in TRUE
         return cls(
             host=parts.hostname or "localhost",
             port=parts.port or (465 if tls else 25),
             tls=tls,
-            starttls=not tls and query.get("starttls", "") in TRUE,
+            starttls=not tls and query.get("starttls", "").lower() in TRUE,
             user=unquote(parts.username or ""),
             password=unquote(parts.password or ""),
             timeout=timeout,
+            cafile=query.get("cafile") or None,
         )
 
 
@@ -77,6 +82,8 @@ def send(config: SmtpConfig, out: Outgoing) -> None:
     """One attempt; raises ``smtplib.SMTPException`` or ``OSError`` when it fails."""
     message = mime(out)
     context = ssl.create_default_context()
+    if config.cafile:
+        context.load_verify_locations(cafile=config.cafile)
     client: smtplib.SMTP
     if config.tls:
         client = smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout,
