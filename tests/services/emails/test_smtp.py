@@ -1,4 +1,4 @@
-"""PLANGATE_SMTP_URL: its forms, and a login against a real SMTP server that requires one."""
+"""PLANGATE_SMTP_URL: its forms, a login, STARTTLS and implicit TLS against a real SMTP server."""
 
 from __future__ import annotations
 
@@ -10,12 +10,11 @@ from ipaddress import ip_address
 from pathlib import Path
 from urllib.parse import quote
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-
-import pytest
 
 from plangate.services.emails.smtp import Outgoing, SmtpConfig, send
 from plangate.settings import ConfigError, load_settings
