@@ -28,8 +28,10 @@ import stripe
 from fastapi import FastAPI, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from plangate.devmail import MailCatcher, mount_pages
 from plangate.domain.catalog import Catalog
 from plangate.gateways.stripe_client import make_stripe_client
+from plangate.services.emails.worker import EmailThread, EmailWorker
 from plangate.services.events.delivery import DeliveryThread, DeliveryWorker
 from plangate.services.stripe_budget import budget_for
 from plangate.services.stripe_sync.single_worker import WorkerAlreadyRunning, claim_worker_lock
@@ -131,6 +133,12 @@ def start_deliveries(app: FastAPI) -> DeliveryThread:
     return DeliveryWorker(ctx.db, ctx.settings, ctx.clock).start()
 
 
+def start_emails(app: FastAPI) -> EmailThread:
+    """Billing emails written and sent from a background thread of the serving process."""
+    ctx = app.state.plangate
+    return EmailWorker(ctx.db, ctx.settings, ctx.clock, catalogs=ctx.catalogs).start()
+
+
 @dataclass(frozen=True)
 class DevOptions:
     host: str
@@ -139,6 +147,8 @@ class DevOptions:
     sandbox: bool
     verbose: bool = False
     webhook_delay: float = 0.0
+    # Where emails go instead of out (``/dev/mail``), when no SMTP server is configured.
+    mail_catcher: MailCatcher | None = None
 
 
 class _QuietSandboxRequests(logging.Filter):
@@ -193,6 +203,7 @@ def _write_state(settings: Settings, dev_dir: Path) -> Path:
         "stripe_api_base": settings.stripe_api_base,
         "stripe_webhook_secret": settings.stripe_webhook_secret,
         "webhook_allowed_networks": settings.webhook_allowed_networks,
+        "smtp_url": settings.smtp_url,
     }
     path = dev_dir / "dev.json"
     path.write_text(json.dumps(state, indent=2))
@@ -230,7 +241,9 @@ def serve(settings: Settings, options: DevOptions, on_ready: Callable[[], None])
     if options.sandbox:
         sandbox = mount_sandbox(app, settings, options.dev_dir, options.webhook_delay)
         push_applied_catalogs(app)
-    workers: list[WorkerThread | DeliveryThread] = []
+    if options.mail_catcher is not None:
+        mount_pages(app, options.mail_catcher)
+    workers: list[WorkerThread | DeliveryThread | EmailThread] = []
 
     def set_up() -> None:
         base = settings.base_url.rstrip("/")
@@ -248,6 +261,7 @@ def serve(settings: Settings, options: DevOptions, on_ready: Callable[[], None])
                 log.info("catalog pushed to the sandbox (%d change(s))", changes)
             if not stopping.is_set():
                 workers.append(start_deliveries(app))
+                workers.append(start_emails(app))
             if settings.gateway == "stripe" and not stopping.is_set():
                 # Its loop reconciles first: what was paid while nothing ran is granted.
                 running = start_worker(app)
@@ -282,4 +296,6 @@ def serve(settings: Settings, options: DevOptions, on_ready: Callable[[], None])
             lock.release()
         if sandbox is not None:
             sandbox.close()
+        if options.mail_catcher is not None:
+            options.mail_catcher.stop()
         app.state.plangate.db.dispose()

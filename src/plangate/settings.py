@@ -110,7 +110,9 @@ class Settings(BaseSettings):
         "with return_url (it must be on PLANGATE_ALLOWED_ORIGINS or PLANGATE_BASE_URL)",
     )
     brand_name: str = Field(
-        default="", max_length=80, description="the name shown on the hosted pages"
+        default="", max_length=80,
+        description="the operator's name on the hosted pages and in every email (emails say "
+        "'plangate' when it is empty)",
     )
     brand_color: str = Field(
         default="#4f46e5", description="accent colour of the hosted pages: #rgb or #rrggbb"
@@ -185,6 +187,47 @@ class Settings(BaseSettings):
         default=60, ge=5, description="how long a claimed webhook delivery is its worker's"
     )
 
+    # --- billing emails (docs/emails.md) ---------------------------------------------------
+    smtp_url: str = Field(
+        default="",
+        description="smtp://user:password@host:port (add ?starttls=true), or smtps://... for "
+        "TLS from the start; empty: emails are recorded as skipped, never sent",
+    )
+    email_from: str = Field(
+        default="", description="the From address, e.g. 'Acme Billing <billing@acme.test>'"
+    )
+    email_operator: str = Field(
+        default="", description="where operator notices go (a webhook endpoint disabled)"
+    )
+    email_disabled: EnvList = Field(
+        default_factory=list,
+        description="email kinds not sent: receipt, payment_failed, trial_ending, "
+        "subscription_canceled, subscription_ended, endpoint_disabled",
+    )
+    email_templates_dir: str = Field(
+        default="", description="a directory whose templates replace the built-in ones by name"
+    )
+    email_max_attempts: int = Field(
+        default=8, ge=1, le=20, description="SMTP attempts before an email is marked failed"
+    )
+    smtp_timeout_seconds: float = Field(
+        default=20.0, gt=0, le=120, description="an SMTP server silent this long fails the attempt"
+    )
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: str) -> str:
+        if not value:
+            return value
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ValueError(
+                f"{value.split('@')[-1]!r} is not an SMTP URL like smtp://user:pass@host:587"
+            )
+        return value
+
     @field_validator("webhook_allowed_networks")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
@@ -203,6 +246,7 @@ class Settings(BaseSettings):
         "secret_keys",
         "identity_admin_roles",
         "webhook_allowed_networks",
+        "email_disabled",
         mode="before",
     )
     @classmethod

@@ -832,6 +832,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/emails": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Emails
+         * @description Billing emails newest first (receipts, failed payments, trials ending, cancellations, operator notices), each `pending`, `sent`, `failed` or `skipped` with why, filtered by customer, `status` and `kind`. Pass `next_cursor` as `cursor` for the next page (server only).
+         */
+        get: operations["list_emails_v1_emails_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/pricing/{line_id}": {
         parameters: {
             query?: never;
@@ -1233,6 +1253,59 @@ export interface components {
         DefaultCardIn: {
             /** Payment Method Id */
             payment_method_id: string;
+        };
+        /** EmailList */
+        EmailList: {
+            /** Data */
+            data: components["schemas"]["EmailOut"][];
+            /**
+             * Next Cursor
+             * @description pass as `cursor` for the next page
+             */
+            next_cursor: string | null;
+        };
+        /** EmailOut */
+        EmailOut: {
+            /** Id */
+            id: number;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "receipt" | "payment_failed" | "trial_ending" | "subscription_canceled" | "subscription_ended" | "endpoint_disabled";
+            /**
+             * Status
+             * @description `pending` (not sent yet, or waiting for a retry), `sent`, `failed` (every attempt failed) or `skipped` (see `detail`)
+             * @enum {string}
+             */
+            status: "pending" | "sent" | "failed" | "skipped";
+            /** Customer Type */
+            customer_type: string | null;
+            /** Customer Id */
+            customer_id: string | null;
+            /** Recipient */
+            recipient: string | null;
+            /** Subject */
+            subject: string;
+            /**
+             * Detail
+             * @description why it was skipped, or the last SMTP error
+             */
+            detail: string;
+            /** Attempts */
+            attempts: number;
+            /**
+             * Message Id
+             * @description the outbox fact (the webhook-id of its webhooks)
+             */
+            message_id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Sent At */
+            sent_at: string | null;
         };
         /** EntitlementTokenOut */
         EntitlementTokenOut: {
@@ -6370,6 +6443,79 @@ export interface operations {
             };
             /** @description Request body too large (`invalid_request_error`): `request_too_large` */
             413: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (quote `request_id`) (`api_error`): `internal_error` */
+            500: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_emails_v1_emails_get: {
+        parameters: {
+            query?: {
+                customer_type?: "user" | "team" | "custom";
+                customer_id?: string | null;
+                status?: ("pending" | "sent" | "failed" | "skipped") | null;
+                kind?: ("receipt" | "payment_failed" | "trial_ending" | "subscription_canceled" | "subscription_ended" | "endpoint_disabled") | null;
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailList"];
+                };
+            };
+            /** @description Invalid request (`invalid_request_error`): `cursor_invalid`, `customer_id_invalid`, `customer_type_invalid`, `parameter_invalid`, `parameter_missing` */
+            400: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`authentication_error`): `authentication_invalid`, `authentication_required`, `identity_not_configured`, `secret_key_invalid`, `token_expired`, `token_invalid`, `token_signature_invalid` */
+            401: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for this caller (`permission_error`): `server_only` */
+            403: {
                 headers: {
                     /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
                     "X-Request-Id"?: string;

@@ -145,6 +145,9 @@ OPERATION_ERRORS: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {
     ("POST", "/v1/admin/stripe-events/{event_id}/retry"): {404: ("stripe_event_not_found",)},
     ("GET", "/v1/admin/audit-log"): {400: ("cursor_invalid",)},
     ("GET", "/v1/admin/figures"): {},
+    ("GET", "/v1/emails"): {
+        400: ("cursor_invalid", "parameter_invalid", "customer_type_invalid", "customer_id_invalid")
+    },
     ("GET", "/healthz"): {
         503: ("starting", "schema_missing", "schema_behind", "schema_ahead", "worker_behind")
     },
@@ -203,6 +206,7 @@ SERVER_ONLY = {
     ("POST", "/v1/admin/stripe-events/{event_id}/retry"),
     ("GET", "/v1/admin/audit-log"),
     ("GET", "/v1/admin/figures"),
+    ("GET", "/v1/emails"),
 }
 
 
@@ -305,6 +309,10 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
     "pay), subscriptions by status, trials, churn and failed payments this calendar month, "
     "past-due customers, and per day over the last `days` days the net revenue per currency "
     "and the quantity consumed per item (server only).",
+    ("GET", "/v1/emails"): "Billing emails newest first (receipts, failed payments, trials "
+    "ending, cancellations, operator notices), each `pending`, `sent`, `failed` or `skipped` "
+    "with why, filtered by customer, `status` and `kind`. Pass `next_cursor` as `cursor` for "
+    "the next page (server only).",
     ("POST", "/v1/stripe/webhooks"): "Stripe's events, signed in `Stripe-Signature`. A bad, "
     "stale or future signature is 400 `signature_invalid`; a signed event plangate cannot "
     "store is 400 `event_invalid`; either way nothing is stored. A redelivered event is "

@@ -6,6 +6,7 @@ import typer
 
 from plangate.cli import admins, catalog, commands, events, webhooks
 from plangate.cli import dev as dev_command
+from plangate.cli import mail as mail_command
 from plangate.cli import openapi as openapi_command
 
 app = typer.Typer(help="plangate: billing and entitlements on top of Stripe.", no_args_is_help=True)
@@ -15,6 +16,8 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(catalog_app, name="catalog")
 webhooks_app = typer.Typer(help="Outbound webhooks: endpoints and delivery.", no_args_is_help=True)
 app.add_typer(webhooks_app, name="webhooks")
+emails_app = typer.Typer(help="Billing emails: the sender.", no_args_is_help=True)
+app.add_typer(emails_app, name="emails")
 admins_app = typer.Typer(help="Operators: who signs in to the dashboard.", no_args_is_help=True)
 app.add_typer(admins_app, name="admins")
 admins_app.command("create")(admins.admins_create)
@@ -32,6 +35,7 @@ app.command()(dev_command.dev)
 app.command()(commands.worker)
 app.command()(commands.reconcile)
 app.command()(commands.sandbox)
+app.command("mail-catcher")(mail_command.mail_catcher)
 app.command()(openapi_command.openapi)
 keys_app.command("create")(commands.keys_create)
 keys_app.command("list")(commands.keys_list)
@@ -47,6 +51,7 @@ webhooks_app.command("disable")(webhooks.disable)
 webhooks_app.command("enable")(webhooks.enable)
 webhooks_app.command("rotate-secret")(webhooks.rotate_secret)
 webhooks_app.command("deliver")(webhooks.deliver)
+emails_app.command("send")(mail_command.emails_send)
 
 
 def main() -> None:

@@ -109,6 +109,7 @@ def worker(
     import threading
 
     from plangate.observability.logs import configure_logging
+    from plangate.services.emails.worker import EmailWorker
     from plangate.services.events.delivery import DeliveryWorker
     from plangate.services.stripe_sync.single_worker import WorkerAlreadyRunning, claim_worker_lock
     from plangate.services.stripe_sync.worker import Worker
@@ -130,13 +131,17 @@ def worker(
         start_http_server(metrics_port, addr=metrics_host, registry=host_registry())
     # Outbound webhooks go out from the same process (the facts its sync records, too).
     deliveries = DeliveryWorker(running.sync.db, current, SystemClock())
+    # And the billing emails (docs/emails.md).
+    emails = EmailWorker(running.sync.db, current, SystemClock())
     if once:
         running.drain(timeout=3600)
         deliveries.drain()
+        emails.drain()
         lock.release()
         out.print(f"handled {running.stats.handled} event(s)")
         return
     sending = deliveries.start()
+    mailing = emails.start()
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -146,6 +151,7 @@ def worker(
         running.run_forever(stop)
     finally:
         sending.stop()
+        mailing.stop()
         lock.release()
 
 

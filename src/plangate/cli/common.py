@@ -34,6 +34,8 @@ DEV_STATE_FIELDS = (
     "stripe_api_base",
     "stripe_webhook_secret",
     "webhook_allowed_networks",
+    # The dev mail catcher: emails sent from a second shell's worker are caught too.
+    "smtp_url",
 )
 
 

@@ -9,7 +9,7 @@ import secrets
 import socket
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from sqlalchemy.exc import SQLAlchemyError
@@ -26,7 +26,10 @@ from plangate.cli.common import (
 )
 from plangate.clock import SystemClock
 from plangate.domain.catalog import parse_catalog
-from plangate.settings import ConfigError, load_settings
+from plangate.settings import ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from plangate.devmail import MailCatcher
 
 # The example catalog ships inside the package (examples/plangate.toml is its visible copy),
 # so `plangate dev` works from any directory.
@@ -63,6 +66,28 @@ def _dev_key() -> str:
         key_file.write_text(KEY_PREFIX + "dev_" + secrets.token_urlsafe(24))
         key_file.chmod(0o600)
     return key_file.read_text().strip()
+
+
+def _mail_catcher(settings: Settings) -> MailCatcher | None:
+    """Without an SMTP server configured, emails go to a local catcher (``/dev/mail``)."""
+    from plangate.devmail import CaughtMail, MailCatcher
+
+    def caught(mail: CaughtMail) -> None:
+        err.print(f"mail caught #{mail.number} to {', '.join(mail.recipients)}: "
+                  f"{mail.subject} ({settings.base_url}/dev/mail/{mail.number})",
+                  soft_wrap=True, markup=False, highlight=False)
+
+    if settings.smtp_url:
+        return None
+    try:
+        catcher = MailCatcher(on_mail=caught).start()
+    except ImportError:
+        return None
+    except OSError as exc:
+        err.print(f"plangate dev: no mail catcher ({exc}); emails are recorded as skipped")
+        return None
+    settings.smtp_url = catcher.url
+    return catcher
 
 
 def dev(
@@ -134,6 +159,7 @@ def dev(
             catalog_line = f"the active catalog ({version}; --catalog FILE applies another)"
     db.dispose()
     base = settings.base_url
+    catcher = _mail_catcher(settings)
 
     def banner() -> None:
         # One line per entry, whatever the terminal's width: people copy the key from here.
@@ -147,6 +173,12 @@ def dev(
             out.print(f"  stripe       sandbox at {base}/sandbox (key {devstack.SANDBOX_KEY})")
         if settings.gateway == "stripe":
             out.print(f"  webhooks     {base}/v1/stripe/webhooks, worker running in-process")
+        if catcher is not None:
+            out.print(f"  emails       caught, not sent: {base}/dev/mail ({catcher.url})")
+        elif not settings.smtp_url:
+            out.print("  emails       recorded as skipped (no PLANGATE_SMTP_URL, no aiosmtpd)")
+        else:
+            out.print("  emails       sent through PLANGATE_SMTP_URL")
         out.print(f"  other shells `plangate ...` commands here use {DEV_STATE}")
         out.print(f"  try:         curl -s {base}/healthz")
 
@@ -160,6 +192,7 @@ def dev(
             sandbox=sandbox_mode,
             verbose=verbose,
             webhook_delay=webhook_delay,
+            mail_catcher=catcher,
         ),
         on_ready=banner,
     )

@@ -415,6 +415,7 @@ __all__.append("LineConflict")
 
 # The outbox's tables live in their own module; importing it here registers them with
 # Base.metadata wherever the models are used (migrations, tests).
+from plangate.store import email_models as _email_models  # noqa: E402, F401
 from plangate.store import outbox_models as _outbox_models  # noqa: E402, F401
 
 # The operators' tables share this Base (and so the migrations' schema).

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from plangate.clock import Clock
 from plangate.services.events.destinations import DestinationRefused, resolve
 from plangate.services.events.endpoints import secrets_in_use
-from plangate.services.events.outbox import WEBHOOK, envelope
+from plangate.services.events.outbox import WEBHOOK, envelope, record
 from plangate.services.events.signing import signature_headers
 from plangate.settings import Settings
 from plangate.store.db import Database
@@ -273,6 +273,18 @@ class DeliveryWorker:
         )
         if disabled.rowcount:  # type: ignore[attr-defined]
             log.warning("webhook endpoint %s disabled: failing for 5 days", endpoint_id)
+            row = session.get(endpoint, endpoint_id)
+            assert row is not None
+            # The operator hears of it (by email), in the transaction that disabled it.
+            record(session, "webhookEndpoint.disabled", {
+                "object": "webhook_endpoint",
+                "id": row.id,
+                "url": row.url,
+                "disabled_reason": row.disabled_reason,
+                "failing_since": int(row.failing_since.timestamp() * 1000)
+                if row.failing_since else None,
+                "disabled_at": int(now.timestamp() * 1000),
+            }, now, webhooks=False)
 
     def _close(self, leased: Leased, status: str) -> None:
         with self.db.write() as session:

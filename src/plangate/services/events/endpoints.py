@@ -34,6 +34,7 @@ EVENT_TYPES = (
     "subscriptionItem.ended",
     "subscriptionItem.incomplete",
     "subscriptionItem.pastDue",
+    "subscriptionItem.freeTrialEnding",
     "paymentAttempt.created",
     "paymentAttempt.updated",
     "customer.entitlementsChanged",

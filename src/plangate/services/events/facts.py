@@ -201,6 +201,24 @@ def subscription_item_changed(
     _subscription_events(session, ownership, now, was_active=was_active, created=False)
 
 
+def trial_ending(session: Session, ownership: Ownership, now: datetime) -> bool:
+    """A trialing item whose trial ends soon (Stripe says so three days ahead): reported once
+    per item and trial end, however often the notice is handled."""
+    key = (ownership.customer_type, ownership.customer_id)
+    item = {**subscription_item(ownership), "trial_end": _ms(ownership.trial_end)}
+    told = session.scalars(
+        select(OutboxMessage.payload).where(
+            OutboxMessage.type == "subscriptionItem.freeTrialEnding",
+            OutboxMessage.customer_type == key[0],
+            OutboxMessage.customer_id == key[1],
+        )
+    ).all()
+    if any(p.get("id") == item["id"] and p.get("trial_end") == item["trial_end"] for p in told):
+        return False
+    _emit(session, "subscriptionItem.freeTrialEnding", item, now, key)
+    return True
+
+
 def _product_data(ownership: Ownership) -> dict[str, Any]:
     return {
         "id": f"own_{ownership.id}",
@@ -278,6 +296,8 @@ def _transaction_data(row: Transaction, kind: str) -> dict[str, Any]:
         "invoice_id": row.invoice_id,
         "payment_intent_id": row.payment_intent_id,
         "charge_id": row.charge_id,
+        # Why a payment failed, as the processor put it (None unless it failed).
+        "failure_message": row.description if row.status == "failed" else None,
         "payer": payer(row.customer_type, row.customer_id),
         "created_at": _ms(row.created_at),
         "updated_at": _ms(row.updated_at),

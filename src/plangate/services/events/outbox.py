@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from plangate.services.events.consumers import CONSUMER_TYPES
 from plangate.store.outbox_models import OutboxDelivery, OutboxMessage, WebhookEndpoint
 
 WEBHOOK = "webhook"
@@ -35,9 +36,12 @@ def record(
     now: datetime,
     *,
     customer: tuple[str, str] | None = None,
+    webhooks: bool = True,
 ) -> OutboxMessage:
     """Writes the fact ``event_type`` with ``data`` and a pending delivery per listening
-    endpoint. The caller's transaction decides whether any of it happened."""
+    endpoint and per consumer that hears it (the emails). The caller's transaction decides
+    whether any of it happened. ``webhooks=False``: a fact for plangate's operator only,
+    sent to no endpoint."""
     message = OutboxMessage(
         id=new_message_id(),
         type=event_type,
@@ -47,6 +51,21 @@ def record(
         created_at=now,
     )
     session.add(message)
+    for consumer, types in CONSUMER_TYPES.items():
+        if event_type in types:
+            session.add(
+                OutboxDelivery(
+                    message=message,
+                    consumer=consumer,
+                    endpoint_id=None,
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
+    if not webhooks:
+        return message
     with session.no_autoflush:  # the caller's rows may be half-written
         endpoints = session.scalars(
             select(WebhookEndpoint).where(WebhookEndpoint.disabled_at.is_(None))

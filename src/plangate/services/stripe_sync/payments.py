@@ -219,6 +219,9 @@ def sync_payment_intent(
             values["product_id"] = str(product_id)
         if invoice is not None:
             values["invoice_id"] = invoice["id"]
+        if failed:
+            error = pi.get("last_payment_error") or {}
+            values["description"] = str(error.get("message") or error.get("code") or "")[:500]
         created = _at(pi.get("created"), now)
         return Outcome(
             changed=_upsert(session, row, ref, "payment", payment_intent_id, values, created, now)

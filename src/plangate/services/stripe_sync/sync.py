@@ -37,8 +37,9 @@ from plangate.services.entitlements.customers import (
     CustomerRef,
     insert_customer_if_missing,
 )
+from plangate.services.events import facts
 from plangate.store.db import Database
-from plangate.store.models import Customer, StripeObjectSync
+from plangate.store.models import Customer, Ownership, StripeObjectSync
 
 
 @dataclass(frozen=True)
@@ -181,7 +182,30 @@ def handle_event(
     handler = _handlers().get(object_type)
     if handler is None:
         return Outcome(ignored=f"plangate keeps no state from {object_type} objects")
-    return handler(ctx, object_id)
+    outcome = handler(ctx, object_id)
+    if event_type == TRIAL_WILL_END and object_type == "subscription":
+        _trial_will_end(ctx, object_id)
+    return outcome
+
+
+TRIAL_WILL_END = "customer.subscription.trial_will_end"
+
+
+def _trial_will_end(ctx: SyncContext, subscription_id: str) -> None:
+    """Stripe's notice, three days ahead, that a trial ends: the subscription's trialing
+    items are reported (``subscriptionItem.freeTrialEnding``), once per trial end."""
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        lock_object(session, subscription_id, now)
+        items = session.scalars(
+            select(Ownership).where(
+                Ownership.stripe_subscription_id == subscription_id,
+                Ownership.ended_at.is_(None),
+                Ownership.status == "trialing",
+            )
+        ).all()
+        for item in items:
+            facts.trial_ending(session, item, now)
 
 
 def sync_object(ctx: SyncContext, object_type: str, object_id: str) -> Outcome:

@@ -32,6 +32,7 @@ WEBHOOK_EVENTS = (
     "customer.subscription.deleted",
     "customer.subscription.paused",
     "customer.subscription.resumed",
+    "customer.subscription.trial_will_end",
     "invoice.paid",
     "invoice.payment_failed",
     "payment_intent.succeeded",

@@ -1,6 +1,6 @@
 """rate limit: the Stripe call budget shared by every process of an installation
 
-Revision ID: 0009_rate_limit
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-03 08:00:00
 """
