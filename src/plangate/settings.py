@@ -11,7 +11,7 @@ import re
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -263,11 +263,13 @@ class Settings(BaseSettings):
 
     @field_validator("allowed_origins", "cors_origins")
     @classmethod
-    def _origins(cls, value: list[str]) -> list[str]:
+    def _origins(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        # Redirects may go to any subdomain (https://*.preview.example.com); CORS is exact.
+        wildcard_refused = info.field_name == "cors_origins"
         for origin in value:
             scheme, sep, rest = origin.partition("://")
-            if (scheme not in ("http", "https") or not sep or not rest or "*" in rest
-                    or "/" in rest.rstrip("/")):
+            if (scheme not in ("http", "https") or not sep or not rest
+                    or (wildcard_refused and "*" in rest) or "/" in rest.rstrip("/")):
                 raise ValueError(f"{origin!r} is not an origin like https://app.example.com")
         return [origin.rstrip("/") for origin in value]
 

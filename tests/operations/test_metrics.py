@@ -147,12 +147,13 @@ def test_the_stripe_queue_is_read_from_the_database_at_scrape_time(
 def test_a_failing_event_is_counted_per_type_with_each_stripe_attempt(
     db: Database, local: TestClient
 ) -> None:
-    """The real SDK against a closed port: the sync's fetch fails after the SDK's retries;
+    """The real SDK against a closed port: the sync's fetch fails after plangate's retries;
     every attempt is a counted request to the endpoint, the event gives up (one attempt
     allowed here) and shows as failed in the queue."""
     settings = _settings(db).model_copy(update={
         "gateway": "stripe", "stripe_api_key": "sk_test_metrics",
         "stripe_api_base": f"http://127.0.0.1:{free_port()}", "worker_max_attempts": 1,
+        "stripe_max_retries": 2,
     })
     worker = Worker(SyncContext(db, StripeGateway.from_settings(settings), CatalogCache(),
                                 SystemClock()), settings)
@@ -180,7 +181,7 @@ def test_a_failing_event_is_counted_per_type_with_each_stripe_attempt(
     assert grew("plangate_stripe_events_failed_total", type="invoice.paid", final="true") == 1
     assert grew("plangate_stripe_events_handled_total", type="invoice.paid") == 0
     assert grew("plangate_stripe_sync_duration_seconds_count", type="invoice.paid") == 1
-    # The first try and the SDK's two retries.
+    # The first try and its two retries.
     assert grew("plangate_stripe_requests_total", method="GET",
                 endpoint="/v1/invoices/{id}", status="error") == 3
     assert value(after, "plangate_stripe_events_queued", state="failed",
