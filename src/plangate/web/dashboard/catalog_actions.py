@@ -165,7 +165,7 @@ def _push(request: Request, visit: Visit) -> Response:
         return catalog_page(request, visit, status_code=503, error=str(exc))
     except stripe.StripeError as exc:
         return catalog_page(request, visit, status_code=502,
-                            error=f"Stripe refused the push: {exc.user_message or exc}")
+                            error=f"The push to Stripe failed: {exc.user_message or exc}")
     with ctx.db.write() as session:
         record_action(session, actor=visit.operator.actor, action="catalog.push",
                       target_type=AUDIT_TARGET, target=version or "(empty)", before=None,
