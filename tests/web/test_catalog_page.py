@@ -177,8 +177,14 @@ def test_viewers_and_support_only_read(
 def test_forms_without_the_csrf_token_are_refused(
     site: TestClient, db: Database, clock: FrozenClock
 ) -> None:
+    for method, path in (("GET", "/dashboard/catalog"), ("POST", "/dashboard/catalog/apply")):
+        stranger = site.request(method, path, data={"catalog": SMALL}, follow_redirects=False)
+        assert stranger.status_code == 303, path
+        assert stranger.headers["location"].startswith("/dashboard/login?next=")
     add_operator(db, clock, "owner@example.com", "owner")
     sign_in(site, "owner@example.com")
+    csp = site.get("/dashboard/catalog").headers["content-security-policy"]
+    assert "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
     form = _form(site)
     for action in ("check", "apply", "push"):
         for token in (None, "wrong"):
