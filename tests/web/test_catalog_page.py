@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -236,3 +237,29 @@ def test_an_owner_pushes_the_active_catalog_to_stripe(
     failed = site.post("/dashboard/catalog/push", data={"csrf_token": token})
     assert failed.status_code == 502 and "The push to Stripe failed" in failed.text
     assert len(list_entries(db, target_type="catalog")[0]) == 3
+
+
+def test_a_form_submitted_twice_at_once_applies_once(
+    site: TestClient, db: Database, clock: FrozenClock
+) -> None:
+    add_operator(db, clock, "owner@example.com", "owner")
+    sign_in(site, "owner@example.com")
+    form = {**_form(site), "catalog": SMALL}
+    barrier = threading.Barrier(2)
+    answers: list[int] = []
+
+    def submit() -> None:
+        # Another connection of the same browser session; the app's lifespan is the site's.
+        client = TestClient(site.app, cookies=dict(site.cookies))
+        barrier.wait()
+        answers.append(client.post("/dashboard/catalog/apply", data=form,
+                                   follow_redirects=False).status_code)
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert answers == [303, 303]
+    assert len(_versions(db)) == 1
+    assert [e.action for e in list_entries(db, target_type="catalog")[0]] == ["catalog.apply"]
