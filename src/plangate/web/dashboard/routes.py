@@ -14,6 +14,8 @@ from plangate.services.operators import sign_in, sign_out
 from plangate.web.dashboard import (
     access_page,
     actions,
+    catalog_actions,
+    catalog_page,
     events_page,
     settings_page,
     transactions_page,
@@ -38,6 +40,8 @@ router.include_router(events_page.router)
 router.include_router(settings_page.router)
 router.include_router(access_page.router)
 router.include_router(transactions_page.router)
+router.include_router(catalog_page.router)
+router.include_router(catalog_actions.router)
 
 
 def _login_form(request: Request, error: str | None = None, status_code: int = 200) -> Response:
