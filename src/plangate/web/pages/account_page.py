@@ -180,7 +180,9 @@ def account_context(request: Request, visitor: Visitor, holder: Holder) -> dict[
     with ctx.db.read() as session:
         catalog = ctx.catalogs.active(session)
     names = {item_id: item.name for item_id, item in catalog.items.items()}
-    items = [(names.get(item_id, item_id), item) for item_id, item in sorted(view.items.items())]
+    # An item the customer has none of and gets none of is no balance of theirs.
+    items = [(names.get(item_id, item_id), item) for item_id, item in sorted(view.items.items())
+             if item.quantity != 0 or item.next_refill_at is not None]
     plans = held_plans(request, holder.ref)
     held = {plan.product_id for plan in plans}
     # A line's default plan is what the customer has without buying: no ownership row.
