@@ -79,15 +79,21 @@ def holder_of(request: Request, visitor: Visitor) -> Holder:
     return Holder(ref, True)
 
 
-def _price_label(table: PricingTable | None, product_id: str, price_id: str | None) -> str | None:
+def _price_label(table: PricingTable | None, product_id: str, price_id: str | None,
+                 currency: str | None) -> str | None:
     if table is None or price_id is None:
         return None
     for plan in table.plans:
         for price in plan.prices if plan.id == product_id else ():
-            amount = price.amount(table.default_currency)
+            amount = price.amount(_currency(table, currency))
             if price.id == price_id and amount is not None:
                 return f"{amount.display} {_per(price.interval)}"
     return None
+
+
+def _currency(table: PricingTable, billed: str | None) -> str:
+    """The currency the customer is billed in, when the line has prices in it."""
+    return billed if billed in table.currencies else table.default_currency
 
 
 def _per(interval: str) -> str:
@@ -96,8 +102,8 @@ def _per(interval: str) -> str:
     return f"per {interval}" if " " not in interval else f"every {interval}"
 
 
-def _options(table: PricingTable | None, product_id: str,
-             price_id: str | None) -> tuple[SwitchOption, ...]:
+def _options(table: PricingTable | None, product_id: str, price_id: str | None,
+             currency: str | None) -> tuple[SwitchOption, ...]:
     """Every other (plan, price) of the line a visitor could buy, the default plan left out
     (moving to it is a cancellation, which has its own button)."""
     if table is None:
@@ -107,7 +113,7 @@ def _options(table: PricingTable | None, product_id: str,
         if plan.default:
             continue
         for price in plan.prices:
-            amount = price.amount(table.default_currency)
+            amount = price.amount(_currency(table, currency))
             if price.interval == "once" or amount is None:
                 continue
             if plan.id == product_id and price.id == price_id:
@@ -127,7 +133,8 @@ def _table(request: Request, line: str | None) -> PricingTable | None:
         return None
 
 
-def held_plans(request: Request, ref: CustomerRef) -> list[HeldPlan]:
+def held_plans(request: Request, ref: CustomerRef, currency: str | None) -> list[HeldPlan]:
+    """The customer's plans; prices in ``currency`` (what its invoices are in) when offered."""
     ctx = context_of(request)
     with ctx.db.read() as session:
         rows = [
@@ -142,8 +149,8 @@ def held_plans(request: Request, ref: CustomerRef) -> list[HeldPlan]:
             product_id=product_id, name=name, line=line, price_id=price_id, source=source,
             status=status, trial_end=trial, current_period_end=end,
             cancel_at_period_end=cancelling,
-            price_label=_price_label(table, product_id, price_id),
-            switch_options=_options(table, product_id, price_id)
+            price_label=_price_label(table, product_id, price_id, currency),
+            switch_options=_options(table, product_id, price_id, currency)
             if source == "subscription" else (),
         ))
     return held
@@ -183,7 +190,9 @@ def account_context(request: Request, visitor: Visitor, holder: Holder) -> dict[
     # An item the customer has none of and gets none of is no balance of theirs.
     items = [(names.get(item_id, item_id), item) for item_id, item in sorted(view.items.items())
              if item.quantity != 0 or item.next_refill_at is not None]
-    plans = held_plans(request, holder.ref)
+    money = _money_and_cards(request, holder.ref)
+    billed = money["invoices"][0]["currency"] if money["invoices"] else None
+    plans = held_plans(request, holder.ref, billed)
     held = {plan.product_id for plan in plans}
     # A line's default plan is what the customer has without buying: no ownership row.
     for product_id in view.plans:
@@ -195,7 +204,7 @@ def account_context(request: Request, visitor: Visitor, holder: Holder) -> dict[
         "holder": holder,
         "plans": plans,
         "items": items,
-        **_money_and_cards(request, holder.ref),
+        **money,
         "query": (f"?{urlencode({'team': holder.ref.id})}"
                   if holder.ref.type == "team" else ""),
         "has_portal": ctx.purchases.name != "test",

@@ -35,7 +35,9 @@ router = APIRouter(prefix="/account", include_in_schema=False)
 FORM_EXPIRED = "The form expired or did not come from this page; reload it and try again."
 DONE = {"cancel": "Your plan will end at the end of the period.",
         "resume": "Your plan will renew again.",
-        "switch": "Your plan change was sent."}
+        "switch": "Your plan change was sent.",
+        "switch_now": "Your new plan starts now.",
+        "switch_period_end": "Your new plan starts at the end of the period."}
 Form = dict[str, str]
 
 
@@ -175,7 +177,12 @@ def _act(request: Request, action: str, form: Form) -> Response:
         body = json.loads(bytes(answer.body))
         return _page(request, visitor, error=body.get("error", {}).get("message", "Refused."),
                      status_code=answer.status_code)
-    query = {"done": action, **({"team": holder.ref.id} if holder.ref.type == "team" else {})}
+    done = action
+    if action == "switch":
+        # The switch's answer says when it takes effect: now (an upgrade), or at the end.
+        effective = json.loads(bytes(answer.body)).get("effective")
+        done = f"switch_{effective}" if f"switch_{effective}" in DONE else action
+    query = {"done": done, **({"team": holder.ref.id} if holder.ref.type == "team" else {})}
     return RedirectResponse(f"/account?{urlencode(query)}", status_code=303)
 
 
