@@ -238,3 +238,16 @@ def test_an_expired_token_signs_out(site: TestClient, key: str) -> None:
     answer = site.get("/account?token=garbage", follow_redirects=False)
     assert answer.headers["location"] == "/account?notice=session_expired"
     assert site.get(answer.headers["location"]).status_code == 401
+
+
+def test_a_one_time_purchase_is_listed_without_buttons(site: TestClient, key: str) -> None:
+    _buy(site, key, "user/ada", "credit_pack", "once")
+    _buy(site, key, "user/ada", "pro", "monthly")
+    _sign_in(site, key, "ada")
+    page = site.get("/account").text
+    assert "Plans and purchases" in page
+    pack = page[page.index('data-plan="credit_pack"'):]
+    pack = pack[:pack.index("</article>")]
+    assert "1,000 credits" in pack and "<form" not in pack
+    assert ">6,000<" in page  # Pro's 5,000 and the pack's 1,000
+    assert "Cancel Pro" in page
