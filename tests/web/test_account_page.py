@@ -183,6 +183,9 @@ def test_bad_input_is_a_4xx_page(site: TestClient, key: str) -> None:
         assert answer.status_code == status, (path, data, answer.status_code)
         assert 'role="alert"' in answer.text
     assert site.post("/account/delete", data=fields).status_code == 404
+    for path in ("/account/cancel", "/account/portal", "/account/x/y"):
+        answer = site.get(path)
+        assert answer.status_code == 404 and 'data-code="not_found"' in answer.text
     for content_type, body in [
         ("application/json", b'{"product_id": "pro"}'),
         ("multipart/form-data; boundary=x", b"--x\r\nbroken"),

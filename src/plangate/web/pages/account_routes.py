@@ -223,3 +223,9 @@ async def act(request: Request, action: str) -> Response:
     if isinstance(form, Response):
         return form
     return await run_in_threadpool(_act, request, action, form)
+
+
+@router.get("/{rest:path}")
+def elsewhere(request: Request, rest: str) -> Response:
+    """Any other address under /account (an action's address opened as a link, too)."""
+    return _problem(request, "There is no such page.", "not_found", 404)
