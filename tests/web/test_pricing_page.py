@@ -85,7 +85,7 @@ def test_interval_and_currency(site: TestClient) -> None:
 
 def test_a_customer_buys_pro_from_the_page(site: TestClient, key: str) -> None:
     _signed_in(site, key, "ada")
-    cookie = site.cookies.get("plangate_customer")
+    cookie = site.cookies.get("plangate_customer", path="/pricing")
     assert cookie and cookie.startswith("pgcs_")
     page = site.get("/pricing/plan?interval=year")
     assert 'action="/pricing/plan/checkout?interval=year&amp;currency=usd"' in page.text
@@ -305,7 +305,7 @@ def test_a_token_on_the_lines_page_moves_too(site: TestClient, key: str) -> None
     token = mint(site, key, "ada")
     moved = site.get(f"/pricing?token={token}", follow_redirects=False)
     assert moved.status_code == 303 and moved.headers["location"] == "/pricing"
-    assert site.cookies.get("plangate_customer") == token
+    assert site.cookies.get("plangate_customer", path="/pricing") == token
 
 
 def test_odd_form_bodies_are_refused_not_a_500(site: TestClient, key: str) -> None:

@@ -13,6 +13,7 @@ from plangate.gateways import Gateway
 from plangate.settings import Settings
 from plangate.store.db import Database
 from plangate.web.dashboard import routes as dashboard_routes
+from plangate.web.pages import account_routes
 from plangate.web.pages import routes as page_routes
 from plangate.web.pages.theme import page_policy
 from plangate.web.security import LoginThrottle, SecurityHeaders
@@ -39,8 +40,13 @@ def create_site(
     app.mount("/static", StaticFiles(directory=PUBLIC_STATIC), name="public-static")
     app.include_router(dashboard_routes.router)
     app.include_router(page_routes.router)
+    app.include_router(account_routes.router)
     app.add_middleware(SecurityHeaders, prefix="/dashboard")
     app.add_middleware(
         SecurityHeaders, prefix="/pricing", policy=page_policy(app.state.plangate.settings)
+    )
+    app.add_middleware(
+        SecurityHeaders, prefix="/account",
+        policy=page_policy(app.state.plangate.settings, portal=True),
     )
     return app

@@ -18,12 +18,11 @@ from plangate.services.pricing import PricingTable, read_pricing_table, read_pub
 from plangate.web.pages.pricing_page import buyer_of, page_context
 from plangate.web.pages.theme import theme_css
 from plangate.web.pages.visitor import (
-    COOKIE,
-    COOKIE_PATH,
     Visitor,
     adopt_token,
     context_of,
     current_visitor,
+    forget_visitor,
 )
 from plangate.web.templating import render
 
@@ -56,9 +55,10 @@ async def sign_out(request: Request) -> Response:
     if visitor is not None and not visitor.csrf_ok(form.get("csrf_token")):
         return _problem(request, FORM_EXPIRED, "csrf_invalid", 403)
     referer = urlsplit(request.headers.get("referer", ""))
-    back = referer.path if referer.path.startswith("/pricing/") else "/pricing"
+    back = (referer.path if referer.path.startswith(("/pricing/", "/account"))
+            else "/pricing")
     response = RedirectResponse(back, status_code=303)
-    response.delete_cookie(COOKIE, path=COOKIE_PATH)
+    forget_visitor(response)
     return response
 
 

@@ -11,6 +11,8 @@ from plangate.web.security import CONTENT_SECURITY_POLICY
 # Where a checkout form's redirect may lead: Stripe's hosted Checkout. Browsers apply
 # form-action to the redirect that answers a form, not only to the form's own action.
 STRIPE_CHECKOUT = "https://checkout.stripe.com"
+# Where the account page's portal form leads: Stripe's billing portal.
+STRIPE_PORTAL = "https://billing.stripe.com"
 
 
 def _origin(url: str) -> str | None:
@@ -20,12 +22,13 @@ def _origin(url: str) -> str | None:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def page_policy(settings: Settings) -> str:
+def page_policy(settings: Settings, *, portal: bool = False) -> str:
+    """The pages' CSP; ``portal`` lets a form lead to Stripe's billing portal too."""
     images = ["'self'", "data:"]
     logo = _origin(settings.brand_logo_url) if settings.brand_logo_url else None
     if logo:
         images.append(logo)
-    forms = ["'self'", STRIPE_CHECKOUT]
+    forms = ["'self'", STRIPE_CHECKOUT] + ([STRIPE_PORTAL] if portal else [])
     sandbox = _origin(settings.stripe_api_base) if settings.stripe_api_base else None
     if sandbox:
         forms.append(sandbox)

@@ -4,9 +4,12 @@ plangate has no end-user accounts of its own: the app signs its users in. A page
 for a signed-in customer with a short-lived client token in the URL (``?token=``: a
 customer-session token from ``POST /v1/customer-sessions`` or, when an identity provider is
 configured, the provider's JWT). The page moves it at once into an HttpOnly cookie scoped to
-``/pricing`` and redirects to the same address without it, so the token does not stay in the
-address bar, the history or a shared link. Every request verifies the token again: when it
-expires the visitor is simply signed out. A secret key is never accepted here.
+the hosted pages, ``/pricing`` and ``/account`` (one cookie per path, the same token, so a
+visitor moves between the two pages signed in while the API, the dashboard and every other
+path of plangate's origin never receive it), and redirects to the same address without it,
+so the token does not stay in the address bar, the history or a shared link. Every request
+verifies the token again: when it expires the visitor is simply signed out. A secret key is
+never accepted here.
 
 Forms carry a CSRF token derived from the customer's token (an HMAC under it): a page on
 another site can neither read the cookie nor compute the value.
@@ -30,6 +33,8 @@ from plangate.web.security import tokens_match
 
 COOKIE = "plangate_customer"
 COOKIE_PATH = "/pricing"
+# Every path the customer's cookie is set on (and forgotten from): the hosted pages only.
+COOKIE_PATHS = (COOKIE_PATH, "/account")
 MAX_TOKEN_LENGTH = 8192
 
 
@@ -95,18 +100,25 @@ def adopt_token(request: Request) -> Response | None:
     except PlangateError:
         rest.append(("notice", "session_expired"))
         response = RedirectResponse(f"{request.url.path}?{urlencode(rest)}", status_code=303)
-        response.delete_cookie(COOKIE, path=COOKIE_PATH)
+        forget_visitor(response)
         return response
     target = request.url.path + ("?" + urlencode(rest) if rest else "")
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(
-        COOKIE,
-        token,
-        path=COOKIE_PATH,
-        httponly=True,
-        # Lax, not Strict: the app links here from its own site, and the first page after
-        # that navigation must already know the visitor.
-        samesite="lax",
-        secure=request.url.scheme == "https",
-    )
+    for path in COOKIE_PATHS:
+        response.set_cookie(
+            COOKIE,
+            token,
+            path=path,
+            httponly=True,
+            # Lax, not Strict: the app links here from its own site, and the first page after
+            # that navigation must already know the visitor.
+            samesite="lax",
+            secure=request.url.scheme == "https",
+        )
     return response
+
+
+def forget_visitor(response: Response) -> None:
+    """Clears the customer's cookie on every page path."""
+    for path in COOKIE_PATHS:
+        response.delete_cookie(COOKIE, path=path)

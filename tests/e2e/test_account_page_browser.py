@@ -1,0 +1,83 @@
+"""The account page on the stripe gateway, in Chromium: a customer who paid for Pro at the
+sandbox's Checkout sees the plan with its trial end, the credits, the invoice with its hosted
+link and the card; cancels at the period end and resumes from the page (Stripe writes, which
+the webhooks bring back to plangate); the portal form leads to the sandbox's portal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser_harness import needs_browser, screenshot
+from tests.e2e.e2e_harness import Stack, start_stack
+from tests.web.live_site import serious_violations
+
+pytestmark = needs_browser
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def site_stack(database_url: str) -> Iterator[Stack]:
+    running = start_stack(database_url, site=True)
+    yield running
+    running.stop()
+
+
+def test_a_pro_customer_cancels_and_resumes(site_stack: Stack, page: Any,
+                                            request: Any) -> None:
+    db_name = request.node.callspec.params["database_url"]
+    site_stack.http.put("/v1/customers/user/ada", json={"name": "Ada Lovelace"})
+    site_stack.buy("ada", "pro", price_id="monthly")
+    minted = site_stack.http.post("/v1/customer-sessions", json={"user_id": "ada"})
+    assert minted.status_code == 201, minted.text
+    blocked: list[str] = []
+    page.on("console",
+            lambda m: blocked.append(m.text) if "Content Security" in m.text else None)
+
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{site_stack.url}/account?token={minted.json()['token']}")
+    assert "token" not in page.url
+    pro = page.locator("[data-plan=pro]")
+    expect(pro).to_contain_text("Free trial")
+    expect(pro).to_contain_text("$19.99 per month")
+    trial_end = site_stack.products("ada")["pro"]["trial_end"]
+    expect(pro.locator("[data-field=trial_end]")).to_contain_text(trial_end[:10])
+    expect(page.get_by_role("row", name="Credits")).to_contain_text("5,000")
+    invoice = page.locator("[data-invoice]").first
+    expect(invoice).to_contain_text("$0.00")  # the trial's first invoice
+    link = invoice.get_by_role("link").get_attribute("href")
+    assert link and link.startswith(site_stack.settings.stripe_api_base)
+    expect(page.locator("[data-field=card]")).to_have_text("Visa ending in 4242, expires 12/2034")
+    assert serious_violations(page) == []
+    screenshot(page, f"account-pro-laptop-light-{db_name}")
+
+    page.get_by_role("button", name="Cancel Pro").click()
+    page.wait_for_url(site_stack.url + "/account?done=cancel")
+    site_stack.settle()
+    page.reload()
+    expect(pro.locator(".status")).to_have_text("Cancels at period end")
+    assert site_stack.subscription_of("ada").cancel_at_period_end is True
+    page.emulate_media(color_scheme="dark")
+    assert serious_violations(page) == []
+    screenshot(page, f"account-cancelling-laptop-dark-{db_name}")
+
+    page.get_by_role("button", name="Resume Pro").click()
+    page.wait_for_url(site_stack.url + "/account?done=resume")
+    site_stack.settle()
+    page.reload()
+    expect(pro.locator(".status")).to_have_text("Free trial")
+    expect(page.get_by_role("button", name="Cancel Pro")).to_be_visible()
+    assert site_stack.subscription_of("ada").cancel_at_period_end is False
+    assert site_stack.products("ada")["pro"]["cancel_at_period_end"] is False
+
+    page.set_viewport_size(PHONE)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert serious_violations(page) == []
+    screenshot(page, f"account-pro-phone-dark-{db_name}")
+
+    page.get_by_role("button", name="Manage billing on Stripe").click()
+    page.wait_for_url(site_stack.settings.stripe_api_base + "/**")
+    assert blocked == []
