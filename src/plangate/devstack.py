@@ -31,8 +31,9 @@ from starlette.concurrency import run_in_threadpool
 from plangate.devmail import MailCatcher, mount_pages
 from plangate.domain.catalog import Catalog
 from plangate.gateways.stripe_client import make_stripe_client
-from plangate.services.emails.worker import EmailThread, EmailWorker
-from plangate.services.events.delivery import DeliveryThread, DeliveryWorker
+from plangate.services.emails.worker import EmailWorker
+from plangate.services.events.delivery import DeliveryWorker
+from plangate.services.events.loop import LoopThread
 from plangate.services.stripe_budget import budget_for
 from plangate.services.stripe_sync.single_worker import WorkerAlreadyRunning, claim_worker_lock
 from plangate.services.stripe_sync.sync import SyncContext
@@ -127,13 +128,13 @@ def start_worker(app: FastAPI) -> WorkerThread | None:
     return worker.start()
 
 
-def start_deliveries(app: FastAPI) -> DeliveryThread:
+def start_deliveries(app: FastAPI) -> LoopThread:
     """Outbound webhooks sent from a background thread of the serving process."""
     ctx = app.state.plangate
     return DeliveryWorker(ctx.db, ctx.settings, ctx.clock).start()
 
 
-def start_emails(app: FastAPI) -> EmailThread:
+def start_emails(app: FastAPI) -> LoopThread:
     """Billing emails written and sent from a background thread of the serving process."""
     ctx = app.state.plangate
     return EmailWorker(ctx.db, ctx.settings, ctx.clock, catalogs=ctx.catalogs).start()
@@ -243,7 +244,7 @@ def serve(settings: Settings, options: DevOptions, on_ready: Callable[[], None])
         push_applied_catalogs(app)
     if options.mail_catcher is not None:
         mount_pages(app, options.mail_catcher)
-    workers: list[WorkerThread | DeliveryThread | EmailThread] = []
+    workers: list[WorkerThread | LoopThread] = []
 
     def set_up() -> None:
         base = settings.base_url.rstrip("/")

@@ -30,6 +30,7 @@ from plangate.services.emails.render import render
 from plangate.services.emails.smtp import Outgoing, SmtpConfig, default_sender, send
 from plangate.services.entitlements.catalog import CatalogCache
 from plangate.services.events import consumers
+from plangate.services.events.loop import PollingLoop
 from plangate.settings import Settings
 from plangate.store.db import Database
 from plangate.store.email_models import EmailMessage
@@ -69,7 +70,8 @@ class EmailStats:
 
 
 @dataclass
-class EmailWorker:
+class EmailWorker(PollingLoop):
+    thread_name = "plangate-emails"
     db: Database
     settings: Settings
     clock: Clock
@@ -241,42 +243,3 @@ class EmailWorker:
         for email in leased:
             self.send(email)
         return taken + len(leased)
-
-    def drain(self, max_batches: int = 1000) -> None:
-        """Takes and sends what is due until nothing is (tests, the CLI's --once)."""
-        for _ in range(max_batches):
-            if not self.run_once():
-                return
-
-    def wake(self) -> None:
-        self._wakeup.set()
-
-    def run_forever(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            try:
-                while not stop.is_set() and self.run_once():
-                    pass
-            except Exception:  # noqa: BLE001 - a database hiccup must not end the loop
-                log.exception("email loop failed; retrying")
-            self._wakeup.wait(self.settings.worker_poll_seconds)
-            self._wakeup.clear()
-
-    def start(self) -> EmailThread:
-        return EmailThread(self)
-
-
-class EmailThread:
-    """An email loop in a background thread, stopped with :meth:`stop`."""
-
-    def __init__(self, worker: EmailWorker) -> None:
-        self.worker = worker
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=worker.run_forever, args=(self._stop,), name="plangate-emails", daemon=True
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self.worker.wake()
-        self._thread.join(timeout=30)

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from plangate.clock import Clock
 from plangate.services.events.destinations import DestinationRefused, resolve
 from plangate.services.events.endpoints import secrets_in_use
+from plangate.services.events.loop import PollingLoop
 from plangate.services.events.outbox import WEBHOOK, envelope, record
 from plangate.services.events.signing import signature_headers
 from plangate.settings import Settings
@@ -80,7 +81,8 @@ class DeliveryStats:
 
 
 @dataclass
-class DeliveryWorker:
+class DeliveryWorker(PollingLoop):
+    thread_name = "plangate-webhooks"
     db: Database
     settings: Settings
     clock: Clock
@@ -311,46 +313,6 @@ class DeliveryWorker:
                 list(pool.map(self.deliver, leased))
         return len(leased)
 
-    def drain(self, max_batches: int = 1000) -> None:
-        """Attempts what is due until nothing is (tests, the CLI's --once)."""
-        for _ in range(max_batches):
-            if not self.run_once():
-                return
-
-    def wake(self) -> None:
-        self._wakeup.set()
-
-    def run_forever(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            try:
-                while not stop.is_set() and self.run_once():
-                    pass
-            except Exception:  # noqa: BLE001 - a database hiccup must not end the loop
-                log.exception("webhook delivery loop failed; retrying")
-            self._wakeup.wait(self.settings.worker_poll_seconds)
-            self._wakeup.clear()
-
-    def start(self) -> DeliveryThread:
-        return DeliveryThread(self)
-
     def close(self) -> None:
         if self._http is not None:
             self._http.close()
-
-
-class DeliveryThread:
-    """A delivery loop in a background thread, stopped with :meth:`stop`."""
-
-    def __init__(self, worker: DeliveryWorker) -> None:
-        self.worker = worker
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=worker.run_forever, args=(self._stop,), name="plangate-webhooks", daemon=True
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self.worker.wake()
-        self._thread.join(timeout=30)
-        self.worker.close()
