@@ -68,8 +68,11 @@ def _summary(catalog: Catalog) -> str:
                "codes" if catalog.coupons or catalog.promotion_codes else ""))
 
 
-@router.post("/check")
-async def check(request: Request) -> Response:
+async def _posted_catalog(
+    request: Request,
+) -> tuple[FormData, Visit, str, Catalog] | Response:
+    """An owner's form with a pasted catalog that parses and validates, or the page that
+    says why not."""
     checked = await posted_form(request, "catalog")
     if isinstance(checked, Response):
         return checked
@@ -78,7 +81,15 @@ async def check(request: Request) -> Response:
     catalog = await run_in_threadpool(_checked, request, visit, text)
     if isinstance(catalog, Response):
         return catalog
-    proposed: Catalog = catalog
+    return form, visit, text, catalog
+
+
+@router.post("/check")
+async def check(request: Request) -> Response:
+    posted = await _posted_catalog(request)
+    if isinstance(posted, Response):
+        return posted
+    _, visit, text, proposed = posted
 
     def show() -> Response:
         ctx = context_of(request)
@@ -119,14 +130,10 @@ def _apply(request: Request, visit: Visit, catalog: Catalog, text: str,
 
 @router.post("/apply")
 async def apply(request: Request) -> Response:
-    checked = await posted_form(request, "catalog")
-    if isinstance(checked, Response):
-        return checked
-    form, visit = checked
-    text = _draft(form)
-    catalog = await run_in_threadpool(_checked, request, visit, text)
-    if isinstance(catalog, Response):
-        return catalog
+    posted = await _posted_catalog(request)
+    if isinstance(posted, Response):
+        return posted
+    form, visit, text, catalog = posted
     key_field = form.get("idempotency_key")
     key = key_field.strip()[:200] if isinstance(key_field, str) and key_field.strip() else None
     try:
