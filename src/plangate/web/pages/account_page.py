@@ -207,5 +207,5 @@ def account_context(request: Request, visitor: Visitor, holder: Holder) -> dict[
         **money,
         "query": (f"?{urlencode({'team': holder.ref.id})}"
                   if holder.ref.type == "team" else ""),
-        "has_portal": ctx.purchases.name != "test",
+        "has_portal": ctx.purchases.has_portal,
     }

@@ -59,6 +59,8 @@ class PurchaseBackend(Protocol):
     """Buying, managing and refunding purchases, and the customer's cards and invoices."""
 
     name: str
+    # Whether customers can be sent to a hosted billing portal (Stripe's) to manage billing.
+    has_portal: bool
 
     def checkout(self, request: CheckoutRequest, now: datetime) -> CheckoutCreated: ...
 

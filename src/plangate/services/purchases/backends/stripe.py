@@ -21,6 +21,7 @@ from plangate.services.purchases.stripe_switch import switch_on_stripe
 
 class StripeBackend:
     name = "stripe"
+    has_portal = True
 
     def __init__(self, deps: Deps) -> None:
         self.deps = deps

@@ -41,6 +41,7 @@ def _no_cards() -> Conflict:
 
 class TestBackend:
     name = "test"
+    has_portal = False
     __test__ = False  # not a pytest test class, whatever its name
 
     def __init__(self, deps: Deps) -> None:
