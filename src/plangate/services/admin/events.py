@@ -106,19 +106,17 @@ def last_event_received(db: Database) -> datetime | None:
         )
 
 
+def _audit_retry(session: Session, actor: str, event_id: str, before: dict[str, Any],
+                 after: dict[str, Any], now: datetime) -> None:
+    record_action(session, actor=actor, action="stripe_event.retry",
+                  target_type="stripe_event", target=event_id, before=before, after=after,
+                  now=now)
+
+
 def retry_event(session: Session, event_id: str, *, actor: str, now: datetime) -> dict[str, Any]:
     """Puts the event back in the sync's queue, due now, and records who did it."""
     before, after = requeue_event(session, event_id, now)
-    record_action(
-        session,
-        actor=actor,
-        action="stripe_event.retry",
-        target_type="stripe_event",
-        target=event_id,
-        before=before,
-        after=after,
-        now=now,
-    )
+    _audit_retry(session, actor, event_id, before, after, now)
     return {"id": event_id, **after}
 
 
@@ -128,15 +126,6 @@ def retry_failed_events(
     """Puts every failed event (up to ``limit``) back in the queue, one audit entry each."""
     retried = []
     for event_id, before, after in requeue_failed(session, now, limit):
-        record_action(
-            session,
-            actor=actor,
-            action="stripe_event.retry",
-            target_type="stripe_event",
-            target=event_id,
-            before=before,
-            after=after,
-            now=now,
-        )
+        _audit_retry(session, actor, event_id, before, after, now)
         retried.append(event_id)
     return retried
