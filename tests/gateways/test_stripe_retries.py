@@ -1,7 +1,11 @@
 """plangate's Stripe client against the sandbox under load: 429s, seeded 500s and late answers
 are retried with backoff until they succeed, POSTs are done once (the same idempotency key on
 every attempt), Stripe-Should-Retry is obeyed, and with the call budget the limits are not
-hit at all."""
+hit at all.
+
+The sandbox draws its faults from the seed and each request's fingerprint, which includes the
+Idempotency-Key: the tests pass their own keys so that every run meets the same faults (the
+SDK's keys are random)."""
 
 from __future__ import annotations
 
@@ -56,7 +60,8 @@ def test_seeded_500s_are_retried_and_every_post_is_done_once() -> None:
         stats = CallStats()
         client = _client(url, stats)
         for n in range(30):
-            client.v1.customers.create({"email": f"c{n}@example.com"})
+            client.v1.customers.create({"email": f"c{n}@example.com"},
+                                       {"idempotency_key": f"seeded-500-{n}"})
         assert sandbox.faults is not None and sandbox.faults.errors >= 3
         assert stats.server_errors == sandbox.faults.errors
         assert stats.retries == stats.server_errors
@@ -68,7 +73,8 @@ def test_late_answers_time_out_and_the_retry_gets_the_stored_answer() -> None:
     with running(config) as (sandbox, url):
         stats = CallStats()
         client = _client(url, stats, stripe_timeout_seconds=0.3)
-        made = [client.v1.customers.create({"email": f"s{n}@example.com"}).id
+        made = [client.v1.customers.create({"email": f"s{n}@example.com"},
+                                           {"idempotency_key": f"late-{n}"}).id
                 for n in range(12)]
         assert stats.connection_errors >= 1, "some answers should have come too late"
         assert len(set(made)) == 12
