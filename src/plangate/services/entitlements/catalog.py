@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from plangate.domain.catalog import Catalog
@@ -34,16 +34,26 @@ def apply_catalog(
                 document=catalog.to_dict(),
                 source_text=source_text,
                 created_at=now,
-                activated_at=now,
+                activated_at=_activation_time(session, now),
             )
         )
         session.flush()
         return AppliedCatalog(catalog.version, created=True, activated=True)
     if active_id == catalog.version:
         return AppliedCatalog(catalog.version, created=False, activated=False)
-    row.activated_at = now
+    row.activated_at = _activation_time(session, now)
     session.flush()
     return AppliedCatalog(catalog.version, created=False, activated=True)
+
+
+def _activation_time(session: Session, now: datetime) -> datetime:
+    """``now``, or just after the latest activation when that is not earlier: the active
+    version is the one activated last, so two applied within one clock tick (or under a clock
+    that went back) must not tie."""
+    latest = session.scalar(select(func.max(CatalogVersion.activated_at)))
+    if latest is not None and latest >= now:
+        return latest + timedelta(microseconds=1)
+    return now
 
 
 def active_version_id(session: Session) -> str | None:
