@@ -4,8 +4,10 @@ processes and threads, on SQLite and on PostgreSQL, and the ledger sums to the b
 from __future__ import annotations
 
 import multiprocessing
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from multiprocessing.pool import Pool
 
 import pytest
 from sqlalchemy import func, select
@@ -23,7 +25,7 @@ CATALOG = '[items.credits]\nname = "Credits"\n'
 CUSTOMER = CustomerRef("custom", "acme")
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 # 32 consumers at once, three attempts for every credit. bench/consume_pg measures the speed.
-PROCESSES, THREADS, ATTEMPTS, BALANCE = 4, 8, 900, 300
+PROCESSES, THREADS, ATTEMPTS, BALANCE = 4, 8, 480, 160
 
 
 def _consume_many(url: str, attempts: int, in_transaction: bool) -> tuple[int, int]:
@@ -49,8 +51,18 @@ def _consume_many(url: str, attempts: int, in_transaction: bool) -> tuple[int, i
     return sum(results), len(results) - sum(results)
 
 
+@pytest.fixture(scope="module")
+def processes() -> Iterator[Pool]:
+    """The consuming processes, started once for the module's tests (each call of
+    `_consume_many` opens its own database connections)."""
+    with multiprocessing.get_context("spawn").Pool(PROCESSES) as pool:
+        yield pool
+
+
 @pytest.mark.parametrize("in_transaction", [False, True], ids=["statement", "transaction"])
-def test_concurrent_consumers_never_overspend(database_url: str, in_transaction: bool) -> None:
+def test_concurrent_consumers_never_overspend(
+    database_url: str, in_transaction: bool, processes: Pool
+) -> None:
     db = Database(database_url, pool_size=2)
     services = entitlements.Services(db, CatalogCache())
     with db.write() as session:
@@ -58,11 +70,9 @@ def test_concurrent_consumers_never_overspend(database_url: str, in_transaction:
     with db.write() as session:
         entitlements.change(session, services, CUSTOMER, "credits", BALANCE, NOW)
 
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(PROCESSES) as pool:
-        results = pool.starmap(
-            _consume_many, [(database_url, ATTEMPTS // PROCESSES, in_transaction)] * PROCESSES
-        )
+    results = processes.starmap(
+        _consume_many, [(database_url, ATTEMPTS // PROCESSES, in_transaction)] * PROCESSES
+    )
 
     successes = sum(ok for ok, _ in results)
     refusals = sum(no for _, no in results)
