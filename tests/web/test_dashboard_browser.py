@@ -6,14 +6,18 @@ with JavaScript on and off, checked with axe-core. Screenshots go to tests/.scre
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import expect
 
-from plangate.clock import SystemClock
+from plangate.clock import FrozenClock, SystemClock
 from plangate.services.access.keys import create_key
+from plangate.services.events import record
+from plangate.services.events.delivery import RETRY_SCHEDULE, DeliveryWorker
+from plangate.services.events.endpoints import EndpointSpec, create_endpoint
 from plangate.settings import Settings
 from plangate.store.db import Database
 from plangate.web import create_site
@@ -43,6 +47,22 @@ def _seed(db: Database, clock: SystemClock, catalog: str) -> None:
         assert bought.status_code in (200, 201), bought.text
         api.post("/v1/customers/user/ada/items/credits/consume", json={"quantity": 40})
     add_operator(db, clock, "support@example.com", "support")  # type: ignore[arg-type]
+    _failed_webhook(db, settings, clock.now())
+
+
+def _failed_webhook(db: Database, settings: Settings, now: datetime) -> None:
+    """A webhook whose every attempt was refused (its loopback address is not allowed at
+    delivery), run through the whole retry schedule on a clock of its own."""
+    with db.write() as session:
+        create_endpoint(session, EndpointSpec("http://127.0.0.1:9/hooks"), ["127.0.0.0/8"], now)
+        record(session, "product.granted", {"object": "product", "id": "seed"}, now)
+    clock = FrozenClock(now)
+    worker = DeliveryWorker(db, settings, clock, concurrency=1)
+    worker.drain()
+    for wait in RETRY_SCHEDULE[1:]:
+        clock.advance(wait)
+        worker.drain()
+    worker.close()
 
 
 @pytest.fixture
@@ -142,6 +162,16 @@ def test_an_operator_finds_a_customer_and_acts(browser: Any, site_url: str, requ
     page.get_by_role("heading", name="Stripe events").wait_for()
     assert serious_violations(page) == []
     screenshot(page, f"dashboard-events-{db_name}")
+    page.get_by_role("link", name="Webhooks out").click()
+    page.get_by_role("heading", name="Outbound webhooks").wait_for()
+    failed = page.locator("tbody tr", has_text="failed")
+    expect(failed).to_have_count(1)
+    assert "refused" in failed.inner_text() and str(len(RETRY_SCHEDULE)) in failed.inner_text()
+    failed.get_by_role("button", name="Retry").click()
+    page.get_by_text("Queued again").wait_for()
+    expect(page.locator("tbody tr", has_text="failed")).to_have_count(0)
+    assert serious_violations(page) == []
+    screenshot(page, f"dashboard-deliveries-{db_name}")
     page.get_by_role("link", name="Settings").click()
     page.get_by_role("heading", name="New purchases").wait_for()
     assert serious_violations(page) == []

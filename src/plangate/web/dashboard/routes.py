@@ -16,6 +16,7 @@ from plangate.web.dashboard import (
     actions,
     catalog_actions,
     catalog_page,
+    deliveries_page,
     events_page,
     settings_page,
     transactions_page,
@@ -36,6 +37,7 @@ from plangate.web.templating import render
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 router.include_router(actions.router)
+router.include_router(deliveries_page.router)
 router.include_router(events_page.router)
 router.include_router(settings_page.router)
 router.include_router(access_page.router)
