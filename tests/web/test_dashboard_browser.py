@@ -42,6 +42,9 @@ def _seed(db: Database, clock: SystemClock, catalog: str) -> None:
                                                 "email": "ada@example.com",
                                                 "metadata": {"note": "<b>not bold</b>"}})
         api.put("/v1/customers/user/grace", json={"name": "Grace Hopper"})
+        subscribed = api.post("/v1/checkout-sessions", json={
+            "customer_type": "user", "customer_id": "grace", "product_id": "pro"})
+        assert subscribed.status_code in (200, 201), subscribed.text
         bought = api.post("/v1/checkout-sessions", json={
             "customer_type": "user", "customer_id": "ada", "product_id": "credit_pack"})
         assert bought.status_code in (200, 201), bought.text
@@ -176,6 +179,18 @@ def test_an_operator_finds_a_customer_and_acts(browser: Any, site_url: str, requ
     page.get_by_role("heading", name="New purchases").wait_for()
     assert serious_violations(page) == []
     screenshot(page, f"dashboard-settings-{db_name}")
+    page.goto(site_url + "/dashboard/customers/user/grace")
+    page.get_by_role("button", name="Cancel at period end").click()
+    page.get_by_text("Done: revoke.").wait_for()
+    products = page.locator("section[aria-labelledby=h-own]")
+    assert "(cancels at period end)" in products.inner_text()
+    assert serious_violations(page) == []
+    screenshot(page, f"dashboard-customer-cancelling-{db_name}")
+    products.get_by_role("button", name="Resume").click()
+    page.get_by_text("Done: resume.").wait_for()
+    assert "(cancels at period end)" not in products.inner_text()
+    expect(products.get_by_role("button", name="Cancel at period end")).to_have_count(1)
+    assert "subscription.resume" in page.inner_text("ul.audit")
     page.set_viewport_size(PHONE)
     # Wide tables scroll inside their own box; no page itself ever scrolls sideways.
     for name, path in (("customer", "/dashboard/customers/user/ada"),
