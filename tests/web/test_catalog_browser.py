@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from playwright.sync_api import expect
 
 from plangate.clock import SystemClock
 from plangate.services.access.keys import create_key
@@ -126,6 +127,19 @@ def test_an_owner_fixes_and_applies_a_catalog(browser: Any, site_url: str, sandb
     assert "Starter" in page.inner_text("section[aria-labelledby=h-products]")
     assert serious_violations(page) == []
     screenshot(page, f"dashboard-catalog-{db_name}")
+
+    # Test mode is a setting kept for the next start; the header names the running gateway.
+    page.get_by_role("link", name="Settings").click()
+    page.get_by_role("heading", name="Test mode").wait_for()
+    assert page.inner_text("header .mode") == "Stripe"
+    page.get_by_role("button", name="Turn test mode on from the next start").click()
+    mode = page.locator("section[aria-labelledby=h-mode]")
+    expect(mode).to_contain_text("(test mode on)")
+    expect(mode.get_by_role("button")).to_have_text("Turn test mode off from the next start")
+    assert serious_violations(page) == []
+    screenshot(page, f"dashboard-settings-test-mode-{db_name}")
+    page.get_by_role("link", name="Catalog").click()
+    page.get_by_role("heading", name="Catalog", exact=True).wait_for()
 
     page.set_viewport_size(PHONE)
     wide = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
