@@ -5,8 +5,9 @@ with JavaScript on and off, checked with axe-core. Screenshots go to tests/.scre
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from plangate.services.events.delivery import RETRY_SCHEDULE, DeliveryWorker
 from plangate.services.events.endpoints import EndpointSpec, create_endpoint
 from plangate.settings import Settings
 from plangate.store.db import Database
+from plangate.store.models import Ownership
 from plangate.web import create_site
 from tests.browser_harness import needs_browser, screenshot
 from tests.web.dashboard_harness import PASSWORD, add_operator
@@ -49,8 +51,22 @@ def _seed(db: Database, clock: SystemClock, catalog: str) -> None:
             "customer_type": "user", "customer_id": "ada", "product_id": "credit_pack"})
         assert bought.status_code in (200, 201), bought.text
         api.post("/v1/customers/user/ada/items/credits/consume", json={"quantity": 40})
+        for name in ("lin", "max"):
+            api.put(f"/v1/customers/user/{name}", json={"name": name.title()})
     add_operator(db, clock, "support@example.com", "support")  # type: ignore[arg-type]
     _failed_webhook(db, settings, clock.now())
+    # Two paying subscriptions, as the sync records Stripe's: MRR rises over the month.
+    for name, days_ago in (("lin", 20), ("max", 6)):
+        _paying_subscription(db, name, clock.now() - timedelta(days=days_ago))
+
+
+def _paying_subscription(db: Database, customer: str, since: datetime) -> None:
+    product = {"id": "pro", "name": "Pro", "customer_type": "user", "prices": {
+        "monthly": {"amounts": {"usd": "19.99"}, "interval": "month"}}}
+    with db.write() as session:
+        session.add(Ownership(customer_type="user", customer_id=customer, product_id="pro",
+                              product=product, price_id="monthly", source="subscription",
+                              status="active", anchor=since, created_at=since))
 
 
 def _failed_webhook(db: Database, settings: Settings, now: datetime) -> None:
@@ -97,6 +113,12 @@ def test_an_operator_finds_a_customer_and_acts(browser: Any, site_url: str, requ
     page.get_by_role("heading", name="Overview").wait_for()
     assert "MRR" in page.inner_text("main")
     assert page.locator("svg rect").count() > 0  # the revenue chart of today's payment
+    mrr = page.get_by_role("img", name=re.compile(r"^MRR over time \(USD\)"))
+    expect(mrr).to_have_attribute("aria-label", re.compile(r"\$0\.00 on .*, \$39\.98 on "))
+    page.get_by_text("MRR over time (USD) as a table").click()
+    days = page.get_by_role("region", name="MRR over time (USD), day by day")
+    expect(days.locator("tbody tr")).to_have_count(30)
+    assert "$19.99" in days.inner_text() and "$39.98" in days.inner_text()
     assert serious_violations(page) == []
     screenshot(page, f"dashboard-overview-{db_name}")
 
