@@ -17,8 +17,10 @@ AXE = Path(__file__).resolve().parents[1] / "vendor" / "axe.min.js"
 
 
 @contextmanager
-def serving(db: Database, clock: Clock) -> Iterator[str]:
-    settings = Settings(database_url=db.url.render_as_string(hide_password=False), gateway="test")
+def serving(db: Database, clock: Clock, **overrides: Any) -> Iterator[str]:
+    """The site on the test gateway, unless ``overrides`` (Settings' fields) say otherwise."""
+    settings = Settings(**{"database_url": db.url.render_as_string(hide_password=False),
+                           "gateway": "test", **overrides})
     url, server, thread = serve_in_thread(create_site(settings, db=db, clock=clock))
     try:
         yield url

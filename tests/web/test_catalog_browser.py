@@ -1,5 +1,6 @@
-"""The Catalog page in a real Chromium: an owner applies a catalog with mistakes (every
-problem shown, nothing applied), then a valid one (a new version listed, the diff shown);
+"""The Catalog page in a real Chromium on the stripe gateway (the sandbox): an owner applies a
+catalog with mistakes (every problem shown, nothing applied), then a valid one (pushed to
+Stripe first, then a new version listed, the diff shown);
 checked with axe-core at laptop and phone widths. Screenshots go to tests/.screenshots/."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from playwright.sync_api import expect
 
 from plangate.clock import SystemClock
 from plangate.services.access.keys import create_key
@@ -17,6 +19,7 @@ from plangate.settings import Settings
 from plangate.store.db import Database
 from plangate.web import create_site
 from tests.browser_harness import needs_browser, screenshot
+from tests.sandbox.sandbox_harness import Running, start
 from tests.web.dashboard_harness import PASSWORD, add_operator
 from tests.web.live_site import serious_violations, serving
 
@@ -46,9 +49,21 @@ interval = "month"
 
 
 @pytest.fixture
-def site_url(db: Database) -> Iterator[str]:
+def sandbox() -> Iterator[Running]:
+    running = start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def site_url(db: Database, sandbox: Running) -> Iterator[str]:
+    """The site on the stripe gateway, with the sandbox as Stripe."""
     clock = SystemClock()
-    settings = Settings(database_url=db.url.render_as_string(hide_password=False), gateway="test")
+    stripe_settings = {"gateway": "stripe", "stripe_api_key": "sk_test_sandbox",
+                       "stripe_api_base": sandbox.url, "stripe_webhook_secret": "whsec_test",
+                       "stripe_max_retries": 0}
+    settings = Settings(database_url=db.url.render_as_string(hide_password=False),
+                        **stripe_settings)
     with db.write() as session:
         key = create_key(session, "seed", clock.now()).secret
     with TestClient(create_site(settings, db=db, clock=clock),
@@ -56,7 +71,7 @@ def site_url(db: Database) -> Iterator[str]:
         assert api.put("/v1/catalog", content=_example(),
                        headers={"Content-Type": "application/toml"}).status_code == 200
     add_operator(db, clock, "owner@example.com", "owner")  # type: ignore[arg-type]
-    with serving(db, clock) as url:
+    with serving(db, clock, **stripe_settings) as url:
         yield url
 
 
@@ -64,7 +79,7 @@ def _example() -> str:
     return EXAMPLE.read_text()
 
 
-def test_an_owner_fixes_and_applies_a_catalog(browser: Any, site_url: str,
+def test_an_owner_fixes_and_applies_a_catalog(browser: Any, site_url: str, sandbox: Running,
                                               request: Any) -> None:
     db_name = request.node.callspec.params["database_url"]
     context = browser.new_context(viewport=LAPTOP)
@@ -99,6 +114,10 @@ def test_an_owner_fixes_and_applies_a_catalog(browser: Any, site_url: str,
     assert 'product "starter" added' in page.inner_text("div.proposed")
     page.get_by_role("button", name="Apply").click()
     page.get_by_text("Done: the catalog was applied.").wait_for()
+    # Pushed to Stripe before it became active: the sandbox sells the new price already.
+    assert "Pushed to Stripe first" in page.inner_text("main")
+    starter = sandbox.client().v1.prices.list({"lookup_keys": ["plangate:starter:monthly:usd"]})
+    assert [p.unit_amount for p in starter.data] == [900]
     rows = page.locator("section[aria-labelledby=h-versions] tbody tr")
     assert rows.count() == 2
     assert "2026-12" in rows.first.inner_text() and "active" in rows.first.inner_text()
@@ -108,6 +127,19 @@ def test_an_owner_fixes_and_applies_a_catalog(browser: Any, site_url: str,
     assert "Starter" in page.inner_text("section[aria-labelledby=h-products]")
     assert serious_violations(page) == []
     screenshot(page, f"dashboard-catalog-{db_name}")
+
+    # Test mode is a setting kept for the next start; the header names the running gateway.
+    page.get_by_role("link", name="Settings").click()
+    page.get_by_role("heading", name="Test mode").wait_for()
+    assert page.inner_text("header .mode") == "Stripe"
+    page.get_by_role("button", name="Turn test mode on from the next start").click()
+    mode = page.locator("section[aria-labelledby=h-mode]")
+    expect(mode).to_contain_text("(test mode on)")
+    expect(mode.get_by_role("button")).to_have_text("Turn test mode off from the next start")
+    assert serious_violations(page) == []
+    screenshot(page, f"dashboard-settings-test-mode-{db_name}")
+    page.get_by_role("link", name="Catalog").click()
+    page.get_by_role("heading", name="Catalog", exact=True).wait_for()
 
     page.set_viewport_size(PHONE)
     wide = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")

@@ -212,30 +212,46 @@ def stripe_site(db: Database, clock: FrozenClock) -> Iterator[tuple[TestClient, 
             sandbox.stop()
 
 
-def test_an_owner_pushes_the_active_catalog_to_stripe(
+def test_apply_pushes_to_stripe_first_and_push_converges(
     stripe_site: tuple[TestClient, Running], db: Database, clock: FrozenClock
 ) -> None:
     site, sandbox = stripe_site
     add_operator(db, clock, "owner@example.com", "owner")
     sign_in(site, "owner@example.com")
-    assert site.post("/dashboard/catalog/apply", data={**_form(site), "catalog": BIGGER},
-                     follow_redirects=False).status_code == 303
-    page = site.get("/dashboard/catalog").text
-    assert "Push to Stripe</button>" in page and "Push to Stripe afterwards" in page
-    token = csrf_of(page)
-    pushed = site.post("/dashboard/catalog/push", data={"csrf_token": token})
-    assert pushed.status_code == 200, pushed.text
-    assert "change(s) made at Stripe" in pushed.text
-    assert "plangate:pro:monthly:usd" in pushed.text  # a created price's lookup key
+    form = {**_form(site), "catalog": BIGGER}
+    applied = site.post("/dashboard/catalog/apply", data=form, follow_redirects=False)
+    assert applied.status_code == 303 and "pushed=" in applied.headers["location"]
+    # The second submission replays the first: no second push, no second audit entry.
+    replay = site.post("/dashboard/catalog/apply", data=form, follow_redirects=False)
+    assert replay.status_code == 303 and "pushed=" not in replay.headers["location"]
+    shown = site.get(applied.headers["location"]).text
+    assert "Pushed to Stripe first:" in shown and "Done: the catalog was applied." in shown
+    # Stripe sells the new prices as soon as the catalog is active.
     prices = sandbox.client().v1.prices.list({"lookup_keys": ["plangate:pack:once:usd"]})
     assert [p.unit_amount for p in prices.data] == [1000]
-    again = site.post("/dashboard/catalog/push", data={"csrf_token": token})
-    assert "Stripe already matches the catalog" in again.text
     entries, _ = list_entries(db, target_type="catalog")
-    assert [e.action for e in entries] == ["catalog.push", "catalog.push", "catalog.apply"]
-    sandbox.stop()  # Stripe out of reach: the page says so, nothing is audited
-    failed = site.post("/dashboard/catalog/push", data={"csrf_token": token})
-    assert failed.status_code == 502 and "The push to Stripe failed" in failed.text
+    assert [e.action for e in entries] == ["catalog.apply", "catalog.push"]
+    assert entries[1].after is not None and entries[1].after["changes"] > 0
+    assert entries[0].after is not None and entries[1].target == entries[0].after["version"]
+
+    page = site.get("/dashboard/catalog").text
+    assert "Push to Stripe</button>" in page and "Apply pushes it to Stripe first" in page
+    token = csrf_of(page)
+    again = site.post("/dashboard/catalog/push", data={"csrf_token": token})
+    assert again.status_code == 200, again.text
+    assert "Stripe already matches the catalog" in again.text
+    assert len(list_entries(db, target_type="catalog")[0]) == 3
+
+    sandbox.stop()  # Stripe out of reach: nothing is applied, nothing audited
+    versions = _versions(db)
+    changed = BIGGER.replace('"v2"', '"v3"').replace('"10.00"', '"12.00"')
+    failed = site.post("/dashboard/catalog/apply", data={**_form(site), "catalog": changed})
+    assert failed.status_code == 502
+    assert "The push to Stripe failed" in failed.text and "nothing was applied" in failed.text
+    assert "12.00" in failed.text  # the paste is kept in the form
+    assert _versions(db) == versions
+    pushed = site.post("/dashboard/catalog/push", data={"csrf_token": token})
+    assert pushed.status_code == 502 and "The push to Stripe failed" in pushed.text
     assert len(list_entries(db, target_type="catalog")[0]) == 3
 
 

@@ -5,17 +5,23 @@ with JavaScript on and off, checked with axe-core. Screenshots go to tests/.scre
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import expect
 
-from plangate.clock import SystemClock
+from plangate.clock import FrozenClock, SystemClock
 from plangate.services.access.keys import create_key
+from plangate.services.events import record
+from plangate.services.events.delivery import RETRY_SCHEDULE, DeliveryWorker
+from plangate.services.events.endpoints import EndpointSpec, create_endpoint
 from plangate.settings import Settings
 from plangate.store.db import Database
+from plangate.store.models import Ownership
 from plangate.web import create_site
 from tests.browser_harness import needs_browser, screenshot
 from tests.web.dashboard_harness import PASSWORD, add_operator
@@ -38,11 +44,44 @@ def _seed(db: Database, clock: SystemClock, catalog: str) -> None:
                                                 "email": "ada@example.com",
                                                 "metadata": {"note": "<b>not bold</b>"}})
         api.put("/v1/customers/user/grace", json={"name": "Grace Hopper"})
+        subscribed = api.post("/v1/checkout-sessions", json={
+            "customer_type": "user", "customer_id": "grace", "product_id": "pro"})
+        assert subscribed.status_code in (200, 201), subscribed.text
         bought = api.post("/v1/checkout-sessions", json={
             "customer_type": "user", "customer_id": "ada", "product_id": "credit_pack"})
         assert bought.status_code in (200, 201), bought.text
         api.post("/v1/customers/user/ada/items/credits/consume", json={"quantity": 40})
+        for name in ("lin", "max"):
+            api.put(f"/v1/customers/user/{name}", json={"name": name.title()})
     add_operator(db, clock, "support@example.com", "support")  # type: ignore[arg-type]
+    _failed_webhook(db, settings, clock.now())
+    # Two paying subscriptions, as the sync records Stripe's: MRR rises over the month.
+    for name, days_ago in (("lin", 20), ("max", 6)):
+        _paying_subscription(db, name, clock.now() - timedelta(days=days_ago))
+
+
+def _paying_subscription(db: Database, customer: str, since: datetime) -> None:
+    product = {"id": "pro", "name": "Pro", "customer_type": "user", "prices": {
+        "monthly": {"amounts": {"usd": "19.99"}, "interval": "month"}}}
+    with db.write() as session:
+        session.add(Ownership(customer_type="user", customer_id=customer, product_id="pro",
+                              product=product, price_id="monthly", source="subscription",
+                              status="active", anchor=since, created_at=since))
+
+
+def _failed_webhook(db: Database, settings: Settings, now: datetime) -> None:
+    """A webhook whose every attempt was refused (its loopback address is not allowed at
+    delivery), run through the whole retry schedule on a clock of its own."""
+    with db.write() as session:
+        create_endpoint(session, EndpointSpec("http://127.0.0.1:9/hooks"), ["127.0.0.0/8"], now)
+        record(session, "product.granted", {"object": "product", "id": "seed"}, now)
+    clock = FrozenClock(now)
+    worker = DeliveryWorker(db, settings, clock, concurrency=1)
+    worker.drain()
+    for wait in RETRY_SCHEDULE[1:]:
+        clock.advance(wait)
+        worker.drain()
+    worker.close()
 
 
 @pytest.fixture
@@ -74,6 +113,12 @@ def test_an_operator_finds_a_customer_and_acts(browser: Any, site_url: str, requ
     page.get_by_role("heading", name="Overview").wait_for()
     assert "MRR" in page.inner_text("main")
     assert page.locator("svg rect").count() > 0  # the revenue chart of today's payment
+    mrr = page.get_by_role("img", name=re.compile(r"^MRR over time \(USD\)"))
+    expect(mrr).to_have_attribute("aria-label", re.compile(r"\$0\.00 on .*, \$39\.98 on "))
+    page.get_by_text("MRR over time (USD) as a table").click()
+    days = page.get_by_role("region", name="MRR over time (USD), day by day")
+    expect(days.locator("tbody tr")).to_have_count(30)
+    assert "$19.99" in days.inner_text() and "$39.98" in days.inner_text()
     assert serious_violations(page) == []
     screenshot(page, f"dashboard-overview-{db_name}")
 
@@ -142,10 +187,32 @@ def test_an_operator_finds_a_customer_and_acts(browser: Any, site_url: str, requ
     page.get_by_role("heading", name="Stripe events").wait_for()
     assert serious_violations(page) == []
     screenshot(page, f"dashboard-events-{db_name}")
+    page.get_by_role("link", name="Webhooks out").click()
+    page.get_by_role("heading", name="Outbound webhooks").wait_for()
+    failed = page.locator("tbody tr", has_text="failed")
+    expect(failed).to_have_count(1)
+    assert "refused" in failed.inner_text() and str(len(RETRY_SCHEDULE)) in failed.inner_text()
+    failed.get_by_role("button", name="Retry").click()
+    page.get_by_text("Queued again").wait_for()
+    expect(page.locator("tbody tr", has_text="failed")).to_have_count(0)
+    assert serious_violations(page) == []
+    screenshot(page, f"dashboard-deliveries-{db_name}")
     page.get_by_role("link", name="Settings").click()
     page.get_by_role("heading", name="New purchases").wait_for()
     assert serious_violations(page) == []
     screenshot(page, f"dashboard-settings-{db_name}")
+    page.goto(site_url + "/dashboard/customers/user/grace")
+    page.get_by_role("button", name="Cancel at period end").click()
+    page.get_by_text("Done: revoke.").wait_for()
+    products = page.locator("section[aria-labelledby=h-own]")
+    assert "(cancels at period end)" in products.inner_text()
+    assert serious_violations(page) == []
+    screenshot(page, f"dashboard-customer-cancelling-{db_name}")
+    products.get_by_role("button", name="Resume").click()
+    page.get_by_text("Done: resume.").wait_for()
+    assert "(cancels at period end)" not in products.inner_text()
+    expect(products.get_by_role("button", name="Cancel at period end")).to_have_count(1)
+    assert "subscription.resume" in page.inner_text("ul.audit")
     page.set_viewport_size(PHONE)
     # Wide tables scroll inside their own box; no page itself ever scrolls sideways.
     for name, path in (("customer", "/dashboard/customers/user/ada"),

@@ -3,11 +3,14 @@ support may look but not change it."""
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from plangate.clock import FrozenClock
 from plangate.services.audit import list_entries
+from plangate.services.installation import persisted_gateway
 from plangate.store.db import Database
+from plangate.web import create_site
 from tests.web.dashboard_harness import add_operator, csrf_of, sign_in
 
 
@@ -49,3 +52,51 @@ def test_an_owner_blocks_new_purchases_and_checkout_refuses(
         ({"enabled": False}, "operator:owner@example.com"),
         ({"enabled": True}, "operator:owner@example.com"),
     ]
+
+
+def test_an_owner_chooses_test_mode_for_the_next_start(
+    site: TestClient, db: Database, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_operator(db, clock, "support@example.com", "support")
+    add_operator(db, clock, "owner@example.com", "owner")
+    sign_in(site, "support@example.com")
+    html = site.get("/dashboard/settings").text
+    assert 'class="mode test"' in html and "test mode from the next start" not in html
+    assert "/dashboard/settings/test-mode" not in html
+    assert site.post("/dashboard/settings/test-mode", data={
+        "csrf_token": csrf_of(html), "enabled": "false"}).status_code == 403
+
+    sign_in(site, "owner@example.com")
+    html = site.get("/dashboard/settings").text
+    assert "(it is, for this process)" in html and "(none yet)" in html
+    assert site.post("/dashboard/settings/test-mode", data={"enabled": "false"}).status_code == 403
+    turned = site.post("/dashboard/settings/test-mode", data={
+        "csrf_token": csrf_of(html), "enabled": "false"}, follow_redirects=False)
+    assert turned.status_code == 303
+    assert persisted_gateway(db) == "stripe"
+    (entry,), _ = list_entries(db)
+    assert (entry.action, entry.actor, entry.before, entry.after) == (
+        "settings.test_mode", "operator:owner@example.com", {"enabled": None},
+        {"enabled": False})
+    html = site.get("/dashboard/settings").text
+    assert "(test mode off)" in html and "Turn test mode on from the next start" in html
+    # This process keeps its gateway: it was chosen when it started.
+    assert 'class="mode test"' in html
+
+    # A start from the environment without PLANGATE_GATEWAY takes the owner's choice...
+    monkeypatch.setenv("PLANGATE_DATABASE_URL", db.url.render_as_string(hide_password=False))
+    monkeypatch.delenv("PLANGATE_GATEWAY", raising=False)
+    with TestClient(create_site(db=db, clock=clock)) as started:
+        assert started.app.state.plangate.settings.gateway == "stripe"  # type: ignore[attr-defined]
+        sign_in(started, "owner@example.com")
+        html = started.get("/dashboard/settings").text
+        assert 'class="mode"' in html and "Off</strong>" in html
+        started.post("/dashboard/settings/test-mode", data={
+            "csrf_token": csrf_of(html), "enabled": "true"})
+        assert "· test mode from the next start" in started.get("/dashboard").text
+    assert persisted_gateway(db) == "test"
+    # ...and PLANGATE_GATEWAY, when set, wins over it.
+    monkeypatch.setenv("PLANGATE_GATEWAY", "stripe")
+    pinned = create_site(db=db, clock=clock)
+    assert pinned.state.plangate.settings.gateway == "stripe"
+    assert [e.action for e in list_entries(db)[0]] == ["settings.test_mode"] * 2

@@ -37,6 +37,7 @@ from plangate.api.routes import webhooks as webhook_routes
 from plangate.clock import Clock, SystemClock
 from plangate.gateways import Gateway
 from plangate.services.access.keys import KeyVerifier
+from plangate.services.installation import starting_settings
 from plangate.settings import Settings
 from plangate.store.db import Database
 
@@ -60,13 +61,22 @@ def create_app(
 ) -> FastAPI:
     from plangate import __version__
 
-    settings = settings or Settings()
+    if settings is None:
+        # Started from the environment (``plangate serve``): an owner's persisted test mode
+        # decides the gateway unless PLANGATE_GATEWAY does.
+        from_environment = Settings()
+        db = db or Database(from_environment.database_url)
+        settings = starting_settings(from_environment, db)
+        owner_chose_gateway = settings is not from_environment
+    else:
+        owner_chose_gateway = False
     ctx = AppContext(
         settings=settings,
         db=db or Database(settings.database_url),
         clock=clock or SystemClock(),
         keys=KeyVerifier(settings.secret_keys),
         gateway_override=gateway,
+        gateway_from_owner=owner_chose_gateway,
     )
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

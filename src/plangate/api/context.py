@@ -32,6 +32,8 @@ class AppContext:
     hot_reads: HotReads = field(init=False)
     # The payment gateway; built from the settings on first use unless given (tests).
     gateway_override: Gateway | None = None
+    # Whether the gateway is the one an owner persisted (test mode), not the settings' own.
+    gateway_from_owner: bool = False
     # Stripe or test mode, chosen once from the gateway (services/purchases/backends).
     _purchases: PurchaseBackend | None = field(default=None, init=False)
 

@@ -89,6 +89,13 @@ def resume(
     ref: ManageableCustomer, product_id: ProductId, ctx: Context, caller: Caller, idem: Idempotent
 ) -> JSONResponse:
     """Take back a cancellation at the period end: the subscription renews again."""
+    return resume_subscription(ctx, caller, ref, product_id, idem)
+
+
+def resume_subscription(
+    ctx: AppContext, caller: Principal, ref: CustomerRef, product_id: str, idem: Idempotency
+) -> JSONResponse:
+    """``POST {c}/products/{product_id}/resume`` (also the dashboard's Resume)."""
     _check_visible(ctx, caller, ref, product_id)
     request = purchases.CancelRequest(ref, product_id, False, scope(idem))
     recorder = RecordedWrite(idem, shape=_products_with(ctx, caller, ref))

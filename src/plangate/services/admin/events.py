@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from plangate.errors import InvalidRequest
 from plangate.services.admin.paging import check_limit, decode_cursor, encode_cursor
 from plangate.services.audit import record_action
+from plangate.services.events.deliveries import retry_delivery
 from plangate.services.stripe_sync.requeue import requeue_event, requeue_failed
 from plangate.store.db import Database
 from plangate.store.models import StripeEvent
@@ -129,3 +130,15 @@ def retry_failed_events(
         _audit_retry(session, actor, event_id, before, after, now)
         retried.append(event_id)
     return retried
+
+
+def retry_webhook_delivery(
+    session: Session, delivery_id: int, *, actor: str, now: datetime
+) -> dict[str, Any]:
+    """Sends an outbound webhook delivery again, due now with a fresh schedule, and records
+    who did it."""
+    before, after = retry_delivery(session, delivery_id, now)
+    record_action(session, actor=actor, action="webhook_delivery.retry",
+                  target_type="webhook_delivery", target=str(delivery_id), before=before,
+                  after=after, now=now)
+    return {"id": delivery_id, **after}

@@ -104,7 +104,7 @@ class Figures:
         }
 
 
-def _subscription_currency(
+def subscription_price(
     product: dict[str, Any], price_id: str | None, paid_in: str | None
 ) -> tuple[str, int, str] | None:
     """(currency, amount in minor units, interval) of a subscription's price, or None when
@@ -126,7 +126,7 @@ def _subscription_currency(
         return None
 
 
-def _last_paid_currencies(session: Session) -> dict[tuple[str, str, str], str]:
+def last_paid_currencies(session: Session) -> dict[tuple[str, str, str], str]:
     rows = session.execute(
         select(
             Transaction.customer_type,
@@ -141,7 +141,7 @@ def _last_paid_currencies(session: Session) -> dict[tuple[str, str, str], str]:
 
 
 def _subscriptions(session: Session, figures: Figures) -> None:
-    paid_in = _last_paid_currencies(session)
+    paid_in = last_paid_currencies(session)
     live = session.scalars(
         select(Ownership).where(Ownership.source == "subscription", Ownership.ended_at.is_(None))
     )
@@ -152,7 +152,7 @@ def _subscriptions(session: Session, figures: Figures) -> None:
         if row.status not in PAYING:
             continue  # a trial brings nothing until it converts
         key = (row.customer_type, row.customer_id, row.product_id)
-        price = _subscription_currency(row.product or {}, row.price_id, paid_in.get(key))
+        price = subscription_price(row.product or {}, row.price_id, paid_in.get(key))
         try:
             interval = parse_interval(price[2]) if price else None
         except IntervalError:

@@ -1,6 +1,6 @@
 """Operator accounts and what each role may do.
 
-viewer reads; support also grants, revokes, adjusts items, refunds and cancels; owner also
+viewer reads; support also grants, revokes, adjusts items, refunds, cancels and resumes; owner also
 changes the catalog and settings and manages operators.
 """
 
@@ -27,6 +27,7 @@ ACTION_ROLES = {
     "adjust": "support",
     "refund": "support",
     "cancel": "support",
+    "resume": "support",
     "retry": "support",
     "settings": "owner",
     "catalog": "owner",

@@ -158,12 +158,8 @@ def _revoke(request: Request, visit: Visit, ref: CustomerRef, form: FormData,
         answer = purchase_routes.cancel_subscription(
             ctx, idem.principal, ref, product_id, immediately, idem
         )
-        if answer.status_code < 400 and "idempotent-replayed" not in answer.headers:
-            with ctx.db.write() as session:
-                record_action(session, actor=visit.operator.actor,
-                              action="subscription.cancel", target_type="customer",
-                              target=str(ref), before={"product": product_id},
-                              after={"immediately": immediately}, now=ctx.clock.now())
+        _audit_gateway_answer(visit, ref, idem, answer, "subscription.cancel",
+                              {"product": product_id}, {"immediately": immediately})
         return answer
 
     def change(session: Session) -> dict[str, Any]:
@@ -172,6 +168,32 @@ def _revoke(request: Request, visit: Visit, ref: CustomerRef, form: FormData,
         return {"revoked": product_id}
 
     return _audited(visit, ref, "product.revoke", idem, change)
+
+
+def _audit_gateway_answer(visit: Visit, ref: CustomerRef, idem: Idempotency,
+                          answer: JSONResponse, action: str, before: dict[str, Any],
+                          after: dict[str, Any]) -> None:
+    """The audit entry of an action the gateway answered, once: not for a refusal or for the
+    replay of a double submission."""
+    if answer.status_code < 400 and "idempotent-replayed" not in answer.headers:
+        with idem.ctx.db.write() as session:
+            record_action(session, actor=visit.operator.actor, action=action,
+                          target_type="customer", target=str(ref), before=before,
+                          after=after, now=idem.ctx.clock.now())
+
+
+def _resume(request: Request, visit: Visit, ref: CustomerRef, form: FormData,
+            idem: Idempotency) -> JSONResponse:
+    ctx = context_of(request)
+    product_id = _field(form, "product_id")
+    with ctx.db.read() as session:
+        views = owned.live_views(session, ref, ctx.catalogs.active(session))
+    cancelling = any(v.cancel_at_period_end for v in views if v.product_id == product_id)
+    answer = purchase_routes.resume_subscription(ctx, idem.principal, ref, product_id, idem)
+    _audit_gateway_answer(visit, ref, idem, answer, "subscription.resume",
+                          {"product": product_id, "cancel_at_period_end": cancelling},
+                          {"cancel_at_period_end": False})
+    return answer
 
 
 def _adjust(request: Request, visit: Visit, ref: CustomerRef, form: FormData,
@@ -211,14 +233,11 @@ def _refund(request: Request, visit: Visit, ref: CustomerRef, form: FormData,
         reason="requested_by_customer", idempotency_scope=scope(idem),
     )
     answer = ctx.purchases.refund(RecordedWrite(idem), refund_request, ctx.clock.now())
-    if answer.status_code < 400 and "idempotent-replayed" not in answer.headers:
-        body = json.loads(bytes(answer.body))
-        with ctx.db.write() as session:
-            record_action(session, actor=visit.operator.actor, action="payment.refund",
-                          target_type="customer", target=str(ref),
-                          before={"transaction": refund_request.transaction_id},
-                          after={"refund": body.get("id"), "amount": body.get("amount"),
-                                 "currency": body.get("currency")}, now=ctx.clock.now())
+    body = json.loads(bytes(answer.body))
+    _audit_gateway_answer(visit, ref, idem, answer, "payment.refund",
+                          {"transaction": refund_request.transaction_id},
+                          {"refund": body.get("id"), "amount": body.get("amount"),
+                           "currency": body.get("currency")})
     return answer
 
 
@@ -240,3 +259,8 @@ async def adjust(request: Request, customer_type: str, customer_id: str) -> Resp
 @router.post("/refund")
 async def refund(request: Request, customer_type: str, customer_id: str) -> Response:
     return await _act(request, customer_type, customer_id, "refund", _refund)
+
+
+@router.post("/resume")
+async def resume(request: Request, customer_type: str, customer_id: str) -> Response:
+    return await _act(request, customer_type, customer_id, "resume", _resume)

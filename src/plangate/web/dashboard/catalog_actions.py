@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from plangate.api.deps import Principal
+from plangate.api.gateway_writes import replayed
 from plangate.api.idempotency import Idempotency
 from plangate.domain.catalog import Catalog, CatalogInvalid, diff_catalogs, parse_catalog
 from plangate.errors import PlangateError
@@ -104,11 +105,17 @@ async def check(request: Request) -> Response:
     return await run_in_threadpool(show)
 
 
+def _apply_idempotency(request: Request, visit: Visit, catalog: Catalog,
+                       key: str | None) -> Idempotency:
+    digest = hashlib.sha256(json.dumps([APPLY_ACTION, catalog.version]).encode()).hexdigest()
+    return Idempotency(context_of(request), Principal("server", visit.operator.actor), key,
+                       digest)
+
+
 def _apply(request: Request, visit: Visit, catalog: Catalog, text: str,
            key: str | None) -> dict[str, Any]:
     ctx = context_of(request)
-    digest = hashlib.sha256(json.dumps([APPLY_ACTION, catalog.version]).encode()).hexdigest()
-    idem = Idempotency(ctx, Principal("server", visit.operator.actor), key, digest)
+    idem = _apply_idempotency(request, visit, catalog, key)
 
     def effect(session: Session) -> tuple[int, dict[str, Any]]:
         previous = catalog_service.active_version_id(session)
@@ -136,6 +143,16 @@ async def apply(request: Request) -> Response:
     form, visit, text, catalog = posted
     key_field = form.get("idempotency_key")
     key = key_field.strip()[:200] if isinstance(key_field, str) and key_field.strip() else None
+    pushed: PushReport | None = None
+    if context_of(request).settings.gateway == "stripe" and not await run_in_threadpool(
+        lambda: replayed(_apply_idempotency(request, visit, catalog, key)) is not None
+    ):
+        # Stripe first: checkouts must find the new prices as soon as the catalog is active.
+        # A push that fails leaves plangate's catalog as it was.
+        report = await run_in_threadpool(_push_to_stripe, request, visit, catalog, text)
+        if isinstance(report, Response):
+            return report
+        pushed = report
     try:
         done = await run_in_threadpool(_apply, request, visit, catalog, text, key)
     except PlangateError as exc:
@@ -146,6 +163,8 @@ async def apply(request: Request) -> Response:
     query = {"done": "apply" if done["activated"] else "unchanged"}
     if done["previous"] and done["previous"] != done["version"]:
         query |= {"from": done["previous"], "to": done["version"]}
+    if pushed is not None:
+        query |= {"pushed": str(pushed.changes)}
     return RedirectResponse(f"/dashboard/catalog?{urlencode(query)}#h-versions",
                             status_code=303)
 
@@ -160,24 +179,37 @@ def report_lines(report: PushReport) -> list[tuple[str, list[str]]]:
     return lines
 
 
+def _push_to_stripe(request: Request, visit: Visit, catalog: Catalog,
+                    draft: str = "") -> PushReport | Response:
+    """Pushes ``catalog`` to Stripe and audits it, or answers the page saying why it could
+    not (503 without a secret key, 502 when Stripe refused or was out of reach; with
+    ``draft`` kept in the form)."""
+    ctx = context_of(request)
+    try:
+        client = make_stripe_client(ctx.settings, budget_for(ctx.db, ctx.settings))
+        report = push_catalog(client, catalog)
+    except ValueError as exc:  # no secret key configured
+        return catalog_page(request, visit, status_code=503, draft=draft, error=str(exc))
+    except stripe.StripeError as exc:
+        return catalog_page(request, visit, status_code=502, draft=draft,
+                            error=f"The push to Stripe failed: {exc.user_message or exc}"
+                            + ("; nothing was applied." if draft else ""))
+    with ctx.db.write() as session:
+        record_action(session, actor=visit.operator.actor, action="catalog.push",
+                      target_type=AUDIT_TARGET, target=catalog.version if catalog.products
+                      else "(empty)", before=None,
+                      after={"changes": report.changes, "unchanged": report.unchanged},
+                      now=ctx.clock.now())
+    return report
+
+
 def _push(request: Request, visit: Visit) -> Response:
     ctx = context_of(request)
     with ctx.db.read() as session:
         active = ctx.catalogs.active(session)
-        version = catalog_service.active_version_id(session)
-    try:
-        client = make_stripe_client(ctx.settings, budget_for(ctx.db, ctx.settings))
-        report = push_catalog(client, active)
-    except ValueError as exc:  # no secret key configured
-        return catalog_page(request, visit, status_code=503, error=str(exc))
-    except stripe.StripeError as exc:
-        return catalog_page(request, visit, status_code=502,
-                            error=f"The push to Stripe failed: {exc.user_message or exc}")
-    with ctx.db.write() as session:
-        record_action(session, actor=visit.operator.actor, action="catalog.push",
-                      target_type=AUDIT_TARGET, target=version or "(empty)", before=None,
-                      after={"changes": report.changes, "unchanged": report.unchanged},
-                      now=ctx.clock.now())
+    report = _push_to_stripe(request, visit, active)
+    if isinstance(report, Response):
+        return report
     return catalog_page(request, visit, push={
         "changes": report.changes, "unchanged": report.unchanged,
         "lines": report_lines(report),

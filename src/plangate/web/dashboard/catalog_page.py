@@ -150,6 +150,7 @@ def catalog_page(
     with ctx.db.read() as session:
         active = ctx.catalogs.active(session)
     can_change = may(visit.operator.role, "catalog")
+    pushed = request.query_params.get("pushed", "")
     view = catalog_view(active)
     return page(request, visit, "dashboard/catalog.html", {
         "catalog": view, "versions": rows,
@@ -158,6 +159,7 @@ def catalog_page(
         "can_change": can_change,
         "gateway": ctx.settings.gateway, "form_key": new_token(),
         "done": request.query_params.get("done"), "error": error,
+        "pushed": int(pushed) if pushed.isdigit() and len(pushed) < 10 else None,
         "section": "catalog", **extra,
     }, status_code)
 

@@ -46,3 +46,37 @@ def bar_chart(title: str, points: list[tuple[str, int, str]]) -> BarChart:
             Bar(index * slot + gap // 2, HEIGHT - height, slot - gap, height, label, shown)
         )
     return BarChart(title, bars)
+
+
+@dataclass(frozen=True)
+class LineChart:
+    title: str
+    # The polyline's "x,y x,y ..." in the view box.
+    points: str
+    # The text alternative: each point as (label, value as shown).
+    rows: list[tuple[str, str]]
+    width: int = WIDTH
+    height: int = HEIGHT
+
+    @property
+    def empty(self) -> bool:
+        return not self.rows
+
+    @property
+    def summary(self) -> str:
+        """What the line says in words, for the image's label."""
+        (first, start), (last, end) = self.rows[0], self.rows[-1]
+        return f"{start} on {first}, {end} on {last}"
+
+
+def line_chart(title: str, points: list[tuple[str, int, str]]) -> LineChart:
+    """``points`` as for :func:`bar_chart`, joined by a line; negative values draw at zero."""
+    if not points:
+        return LineChart(title, "", [])
+    top = max(max(value for _, value, _ in points), 1)
+    step = (WIDTH - 2) / max(len(points) - 1, 1)
+    coordinates = " ".join(
+        f"{1 + round(index * step)},{HEIGHT - 4 - max(value, 0) * (HEIGHT - 10) // top}"
+        for index, (_, value, _) in enumerate(points)
+    )
+    return LineChart(title, coordinates, [(label, shown) for label, _, shown in points])

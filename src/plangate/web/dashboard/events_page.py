@@ -3,6 +3,8 @@ failed (outbound deliveries join it once they exist)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
@@ -44,8 +46,12 @@ def events_page(request: Request) -> Response:
     })
 
 
-@router.post("/{event_id}/retry")
-async def retry(request: Request, event_id: str) -> Response:
+async def queue_again(
+    request: Request, label: str, change: Callable[[Session, str, datetime], dict[str, Any]],
+    back: str,
+) -> Response:
+    """A support or owner's retry form: ``change`` (which audits) runs once per form, under
+    the Idempotency-Key it was rendered with; then back to ``back``."""
     checked = await posted_form(request, "retry")
     if isinstance(checked, Response):
         return checked
@@ -53,15 +59,23 @@ async def retry(request: Request, event_id: str) -> Response:
     ctx = context_of(request)
     key = form.get("idempotency_key")
     idem = Idempotency(ctx, Principal("server", visit.operator.actor),
-                       key[:200] if isinstance(key, str) and key else None,
-                       f"retry {event_id}")
+                       key[:200] if isinstance(key, str) and key else None, label)
 
     def effect(session: Session) -> tuple[int, dict[str, Any]]:
-        return 200, events.retry_event(session, event_id, actor=visit.operator.actor,
-                                       now=ctx.clock.now())
+        return 200, change(session, visit.operator.actor, ctx.clock.now())
 
     try:
         await run_in_threadpool(idem.run, effect)
     except PlangateError as exc:
         return refused(request, visit, exc.message, exc.status)
-    return RedirectResponse("/dashboard/events?done=retry", status_code=303)
+    return RedirectResponse(back, status_code=303)
+
+
+@router.post("/{event_id}/retry")
+async def retry(request: Request, event_id: str) -> Response:
+    return await queue_again(
+        request, f"retry {event_id}",
+        lambda session, actor, now: events.retry_event(session, event_id, actor=actor,
+                                                       now=now),
+        "/dashboard/events?done=retry",
+    )

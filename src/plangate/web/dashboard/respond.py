@@ -10,8 +10,15 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from plangate.services.installation import persisted_gateway
 from plangate.services.operators import may
-from plangate.web.dashboard.auth import Visit, csrf_ok, current_visit, set_session_cookie
+from plangate.web.dashboard.auth import (
+    Visit,
+    context_of,
+    csrf_ok,
+    current_visit,
+    set_session_cookie,
+)
 from plangate.web.templating import render
 
 
@@ -20,11 +27,21 @@ def to_login(request: Request) -> RedirectResponse:
     return RedirectResponse(f"/dashboard/login?next={target}", status_code=303)
 
 
+def gateway_mode(request: Request) -> dict[str, Any]:
+    """The gateway this process runs on, the one an owner chose for the next start, and
+    whether ``PLANGATE_GATEWAY`` (or the code that built the settings) pins it."""
+    ctx = context_of(request)
+    chosen = persisted_gateway(ctx.db)
+    return {"running": ctx.settings.gateway, "chosen": chosen,
+            "next": chosen if chosen not in (None, ctx.settings.gateway) else None,
+            "pinned": "gateway" in ctx.settings.model_fields_set and not ctx.gateway_from_owner}
+
+
 def page(request: Request, visit: Visit, template: str, context: dict[str, Any],
          status_code: int = 200) -> Response:
     response = render(
         request, template, {"operator": visit.operator, "csrf_token": visit.csrf_token,
-                            **context}, status_code,
+                            "mode": gateway_mode(request), **context}, status_code,
     )
     if visit.new_session is not None:
         set_session_cookie(request, response, visit.new_session)

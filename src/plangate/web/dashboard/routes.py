@@ -8,14 +8,16 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from plangate.domain.money import format_money
 from plangate.errors import PlangateError
-from plangate.services.admin import customers, figures
+from plangate.services.admin import customers, figures, mrr_history
 from plangate.services.operators import sign_in, sign_out
 from plangate.web.dashboard import (
     access_page,
     actions,
     catalog_actions,
     catalog_page,
+    deliveries_page,
     events_page,
     settings_page,
     transactions_page,
@@ -28,7 +30,7 @@ from plangate.web.dashboard.auth import (
     current_visit,
     set_session_cookie,
 )
-from plangate.web.dashboard.charts import bar_chart
+from plangate.web.dashboard.charts import bar_chart, line_chart
 from plangate.web.dashboard.customer_page import customer_page
 from plangate.web.dashboard.respond import page, posted_form, to_login
 from plangate.web.security import new_token, tokens_match
@@ -36,6 +38,7 @@ from plangate.web.templating import render
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 router.include_router(actions.router)
+router.include_router(deliveries_page.router)
 router.include_router(events_page.router)
 router.include_router(settings_page.router)
 router.include_router(access_page.router)
@@ -123,12 +126,17 @@ def overview(request: Request) -> Response:
         )
         for series in summary["consumed_per_day"]
     ]
+    mrr_charts = [
+        line_chart(f"MRR over time ({currency.upper()})",
+                   [(d.day.isoformat(), d.mrr, format_money(d.mrr, currency)) for d in days])
+        for currency, days in mrr_history.mrr_per_day(ctx.db, ctx.clock.now(), days=30).items()
+    ] or [line_chart("MRR over time", [])]
     status_chart = bar_chart(
         "Subscriptions by status",
         [(s, n, str(n)) for s, n in summary["subscriptions_by_status"].items()],
     )
     return page(request, visit, "dashboard/overview.html", {
-        "figures": summary, "revenue_charts": revenue_charts,
+        "figures": summary, "revenue_charts": revenue_charts, "mrr_charts": mrr_charts,
         "consumption_charts": consumption_charts, "status_chart": status_chart,
         "section": "overview",
     })

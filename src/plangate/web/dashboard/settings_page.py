@@ -4,19 +4,32 @@ and secret keys (``access_page.py``)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Protocol
+
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from plangate.services.admin import events
-from plangate.services.installation import purchases_blocked, set_purchases_blocked
+from plangate.services.installation import (
+    purchases_blocked,
+    set_purchases_blocked,
+    set_test_gateway,
+)
 from plangate.services.operators import ROLES, may
 from plangate.web.dashboard.access_page import access_lists
 from plangate.web.dashboard.auth import context_of, current_visit
 from plangate.web.dashboard.respond import page, posted_form, to_login
 
 router = APIRouter(prefix="/settings")
+
+
+class Switch(Protocol):
+    def __call__(self, session: Session, enabled: bool, /, *, actor: str,
+                 now: datetime) -> None: ...
 
 
 @router.get("")
@@ -43,19 +56,28 @@ def settings_page(request: Request) -> Response:
     })
 
 
-@router.post("/purchases")
-async def block_purchases(request: Request) -> Response:
+async def _switch(request: Request, field: str, store: Switch, back: str) -> Response:
+    """An owner's form that turns a persisted switch on (``field`` is "true") or off."""
     checked = await posted_form(request, "settings")
     if isinstance(checked, Response):
         return checked
     form, visit = checked
     ctx = context_of(request)
-    blocked = form.get("blocked") == "true"
+    enabled = form.get(field) == "true"
 
     def write() -> None:
         with ctx.db.write() as session:
-            set_purchases_blocked(session, blocked, actor=visit.operator.actor,
-                                  now=ctx.clock.now())
+            store(session, enabled, actor=visit.operator.actor, now=ctx.clock.now())
 
     await run_in_threadpool(write)
-    return RedirectResponse("/dashboard/settings", status_code=303)
+    return RedirectResponse(back, status_code=303)
+
+
+@router.post("/purchases")
+async def block_purchases(request: Request) -> Response:
+    return await _switch(request, "blocked", set_purchases_blocked, "/dashboard/settings")
+
+
+@router.post("/test-mode")
+async def choose_test_mode(request: Request) -> Response:
+    return await _switch(request, "enabled", set_test_gateway, "/dashboard/settings#h-mode")
