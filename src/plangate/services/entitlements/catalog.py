@@ -50,7 +50,7 @@ def _activation_time(session: Session, now: datetime) -> datetime:
     """``now``, or just after the latest activation when that is not earlier: the active
     version is the one activated last, so two applied within one clock tick (or under a clock
     that went back) must not tie."""
-    latest = session.scalar(select(func.max(CatalogVersion.activated_at)))
+    latest: datetime | None = session.scalar(select(func.max(CatalogVersion.activated_at)))
     if latest is not None and latest >= now:
         return latest + timedelta(microseconds=1)
     return now
