@@ -23,6 +23,8 @@ from sqlalchemy.engine import make_url
 
 from tests.wheels import ROOT, SDK, build_wheels, sh, venv_with
 
+pytestmark = pytest.mark.slow
+
 PG_URL = os.environ.get("PLANGATE_TEST_POSTGRES_URL")
 
 

@@ -21,6 +21,8 @@ from plangate.settings import Settings
 from plangate.store.db import Database
 from tests.sdk.conftest import ServerThread, bind_free_port
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 WEBHOOK_SECRET = "whsec_contract"

@@ -26,6 +26,8 @@ from tests.clients.typescript_package import PACKAGE, ensure_built, npm, run
 from tests.e2e.e2e_harness import Stack, start_stack
 from tests.serving import serve_in_background
 
+pytestmark = pytest.mark.slow
+
 PLANGATE = str(Path(sys.executable).parent / "plangate")
 
 

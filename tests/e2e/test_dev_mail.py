@@ -9,9 +9,12 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from plangate.sandbox.testing import pay_checkout_session
 from tests.e2e.test_dev_stack import Dev, free_port
+
+pytestmark = pytest.mark.slow
 
 
 def test_the_receipt_of_a_sandbox_purchase_shows_at_dev_mail(tmp_path: Path) -> None:

@@ -19,6 +19,8 @@ import stripe
 
 from plangate.sandbox.testing import pay_checkout_session
 
+pytestmark = pytest.mark.slow
+
 PLANGATE = str(Path(sys.executable).parent / "plangate")
 ROOT = Path(__file__).resolve().parents[2]
 

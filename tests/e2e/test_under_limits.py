@@ -8,11 +8,14 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from plangate.sandbox import Faults, RateLimits, SandboxConfig, pay_checkout_session
 from plangate.store.models import StripeEvent
 from tests.e2e.e2e_harness import Stack, start_stack
+
+pytestmark = pytest.mark.slow
 
 SUBSCRIBERS = 6
 

@@ -24,6 +24,8 @@ from tests.e2e.e2e_harness import free_port
 from tests.operations.processes import PLANGATE, stop, worker_env
 from tests.operations.scrape import value
 
+pytestmark = pytest.mark.slow
+
 
 def _pids_that_timed_requests(directory: Path) -> set[str]:
     return {path.stem.split("_")[-1] for path in directory.glob("histogram_*.db")}

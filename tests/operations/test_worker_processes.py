@@ -21,6 +21,8 @@ from tests.e2e.e2e_harness import free_port
 from tests.operations.processes import start, stop, wait_for_line, worker_env
 from tests.operations.scrape import value
 
+pytestmark = pytest.mark.slow
+
 STARTED = "plangate worker: handling Stripe events"
 
 

@@ -21,6 +21,8 @@ from plangate.services.entitlements.customers import CustomerRef
 from plangate.store.db import Database
 from plangate.store.models import LedgerEntry
 
+pytestmark = pytest.mark.slow
+
 CATALOG = '[items.credits]\nname = "Credits"\n'
 CUSTOMER = CustomerRef("custom", "acme")
 NOW = datetime(2026, 3, 1, tzinfo=UTC)

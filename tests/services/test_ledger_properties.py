@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -17,6 +18,8 @@ from plangate.services.access.keys import create_key
 from plangate.settings import Settings
 from plangate.store.db import Database
 from tests.services.ledger_model import Model
+
+pytestmark = pytest.mark.slow
 
 # Sequences per database; PLANGATE_PROPERTY_EXAMPLES=200 for a longer search.
 EXAMPLES = int(os.environ.get("PLANGATE_PROPERTY_EXAMPLES", "30"))

@@ -8,12 +8,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from plangate.sandbox.testing import pay_checkout_session
 from tests.browser_harness import browser, needs_browser, screenshot  # noqa: F401
 from tests.e2e.test_dev_stack import Dev, free_port
 from tests.web.live_site import serious_violations
 
-pytestmark = needs_browser
+pytestmark = [needs_browser, pytest.mark.slow]
 
 
 def test_a_new_user_refunds_a_sandbox_purchase_from_the_dashboard(
