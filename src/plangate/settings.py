@@ -120,6 +120,11 @@ class Settings(BaseSettings):
     brand_logo_url: str = Field(
         default="", description="an https (or http) image shown on the hosted pages"
     )
+    brand_font: str = Field(
+        default="", max_length=200,
+        description="the hosted pages' font: a CSS font-family list of fonts the visitor has "
+        "(the pages load no web fonts), e.g. 'Inter, \"Helvetica Neue\", sans-serif'",
+    )
     cors_origins: EnvList = Field(
         default_factory=list,
         description="origins whose pages may call the public pricing route and create "
@@ -286,6 +291,15 @@ class Settings(BaseSettings):
         if not re.fullmatch(r"#(?:[0-9a-fA-F]{3}){1,2}", value):
             raise ValueError(f"{value!r} is not a colour like #4f46e5")
         return value.lower()
+
+    @field_validator("brand_font")
+    @classmethod
+    def _brand_font(cls, value: str) -> str:
+        family = r'(?:"[A-Za-z0-9 \-]+"|[A-Za-z][A-Za-z0-9\-]*(?: [A-Za-z0-9\-]+)*)'
+        if value and not re.fullmatch(rf"{family}(?:\s*,\s*{family})*", value.strip()):
+            raise ValueError(f"{value!r} is not a font-family list like "
+                             "'Inter, \"Helvetica Neue\", sans-serif'")
+        return value.strip()
 
     @field_validator("sign_in_url", "brand_logo_url")
     @classmethod

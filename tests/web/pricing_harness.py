@@ -30,6 +30,7 @@ def page_settings(db: Database, **overrides: Any) -> Settings:
         "sign_in_url": SIGN_IN,
         "brand_name": "Acme <Cloud>",
         "brand_color": "#0E7490",
+        "brand_font": '"DejaVu Sans", sans-serif',
         **overrides,
     }
     return Settings(**values)

@@ -175,6 +175,9 @@ def test_a_visitor_signs_in_and_buys_pro(browser: Any, origins: Origins, request
     assert serious_violations(page) == []
     # Nothing wider than the phone: no sideways scrolling.
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    # The font of the settings, through the generated theme stylesheet.
+    font = page.evaluate("getComputedStyle(document.body).fontFamily")
+    assert font == '"DejaVu Sans", sans-serif'
     screenshot(page, f"pricing-signed-out-phone-dark-{db_name}")
     page.emulate_media(color_scheme="light")
     assert serious_violations(page) == []

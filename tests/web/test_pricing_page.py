@@ -248,24 +248,29 @@ def test_no_plans_at_all(db: Database, clock: FrozenClock) -> None:
 
 def test_branding(db: Database, clock: FrozenClock, key: str) -> None:
     settings = page_settings(db, brand_color="#FFE600",
-                             brand_logo_url="https://cdn.example.com/logo.svg")
+                             brand_logo_url="https://cdn.example.com/logo.svg",
+                             brand_font='Inter, "Helvetica Neue", sans-serif')
     with TestClient(create_site(settings, db=db, clock=clock)) as client:
         theme = client.get("/pricing/theme.css")
         page = client.get("/pricing/plan")
     assert theme.headers["content-type"].startswith("text/css")
     # A light accent gets dark text on it.
     assert "--pg-accent: #ffe600;" in theme.text and "--pg-on-accent: #000000;" in theme.text
+    assert '--pg-font: Inter, "Helvetica Neue", sans-serif;' in theme.text
     assert 'src="https://cdn.example.com/logo.svg"' in page.text
     assert "img-src 'self' data: https://cdn.example.com" in page.headers[
         "content-security-policy"]
-    dark = page_settings(db, brand_color="#123")
+    dark = page_settings(db, brand_color="#123", brand_font="")
     with TestClient(create_site(dark, db=db, clock=clock)) as client:
-        assert "--pg-on-accent: #ffffff;" in client.get("/pricing/theme.css").text
+        plain = client.get("/pricing/theme.css").text
+    assert "--pg-on-accent: #ffffff;" in plain and "--pg-font" not in plain
 
 
 @pytest.mark.parametrize(("name", "value"), [
     ("brand_color", "red"), ("brand_color", "#12345"), ("brand_color", "#1234567;}"),
     ("brand_logo_url", "javascript:alert(1)"), ("brand_logo_url", "https://x/\"><b>"),
+    ("brand_font", "Inter; } body { display: none"), ("brand_font", 'x, "y'),
+    ("brand_font", "url(https://evil.example/f.woff)"), ("brand_font", "a,,b"),
     ("sign_in_url", "/sign-in"), ("sign_in_url", "https://user:pw@app.example.com/"),
 ])
 def test_page_settings_are_checked(name: str, value: str) -> None:

@@ -61,11 +61,15 @@ def text_on(color: str) -> str:
 
 
 def theme_css(settings: Settings) -> str:
-    # brand_color is a validated #rgb/#rrggbb: nothing else can reach this stylesheet.
+    # brand_color is a validated #rgb/#rrggbb and brand_font a validated font-family list
+    # (letters, digits, spaces, hyphens, commas and quoted names): nothing else can reach
+    # this stylesheet.
     accent = settings.brand_color
+    font = f"  --pg-font: {settings.brand_font};\n" if settings.brand_font else ""
     return (
         ":root {\n"
         f"  --pg-accent: {accent};\n"
         f"  --pg-on-accent: {text_on(accent)};\n"
+        f"{font}"
         "}\n"
     )
