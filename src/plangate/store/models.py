@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -296,7 +297,11 @@ class StripeEvent(Base):
     re-fetch the object it names."""
 
     __tablename__ = "stripe_events"
-    __table_args__ = (Index("ix_stripe_events_queue", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_stripe_events_queue", "status", "next_attempt_at"),
+        # The worker's lease order: urgent first, then as Stripe created them.
+        Index("ix_stripe_events_lease", "status", "priority", "created", "received_at", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(255), primary_key=True)
     type: Mapped[str] = mapped_column(String(100))
@@ -312,6 +317,9 @@ class StripeEvent(Base):
     locked_until: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     handled_at: Mapped[datetime | None]
+    # 0: a customer waits on it (a checkout completed, a payment failed, a plan ended), leased
+    # before the 1s (renewals and every other change); see stripe_sync/webhooks.py.
+    priority: Mapped[int] = mapped_column(SmallInteger, default=1, server_default="1")
 
 
 class StripeObjectSync(Base):

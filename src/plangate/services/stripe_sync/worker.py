@@ -92,7 +92,14 @@ class Worker:
                     StripeEvent.next_attempt_at <= now,
                     or_(StripeEvent.locked_until.is_(None), StripeEvent.locked_until <= now),
                 )
-                .order_by(StripeEvent.created, StripeEvent.received_at, StripeEvent.id)
+                # Urgent events first (webhooks.URGENT_EVENTS), then in Stripe's order; the
+                # order of ix_stripe_events_lease.
+                .order_by(
+                    StripeEvent.priority,
+                    StripeEvent.created,
+                    StripeEvent.received_at,
+                    StripeEvent.id,
+                )
                 .limit(limit or self.batch_size)
             )
             if not db.is_sqlite:

@@ -1,0 +1,48 @@
+"""event priority: Stripe events a customer waits on are leased before the others
+
+Revision ID: 0011
+Revises: 0010
+Create Date: 2026-12-04 04:00:00
+
+``stripe_events.priority``: 0 for the events a customer is waiting on (a checkout completed or
+its delayed payment succeeded, a payment failed, a subscription ended), 1 for the rest
+(renewals and every other change). The worker leases pending events by priority, then in
+the order Stripe created them; ``ix_stripe_events_lease`` holds the rows in that order.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0011"
+down_revision = "0010"
+branch_labels = None
+depends_on = None
+
+URGENT_TYPES = (
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+    "invoice.payment_failed",
+    "customer.subscription.deleted",
+)
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("stripe_events") as batch:
+        batch.add_column(
+            sa.Column("priority", sa.SmallInteger(), nullable=False, server_default="1")
+        )
+    events = sa.table("stripe_events", sa.column("type", sa.String), sa.column("priority"))
+    op.execute(events.update().where(events.c.type.in_(URGENT_TYPES)).values(priority=0))
+    op.create_index(
+        "ix_stripe_events_lease",
+        "stripe_events",
+        ["status", "priority", "created", "received_at", "id"],
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_stripe_events_lease", table_name="stripe_events")
+    with op.batch_alter_table("stripe_events") as batch:
+        batch.drop_column("priority")
