@@ -333,6 +333,18 @@ class StripeObjectSync(Base):
     syncs: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class ReconcileLease(Base):
+    """One reconcile per installation at a time: the process holding the row's lease runs it
+    (services/stripe_sync/reconcile_lease.py); ``finished_at`` is when the last one ended."""
+
+    __tablename__ = "stripe_reconcile_leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(255))
+    expires_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
 class CheckoutSession(Base):
     """A Checkout Session plangate created; the success page polls it. It never grants."""
 

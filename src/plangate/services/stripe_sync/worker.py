@@ -29,6 +29,7 @@ from plangate.observability.metrics import (
     STRIPE_EVENTS_HANDLED,
     SYNC_SECONDS,
 )
+from plangate.services.stripe_sync import reconcile_lease
 from plangate.services.stripe_sync.batch import BatchFetches
 from plangate.services.stripe_sync.sync import Outcome, SyncContext, handle_event
 from plangate.settings import Settings
@@ -75,6 +76,8 @@ class Worker:
     on_reconciled: Callable[[object], None] | None = None
     stats: WorkerStats = field(default_factory=WorkerStats)
     _wakeup: threading.Event = field(default_factory=threading.Event)
+    _started_at: datetime | None = None
+    _holder: str = field(default_factory=reconcile_lease.new_holder)
 
     # --- the queue ---------------------------------------------------------------------------
 
@@ -225,7 +228,9 @@ class Worker:
     def run_forever(self, stop: threading.Event) -> None:
         # None: reconcile first, so that what happened while no worker ran (webhooks lost in
         # a restart) is repaired at start rather than an interval later. One loop runs one
-        # reconcile at a time, between batches of events.
+        # reconcile at a time, between batches of events, and one runs per installation
+        # (reconcile_lease.py).
+        self._started_at = self.queue_clock.now()
         last_reconcile: datetime | None = None
         while not stop.is_set():
             try:
@@ -238,17 +243,32 @@ class Worker:
             self._wakeup.clear()
 
     def _maybe_reconcile(self, last: datetime | None) -> datetime | None:
+        """Reconciles when this worker starts (``last`` None) and every interval after, unless
+        another process of the installation runs one now, or finished one since this worker
+        started (at start) or within the interval: one reconcile per installation."""
         interval = self.settings.reconcile_interval_seconds
         now = self.queue_clock.now()
         if not interval or (last is not None and now - last < timedelta(seconds=interval)):
             return last
         from plangate.services.stripe_sync.reconcile import reconcile
 
+        since = (self._started_at or now) if last is None else now - timedelta(seconds=interval)
+        lease = reconcile_lease.take(
+            self.sync.db, self.queue_clock, self._holder, unless_finished_after=since
+        )
+        if isinstance(lease, reconcile_lease.Busy):
+            if lease.holder is not None:
+                log.info("reconciliation skipped: %s runs one", lease.holder)
+                return now
+            # Another worker reconciled recently: count the interval from its run.
+            return lease.finished_at or now
         try:
-            report = reconcile(self.sync)
+            report = reconcile(self.sync, keep_going=lease.keep)
         except Exception:  # noqa: BLE001 - retried at the next interval, not every poll
+            lease.release(finished=False)
             log.exception("reconciliation failed; the next one is in %d s", interval)
             return now
+        lease.release(finished=True)
         self.stats.reconciliations += 1
         if report.fixed:
             log.warning("reconciliation repaired %d object(s)", len(report.fixed))

@@ -1,4 +1,7 @@
-"""event priority: Stripe events a customer waits on are leased before the others
+"""event priority and the reconcile lease
+
+Stripe events a customer waits on are leased before the others, and one reconcile runs per
+installation at a time.
 
 Revision ID: 0011
 Revises: 0010
@@ -8,12 +11,17 @@ Create Date: 2026-12-04 04:00:00
 its delayed payment succeeded, a payment failed, a subscription ended), 1 for the rest
 (renewals and every other change). The worker leases pending events by priority, then in
 the order Stripe created them; ``ix_stripe_events_lease`` holds the rows in that order.
+
+``stripe_reconcile_leases``: the process holding the row's lease runs the reconcile, and
+``finished_at`` tells the other workers when the last one ended.
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+
+import plangate.store.types
 
 revision = "0011"
 down_revision = "0010"
@@ -28,7 +36,18 @@ URGENT_TYPES = (
 )
 
 
+_TIME = plangate.store.types.UTCDateTime(timezone=True)
+
+
 def upgrade() -> None:
+    op.create_table(
+        "stripe_reconcile_leases",
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("holder", sa.String(length=255), nullable=True),
+        sa.Column("expires_at", _TIME, nullable=True),
+        sa.Column("finished_at", _TIME, nullable=True),
+        sa.PrimaryKeyConstraint("name"),
+    )
     with op.batch_alter_table("stripe_events") as batch:
         batch.add_column(
             sa.Column("priority", sa.SmallInteger(), nullable=False, server_default="1")
@@ -46,3 +65,4 @@ def downgrade() -> None:
     op.drop_index("ix_stripe_events_lease", table_name="stripe_events")
     with op.batch_alter_table("stripe_events") as batch:
         batch.drop_column("priority")
+    op.drop_table("stripe_reconcile_leases")
