@@ -41,6 +41,12 @@ class BatchFetches:
         self._keep_latest_invoice(obj)
         return obj
 
+    def forget(self) -> None:
+        """A sync failed: what it fetched may belong to a transaction that rolled back (its
+        ``syncs`` count was never written), so nothing fetched so far is reused."""
+        self._objects.clear()
+        self._invoices.clear()
+
     def _keep_latest_invoice(self, obj: StripeDict) -> None:
         invoice = obj.get("latest_invoice") if obj.get("object") == "subscription" else None
         if isinstance(invoice, dict) and isinstance(invoice.get("id"), str):

@@ -131,6 +131,8 @@ class Worker:
                     ctx or self.sync, event.type, event.object_type, event.object_id
                 )
             except Exception as exc:  # noqa: BLE001 - every failure is recorded and retried
+                if ctx is not None and ctx.batch is not None:
+                    ctx.batch.forget()
                 SYNC_SECONDS.labels(event.type).observe(time.perf_counter() - started)
                 self._failed(event, exc)
                 return exc
