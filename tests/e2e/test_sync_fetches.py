@@ -1,6 +1,6 @@
-"""Coalescing and reuse: in one leased batch each Stripe object is fetched once, and the
-invoice a subscription's fetch carries is not fetched again; the state written is the same
-as when every event fetches for itself."""
+"""Coalescing and reuse: a customer's waiting events are leased together, in one leased batch
+each Stripe object is fetched once, and the invoice a subscription's fetch carries is not
+fetched again; the state written is the same as when every event fetches for itself."""
 
 from __future__ import annotations
 
@@ -52,6 +52,9 @@ def _renewal_burst(
     )
     try:
         stack.worker.reuse_fetches = reuse
+        # Batches smaller than the burst: a renewal's events are leased together by their
+        # customer, not because the whole burst fits one batch.
+        stack.worker.batch_size = SUBSCRIBERS
         stack.renewal_backlog(prefix, SUBSCRIBERS)
         with stack.db.read() as session:
             events = Counter(

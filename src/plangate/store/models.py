@@ -301,6 +301,7 @@ class StripeEvent(Base):
         Index("ix_stripe_events_queue", "status", "next_attempt_at"),
         # The worker's lease order: urgent first, then as Stripe created them.
         Index("ix_stripe_events_lease", "status", "priority", "created", "received_at", "id"),
+        Index("ix_stripe_events_customer", "stripe_customer_id", "status"),
     )
 
     id: Mapped[str] = mapped_column(String(255), primary_key=True)
@@ -320,6 +321,9 @@ class StripeEvent(Base):
     # 0: a customer waits on it (a checkout completed, a payment failed, a plan ended), leased
     # before the 1s (renewals and every other change); see stripe_sync/webhooks.py.
     priority: Mapped[int] = mapped_column(SmallInteger, default=1, server_default="1")
+    # The Stripe customer the event's object belongs to (an id, not state): a worker leases
+    # the waiting events of the customers in its batch along with it.
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(255))
 
 
 class StripeObjectSync(Base):

@@ -156,6 +156,17 @@ def _created_at(value: Any, default: datetime) -> datetime:
     return default
 
 
+def _customer_of(obj: dict[str, Any]) -> str | None:
+    """The Stripe customer an event's object belongs to: the customer itself, or its
+    ``customer`` (an id, or an object when expanded)."""
+    if obj.get("object") == "customer":
+        return _short_str(obj.get("id"), 255)
+    customer = obj.get("customer")
+    if isinstance(customer, dict):
+        customer = customer.get("id")
+    return _short_str(customer, 255)
+
+
 def store_event(session: Session, event: dict[str, Any], received_at: datetime) -> Received:
     data = event.get("data")
     obj = data.get("object") if isinstance(data, dict) else None
@@ -176,6 +187,7 @@ def store_event(session: Session, event: dict[str, Any], received_at: datetime) 
         "last_error": None,
         "handled_at": None,
         "priority": priority_of(event["type"]),
+        "stripe_customer_id": _customer_of(obj),
     }
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert

@@ -12,6 +12,9 @@ its delayed payment succeeded, a payment failed, a subscription ended), 1 for th
 (renewals and every other change). The worker leases pending events by priority, then in
 the order Stripe created them; ``ix_stripe_events_lease`` holds the rows in that order.
 
+``stripe_events.stripe_customer_id``: the Stripe customer the event's object belongs to, so
+that a worker leases a customer's waiting events together (``ix_stripe_events_customer``).
+
 ``stripe_reconcile_leases``: the process holding the row's lease runs the reconcile, and
 ``finished_at`` tells the other workers when the last one ended.
 """
@@ -52,6 +55,7 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("priority", sa.SmallInteger(), nullable=False, server_default="1")
         )
+        batch.add_column(sa.Column("stripe_customer_id", sa.String(length=255), nullable=True))
     events = sa.table("stripe_events", sa.column("type", sa.String), sa.column("priority"))
     op.execute(events.update().where(events.c.type.in_(URGENT_TYPES)).values(priority=0))
     op.create_index(
@@ -59,10 +63,15 @@ def upgrade() -> None:
         "stripe_events",
         ["status", "priority", "created", "received_at", "id"],
     )
+    op.create_index(
+        "ix_stripe_events_customer", "stripe_events", ["stripe_customer_id", "status"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_stripe_events_customer", table_name="stripe_events")
     op.drop_index("ix_stripe_events_lease", table_name="stripe_events")
     with op.batch_alter_table("stripe_events") as batch:
+        batch.drop_column("stripe_customer_id")
         batch.drop_column("priority")
     op.drop_table("stripe_reconcile_leases")
