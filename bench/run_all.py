@@ -13,6 +13,7 @@ COMMANDS = [
     [sys.executable, "-m", "bench.outbox_delivery"],
     [sys.executable, "-m", "bench.admin_lists"],
     [sys.executable, "-m", "bench.rate_limits"],
+    [sys.executable, "-m", "bench.sync_queue"],
 ]
 
 

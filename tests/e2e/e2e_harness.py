@@ -133,6 +133,17 @@ class Stack:
                 raise TimeoutError(f"{self.pending_events()} Stripe events still pending")
             time.sleep(0.02)
 
+    def renewal_backlog(self, prefix: str, subscribers: int) -> None:
+        """``subscribers`` Pro subscriptions whose trials end together: bought and synced, then
+        renewed by one advance, their events stored and left pending (no worker runs)."""
+        for n in range(subscribers):
+            session = self.checkout("user", f"{prefix}{n}", "pro", price_id="monthly")
+            pay_checkout_session(session["url"])
+        self.sandbox.wait_for_deliveries(30)
+        self.worker.drain()
+        self.advance(self.now() + timedelta(days=14, hours=2))
+        self.sandbox.wait_for_deliveries(30)
+
     # --- plangate's API --------------------------------------------------------------------
 
     def checkout(

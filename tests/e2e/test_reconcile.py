@@ -7,7 +7,9 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
+from plangate.clock import SystemClock
 from plangate.sandbox import Chaos, SandboxConfig, pay_checkout_session
+from plangate.services.stripe_sync import reconcile_lease
 from plangate.services.stripe_sync.reconcile import reconcile
 from plangate.store.models import StripeEvent, Transaction
 from tests.e2e.e2e_harness import Stack, start_stack
@@ -99,3 +101,10 @@ def test_reconcile_and_worker_commands(deaf: Stack) -> None:
     assert runner.invoke(app, ["worker", "--once"], env=env).exit_code == 0
     result = runner.invoke(app, ["reconcile", "--json"], env=env)
     assert result.exit_code == 0 and '"repaired": 0' in result.output
+    # While another process holds the installation's reconcile lease, the command refuses.
+    held = reconcile_lease.take(deaf.db, SystemClock(), "worker-on-another-machine")
+    assert isinstance(held, reconcile_lease.Lease)
+    result = runner.invoke(app, ["reconcile"], env=env)
+    assert result.exit_code == 1 and "worker-on-another-machine" in result.output
+    held.release(finished=True)
+    assert runner.invoke(app, ["reconcile"], env=env).exit_code == 0

@@ -160,9 +160,25 @@ def reconcile(
 ) -> None:
     """Compare every Stripe customer's subscriptions and payments with plangate's state and
     repair drift (missed webhooks) through the ordinary sync."""
+    from plangate.clock import SystemClock
+    from plangate.services.stripe_sync import reconcile_lease
     from plangate.services.stripe_sync.reconcile import reconcile as run_reconcile
 
-    report = run_reconcile(_sync_context(command_settings()))
+    ctx = _sync_context(command_settings())
+    # One reconcile per installation at a time: a worker's (or another command's) may run.
+    lease = reconcile_lease.take(ctx.db, SystemClock(), reconcile_lease.new_holder())
+    if isinstance(lease, reconcile_lease.Busy):
+        err.print(
+            f"[red]error:[/] a reconcile is running already ({lease.holder}, its lease runs "
+            f"until {lease.expires_at:%Y-%m-%d %H:%M:%S} UTC); try again when it is done"
+        )
+        raise typer.Exit(1)
+    try:
+        report = run_reconcile(ctx, keep_going=lease.keep)
+    except BaseException:
+        lease.release(finished=False)
+        raise
+    lease.release(finished=True)
     if as_json:
         out.print_json(json.dumps(report.to_dict()))
         return

@@ -200,8 +200,10 @@ class StripeGateway:
     def retrieve_subscription(self, subscription_id: str) -> StripeDict:
         return self._call(
             lambda: _as_dict(
+                # The latest invoice with its payments comes along: the sync of that
+                # invoice's events reuses it (services/stripe_sync/batch.py).
                 self.client.v1.subscriptions.retrieve(
-                    subscription_id, {"expand": ["items.data.price"]}
+                    subscription_id, {"expand": ["items.data.price", "latest_invoice.payments"]}
                 )
             )
         )

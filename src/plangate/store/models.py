@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -296,7 +297,12 @@ class StripeEvent(Base):
     re-fetch the object it names."""
 
     __tablename__ = "stripe_events"
-    __table_args__ = (Index("ix_stripe_events_queue", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_stripe_events_queue", "status", "next_attempt_at"),
+        # The worker's lease order: urgent first, then as Stripe created them.
+        Index("ix_stripe_events_lease", "status", "priority", "created", "received_at", "id"),
+        Index("ix_stripe_events_customer", "stripe_customer_id", "status"),
+    )
 
     id: Mapped[str] = mapped_column(String(255), primary_key=True)
     type: Mapped[str] = mapped_column(String(100))
@@ -312,6 +318,12 @@ class StripeEvent(Base):
     locked_until: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     handled_at: Mapped[datetime | None]
+    # 0: a customer waits on it (a checkout completed, a payment failed, a plan ended), leased
+    # before the 1s (renewals and every other change); see stripe_sync/webhooks.py.
+    priority: Mapped[int] = mapped_column(SmallInteger, default=1, server_default="1")
+    # The Stripe customer the event's object belongs to (an id, not state): a worker leases
+    # the waiting events of the customers in its batch along with it.
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(255))
 
 
 class StripeObjectSync(Base):
@@ -323,6 +335,18 @@ class StripeObjectSync(Base):
     object_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     synced_at: Mapped[datetime]
     syncs: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReconcileLease(Base):
+    """One reconcile per installation at a time: the process holding the row's lease runs it
+    (services/stripe_sync/reconcile_lease.py); ``finished_at`` is when the last one ended."""
+
+    __tablename__ = "stripe_reconcile_leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(255))
+    expires_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
 
 
 class CheckoutSession(Base):

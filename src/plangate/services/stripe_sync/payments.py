@@ -22,6 +22,7 @@ from plangate.services.entitlements.customers import CustomerRef, lock_customer
 from plangate.services.entitlements.ownership import acquire_product
 from plangate.services.events import facts
 from plangate.services.stripe_sync import conflicts
+from plangate.services.stripe_sync.batch import fetch_locked
 from plangate.services.stripe_sync.subscriptions import sync_subscription
 from plangate.services.stripe_sync.sync import (
     NOTHING,
@@ -156,8 +157,9 @@ def _fulfil_one_time(
 def sync_invoice(ctx: SyncContext, invoice_id: str) -> Outcome:
     """An invoice changes its subscription's state (renewal paid, payment failed): sync that,
     and put the invoice on its payment's transaction."""
+    retrieve = ctx.gateway.retrieve_invoice
     try:
-        invoice = ctx.gateway.retrieve_invoice(invoice_id)
+        invoice = ctx.batch.invoice(invoice_id, retrieve) if ctx.batch else retrieve(invoice_id)
     except GatewayNotFound:
         return Outcome(ignored="Stripe does not know this invoice")
     subscription_id = subscription_id_of_invoice(invoice)
@@ -191,9 +193,9 @@ def sync_payment_intent(
 ) -> Outcome:
     now = ctx.clock.now()
     with ctx.db.write() as session:
-        lock_object(session, payment_intent_id, now)
+        lock = lock_object(session, payment_intent_id, now)
         try:
-            pi = ctx.gateway.retrieve_payment_intent(payment_intent_id)
+            pi = fetch_locked(ctx.batch, lock, ctx.gateway.retrieve_payment_intent)
         except GatewayNotFound:
             return Outcome(ignored="Stripe does not know this payment intent")
         status = str(pi.get("status"))
@@ -255,9 +257,9 @@ def sync_charge(ctx: SyncContext, charge_id: str) -> Outcome:
 def sync_refund(ctx: SyncContext, refund_id: str) -> Outcome:
     now = ctx.clock.now()
     with ctx.db.write() as session:
-        lock_object(session, refund_id, now)
+        row = lock_object(session, refund_id, now)
         try:
-            refund = ctx.gateway.retrieve_refund(refund_id)
+            refund = fetch_locked(ctx.batch, row, ctx.gateway.retrieve_refund)
         except GatewayNotFound:
             return Outcome(ignored="Stripe does not know this refund")
         payment_intent_id = _id(refund.get("payment_intent"))
@@ -275,9 +277,9 @@ def sync_refund(ctx: SyncContext, refund_id: str) -> Outcome:
 def sync_dispute(ctx: SyncContext, dispute_id: str) -> Outcome:
     now = ctx.clock.now()
     with ctx.db.write() as session:
-        lock_object(session, dispute_id, now)
+        row = lock_object(session, dispute_id, now)
         try:
-            dispute = ctx.gateway.retrieve_dispute(dispute_id)
+            dispute = fetch_locked(ctx.batch, row, ctx.gateway.retrieve_dispute)
         except GatewayNotFound:
             return Outcome(ignored="Stripe does not know this dispute")
         payment_intent_id = _id(dispute.get("payment_intent"))

@@ -10,7 +10,7 @@ differs. It never writes state itself: the sync functions stay the only writers.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -91,10 +91,20 @@ def stripe_customer_ids(ctx: SyncContext) -> list[str]:
     return sorted(i for i in known | listed if i)
 
 
-def reconcile(ctx: SyncContext, customer_ids: Iterable[str] | None = None) -> ReconcileReport:
-    """Compares and repairs every customer (or the Stripe customers given)."""
+def reconcile(
+    ctx: SyncContext,
+    customer_ids: Iterable[str] | None = None,
+    *,
+    keep_going: Callable[[], bool] | None = None,
+) -> ReconcileReport:
+    """Compares and repairs every customer (or the Stripe customers given). ``keep_going`` is
+    asked before each customer (the installation's reconcile lease, reconcile_lease.py): once
+    it answers False the run stops, with an error in the report."""
     report = ReconcileReport()
     for stripe_customer_id in customer_ids or stripe_customer_ids(ctx):
+        if keep_going is not None and not keep_going():
+            report.errors.append("stopped: another process holds the reconcile lease now")
+            break
         report.customers += 1
         try:
             _reconcile_customer(ctx, stripe_customer_id, report)

@@ -45,6 +45,7 @@ from plangate.services.entitlements.ownership import (
 )
 from plangate.services.events import facts
 from plangate.services.stripe_sync import conflicts, duplicates
+from plangate.services.stripe_sync.batch import fetch_locked
 from plangate.services.stripe_sync.sync import (
     NOTHING,
     Outcome,
@@ -176,9 +177,9 @@ def _sync_subscription(ctx: SyncContext, subscription_id: str) -> tuple[Outcome,
     # Unit of work: the subscription's lock, the fetch, the ownership write and the customer's
     # settlement commit together.
     with ctx.db.write() as session:
-        lock_object(session, subscription_id, now)
+        row = lock_object(session, subscription_id, now)
         try:
-            sub = ctx.gateway.retrieve_subscription(subscription_id)
+            sub = fetch_locked(ctx.batch, row, ctx.gateway.retrieve_subscription)
         except GatewayNotFound:
             return _end_vanished(ctx, session, subscription_id, now), False
         ref = resolve_customer(

@@ -38,6 +38,7 @@ from plangate.services.entitlements.customers import (
     insert_customer_if_missing,
 )
 from plangate.services.events import facts
+from plangate.services.stripe_sync.batch import BatchFetches
 from plangate.store.db import Database
 from plangate.store.models import Customer, Ownership, StripeObjectSync
 
@@ -48,6 +49,8 @@ class SyncContext:
     gateway: Gateway
     catalogs: CatalogCache
     clock: Clock
+    # The objects the worker's current batch fetched already (None: fetch every time).
+    batch: BatchFetches | None = None
 
 
 @dataclass(frozen=True)
@@ -69,10 +72,15 @@ class SyncError(Exception):
 # --- the per-object lock -----------------------------------------------------------------------
 
 
-def lock_object(session: Session, object_id: str, now: datetime) -> StripeObjectSync:
+def lock_object(
+    session: Session, object_id: str, now: datetime, *, writes_state: bool = True
+) -> StripeObjectSync:
     """Serializes the sync of one Stripe object for the rest of the transaction: the row is
     inserted if missing (a no-op when it exists), then locked with ``SELECT ... FOR UPDATE``.
-    SQLite write transactions hold the database's write lock already."""
+    SQLite write transactions hold the database's write lock already.
+
+    ``syncs`` counts the transactions that wrote the object's state (batch.py reuses a fetch
+    only while no other one did); ``writes_state=False`` locks without counting."""
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     session.execute(
         insert(StripeObjectSync)
@@ -82,8 +90,9 @@ def lock_object(session: Session, object_id: str, now: datetime) -> StripeObject
     row = session.execute(
         select(StripeObjectSync).where(StripeObjectSync.object_id == object_id).with_for_update()
     ).scalar_one()
-    row.synced_at = now
-    row.syncs += 1
+    if writes_state:
+        row.synced_at = now
+        row.syncs += 1
     return row
 
 
@@ -196,7 +205,7 @@ def _trial_will_end(ctx: SyncContext, subscription_id: str) -> None:
     items are reported (``subscriptionItem.freeTrialEnding``), once per trial end."""
     now = ctx.clock.now()
     with ctx.db.write() as session:
-        lock_object(session, subscription_id, now)
+        lock_object(session, subscription_id, now, writes_state=False)
         items = session.scalars(
             select(Ownership).where(
                 Ownership.stripe_subscription_id == subscription_id,

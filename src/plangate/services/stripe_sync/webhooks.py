@@ -45,6 +45,25 @@ WEBHOOK_EVENTS = (
 )
 
 
+# Events a customer is waiting on: a new customer's access (a checkout paid, at once or after
+# a delayed payment method), a failed payment and an ended plan. The worker leases them before
+# everything else, so that a paying customer is not queued behind a burst of renewals.
+URGENT_EVENTS = frozenset(
+    {
+        "checkout.session.completed",
+        "checkout.session.async_payment_succeeded",
+        "invoice.payment_failed",
+        "customer.subscription.deleted",
+    }
+)
+PRIORITY_URGENT = 0
+PRIORITY_NORMAL = 1
+
+
+def priority_of(event_type: str) -> int:
+    return PRIORITY_URGENT if event_type in URGENT_EVENTS else PRIORITY_NORMAL
+
+
 @dataclass(frozen=True)
 class Received:
     event_id: str
@@ -137,6 +156,17 @@ def _created_at(value: Any, default: datetime) -> datetime:
     return default
 
 
+def _customer_of(obj: dict[str, Any]) -> str | None:
+    """The Stripe customer an event's object belongs to: the customer itself, or its
+    ``customer`` (an id, or an object when expanded)."""
+    if obj.get("object") == "customer":
+        return _short_str(obj.get("id"), 255)
+    customer = obj.get("customer")
+    if isinstance(customer, dict):
+        customer = customer.get("id")
+    return _short_str(customer, 255)
+
+
 def store_event(session: Session, event: dict[str, Any], received_at: datetime) -> Received:
     data = event.get("data")
     obj = data.get("object") if isinstance(data, dict) else None
@@ -156,6 +186,8 @@ def store_event(session: Session, event: dict[str, Any], received_at: datetime) 
         "locked_until": None,
         "last_error": None,
         "handled_at": None,
+        "priority": priority_of(event["type"]),
+        "stripe_customer_id": _customer_of(obj),
     }
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
