@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: dev test test-fast lint generate ts-types bench clean
+.PHONY: dev test test-examples test-fast lint generate ts-types bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,13 @@ dev: $(STAMP)
 test: lint
 	scripts/ensure-browser --require
 	PLANGATE_TEST_NO_SKIPS=1 scripts/with-postgres --require $(BIN)/python -m pytest -n 2 --dist worksteal --durations=15 $(PYTEST_ARGS)
+
+# Only the example apps' tests (`make test` runs them too): examples/nextjs built for
+# production (npm ci and next build when out of date) and driven in Chromium against a real
+# `plangate dev`.
+test-examples: $(STAMP)
+	scripts/ensure-browser --require
+	$(BIN)/python -m pytest tests/examples $(PYTEST_ARGS)
 
 # The suite on SQLite only, without the browser and PostgreSQL set-up.
 test-fast: $(STAMP)
@@ -60,4 +67,5 @@ bench: $(STAMP)
 	scripts/with-postgres $(BIN)/python -m bench.run_all
 
 clean:
-	rm -rf $(VENV) .plangate .pytest_cache .hypothesis $(TS)/node_modules $(TS)/dist
+	rm -rf $(VENV) .plangate .pytest_cache .hypothesis $(TS)/node_modules $(TS)/dist \
+		examples/nextjs/node_modules examples/nextjs/.next

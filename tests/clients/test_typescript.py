@@ -22,6 +22,8 @@ import pytest
 from standardwebhooks import Webhook
 
 from plangate.services.access.signing import rotate_signing_key
+from plangate.services.entitlements.catalog import CatalogCache
+from plangate.services.stripe_sync.catalog_push import push_catalog
 from tests.clients.typescript_package import PACKAGE, ensure_built, npm, run
 from tests.e2e.e2e_harness import Stack, start_stack
 from tests.serving import serve_in_background
@@ -37,19 +39,23 @@ def built() -> None:
 
 
 class Control:
-    """What the TypeScript tests may ask of the test, not of plangate: rotate the signing key
-    (an operator's action, with no API route)."""
+    """What the TypeScript tests may ask of the test, not of plangate: an operator's actions
+    with no API route, rotating the signing key and `plangate catalog push`."""
 
     def __init__(self, stack: Stack) -> None:
         control = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 - the http.server hook's name
-                if self.path != "/rotate-signing-key":
+                if self.path == "/rotate-signing-key":
+                    answer = {"kid": control.rotate()}
+                elif self.path == "/push-catalog":
+                    control.push_catalog()
+                    answer = {"pushed": True}
+                else:
                     self.send_error(404)
                     return
-                kid = control.rotate()
-                body = json.dumps({"kid": kid}).encode()
+                body = json.dumps(answer).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
@@ -70,6 +76,11 @@ class Control:
                 session, self.stack.now(), secret=self.stack.settings.signing_key_secret
             )
             return key.kid
+
+    def push_catalog(self) -> None:
+        with self.stack.db.read() as session:
+            catalog = CatalogCache().active(session)
+        push_catalog(self.stack.stripe, catalog)
 
     def stop(self) -> None:
         self.server.shutdown()

@@ -14,8 +14,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "clients" / "typescript"
-INSTALLED = PACKAGE / "node_modules" / ".plangate-installed"
-BUILT = PACKAGE / "dist" / ".plangate-built"
 SOURCES = ("src", "test", "bench")
 
 
@@ -26,9 +24,11 @@ def npm() -> str:
     return found
 
 
-def run(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> str:
+def run(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 300, cwd: Path = PACKAGE
+) -> str:
     result = subprocess.run(
-        args, cwd=PACKAGE, env={**os.environ, **(env or {})},
+        args, cwd=cwd, env={**os.environ, **(env or {})},
         capture_output=True, text=True, timeout=timeout,
     )
     if result.returncode != 0:
@@ -47,8 +47,8 @@ def _stale(stamp: Path, newest_input: float) -> bool:
 
 
 @contextmanager
-def _locked() -> Iterator[None]:
-    with (PACKAGE / ".build.lock").open("w") as lock:
+def _locked(package: Path) -> Iterator[None]:
+    with (package / ".build.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield
@@ -56,15 +56,26 @@ def _locked() -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def ensure_npm_built(
+    package: Path, sources: list[Path], built: Path, env: dict[str, str] | None = None
+) -> None:
+    """In ``package``: `npm ci` when its lock file changed since the last install, `npm run
+    build` when one of ``sources`` (files or folders) changed since the ``built`` stamp (a
+    file inside what the build makes, so that deleting the output builds again)."""
+    installed = package / "node_modules" / ".plangate-installed"
+    with _locked(package):
+        lock_files = iter([package / "package.json", package / "package-lock.json"])
+        if _stale(installed, _newest(lock_files)):
+            run(npm(), "ci", "--no-audit", "--no-fund", cwd=package, env=env)
+            installed.touch()
+        files = [f for p in sources for f in ([p] if p.is_file() else p.rglob("*")) if f.is_file()]
+        if _stale(built, _newest(iter([*files, installed]))):
+            run(npm(), "run", "build", cwd=package, env=env, timeout=600)
+            built.touch()
+
+
 def ensure_built() -> None:
-    """`npm ci` when the lock file changed since the last install, `tsc` when a source did."""
-    with _locked():
-        lock_files = iter([PACKAGE / "package.json", PACKAGE / "package-lock.json"])
-        if _stale(INSTALLED, _newest(lock_files)):
-            run(npm(), "ci", "--no-audit", "--no-fund")
-            INSTALLED.touch()
-        sources = [p for d in SOURCES for p in (PACKAGE / d).rglob("*.ts*")]
-        inputs = iter([*sources, PACKAGE / "tsconfig.json", INSTALLED])
-        if _stale(BUILT, _newest(inputs)):
-            run(npm(), "run", "build")
-            BUILT.touch()
+    """The client: `npm ci` when the lock file changed since the last install, `tsc` when a
+    source did."""
+    sources = [*(PACKAGE / d for d in SOURCES), PACKAGE / "tsconfig.json"]
+    ensure_npm_built(PACKAGE, sources, PACKAGE / "dist" / ".plangate-built")

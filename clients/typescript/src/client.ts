@@ -39,6 +39,12 @@ export class Plangate {
     return new Team(this.http, teamId);
   }
 
+  /** A product line's public price list, what the hosted pricing page shows (no credentials
+   * needed: any key or token works). */
+  getPricing(lineId: string): Promise<Schemas["PricingOut"]> {
+    return this.http.call("get", "/v1/pricing/{line_id}", { path: { line_id: lineId } });
+  }
+
   getCatalog(): Promise<Schemas["CatalogOut"]> {
     return this.http.call("get", "/v1/catalog");
   }

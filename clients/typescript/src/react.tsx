@@ -3,6 +3,7 @@
  * entitlements, items and products, `<Protect>` to gate a subtree and `<CheckoutButton>` to
  * start a purchase. In a browser, give the provider a client made with a customer-session
  * token; every hook reads through it, and `refresh()` re-reads after a change.
+ * `<PricingTable>` lives in pricing-table.tsx and is exported from here too.
  */
 import {
   createContext,
@@ -42,6 +43,11 @@ export function PlangateProvider({ client, customerId, customerType = "user", ch
     [client, customerType, customerId, version, refresh],
   );
   return <PlangateContext.Provider value={value}>{children}</PlangateContext.Provider>;
+}
+
+/** The provider's client and customer, or `null` outside a provider. */
+export function useOptionalPlangate(): PlangateContextValue | null {
+  return useContext(PlangateContext);
 }
 
 export function usePlangate(): PlangateContextValue {
@@ -185,3 +191,5 @@ export function CheckoutButton({
     </button>
   );
 }
+
+export { PRICING_TABLE_CSS, PricingTable, type PricingTableProps } from "./pricing-table.js";
