@@ -202,7 +202,8 @@ class Settings(BaseSettings):
     email_disabled: EnvList = Field(
         default_factory=list,
         description="email kinds not sent: receipt, payment_failed, trial_ending, "
-        "subscription_canceled, subscription_ended, endpoint_disabled",
+        "subscription_canceled, subscription_ended, endpoint_disabled, refund, dispute_created, "
+        "dispute_closed",
     )
     email_templates_dir: str = Field(
         default="", description="a directory whose templates replace the built-in ones by name"
