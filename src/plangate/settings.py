@@ -186,6 +186,11 @@ class Settings(BaseSettings):
     delivery_lease_seconds: int = Field(
         default=60, ge=5, description="how long a claimed webhook delivery is its worker's"
     )
+    outbox_listen: bool = Field(
+        default=True,
+        description="outbox workers wake when a fact commits (in-process, and through "
+        "PostgreSQL LISTEN/NOTIFY from other processes); false: they only poll",
+    )
     outbox_retention_days: int = Field(
         default=30, ge=1, le=3650,
         description="outbox facts delivered or failed this many days ago are deleted, with "
