@@ -44,6 +44,17 @@ def _fact(db: Database, now: datetime, event_type: str, kind: str, status: str) 
         record(session, event_type, data, now, customer=("user", "ada"))
 
 
+def _facts(db: Database, now: datetime, outcome: str) -> None:
+    """Ada (with an address) is refunded, disputes a payment, and the dispute ends
+    ``outcome``."""
+    with db.write() as session:
+        upsert_customer(session, CustomerRef("user", "ada"), now,
+                        email="ada@example.com", fields_set=frozenset({"email"}))
+    _fact(db, now, "refund.created", "refund", "succeeded")
+    _fact(db, now, "dispute.created", "dispute", "needs_response")
+    _fact(db, now, "dispute.closed", "dispute", outcome)
+
+
 def _emails(db: Database) -> list[EmailMessage]:
     with db.read() as session:
         return list(session.scalars(select(EmailMessage).order_by(EmailMessage.id)))
@@ -52,12 +63,7 @@ def _emails(db: Database) -> list[EmailMessage]:
 def test_a_refund_tells_the_customer_and_disputes_tell_the_operator(
     db: Database, clock: FrozenClock, smtp: SmtpServer
 ) -> None:
-    with db.write() as session:
-        upsert_customer(session, CustomerRef("user", "ada"), clock.now(),
-                        email="ada@example.com", fields_set=frozenset({"email"}))
-    _fact(db, clock.now(), "refund.created", "refund", "succeeded")
-    _fact(db, clock.now(), "dispute.created", "dispute", "needs_response")
-    _fact(db, clock.now(), "dispute.closed", "dispute", "lost")
+    _facts(db, clock.now(), "lost")
     EmailWorker(db, _settings(db, smtp), clock).drain()
 
     caught = {c.subject: c for c in smtp.caught}
@@ -81,12 +87,7 @@ def test_a_refund_tells_the_customer_and_disputes_tell_the_operator(
 def test_refund_and_dispute_emails_can_each_be_turned_off(
     db: Database, clock: FrozenClock, smtp: SmtpServer
 ) -> None:
-    with db.write() as session:
-        upsert_customer(session, CustomerRef("user", "ada"), clock.now(),
-                        email="ada@example.com", fields_set=frozenset({"email"}))
-    _fact(db, clock.now(), "refund.created", "refund", "succeeded")
-    _fact(db, clock.now(), "dispute.created", "dispute", "needs_response")
-    _fact(db, clock.now(), "dispute.closed", "dispute", "won")
+    _facts(db, clock.now(), "won")
     settings = _settings(db, smtp, email_disabled=["refund", "dispute_created"])
     EmailWorker(db, settings, clock).drain()
     assert [c.subject for c in smtp.caught] == ["Acme: the dispute of €15.00 is closed (won)"]

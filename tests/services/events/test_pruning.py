@@ -25,6 +25,12 @@ def _fact(db: Database, clock: FrozenClock, n: int) -> str:
                       customer=("user", "u")).id
 
 
+def _endpoint(db: Database, clock: FrozenClock, receiver: Receiver) -> None:
+    with db.write() as session:
+        endpoints.create_endpoint(session, endpoints.EndpointSpec(receiver.url),
+                                  ["127.0.0.0/8"], clock.now())
+
+
 def _messages(db: Database) -> set[str]:
     with db.read() as session:
         return set(session.scalars(select(OutboxMessage.id)))
@@ -38,9 +44,7 @@ def _count(db: Database, model: type[WebhookAttempt] | type[OutboxDelivery]) -> 
 def test_finished_facts_past_the_retention_go_and_pending_ones_stay(
     db: Database, clock: FrozenClock, receiver: Receiver, deliveries: DeliveryWorker
 ) -> None:
-    with db.write() as session:
-        endpoints.create_endpoint(session, endpoints.EndpointSpec(receiver.url),
-                                  ["127.0.0.0/8"], clock.now())
+    _endpoint(db, clock, receiver)
     delivered = _fact(db, clock, 1)
     deliveries.drain()
     receiver.status = 500
@@ -78,9 +82,7 @@ def test_finished_facts_past_the_retention_go_and_pending_ones_stay(
 def test_a_fact_finished_within_the_retention_is_kept(
     db: Database, clock: FrozenClock, receiver: Receiver, deliveries: DeliveryWorker
 ) -> None:
-    with db.write() as session:
-        endpoints.create_endpoint(session, endpoints.EndpointSpec(receiver.url),
-                                  ["127.0.0.0/8"], clock.now())
+    _endpoint(db, clock, receiver)
     receiver.fail_first = 1
     late = _fact(db, clock, 1)
     deliveries.run_once()
