@@ -8,7 +8,11 @@ arrival at the receiver.
   of bodies POSTed straight to the same receiver from two threads with httpx (no outbox,
   no signing, no database): the ratio says what the outbox's guarantees cost.
 * Latency: facts committed one per transaction at ``--rate`` per second for ``--seconds``;
-  each is timed from its commit to its arrival at the receiver (both in this process).
+  each is timed from its commit to its arrival at the receiver (both in this process). Done
+  with workers that poll every ``--poll`` seconds (the default 1 s) and only poll
+  (``PLANGATE_OUTBOX_LISTEN=false``: before wake-on-commit), then with workers woken by the
+  commit (after), on PostgreSQL (2 worker processes, LISTEN/NOTIFY) and on SQLite (a worker
+  thread in this process, the after-commit hook).
 
     scripts/with-postgres .venv/bin/python -m bench.outbox_delivery [--rounds 3]
 
@@ -33,6 +37,8 @@ import httpx
 from bench.harness import database
 from plangate.clock import SystemClock
 from plangate.services.events import endpoints, record
+from plangate.services.events.delivery import DeliveryWorker
+from plangate.settings import Settings
 from plangate.store.db import Database
 from tests.services.events.receiver import Receiver
 
@@ -44,12 +50,14 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
-def _workers(url: str) -> list[subprocess.Popen[bytes]]:
+def _workers(url: str, poll: float = 0.05, listen: bool = True
+             ) -> list[subprocess.Popen[bytes]]:
     env = {
         **os.environ,
         "PLANGATE_DATABASE_URL": url,
         "PLANGATE_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
-        "PLANGATE_WORKER_POLL_SECONDS": "0.05",
+        "PLANGATE_WORKER_POLL_SECONDS": str(poll),
+        "PLANGATE_OUTBOX_LISTEN": "true" if listen else "false",
         "PLANGATE_LOG_LEVEL": "warning",
     }
     return [
@@ -118,34 +126,85 @@ def _latency(db: Database, receiver: Receiver, rate: float, seconds: float) -> l
     return [(arrivals[m] - t) * 1000 for m, t in committed.items()]
 
 
+def _stop(workers: list[subprocess.Popen[bytes]]) -> None:
+    for worker in workers:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+
+def _figures(latencies: list[float]) -> dict[str, float]:
+    return {
+        "p50": round(_percentile(latencies, 0.5), 1),
+        "p99": round(_percentile(latencies, 0.99), 1),
+        "max": round(max(latencies), 1),
+        "samples": len(latencies),
+    }
+
+
+def _wake_latency(backend: str, receiver: Receiver, args: argparse.Namespace
+                  ) -> dict[str, dict[str, float]]:
+    """Commit → delivery with workers that only poll, then with workers woken by commits."""
+    found: dict[str, dict[str, float]] = {}
+    with database(backend) as url:
+        db = Database(url, pool_size=4)
+        with db.write() as session:
+            endpoints.create_endpoint(session, endpoints.EndpointSpec(receiver.url),
+                                      ["127.0.0.0/8"], SystemClock().now())
+        try:
+            for mode, listen in (("polling", False), ("woken", True)):
+                if backend == "postgresql":
+                    workers = _workers(url, args.poll, listen)
+                    time.sleep(3)  # both processes up and idle
+                    try:
+                        found[mode] = _figures(_latency(db, receiver, args.rate, args.seconds))
+                    finally:
+                        _stop(workers)
+                else:
+                    settings = Settings(database_url=url, worker_poll_seconds=args.poll,
+                                        outbox_listen=listen,
+                                        webhook_allowed_networks=["127.0.0.0/8"])
+                    running = DeliveryWorker(db, settings, SystemClock()).start()
+                    try:
+                        found[mode] = _figures(_latency(db, receiver, args.rate, args.seconds))
+                    finally:
+                        running.stop()
+        finally:
+            db.dispose()
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=50)
     parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--poll", type=float, default=1.0,
+                        help="the workers' poll interval in the wake-on-commit comparison")
     args = parser.parse_args()
     receiver = Receiver().start()
     results: dict[str, Any] = {}
-    with database("postgresql") as url:
-        db = Database(url, pool_size=4)
-        with db.write() as session:
-            endpoints.create_endpoint(session, endpoints.EndpointSpec(receiver.url),
-                                      ["127.0.0.0/8"], SystemClock().now())
-        workers = _workers(url)
-        try:
-            time.sleep(3)  # both processes up and polling
-            outbox, direct = [], []
-            for _ in range(args.rounds):
-                outbox.append(_outbox_round(db, receiver, args.messages))
-                direct.append(_direct_round(receiver.url, args.messages))
-            latencies = _latency(db, receiver, args.rate, args.seconds)
-        finally:
-            for worker in workers:
-                worker.terminate()
-                worker.wait(timeout=30)
-            db.dispose()
-            receiver.stop()
+    try:
+        with database("postgresql") as url:
+            db = Database(url, pool_size=4)
+            with db.write() as session:
+                endpoints.create_endpoint(session, endpoints.EndpointSpec(receiver.url),
+                                          ["127.0.0.0/8"], SystemClock().now())
+            workers = _workers(url)
+            try:
+                time.sleep(3)  # both processes up and polling
+                outbox, direct = [], []
+                for _ in range(args.rounds):
+                    outbox.append(_outbox_round(db, receiver, args.messages))
+                    direct.append(_direct_round(receiver.url, args.messages))
+                latencies = _latency(db, receiver, args.rate, args.seconds)
+            finally:
+                _stop(workers)
+                db.dispose()
+        wake = {backend: _wake_latency(backend, receiver, args)
+                for backend in ("postgresql", "sqlite")}
+    finally:
+        receiver.stop()
     outbox_median, direct_median = statistics.median(outbox), statistics.median(direct)
     results = {
         "deliveries_per_second": round(outbox_median, 1),
@@ -153,12 +212,8 @@ def main() -> None:
         "ratio": round(outbox_median / direct_median, 3),
         "rounds": {"outbox": [round(v, 1) for v in outbox],
                    "direct": [round(v, 1) for v in direct]},
-        "commit_to_delivery_ms": {
-            "p50": round(_percentile(latencies, 0.5), 1),
-            "p99": round(_percentile(latencies, 0.99), 1),
-            "max": round(max(latencies), 1),
-            "samples": len(latencies),
-        },
+        "commit_to_delivery_ms": _figures(latencies),
+        f"wake_on_commit_ms_poll_{args.poll}s": wake,
     }
     print(json.dumps(results, indent=2))
 

@@ -191,6 +191,16 @@ class Settings(BaseSettings):
     delivery_lease_seconds: int = Field(
         default=60, ge=5, description="how long a claimed webhook delivery is its worker's"
     )
+    outbox_listen: bool = Field(
+        default=True,
+        description="outbox workers wake when a fact commits (in-process, and through "
+        "PostgreSQL LISTEN/NOTIFY from other processes); false: they only poll",
+    )
+    outbox_retention_days: int = Field(
+        default=30, ge=1, le=3650,
+        description="outbox facts delivered or failed this many days ago are deleted, with "
+        "their deliveries and attempt logs; pending ones are kept",
+    )
 
     # --- billing emails (docs/emails.md) ---------------------------------------------------
     smtp_url: str = Field(
@@ -207,7 +217,8 @@ class Settings(BaseSettings):
     email_disabled: EnvList = Field(
         default_factory=list,
         description="email kinds not sent: receipt, payment_failed, trial_ending, "
-        "subscription_canceled, subscription_ended, endpoint_disabled",
+        "subscription_canceled, subscription_ended, endpoint_disabled, refund, dispute_created, "
+        "dispute_closed",
     )
     email_templates_dir: str = Field(
         default="", description="a directory whose templates replace the built-in ones by name"

@@ -1,10 +1,12 @@
 """A sandbox purchase through the official stripe SDK produces the matching outbound
 webhooks, delivered to a real receiver and verified with the official Standard Webhooks
-library; a refund and a cancellation follow."""
+library; a refund and a cancellation follow; a coming renewal and an incomplete subscription
+that expires are announced."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -12,8 +14,11 @@ from standardwebhooks.webhooks import Webhook
 
 from plangate.clock import SystemClock
 from plangate.services.events.delivery import DeliveryWorker
+from plangate.services.stripe_sync.sync import handle_event
 from tests.e2e.e2e_harness import Stack
 from tests.services.events.receiver import Receiver
+
+DAY, HOUR = timedelta(days=1), timedelta(hours=1)
 
 
 @pytest.fixture
@@ -91,3 +96,66 @@ def test_a_one_time_purchase_and_its_refund(stack: Stack, receiver: Receiver) ->
     stack.settle()
     refunded = [e for e in _events(stack, receiver, secret) if e["type"] == "refund.created"]
     assert len(refunded) == 1 and refunded[0]["data"]["amount"] == 100
+
+
+def _endpoint(stack: Stack, receiver: Receiver, *event_types: str) -> str:
+    stack.settings.webhook_allowed_networks = ["127.0.0.0/8"]
+    created = stack.http.post("/v1/webhook-endpoints",
+                              json={"url": receiver.url, "event_types": list(event_types)})
+    assert created.status_code == 201, created.text
+    return str(created.json()["secret"])
+
+
+def test_a_coming_renewal_is_announced_once(stack: Stack, receiver: Receiver) -> None:
+    secret = _endpoint(stack, receiver, "subscriptionItem.upcoming")
+    stack.buy("rita", "pro")  # a 14-day trial, then monthly
+    stack.advance_by(14 * DAY + 2 * HOUR)  # the trial converts: paid, the period starts
+    stack.settle()
+    sub = stack.subscription_of("rita")
+    renews = int(sub["items"]["data"][0]["current_period_end"])
+    assert _events(stack, receiver, secret) == []
+    # Stripe's invoice.upcoming comes 7 days ahead (the sandbox's default, as Stripe's).
+    stack.advance(datetime.fromtimestamp(renews, UTC) - 7 * DAY + HOUR)
+    stack.settle()
+    [event] = _events(stack, receiver, secret)
+    item = event["data"]
+    assert event["type"] == "subscriptionItem.upcoming"
+    assert item["object"] == "subscription_item" and item["status"] == "active"
+    assert item["renews_at"] == item["period_end"] == renews * 1000
+    assert item["plan"]["slug"] == "pro" and item["stripe_subscription_id"] == sub.id
+    assert item["payer"] == {"customer_type": "user", "customer_id": "rita"}
+    # The notice handled again (a redelivery) reports nothing new.
+    handle_event(stack.worker.sync, "invoice.upcoming", "subscription", sub.id)
+    assert len(_events(stack, receiver, secret)) == 1
+
+
+def test_an_incomplete_subscription_that_expires_is_announced_abandoned(
+    stack: Stack, receiver: Receiver
+) -> None:
+    secret = _endpoint(stack, receiver, "subscriptionItem.abandoned",
+                       "subscriptionItem.created")
+    card = "pm_card_chargeCustomerFail"  # the first payment fails: the subscription waits
+    customer = stack.stripe.v1.customers.create({
+        "test_clock": stack.test_clock_id, "payment_method": card,
+        "invoice_settings": {"default_payment_method": card},
+        "metadata": {"customer_type": "user", "customer_id": "ivy"},
+    })
+    [price] = stack.stripe.v1.prices.list({"lookup_keys": ["plangate:pro:monthly:usd"]}).data
+    sub = stack.stripe.v1.subscriptions.create(
+        {"customer": customer.id, "items": [{"price": price.id}]})
+    assert sub.status == "incomplete"
+    stack.settle()
+    assert "pro" not in stack.products("ivy")  # never paid: never held
+    stack.advance_by(DAY)  # Stripe expires it after 23 hours
+    stack.settle()
+    assert stack.stripe.v1.subscriptions.retrieve(sub.id).status == "incomplete_expired"
+    [event] = _events(stack, receiver, secret)
+    item = event["data"]
+    assert event["type"] == "subscriptionItem.abandoned"
+    assert item["object"] == "subscription_item" and item["status"] == "abandoned"
+    assert item["id"] is None and item["stripe_subscription_id"] == sub.id
+    assert item["plan"]["slug"] == "pro" and item["end_reason"] == "expired"
+    assert item["payer"] == {"customer_type": "user", "customer_id": "ivy"}
+    # Its sync again (a duplicate event, the reconciler) reports nothing new.
+    handle_event(stack.worker.sync, "customer.subscription.updated", "subscription", sub.id)
+    assert len(_events(stack, receiver, secret)) == 1

@@ -1272,7 +1272,7 @@ export interface components {
              * Kind
              * @enum {string}
              */
-            kind: "receipt" | "payment_failed" | "trial_ending" | "subscription_canceled" | "subscription_ended" | "endpoint_disabled";
+            kind: "receipt" | "payment_failed" | "trial_ending" | "subscription_canceled" | "subscription_ended" | "endpoint_disabled" | "refund" | "dispute_created" | "dispute_closed";
             /**
              * Status
              * @description `pending` (not sent yet, or waiting for a retry), `sent`, `failed` (every attempt failed) or `skipped` (see `detail`)
@@ -6471,7 +6471,7 @@ export interface operations {
                 customer_type?: "user" | "team" | "custom";
                 customer_id?: string | null;
                 status?: ("pending" | "sent" | "failed" | "skipped") | null;
-                kind?: ("receipt" | "payment_failed" | "trial_ending" | "subscription_canceled" | "subscription_ended" | "endpoint_disabled") | null;
+                kind?: ("receipt" | "payment_failed" | "trial_ending" | "subscription_canceled" | "subscription_ended" | "endpoint_disabled" | "refund" | "dispute_created" | "dispute_closed") | null;
                 limit?: number;
                 cursor?: string | null;
             };

@@ -14,6 +14,9 @@ EmailKind = Literal[
     "subscription_canceled",
     "subscription_ended",
     "endpoint_disabled",
+    "refund",
+    "dispute_created",
+    "dispute_closed",
 ]
 EmailStatus = Literal["pending", "sent", "failed", "skipped"]
 

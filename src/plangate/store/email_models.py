@@ -29,7 +29,7 @@ class EmailMessage(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     message_id: Mapped[str] = mapped_column(String(40))
     # receipt | payment_failed | trial_ending | subscription_canceled | subscription_ended
-    # | endpoint_disabled
+    # | endpoint_disabled | refund | dispute_created | dispute_closed
     kind: Mapped[str] = mapped_column(String(32))
     customer_type: Mapped[str | None] = mapped_column(CUSTOMER_TYPE)
     customer_id: Mapped[str | None] = mapped_column(CUSTOMER_ID)

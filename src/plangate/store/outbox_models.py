@@ -86,7 +86,11 @@ class WebhookAttempt(Base):
     """One HTTP attempt: what the endpoint answered and how long it took."""
 
     __tablename__ = "webhook_attempts"
-    __table_args__ = (Index("ix_webhook_attempts_endpoint", "endpoint_id", "id"),)
+    __table_args__ = (
+        Index("ix_webhook_attempts_endpoint", "endpoint_id", "id"),
+        # Pruning deletes a delivery's attempts.
+        Index("ix_webhook_attempts_delivery", "delivery_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     delivery_id: Mapped[int] = mapped_column(ForeignKey("outbox_deliveries.id"))

@@ -2,8 +2,9 @@
 
 A fact from the outbox becomes at most one email of each kind: a succeeded payment a receipt,
 a failed one a payment-failed notice with a link to fix the card, a trial about to end a
-reminder, a cancellation or an ended subscription a notice, a disabled webhook endpoint a
-notice to the operator. Amounts are integer minor units, formatted for people here.
+reminder, a cancellation or an ended subscription a notice, a refund a notice to the
+customer, a dispute opened or closed and a disabled webhook endpoint a notice to the operator.
+Amounts are integer minor units, formatted for people here.
 """
 
 from __future__ import annotations
@@ -31,7 +32,12 @@ KINDS = (
     "subscription_canceled",
     "subscription_ended",
     "endpoint_disabled",
+    "refund",
+    "dispute_created",
+    "dispute_closed",
 )
+# Kinds the operator receives rather than the customer (a dispute is the merchant's to answer).
+OPERATOR_KINDS = frozenset({"endpoint_disabled", "dispute_created", "dispute_closed"})
 # The path of the link a payment-failed email carries: it opens a billing portal session.
 FIX_CARD_PATH = "/billing/fix-card/"
 # Items that end because the customer switched plans, not because the subscription ended.
@@ -73,6 +79,9 @@ def _kind(fact: Fact) -> str | None:
         "subscriptionItem.canceled": "subscription_canceled",
         "subscriptionItem.ended": "subscription_ended",
         "webhookEndpoint.disabled": "endpoint_disabled",
+        "refund.created": "refund",
+        "dispute.created": "dispute_created",
+        "dispute.closed": "dispute_closed",
     }.get(fact.type)
 
 
@@ -139,6 +148,16 @@ def drafts(session: Session, fact: Fact, settings: Settings, catalogs: CatalogCa
             context["reason"] = data.get("failure_message") or "the card was declined"
             draft.link_token = secrets.token_urlsafe(32)
             context["fix_url"] = settings.base_url.rstrip("/") + FIX_CARD_PATH + draft.link_token
+    elif kind in ("refund", "dispute_created", "dispute_closed"):
+        context.update(
+            product=_product_name(session, catalogs, data.get("product_id")),
+            amount=_money(data.get("amount"), data.get("currency")),
+            date=_date(data.get("updated_at") or data.get("created_at")),
+            reference=data.get("id"),
+            charge_id=data.get("charge_id"),
+            status=data.get("status"),
+            payer=data.get("payer") or {},
+        )
     elif kind == "endpoint_disabled":
         draft.customer = None
         context.update(url=data.get("url"), endpoint_id=data.get("id"),
@@ -158,7 +177,7 @@ def drafts(session: Session, fact: Fact, settings: Settings, catalogs: CatalogCa
 def recipient(session: Session, draft: Draft, settings: Settings) -> str | None:
     """The address the draft goes to: the operator's for operator notices; a customer's own
     email; for a team without one, its admins' addresses."""
-    if draft.kind == "endpoint_disabled":
+    if draft.kind in OPERATOR_KINDS:
         return settings.email_operator or None
     if draft.customer is None:
         return None

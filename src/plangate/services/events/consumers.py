@@ -28,6 +28,9 @@ CONSUMER_TYPES: dict[str, frozenset[str]] = {
     EMAIL: frozenset({
         "paymentAttempt.created",
         "paymentAttempt.updated",
+        "refund.created",
+        "dispute.created",
+        "dispute.closed",
         "subscriptionItem.canceled",
         "subscriptionItem.ended",
         "subscriptionItem.freeTrialEnding",

@@ -31,6 +31,7 @@ from plangate.services.events.destinations import DestinationRefused, resolve
 from plangate.services.events.endpoints import secrets_in_use
 from plangate.services.events.loop import PollingLoop
 from plangate.services.events.outbox import WEBHOOK, envelope, record
+from plangate.services.events.pruning import prune
 from plangate.services.events.signing import signature_headers
 from plangate.settings import Settings
 from plangate.store.db import Database
@@ -49,6 +50,8 @@ RETRY_SCHEDULE = tuple(
 )
 DISABLE_AFTER = timedelta(days=5)
 RESPONSE_KEPT = 1024
+# How often a worker prunes finished facts older than the retention.
+PRUNE_EVERY = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,7 @@ class DeliveryWorker(PollingLoop):
     _wakeup: threading.Event = field(default_factory=threading.Event)
     _stats_lock: threading.Lock = field(default_factory=threading.Lock)
     _http: httpx.Client | None = None
+    _next_prune: datetime | None = None
 
     # --- the queue ---------------------------------------------------------------------------
 
@@ -301,8 +305,22 @@ class DeliveryWorker(PollingLoop):
 
     # --- the loop ----------------------------------------------------------------------------
 
+    def prune_if_due(self) -> int:
+        """Deletes finished facts past the retention, at most every ``PRUNE_EVERY``."""
+        now = self.clock.now()
+        if self._next_prune is not None and now < self._next_prune:
+            return 0
+        self._next_prune = now + PRUNE_EVERY
+        pruned = prune(self.db, now, self.settings.outbox_retention_days)
+        if pruned:
+            log.info("pruned %d outbox facts older than %d days", pruned,
+                     self.settings.outbox_retention_days)
+        return pruned
+
     def run_once(self, limit: int | None = None) -> int:
-        """Leases one batch and attempts each; returns how many were leased."""
+        """Leases one batch and attempts each; returns how many were leased (pruning, when
+        due, is not counted)."""
+        self.prune_if_due()
         leased = self.lease(limit)
         if len(leased) <= 1 or self.concurrency <= 1:
             for delivery in leased:

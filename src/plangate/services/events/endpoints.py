@@ -35,6 +35,8 @@ EVENT_TYPES = (
     "subscriptionItem.incomplete",
     "subscriptionItem.pastDue",
     "subscriptionItem.freeTrialEnding",
+    "subscriptionItem.upcoming",
+    "subscriptionItem.abandoned",
     "paymentAttempt.created",
     "paymentAttempt.updated",
     "customer.entitlementsChanged",

@@ -57,7 +57,8 @@ def _item_status(ownership: Ownership) -> str:
 def subscription_item(ownership: Ownership) -> dict[str, Any]:
     plan = _plan(ownership)
     return {
-        "id": f"si_{ownership.id}",
+        # None for an item plangate never held (an abandoned first payment).
+        "id": None if ownership.id is None else f"si_{ownership.id}",
         "object": "subscription_item",
         "status": _item_status(ownership),
         "plan_id": plan["id"],
@@ -201,22 +202,51 @@ def subscription_item_changed(
     _subscription_events(session, ownership, now, was_active=was_active, created=False)
 
 
+def _once(session: Session, event_type: str, item: dict[str, Any], key: tuple[str, str],
+          now: datetime, *, by: str) -> bool:
+    """Records ``event_type`` for ``item`` unless it was recorded already for the same item
+    and the same ``by`` field (a notice handled twice reports nothing new)."""
+    told = session.scalars(
+        select(OutboxMessage.payload).where(
+            OutboxMessage.type == event_type,
+            OutboxMessage.customer_type == key[0],
+            OutboxMessage.customer_id == key[1],
+        )
+    ).all()
+    if any(p.get("id") == item["id"] and p.get(by) == item[by] for p in told):
+        return False
+    _emit(session, event_type, item, now, key)
+    return True
+
+
 def trial_ending(session: Session, ownership: Ownership, now: datetime) -> bool:
     """A trialing item whose trial ends soon (Stripe says so three days ahead): reported once
     per item and trial end, however often the notice is handled."""
     key = (ownership.customer_type, ownership.customer_id)
     item = {**subscription_item(ownership), "trial_end": _ms(ownership.trial_end)}
-    told = session.scalars(
-        select(OutboxMessage.payload).where(
-            OutboxMessage.type == "subscriptionItem.freeTrialEnding",
-            OutboxMessage.customer_type == key[0],
-            OutboxMessage.customer_id == key[1],
-        )
-    ).all()
-    if any(p.get("id") == item["id"] and p.get("trial_end") == item["trial_end"] for p in told):
+    return _once(session, "subscriptionItem.freeTrialEnding", item, key, now, by="trial_end")
+
+
+def renewal_upcoming(session: Session, ownership: Ownership, now: datetime) -> bool:
+    """A live item that renews at its period end (Stripe's ``invoice.upcoming``, some days
+    ahead): reported once per item and renewal; not for an item set to cancel, which does
+    not renew."""
+    if ownership.cancel_at_period_end:
         return False
-    _emit(session, "subscriptionItem.freeTrialEnding", item, now, key)
-    return True
+    key = (ownership.customer_type, ownership.customer_id)
+    item = {**subscription_item(ownership), "renews_at": _ms(ownership.current_period_end)}
+    return _once(session, "subscriptionItem.upcoming", item, key, now, by="renews_at")
+
+
+def subscription_abandoned(session: Session, ownership: Ownership, now: datetime) -> bool:
+    """An incomplete subscription whose first payment never completed expired (Stripe's
+    ``incomplete_expired``). ``ownership`` is the item as it would have been held: plangate
+    never held one it was not paid for, so it is not written and its ``id`` is None.
+    Reported once per Stripe subscription."""
+    key = (ownership.customer_type, ownership.customer_id)
+    item = {**subscription_item(ownership), "status": "abandoned"}
+    return _once(session, "subscriptionItem.abandoned", item, key, now,
+                 by="stripe_subscription_id")
 
 
 def _product_data(ownership: Ownership) -> dict[str, Any]:

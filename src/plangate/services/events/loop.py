@@ -1,13 +1,17 @@
 """The loop the outbox's consumers share (webhook delivery, emails): take what is due in
 batches until nothing is, then wait for a wake-up or the poll interval; in a background
-thread when started."""
+thread when started. A fact's commit wakes the loop (services/events/wake.py: an after-commit
+hook in this process, PostgreSQL's LISTEN/NOTIFY from others) unless
+``PLANGATE_OUTBOX_LISTEN`` is off; the poll is the fallback."""
 
 from __future__ import annotations
 
 import logging
 import threading
 
+from plangate.services.events import wake
 from plangate.settings import Settings
+from plangate.store.db import Database
 
 
 class PollingLoop:
@@ -15,6 +19,7 @@ class PollingLoop:
     ``settings`` and ``_wakeup``; ``thread_name`` names its thread and log."""
 
     thread_name = "plangate-loop"
+    db: Database
     settings: Settings
     _wakeup: threading.Event
 
@@ -34,6 +39,13 @@ class PollingLoop:
         self._wakeup.set()
 
     def run_forever(self, stop: threading.Event) -> None:
+        if not self.settings.outbox_listen:
+            self._poll(stop)
+            return
+        with wake.waking(self.wake, self.db, stop):
+            self._poll(stop)
+
+    def _poll(self, stop: threading.Event) -> None:
         while not stop.is_set():
             try:
                 while not stop.is_set() and self.run_once():

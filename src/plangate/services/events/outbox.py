@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from plangate.services.events import wake
 from plangate.services.events.consumers import CONSUMER_TYPES
 from plangate.store.outbox_models import OutboxDelivery, OutboxMessage, WebhookEndpoint
 
@@ -51,6 +52,7 @@ def record(
         created_at=now,
     )
     session.add(message)
+    wake.announce(session)  # the workers hear of it at the commit
     for consumer, types in CONSUMER_TYPES.items():
         if event_type in types:
             session.add(

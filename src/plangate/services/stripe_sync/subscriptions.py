@@ -235,6 +235,8 @@ def apply_subscription(
             owned.cancel_at_period_end = state.cancel_at_period_end
             reason = "canceled" if state.status == "canceled" else "expired"
             end_ownership(session, owned, now, reason)
+        if state.status == "incomplete_expired" and found is not None:
+            _abandoned(session, ref, subscription_id, state, found, now)
         settle_customer(session, ref, catalog, now)
         return Outcome(changed=bool(live))
     product, version = found
@@ -268,6 +270,19 @@ def apply_subscription(
     changed = _update(session, current, state, now) or changed
     settle_customer(session, ref, catalog, now)
     return Outcome(changed=changed)
+
+
+def _abandoned(session: Session, ref: CustomerRef, subscription_id: str,
+               state: SubscriptionState, found: tuple[Product, str], now: datetime) -> None:
+    """The first payment never completed: the item the customer would have held is reported
+    (``subscriptionItem.abandoned``); it is not written, plangate never held it."""
+    product, version = found
+    facts.subscription_abandoned(session, Ownership(
+        customer_type=ref.type, customer_id=ref.id, product_id=product.id,
+        product=product.to_dict(), catalog_version=version, line_id=product.line,
+        quantity=state.quantity, source="subscription", stripe_subscription_id=subscription_id,
+        created_at=now, ended_at=now, end_reason="expired", **_fields(state),
+    ), now)
 
 
 def _fields(state: SubscriptionState) -> dict[str, Any]:

@@ -192,17 +192,28 @@ def handle_event(
     if handler is None:
         return Outcome(ignored=f"plangate keeps no state from {object_type} objects")
     outcome = handler(ctx, object_id)
-    if event_type == TRIAL_WILL_END and object_type == "subscription":
-        _trial_will_end(ctx, object_id)
+    notice = NOTICES.get(event_type)
+    if notice is not None and object_type == "subscription":
+        _notice(ctx, object_id, *notice)
     return outcome
 
 
 TRIAL_WILL_END = "customer.subscription.trial_will_end"
+# Stripe's notice some days before a renewal; stored as an event about the subscription the
+# upcoming invoice renews (webhooks.store_event), since the preview invoice has no id.
+INVOICE_UPCOMING = "invoice.upcoming"
+# Notices about a subscription's live items: Stripe's event -> (the item statuses it is
+# about, the fact reported for each, once per item and date).
+NOTICES: dict[str, tuple[frozenset[str], Callable[[Session, Ownership, datetime], bool]]] = {
+    # Three days before a trial ends: ``subscriptionItem.freeTrialEnding``.
+    TRIAL_WILL_END: (frozenset({"trialing"}), facts.trial_ending),
+    # Before a renewal: ``subscriptionItem.upcoming``.
+    INVOICE_UPCOMING: (frozenset({"active", "trialing", "past_due"}), facts.renewal_upcoming),
+}
 
 
-def _trial_will_end(ctx: SyncContext, subscription_id: str) -> None:
-    """Stripe's notice, three days ahead, that a trial ends: the subscription's trialing
-    items are reported (``subscriptionItem.freeTrialEnding``), once per trial end."""
+def _notice(ctx: SyncContext, subscription_id: str, statuses: frozenset[str],
+            report: Callable[[Session, Ownership, datetime], bool]) -> None:
     now = ctx.clock.now()
     with ctx.db.write() as session:
         lock_object(session, subscription_id, now, writes_state=False)
@@ -210,11 +221,11 @@ def _trial_will_end(ctx: SyncContext, subscription_id: str) -> None:
             select(Ownership).where(
                 Ownership.stripe_subscription_id == subscription_id,
                 Ownership.ended_at.is_(None),
-                Ownership.status == "trialing",
+                Ownership.status.in_(statuses),
             )
         ).all()
         for item in items:
-            facts.trial_ending(session, item, now)
+            report(session, item, now)
 
 
 def sync_object(ctx: SyncContext, object_type: str, object_id: str) -> Outcome:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from plangate.errors import InvalidRequest
 from plangate.gateways.webhook_signature import SignatureInvalid, verify_signature
+from plangate.services.stripe_sync.sync import subscription_id_of_invoice
 from plangate.store.models import StripeEvent
 
 # The event types plangate acts on: register the endpoint with these (``plangate dev`` does).
@@ -34,6 +35,7 @@ WEBHOOK_EVENTS = (
     "customer.subscription.resumed",
     "customer.subscription.trial_will_end",
     "invoice.paid",
+    "invoice.upcoming",
     "invoice.payment_failed",
     "payment_intent.succeeded",
     "payment_intent.payment_failed",
@@ -172,11 +174,17 @@ def store_event(session: Session, event: dict[str, Any], received_at: datetime) 
     obj = data.get("object") if isinstance(data, dict) else None
     if not isinstance(obj, dict):
         obj = {}
+    object_id, object_type = _short_str(obj.get("id"), 255), _short_str(obj.get("object"), 64)
+    if event.get("type") == "invoice.upcoming":
+        # A preview of the next invoice has no id of its own: the event is about the
+        # subscription it renews, which the handler fetches.
+        object_id = _short_str(subscription_id_of_invoice(obj), 255)
+        object_type = "subscription" if object_id else None
     values = {
         "id": event["id"],
         "type": event["type"],
-        "object_id": _short_str(obj.get("id"), 255),
-        "object_type": _short_str(obj.get("object"), 64),
+        "object_id": object_id,
+        "object_type": object_type,
         "payload": event,
         "created": _created_at(event.get("created"), received_at),
         "received_at": received_at,
