@@ -1,7 +1,7 @@
 """outbox pruning: webhook attempts found by their delivery
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-04 05:00:00
 
 The delivery worker deletes the attempt logs of the deliveries it prunes
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
