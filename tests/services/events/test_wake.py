@@ -73,9 +73,9 @@ def test_a_rollback_wakes_no_one(db: Database) -> None:
         wake._wakers.clear()
 
 
+# LISTEN/NOTIFY is PostgreSQL's: on SQLite, workers of other processes poll.
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_a_commit_wakes_a_worker_in_another_process(db: Database, receiver: Receiver) -> None:
-    if db.is_sqlite:
-        pytest.skip("LISTEN/NOTIFY is PostgreSQL's; SQLite workers share one process")
     _endpoint(db, receiver)
     url = db.url.render_as_string(hide_password=False)
     process = subprocess.Popen(
