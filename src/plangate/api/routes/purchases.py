@@ -16,6 +16,7 @@ from plangate.api.idempotency import Idempotency, Idempotent
 from plangate.api.schemas import (
     CancelledOut,
     PlanChangeOut,
+    PlanChangePreviewOut,
     SwitchIn,
 )
 from plangate.api.views import products_out
@@ -45,6 +46,23 @@ def switch(
         idempotency_scope=scope(idem),
     )
     return ctx.purchases.switch(RecordedWrite(idem), request, ctx.clock.now())
+
+
+@router.post("/switch/preview", response_model=PlanChangePreviewOut)
+def switch_preview(
+    ref: ManageableCustomer, body: SwitchIn, ctx: Context, caller: Caller
+) -> dict[str, Any]:
+    """What ``POST .../products/switch`` with this body would do and cost: the amount due
+    now and the next invoice, in the currency's minor units, from the purchase backend's
+    invoice preview. Changes nothing."""
+    request = purchases.SwitchRequest(
+        ref=ref,
+        from_product_id=body.from_product_id,
+        to_product_id=body.to_product_id,
+        price_id=body.price_id,
+        client=not caller.is_server,
+    )
+    return ctx.purchases.preview_switch(request, ctx.clock.now())
 
 
 def _products_with(ctx: AppContext, caller: Principal, ref: CustomerRef) -> Shape:

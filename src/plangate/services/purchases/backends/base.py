@@ -68,6 +68,10 @@ class PurchaseBackend(Protocol):
         self, recorder: Recorder[Answer], request: SwitchRequest, now: datetime
     ) -> Answer: ...
 
+    def preview_switch(self, request: SwitchRequest, now: datetime) -> Body:
+        """What ``switch`` would do and cost (amount due now, next invoice); changes nothing."""
+        ...
+
     def cancel(
         self, recorder: Recorder[Answer], request: CancelRequest, now: datetime
     ) -> Answer: ...
