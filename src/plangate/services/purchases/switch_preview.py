@@ -17,10 +17,18 @@ from datetime import datetime
 from typing import Any
 
 from plangate.gateways.base import Gateway, GatewayError, StripeDict
+from plangate.gateways.stripe_client import (
+    META_PENDING_FROM,
+    META_PENDING_PRICE_ID,
+    META_PENDING_PRODUCT_ID,
+    held_until_renewal,
+)
 from plangate.services.commerce.billing import money_fields
 from plangate.services.commerce.invoices import invoice_summary
 from plangate.services.commerce.payment_errors import from_gateway
-from plangate.services.purchases.rules import Deps, SwitchRequest
+from plangate.services.entitlements import ownership
+from plangate.services.entitlements.customers import CustomerRef
+from plangate.services.purchases.rules import Deps, SwitchRequest, at, find_subscription
 from plangate.services.purchases.stripe_switch import Writes, switch_on_stripe
 
 
@@ -76,3 +84,24 @@ def _priced(gateway: Gateway, change: dict[str, Any], writes: Writes) -> dict[st
             raise
         next_invoice = None
     return preview_body(change, now_invoice, next_invoice)
+
+
+def pending_on_stripe(deps: Deps, ref: CustomerRef, product_id: str) -> dict[str, Any] | None:
+    """The downgrade the subscription's metadata keeps waiting for the period end."""
+    with deps.db.read() as session:
+        held = find_subscription(ownership.live_ownerships(session, ref), product_id)
+        subscription_id = held.stripe_subscription_id if held is not None else None
+    if subscription_id is None:
+        return None
+    try:
+        subscription = deps.gateway.retrieve_subscription(subscription_id)
+    except GatewayError as exc:
+        raise from_gateway(exc) from exc
+    if held_until_renewal(subscription) is None:
+        return None
+    metadata = subscription.get("metadata") or {}
+    return {
+        "to_product_id": metadata.get(META_PENDING_PRODUCT_ID),
+        "price_id": metadata.get(META_PENDING_PRICE_ID),
+        "effective_at": at(int(metadata[META_PENDING_FROM])),
+    }

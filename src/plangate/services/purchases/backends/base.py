@@ -72,6 +72,11 @@ class PurchaseBackend(Protocol):
         """What ``switch`` would do and cost (amount due now, next invoice); changes nothing."""
         ...
 
+    def pending_change(self, ref: CustomerRef, product_id: str) -> Body | None:
+        """The downgrade waiting for the period end on the subscription to ``product_id``
+        (``to_product_id``, ``price_id``, ``effective_at``), or None."""
+        ...
+
     def cancel(
         self, recorder: Recorder[Answer], request: CancelRequest, now: datetime
     ) -> Answer: ...

@@ -105,6 +105,19 @@ class TestBackend:
         except _Discarded as done:
             return preview_body(done.body, None, None)
 
+    def pending_change(self, ref: CustomerRef, product_id: str) -> Body | None:
+        # In test mode the waiting plan is an ownership of its own, status "scheduled".
+        with self.deps.db.read() as session:
+            owned = ownership.live_ownerships(session, ref)
+            held = next((o for o in owned if o.product_id == product_id
+                         and o.status != ownership.SCHEDULED and o.ended_at is None), None)
+            waiting = next((o for o in owned if held is not None and o.line_id == held.line_id
+                            and o.status == ownership.SCHEDULED), None)
+            if held is None or waiting is None:
+                return None
+            return {"to_product_id": waiting.product_id, "price_id": waiting.price_id,
+                    "effective_at": held.current_period_end}
+
     def cancel(self, recorder: Recorder[Answer], request: CancelRequest, now: datetime) -> Answer:
         return recorder.in_transaction(lambda session: self._cancel(session, request, now))
 
