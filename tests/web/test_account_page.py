@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from plangate.clock import FrozenClock
 from plangate.store.db import Database
 from plangate.web import create_site
+from tests.purchases.catalog import CATALOG
 from tests.web.pricing_harness import SIGN_IN, mint, page_settings, seed
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -262,3 +263,23 @@ def test_a_one_time_purchase_is_listed_without_buttons(site: TestClient, key: st
     assert "1,000 credits" in pack and "<form" not in pack
     assert ">6,000<" in page  # Pro's 5,000 and the pack's 1,000
     assert "Cancel Pro" in page
+
+
+def test_a_waiting_downgrade_is_pending_and_kept_back(site: TestClient, key: str) -> None:
+    auth = {"Authorization": f"Bearer {key}"}
+    assert site.put("/v1/catalog", content=CATALOG, headers=auth).status_code == 200
+    _buy(site, key, "user/ada", "pro", "monthly")
+    _sign_in(site, key, "ada")
+    review = site.get("/account?review=pro&target=basic:monthly").text
+    assert "the new plan starts on 2026-02-15" in review
+    switched = site.post("/account/switch", data=_form(review, "/account/switch"),
+                         follow_redirects=False)
+    assert switched.headers["location"] == "/account?done=switch_period_end"
+    page = site.get("/account").text
+    assert "Pending: Basic replaces Pro at the end of the period" in page
+    kept = site.post("/account/switch", data=_form(page, "/account/switch"),
+                     follow_redirects=False)
+    assert kept.status_code == 303, kept.text
+    page = site.get("/account").text
+    assert "Pending:" not in page and "Keep Pro" not in page
+    assert set(_products(site, key)) == {"pro"}
