@@ -148,6 +148,9 @@ def test_switch_upgrade_and_downgrade(client: Client, user_id: str) -> None:
     client.create_checkout("user", user_id, "pro", price_id="yearly")
 
     # Yearly at 199.00 to monthly at 19.99 is an upgrade by the yearly rate: now.
+    preview = client.switch_preview("user", user_id, "pro", "pro", price_id="monthly")
+    assert isinstance(preview, models.PlanChangePreviewOut) and preview.change == "upgrade"
+    assert (preview.amount_due_now, preview.next_invoice) == (0, None)  # test mode bills nothing
     upgrade = client.switch("user", user_id, "pro", "pro", price_id="monthly")
     assert isinstance(upgrade, models.PlanChangeOut)
     assert (upgrade.change, upgrade.effective) == ("upgrade", "now")

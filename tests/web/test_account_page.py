@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from plangate.clock import FrozenClock
 from plangate.store.db import Database
 from plangate.web import create_site
+from tests.purchases.catalog import CATALOG
 from tests.web.pricing_harness import SIGN_IN, mint, page_settings, seed
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -140,9 +141,12 @@ def test_pro_with_its_dates_then_cancel_and_resume(site: TestClient, key: str,
 def test_switch_to_the_yearly_price(site: TestClient, key: str) -> None:
     _buy(site, key, "user/ada", "pro", "monthly")
     _sign_in(site, key, "ada")
-    fields = _form(site.get("/account").text, "/account/switch")
-    switched = site.post("/account/switch", data={**fields, "target": "pro:yearly"},
-                         follow_redirects=False)
+    assert "/account/switch" not in site.get("/account").text  # reviewed first
+    review = site.get("/account?review=pro&target=pro:yearly").text
+    assert 'data-field="amount_due_now">$0.00<' in review  # test mode bills nothing
+    fields = _form(review, "/account/switch")
+    assert fields["target"] == "pro:yearly"
+    switched = site.post("/account/switch", data=fields, follow_redirects=False)
     assert switched.status_code == 303, switched.text
     # Another interval cannot wait for the period end: the switch's answer says "now".
     assert switched.headers["location"] == "/account?done=switch_now"
@@ -166,8 +170,13 @@ def test_a_form_without_the_right_csrf_token_changes_nothing(site: TestClient,
 def test_bad_input_is_a_4xx_page(site: TestClient, key: str) -> None:
     _buy(site, key, "user/ada", "pro", "monthly")
     _sign_in(site, key, "ada")
-    page = site.get("/account").text
-    fields = _form(page, "/account/switch")
+    fields = _form(site.get("/account").text, "/account/cancel")
+    # A review the switch would refuse says why on the page and offers no confirmation.
+    for review in ("pro&target=nope:monthly", "<b>&target=pro:yearly",
+                   "pro&target=enterprise:yearly", "pro&target=pro:weekly"):
+        shown = site.get(f"/account?review={review}")
+        assert shown.status_code == 200 and 'role="alert"' in shown.text, review
+        assert "Confirm switch" not in shown.text
     for path, data, status in [
         ("/account/cancel", {"product_id": "<b>"}, 404),
         ("/account/cancel", {"product_id": ""}, 400),
@@ -254,3 +263,23 @@ def test_a_one_time_purchase_is_listed_without_buttons(site: TestClient, key: st
     assert "1,000 credits" in pack and "<form" not in pack
     assert ">6,000<" in page  # Pro's 5,000 and the pack's 1,000
     assert "Cancel Pro" in page
+
+
+def test_a_waiting_downgrade_is_pending_and_kept_back(site: TestClient, key: str) -> None:
+    auth = {"Authorization": f"Bearer {key}"}
+    assert site.put("/v1/catalog", content=CATALOG, headers=auth).status_code == 200
+    _buy(site, key, "user/ada", "pro", "monthly")
+    _sign_in(site, key, "ada")
+    review = site.get("/account?review=pro&target=basic:monthly").text
+    assert "the new plan starts on 2026-02-15" in review
+    switched = site.post("/account/switch", data=_form(review, "/account/switch"),
+                         follow_redirects=False)
+    assert switched.headers["location"] == "/account?done=switch_period_end"
+    page = site.get("/account").text
+    assert "Pending: Basic replaces Pro at the end of the period" in page
+    kept = site.post("/account/switch", data=_form(page, "/account/switch"),
+                     follow_redirects=False)
+    assert kept.status_code == 303, kept.text
+    page = site.get("/account").text
+    assert "Pending:" not in page and "Keep Pro" not in page
+    assert set(_products(site, key)) == {"pro"}

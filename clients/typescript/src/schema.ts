@@ -400,6 +400,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/customers/{customer_type}/{customer_id}/products/switch/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Switch Preview
+         * @description What the same switch would do and cost, changing nothing: the amount due now and the next invoice, in minor units, from the purchase backend's invoice preview.
+         */
+        post: operations["switch_preview_v1_customers__customer_type___customer_id__products_switch_preview_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/customers/{customer_type}/{customer_id}/products/{product_id}/resume": {
         parameters: {
             query?: never;
@@ -1689,11 +1709,6 @@ export interface components {
         };
         /** PlanChangeOut */
         PlanChangeOut: {
-            /**
-             * Object
-             * @constant
-             */
-            object: "plan_change";
             /** Customer Type */
             customer_type: string;
             /** Customer Id */
@@ -1721,8 +1736,72 @@ export interface components {
              * @description null in test mode
              */
             subscription_id: string | null;
+            /**
+             * Object
+             * @constant
+             */
+            object: "plan_change";
             /** @description the prorated invoice of an upgrade */
             invoice: components["schemas"]["InvoiceOut"] | null;
+        };
+        /**
+         * PlanChangePreviewOut
+         * @description What a switch would do (the fields of a plan change) and what it would cost.
+         */
+        PlanChangePreviewOut: {
+            /** Customer Type */
+            customer_type: string;
+            /** Customer Id */
+            customer_id: string;
+            /** From Product Id */
+            from_product_id: string;
+            /** To Product Id */
+            to_product_id: string;
+            /** Price Id */
+            price_id: string | null;
+            /**
+             * Change
+             * @enum {string}
+             */
+            change: "upgrade" | "downgrade" | "cancel_scheduled_change";
+            /**
+             * Effective
+             * @enum {string}
+             */
+            effective: "now" | "period_end";
+            /** Effective At */
+            effective_at: string | null;
+            /**
+             * Subscription Id
+             * @description null in test mode
+             */
+            subscription_id: string | null;
+            /**
+             * Object
+             * @constant
+             */
+            object: "plan_change_preview";
+            /**
+             * Invoice
+             * @description always null: a preview bills nothing
+             */
+            invoice: null;
+            /**
+             * Currency
+             * @description null when nothing is billed (test mode)
+             */
+            currency: string | null;
+            /**
+             * Amount Due Now
+             * @description charged when the switch is made, minor units
+             */
+            amount_due_now: number;
+            /** Amount Due Now Decimal */
+            amount_due_now_decimal: string;
+            /** @description the invoice an upgrade bills at once */
+            invoice_now: components["schemas"]["InvoiceOut"] | null;
+            /** @description the next renewal's invoice at the new price; null when the subscription ends at the period end, and in test mode */
+            next_invoice: components["schemas"]["InvoiceOut"] | null;
         };
         /** PortalIn */
         PortalIn: {
@@ -4202,6 +4281,137 @@ export interface operations {
                 };
             };
             /** @description Payment failed (`invalid_request_error`): `card_declined`, `payment_method_required` */
+            402: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for this caller (`permission_error`): `custom_customer_forbidden`, `customer_forbidden`, `team_admin_required` */
+            403: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`invalid_request_error`): `price_not_found`, `product_not_found`, `product_not_owned`, `route_not_found` */
+            404: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state (`conflict_error`): `already_owned`, `idempotency_key_reused`, `idempotency_request_in_progress`, `price_not_pushed`, `subscription_not_active`, `subscription_not_switchable`, `switch_requires_subscription` */
+            409: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large (`invalid_request_error`): `request_too_large` */
+            413: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (quote `request_id`) (`api_error`): `internal_error` */
+            500: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Payment provider failed (`api_error`): `gateway_error` */
+            502: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    switch_preview_v1_customers__customer_type___customer_id__products_switch_preview_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a retry with the same key and body answers the first response; the same key with another body is 409 `idempotency_key_reused` */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                customer_type: "user" | "team" | "custom";
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SwitchIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlanChangePreviewOut"];
+                };
+            };
+            /** @description Invalid request (`invalid_request_error`): `body_invalid`, `currency_not_offered`, `customer_id_invalid`, `customer_type_invalid`, `customer_type_mismatch`, `idempotency_key_invalid`, `parameter_invalid`, `parameter_missing`, `price_not_recurring`, `switch_not_in_line`, `switch_target_not_subscription` */
+            400: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`authentication_error`): `authentication_invalid`, `authentication_required`, `identity_not_configured`, `secret_key_invalid`, `token_expired`, `token_invalid`, `token_signature_invalid` */
+            401: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Payment failed (`invalid_request_error`): `payment_method_required` */
             402: {
                 headers: {
                     /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */

@@ -22,6 +22,26 @@ CUSTOMER_403 = (
     "team_admin_required",
 )
 _GATEWAY = {402: ("card_declined",), 502: ("gateway_error",)}
+# A switch and its preview refuse the same requests (the preview charges no card).
+_SWITCH: dict[int, tuple[str, ...]] = {
+    400: (
+        "customer_type_mismatch",
+        "price_not_recurring",
+        "switch_not_in_line",
+        "switch_target_not_subscription",
+        "currency_not_offered",
+    ),
+    402: ("payment_method_required",),
+    404: ("product_not_found", "price_not_found", "product_not_owned"),
+    409: (
+        "already_owned",
+        "switch_requires_subscription",
+        "subscription_not_active",
+        "subscription_not_switchable",
+        "price_not_pushed",
+    ),
+    502: ("gateway_error",),
+}
 
 # Codes each operation can answer besides the common ones added by _common_errors.
 OPERATION_ERRORS: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {
@@ -81,24 +101,10 @@ OPERATION_ERRORS: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {
     ("GET", "/v1/checkout-sessions/{session_id}"): {404: ("checkout_session_not_found",)},
     ("GET", "/v1/pricing/{line_id}"): {404: ("line_not_found",)},
     ("POST", C + "/products/switch"): {
-        400: (
-            "customer_type_mismatch",
-            "price_not_recurring",
-            "switch_not_in_line",
-            "switch_target_not_subscription",
-            "currency_not_offered",
-        ),
+        **_SWITCH,
         402: ("payment_method_required", "card_declined"),
-        404: ("product_not_found", "price_not_found", "product_not_owned"),
-        409: (
-            "already_owned",
-            "switch_requires_subscription",
-            "subscription_not_active",
-            "subscription_not_switchable",
-            "price_not_pushed",
-        ),
-        502: ("gateway_error",),
     },
+    ("POST", C + "/products/switch/preview"): _SWITCH,
     ("POST", C + "/products/{product_id}/resume"): {
         404: ("product_not_owned",),
         409: ("subscription_ended", "subscription_not_on_stripe"),
@@ -272,6 +278,9 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
     "renders.",
     ("POST", C + "/products/switch"): "Switch a subscription to another product of its line: "
     "an upgrade now with a prorated invoice, a downgrade at the period end.",
+    ("POST", C + "/products/switch/preview"): "What the same switch would do and cost, "
+    "changing nothing: the amount due now and the next invoice, in minor units, from the "
+    "purchase backend's invoice preview.",
     ("POST", C + "/products/{product_id}/resume"): "Take back a cancellation at the period "
     "end: the subscription renews again.",
     ("POST", C + "/portal-sessions"): "A link to Stripe's billing portal that returns to "

@@ -144,6 +144,10 @@ class Gateway(Protocol):
 
     def retrieve_price(self, price_id: str) -> StripeDict: ...
 
+    def preview_invoice(self, params: Mapping[str, Any]) -> StripeDict:
+        """``invoices.create_preview``: the invoice a subscription change would produce."""
+        ...
+
     def cancel_subscription(self, subscription_id: str, *, idempotency_key: str) -> StripeDict:
         """Ends the subscription now (``DELETE /v1/subscriptions/{id}``)."""
         ...

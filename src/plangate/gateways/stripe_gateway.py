@@ -270,6 +270,13 @@ class StripeGateway:
     def retrieve_price(self, price_id: str) -> StripeDict:
         return self._call(lambda: _as_dict(self.client.v1.prices.retrieve(price_id)))
 
+    def preview_invoice(self, params: Mapping[str, Any]) -> StripeDict:
+        return self._call(
+            lambda: _as_dict(
+                self.client.v1.invoices.create_preview(dict(params))  # type: ignore[arg-type]
+            )
+        )
+
     def cancel_subscription(self, subscription_id: str, *, idempotency_key: str) -> StripeDict:
         # DELETE carries no Idempotency-Key at Stripe (it is idempotent by nature); the
         # parameter keeps the protocol uniform.

@@ -124,6 +124,9 @@ class TestGateway:
     def retrieve_price(self, price_id: str) -> StripeDict:
         _unavailable("a Stripe price")
 
+    def preview_invoice(self, params: Mapping[str, Any]) -> StripeDict:
+        _unavailable("a Stripe invoice preview")
+
     def cancel_subscription(self, subscription_id: str, *, idempotency_key: str) -> StripeDict:
         _unavailable("a Stripe subscription")
 

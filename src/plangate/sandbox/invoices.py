@@ -121,25 +121,39 @@ def add_lines(inv: Obj, lines: list[Obj]) -> None:
                amount_remaining=max(0, total) - inv["amount_paid"])
 
 
-def claim_pending_items(sb: Sandbox, inv: Obj, sub_id: str | None) -> None:
-    """Move the customer's pending invoice items (e.g. prorations) onto this invoice."""
-    lines = []
+def pending_items(sb: Sandbox, customer_id: str, sub_id: str | None) -> list[Obj]:
+    """The customer's invoice items not yet on an invoice, oldest first (those of other
+    subscriptions left out when `sub_id` is given)."""
+    out = []
     for ii in reversed(sb.store.all("invoiceitem")):
-        if ii["customer"] != inv["customer"] or ii["invoice"] is not None:
+        if ii["customer"] != customer_id or ii["invoice"] is not None:
             continue
         ii_sub = ((ii.get("parent") or {}).get("subscription_details") or {}).get("subscription")
         if sub_id is not None and ii_sub not in (None, sub_id):
             continue
+        out.append(ii)
+    return out
+
+
+def item_line(sb: Sandbox, inv_id: str, ii: Obj) -> Obj:
+    """An invoice item as a line of the invoice `inv_id`."""
+    details = (ii.get("parent") or {}).get("subscription_details") or {}
+    price = sb.store.get("price", (ii["pricing"]["price_details"] or {}).get("price", ""))
+    return line(sb, inv_id, amount=ii["amount"], currency=ii["currency"],
+                description=ii["description"],
+                period=(ii["period"]["start"], ii["period"]["end"]), quantity=ii["quantity"],
+                price=price, sub_id=details.get("subscription"),
+                si_id=details.get("subscription_item"), ii_id=ii["id"],
+                proration=ii["proration"])
+
+
+def claim_pending_items(sb: Sandbox, inv: Obj, sub_id: str | None) -> None:
+    """Move the customer's pending invoice items (e.g. prorations) onto this invoice."""
+    lines = []
+    for ii in pending_items(sb, inv["customer"], sub_id):
         ii["invoice"] = inv["id"]
         sb.store.put(ii)
-        price = sb.store.get("price", (ii["pricing"]["price_details"] or {}).get("price", ""))
-        lines.append(line(
-            sb, inv["id"], amount=ii["amount"], currency=ii["currency"],
-            description=ii["description"], period=(ii["period"]["start"], ii["period"]["end"]),
-            quantity=ii["quantity"], price=price, sub_id=ii_sub,
-            si_id=((ii.get("parent") or {}).get("subscription_details") or {}).get(
-                "subscription_item"),
-            ii_id=ii["id"], proration=ii["proration"]))
+        lines.append(item_line(sb, inv["id"], ii))
     add_lines(inv, lines)
 
 

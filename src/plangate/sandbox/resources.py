@@ -16,6 +16,7 @@ from . import (
     payments,
     portal,
     portal_configurations,
+    previews,
     prices,
     promotion_codes,
     subscriptions_api,
@@ -24,7 +25,7 @@ from .router import Router
 
 ROUTERS: list[Router] = [catalog.router, prices.router, payments.router, charges.router,
                          events.router, clocks.router, subscriptions_api.router,
-                         invoices_api.router, checkout.router, portal.router,
+                         previews.router, invoices_api.router, checkout.router, portal.router,
                          portal_configurations.router, account.router,
                          capture.router, coupons.router,
                          promotion_codes.router]

@@ -30,6 +30,7 @@ from plangate_sdk.models import (
     ItemChanged,
     ItemOut,
     PlanChangeOut,
+    PlanChangePreviewOut,
     ProductList,
 )
 
@@ -340,6 +341,14 @@ def get_checkout_session(session_id: str) -> Call[CheckoutSessionOut]:
     return Call("GET", path, CheckoutSessionOut.model_validate)
 
 
+def _switch_body(from_product_id: str, to_product_id: str, price_id: str | None) -> Any:
+    return {
+        "from_product_id": from_product_id,
+        "to_product_id": to_product_id,
+        **_present(price_id=price_id),
+    }
+
+
 def switch(
     customer_type: str,
     customer_id: str,
@@ -349,13 +358,22 @@ def switch(
     price_id: str | None,
     idempotency_key: str | None,
 ) -> Call[PlanChangeOut]:
-    body: dict[str, Any] = {
-        "from_product_id": from_product_id,
-        "to_product_id": to_product_id,
-        **_present(price_id=price_id),
-    }
+    body = _switch_body(from_product_id, to_product_id, price_id)
     path = customer_path(customer_type, customer_id) + "/products/switch"
     return _post(path, PlanChangeOut.model_validate, body, idempotency_key)
+
+
+def switch_preview(
+    customer_type: str,
+    customer_id: str,
+    from_product_id: str,
+    to_product_id: str,
+    *,
+    price_id: str | None,
+) -> Call[PlanChangePreviewOut]:
+    body = _switch_body(from_product_id, to_product_id, price_id)
+    path = customer_path(customer_type, customer_id) + "/products/switch/preview"
+    return Call("POST", path, PlanChangePreviewOut.model_validate, json=body)
 
 
 def cancel(

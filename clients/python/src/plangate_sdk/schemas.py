@@ -190,8 +190,7 @@ class InvoiceOut(BaseModel):
     discounts: list[InvoiceDiscountOut]
 
 
-class PlanChangeOut(BaseModel):
-    object: Literal["plan_change"]
+class _PlanChange(BaseModel):
     customer_type: str
     customer_id: str
     from_product_id: str
@@ -201,7 +200,26 @@ class PlanChangeOut(BaseModel):
     effective: Literal["now", "period_end"]
     effective_at: datetime | None
     subscription_id: str | None = Field(description="null in test mode")
+
+
+class PlanChangeOut(_PlanChange):
+    object: Literal["plan_change"]
     invoice: InvoiceOut | None = Field(description="the prorated invoice of an upgrade")
+
+
+class PlanChangePreviewOut(_PlanChange):
+    """What a switch would do (the fields of a plan change) and what it would cost."""
+
+    object: Literal["plan_change_preview"]
+    invoice: None = Field(description="always null: a preview bills nothing")
+    currency: str | None = Field(description="null when nothing is billed (test mode)")
+    amount_due_now: int = Field(description="charged when the switch is made, minor units")
+    amount_due_now_decimal: str
+    invoice_now: InvoiceOut | None = Field(description="the invoice an upgrade bills at once")
+    next_invoice: InvoiceOut | None = Field(
+        description="the next renewal's invoice at the new price; null when the subscription "
+        "ends at the period end, and in test mode"
+    )
 
 
 class CancellationOut(BaseModel):
@@ -321,6 +339,7 @@ __all__ = [
     "MemberOut",
     "OwnedProduct",
     "PlanChangeOut",
+    "PlanChangePreviewOut",
     "PortalOut",
     "ProductList",
     "RefundOut",

@@ -16,6 +16,7 @@ from plangate.api.idempotency import Idempotency, Idempotent
 from plangate.api.schemas import (
     CancelledOut,
     PlanChangeOut,
+    PlanChangePreviewOut,
     SwitchIn,
 )
 from plangate.api.views import products_out
@@ -36,15 +37,32 @@ def switch(
     """Switch a subscription to another product of its line (or another price): an upgrade
     takes effect now with a prorated invoice charged at once; a downgrade at the period end.
     On the stripe gateway, plangate's state follows when Stripe's webhooks are synced."""
-    request = purchases.SwitchRequest(
+    request = _switch_request(ref, body, caller, scope(idem))
+    return ctx.purchases.switch(RecordedWrite(idem), request, ctx.clock.now())
+
+
+@router.post("/switch/preview", response_model=PlanChangePreviewOut)
+def switch_preview(
+    ref: ManageableCustomer, body: SwitchIn, ctx: Context, caller: Caller
+) -> dict[str, Any]:
+    """What ``POST .../products/switch`` with this body would do and cost: the amount due
+    now and the next invoice, in the currency's minor units, from the purchase backend's
+    invoice preview. Changes nothing."""
+    request = _switch_request(ref, body, caller, None)
+    return ctx.purchases.preview_switch(request, ctx.clock.now())
+
+
+def _switch_request(
+    ref: CustomerRef, body: SwitchIn, caller: Principal, idempotency_scope: str | None
+) -> purchases.SwitchRequest:
+    return purchases.SwitchRequest(
         ref=ref,
         from_product_id=body.from_product_id,
         to_product_id=body.to_product_id,
         price_id=body.price_id,
         client=not caller.is_server,
-        idempotency_scope=scope(idem),
+        idempotency_scope=idempotency_scope,
     )
-    return ctx.purchases.switch(RecordedWrite(idem), request, ctx.clock.now())
 
 
 def _products_with(ctx: AppContext, caller: Principal, ref: CustomerRef) -> Shape:

@@ -134,8 +134,15 @@ def _clear_pending() -> dict[str, str]:
     }
 
 
-def switch_on_stripe(deps: Deps, request: SwitchRequest, now: datetime) -> dict[str, Any]:
-    """The switch on the stripe gateway: Stripe writes only (see the module docstring)."""
+# Instead of writing, a preview collects the subscription updates the switch would make.
+Writes = list[dict[str, Any]]
+
+
+def switch_on_stripe(
+    deps: Deps, request: SwitchRequest, now: datetime, preview: Writes | None = None
+) -> dict[str, Any]:
+    """The switch on the stripe gateway: Stripe writes only (see the module docstring). With
+    ``preview``, nothing is written: the updates are appended to it instead."""
     ref = request.ref
     with deps.db.read() as session:
         catalog = deps.catalogs.active(session)
@@ -148,7 +155,7 @@ def switch_on_stripe(deps: Deps, request: SwitchRequest, now: datetime) -> dict[
             param="from_product_id",
         )
     try:
-        return _switch_on_stripe(deps, request, catalog, switch, subscription_id, now)
+        return _switch_on_stripe(deps, request, catalog, switch, subscription_id, now, preview)
     except GatewayError as exc:
         raise from_gateway(exc) from exc
 
@@ -160,6 +167,7 @@ def _switch_on_stripe(
     switch: Switch,
     subscription_id: str,
     now: datetime,
+    preview: Writes | None,
 ) -> dict[str, Any]:
     gateway = deps.gateway
     sub = _stripe_subscription(gateway, subscription_id)
@@ -172,6 +180,9 @@ def _switch_on_stripe(
         return gateway_idempotency_key(request.idempotency_scope, action)
 
     def write(params: dict[str, Any], action: str) -> StripeDict:
+        if preview is not None:
+            preview.append({"subscription": sub.id, "item": sub.item["id"], **params})
+            return {}
         return gateway.update_subscription(sub.id, params, idempotency_key=key(action))
 
     # Choosing a plan means staying: a switch takes back a cancellation at the period end.

@@ -25,6 +25,7 @@ from plangate.api.schemas import SwitchIn
 from plangate.domain.ids import is_valid_id
 from plangate.errors import PlangateError
 from plangate.web.pages.account_page import Holder, account_context, account_url, holder_of
+from plangate.web.pages.account_review import pending_changes, switch_review
 from plangate.web.pages.pricing_page import shown_name, sign_in_link
 from plangate.web.pages.visitor import Visitor, adopt_token, context_of, current_visitor
 from plangate.web.security import new_token
@@ -68,6 +69,8 @@ def _page(request: Request, visitor: Visitor, *, error: str | None = None,
     try:
         holder = holder_of(request, visitor)
         context = account_context(request, visitor, holder)
+        context["review"] = switch_review(request, holder)
+        context["pending"] = pending_changes(request, holder, context["plans"])
     except PlangateError as exc:
         return _problem(request, exc.message, exc.code, exc.status, visitor)
     done = request.query_params.get("done", "")

@@ -28,6 +28,7 @@ from plangate_sdk.models import (
     MemberList,
     MemberOut,
     PlanChangeOut,
+    PlanChangePreviewOut,
     ProductList,
     TeamRole,
     TransactionList,
@@ -274,6 +275,23 @@ class Client(BillingMethods):
             )
         )
 
+    def switch_preview(
+        self,
+        customer_type: str,
+        customer_id: str,
+        from_product_id: str,
+        to_product_id: str,
+        *,
+        price_id: str | None = None,
+    ) -> PlanChangePreviewOut:
+        """What ``switch`` would do and cost: the amount due now and the next invoice, in
+        minor units. Changes nothing."""
+        return self.send(
+            calls.switch_preview(
+                customer_type, customer_id, from_product_id, to_product_id, price_id=price_id
+            )
+        )
+
     def cancel(
         self,
         customer_type: str,
@@ -335,8 +353,6 @@ class Client(BillingMethods):
                 user_id, teams=teams, expires_in=expires_in, idempotency_key=idempotency_key
             )
         )
-
-
 
 
 class CustomerHandle(CustomerHandleBase["Client"]):

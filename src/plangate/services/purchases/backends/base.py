@@ -68,6 +68,15 @@ class PurchaseBackend(Protocol):
         self, recorder: Recorder[Answer], request: SwitchRequest, now: datetime
     ) -> Answer: ...
 
+    def preview_switch(self, request: SwitchRequest, now: datetime) -> Body:
+        """What ``switch`` would do and cost (amount due now, next invoice); changes nothing."""
+        ...
+
+    def pending_change(self, ref: CustomerRef, product_id: str) -> Body | None:
+        """The downgrade waiting for the period end on the subscription to ``product_id``
+        (``to_product_id``, ``price_id``, ``effective_at``), or None."""
+        ...
+
     def cancel(
         self, recorder: Recorder[Answer], request: CancelRequest, now: datetime
     ) -> Answer: ...

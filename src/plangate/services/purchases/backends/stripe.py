@@ -17,6 +17,7 @@ from plangate.services.purchases.cancel import CancelRequest
 from plangate.services.purchases.rules import Deps as SwitchDeps
 from plangate.services.purchases.rules import SwitchRequest
 from plangate.services.purchases.stripe_switch import switch_on_stripe
+from plangate.services.purchases.switch_preview import pending_on_stripe, preview_on_stripe
 
 
 class StripeBackend:
@@ -37,6 +38,12 @@ class StripeBackend:
 
     def switch(self, recorder: Recorder[Answer], request: SwitchRequest, now: datetime) -> Answer:
         return recorder.after_gateway(lambda: switch_on_stripe(self._switching, request, now))
+
+    def preview_switch(self, request: SwitchRequest, now: datetime) -> Body:
+        return preview_on_stripe(self._switching, request, now)
+
+    def pending_change(self, ref: CustomerRef, product_id: str) -> Body | None:
+        return pending_on_stripe(self._switching, ref, product_id)
 
     def cancel(self, recorder: Recorder[Answer], request: CancelRequest, now: datetime) -> Answer:
         return recorder.after_gateway(

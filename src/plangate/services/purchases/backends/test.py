@@ -28,6 +28,7 @@ from plangate.services.purchases.cancel import (
     owned_subscription,
 )
 from plangate.services.purchases.rules import SwitchRequest
+from plangate.services.purchases.switch_preview import preview_body
 
 # The stable error code of what test mode cannot do (cards; refunds not named by transaction).
 UNAVAILABLE = "test_mode"
@@ -37,6 +38,14 @@ def _no_cards() -> Conflict:
     return Conflict(
         UNAVAILABLE, "test mode keeps no cards: purchases are free (PLANGATE_GATEWAY=test)"
     )
+
+
+class _Discarded(Exception):
+    """Rolls back a switch run only to see what it would do."""
+
+    def __init__(self, body: Body) -> None:
+        super().__init__("discarded")
+        self.body = body
 
 
 class TestBackend:
@@ -87,6 +96,27 @@ class TestBackend:
         return recorder.in_transaction(
             lambda session: switch_at_once(session, catalogs, request, now)
         )
+
+    def preview_switch(self, request: SwitchRequest, now: datetime) -> Body:
+        # Test mode bills nothing: the switch runs in a transaction that is then discarded.
+        try:
+            with self.deps.db.write() as session:
+                raise _Discarded(switch_at_once(session, self.deps.catalogs, request, now))
+        except _Discarded as done:
+            return preview_body(done.body, None, None)
+
+    def pending_change(self, ref: CustomerRef, product_id: str) -> Body | None:
+        # In test mode the waiting plan is an ownership of its own, status "scheduled".
+        with self.deps.db.read() as session:
+            owned = ownership.live_ownerships(session, ref)
+            held = next((o for o in owned if o.product_id == product_id
+                         and o.status != ownership.SCHEDULED and o.ended_at is None), None)
+            waiting = next((o for o in owned if held is not None and o.line_id == held.line_id
+                            and o.status == ownership.SCHEDULED), None)
+            if held is None or waiting is None:
+                return None
+            return {"to_product_id": waiting.product_id, "price_id": waiting.price_id,
+                    "effective_at": held.current_period_end}
 
     def cancel(self, recorder: Recorder[Answer], request: CancelRequest, now: datetime) -> Answer:
         return recorder.in_transaction(lambda session: self._cancel(session, request, now))
