@@ -6,6 +6,7 @@ shows the amount due now before it is confirmed; a downgrade waits, pending, and
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -115,6 +116,8 @@ def test_a_switch_shows_the_amount_due_before_it_is_confirmed(switch_stack: Stac
     expect(review.locator("[data-field=amount_due_now]")).to_have_text(
         f"${due // 100}.{due % 100:02d}")
     expect(review.locator("[data-field=next_invoice]")).to_have_text("$19.99")
+    expect(review.locator("[data-field=switch_to]")).to_have_text(
+        re.compile(r"^Switch from Basic to Pro"))
     assert invoices(site_stack, "ada", "subscription_update") == []  # nothing billed yet
     assert serious_violations(page) == []
     screenshot(page, f"account-switch-review-laptop-light-{db_name}")
