@@ -2,7 +2,8 @@
 sandbox's Checkout sees the plan with its trial end, the credits, the invoice with its hosted
 link and the card; cancels at the period end and resumes from the page (Stripe writes, which
 the webhooks bring back to plangate); the portal form leads to the sandbox's portal. A switch
-shows the amount due now before it is confirmed; a downgrade waits, pending, and is undone."""
+shows the amount due now before it is confirmed; a downgrade waits, pending, and is undone.
+A team member sees the team's plan and no button that changes it; a team admin does."""
 
 from __future__ import annotations
 
@@ -86,6 +87,25 @@ def test_a_pro_customer_cancels_and_resumes(site_stack: Stack, page: Any,
     page.get_by_role("button", name="Manage billing on Stripe").click()
     page.wait_for_url(site_stack.settings.stripe_api_base + "/**")
     assert blocked == []
+
+    # A team's plan: a member sees it and nothing that changes it; an admin may cancel it.
+    site_stack.buy("t1", "team", customer_type="team")
+    for user, role in (("bob", "member"), ("carol", "admin")):
+        minted = site_stack.http.post("/v1/customer-sessions",
+                                      json={"user_id": user, "teams": {"t1": role}})
+        page.goto(f"{site_stack.url}/account?team=t1&token={minted.json()['token']}")
+        team = page.locator("[data-plan=team]")
+        expect(team).to_contain_text("Team")
+        cancel = page.get_by_role("button", name="Cancel Team")
+        if role == "member":
+            expect(page.get_by_text("Only an admin of the team can change its plan.")
+                   ).to_be_visible()
+            expect(cancel).to_have_count(0)
+            expect(page.get_by_role("button", name="Manage billing on Stripe")).to_have_count(0)
+            assert serious_violations(page) == []
+            screenshot(page, f"account-team-member-phone-dark-{db_name}")
+        else:
+            expect(cancel).to_be_visible()
 
 
 @pytest.fixture
