@@ -27,7 +27,7 @@ from tests.browser_harness import needs_browser, screenshot
 from tests.web.dashboard_harness import PASSWORD, add_operator
 from tests.web.live_site import serious_violations, serving
 
-pytestmark = [needs_browser, pytest.mark.slow]
+pytestmark = [*needs_browser, pytest.mark.slow]
 LAPTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 

@@ -15,7 +15,7 @@ from tests.browser_harness import browser, needs_browser, screenshot  # noqa: F4
 from tests.e2e.test_dev_stack import Dev, free_port
 from tests.web.live_site import serious_violations
 
-pytestmark = [needs_browser, pytest.mark.slow]
+pytestmark = [*needs_browser, pytest.mark.slow]
 
 
 def test_a_new_user_refunds_a_sandbox_purchase_from_the_dashboard(
