@@ -65,12 +65,15 @@ class Model:
         self.consumes_day = (
             a["subscriptions"] * a["metered_share"] * a["consumes_per_metered_subscription"]
         )
-        changes_month = a["subscriptions"] * (1 + a["other_changes_share"])
-        self.events_day = changes_month * m["events_per_renewal"] / MONTH_DAYS
+        # A month's renewals and other changes; half (renew_on_first_share) renew on the 1st,
+        # the rest of them and the other changes spread over the month's days.
+        self.changes_month = a["subscriptions"] * (1 + a["other_changes_share"])
         self.renewals_first = a["subscriptions"] * a["renew_on_first_share"]
+        changes_day = (self.changes_month - self.renewals_first) / MONTH_DAYS
+        self.events_day = changes_day * m["events_per_renewal"]
         self.events_first = self.renewals_first * m["events_per_renewal"] + self.events_day
         self.deliveries_per_change = a["facts_per_change"] * a["endpoints"]
-        self.deliveries_day = changes_month / MONTH_DAYS * self.deliveries_per_change
+        self.deliveries_day = changes_day * self.deliveries_per_change
         self.deliveries_first = (
             self.events_first / m["events_per_renewal"] * self.deliveries_per_change
         )
@@ -174,25 +177,31 @@ class Model:
 
     def reconcile_table(self) -> str:
         s, a = self.s, self.a
-        pages = math.ceil(a["subscriptions"] / s["list_page"])
+        customers, page = a["stripe_customers"], s["list_page"]
+        ways = [
+            (
+                f"today: {s['reconcile_requests_per_customer']} lists per Stripe customer",
+                math.ceil(customers / page) + customers * s["reconcile_requests_per_customer"],
+            ),
+            ("one retrieve per subscription", a["subscriptions"]),
+            ("every subscription listed, 100 a page", math.ceil(a["subscriptions"] / page)),
+        ]
         rows = [
             [
-                f"{key} budget {n(b)}/s",
-                n(pages),
-                duration(pages / b),
-                duration(a["subscriptions"] / b),
+                way,
+                n(requests),
+                duration(requests / s["live_budget"]),
+                duration(requests / s["test_budget"]),
             ]
-            for key, b in (("live", s["live_budget"]), ("test", s["test_budget"]))
+            for way, requests in ways
         ]
-        return table(
-            [
-                "Stripe key",
-                "list requests (100 a page)",
-                "reconcile by list",
-                "one retrieve per subscription",
-            ],
-            rows,
-        )
+        header = [
+            "a full reconcile",
+            "Stripe requests",
+            f"at the live budget ({n(s['live_budget'])}/s)",
+            f"at the test budget ({n(s['test_budget'])}/s)",
+        ]
+        return table(header, rows)
 
     def primary_table(self) -> str:
         m, a = self.m, self.a
@@ -251,8 +260,8 @@ class Model:
     def storage_table(self) -> str:
         a = self.a
         ledger_rows = self.consumes_day * MONTH_DAYS
-        event_rows = self.events_day * MONTH_DAYS
-        fact_rows = self.deliveries_day / a["endpoints"] * MONTH_DAYS
+        event_rows = self.changes_month * self.m["events_per_renewal"]
+        fact_rows = self.changes_month * a["facts_per_change"]
         rows = [
             [
                 "`ledger_entries`",
