@@ -660,6 +660,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/webhook-deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Webhook Deliveries
+         * @description Outbound webhook deliveries, newest first, filtered by `status` (`pending`, `delivered`, `failed`) and `endpoint` (a webhook endpoint's id), with their attempts, last error and next attempt. Pass `next_cursor` as `cursor` for the next page (server only).
+         */
+        get: operations["list_webhook_deliveries_v1_admin_webhook_deliveries_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/webhook-deliveries/{delivery_id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retry Webhook Delivery
+         * @description Send a delivered or failed webhook delivery again, due now with a fresh schedule; recorded in the audit log. One still pending is 409 `webhook_delivery_pending` (server only).
+         */
+        post: operations["retry_webhook_delivery_v1_admin_webhook_deliveries__delivery_id__retry_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/audit-log": {
         parameters: {
             query?: never;
@@ -2159,6 +2199,73 @@ export interface components {
              * @description the first 1 KB of the answer, or why there was none
              */
             response: string;
+        };
+        /** WebhookDeliveryList */
+        WebhookDeliveryList: {
+            /** Data */
+            data: components["schemas"]["WebhookDeliveryOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** WebhookDeliveryOut */
+        WebhookDeliveryOut: {
+            /** Id */
+            id: number;
+            /** Message Id */
+            message_id: string;
+            /**
+             * Type
+             * @description the event type the message carries
+             */
+            type: string;
+            /** Endpoint Id */
+            endpoint_id: string;
+            /** Endpoint Url */
+            endpoint_url: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "delivered" | "failed";
+            /**
+             * Attempts
+             * @description attempts since its schedule last (re)started
+             */
+            attempts: number;
+            /**
+             * Last Error
+             * @description the last failed attempt's status code and answer, or why there was none
+             */
+            last_error: string | null;
+            /** Last Attempt At */
+            last_attempt_at: string | null;
+            /**
+             * Next Attempt At
+             * @description when the worker tries it next; null once delivered or failed
+             */
+            next_attempt_at: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** WebhookDeliveryRetried */
+        WebhookDeliveryRetried: {
+            /** Id */
+            id: number;
+            /**
+             * Status
+             * @constant
+             */
+            status: "pending";
+            /** Attempts */
+            attempts: number;
+            /**
+             * Next Attempt At
+             * Format: date-time
+             */
+            next_attempt_at: string;
         };
         /** WebhookEndpointIn */
         WebhookEndpointIn: {
@@ -5526,6 +5633,178 @@ export interface operations {
             };
             /** @description Not found (`invalid_request_error`): `route_not_found`, `stripe_event_not_found` */
             404: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large (`invalid_request_error`): `request_too_large` */
+            413: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (quote `request_id`) (`api_error`): `internal_error` */
+            500: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_webhook_deliveries_v1_admin_webhook_deliveries_get: {
+        parameters: {
+            query?: {
+                status?: string | null;
+                endpoint?: string | null;
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryList"];
+                };
+            };
+            /** @description Invalid request (`invalid_request_error`): `cursor_invalid`, `parameter_invalid`, `parameter_missing` */
+            400: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`authentication_error`): `authentication_invalid`, `authentication_required`, `identity_not_configured`, `secret_key_invalid`, `token_expired`, `token_invalid`, `token_signature_invalid` */
+            401: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for this caller (`permission_error`): `server_only` */
+            403: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (quote `request_id`) (`api_error`): `internal_error` */
+            500: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    retry_webhook_delivery_v1_admin_webhook_deliveries__delivery_id__retry_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                delivery_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryRetried"];
+                };
+            };
+            /** @description Invalid request (`invalid_request_error`): `body_invalid`, `parameter_invalid`, `parameter_missing` */
+            400: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`authentication_error`): `authentication_invalid`, `authentication_required`, `identity_not_configured`, `secret_key_invalid`, `token_expired`, `token_invalid`, `token_signature_invalid` */
+            401: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for this caller (`permission_error`): `server_only` */
+            403: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`invalid_request_error`): `route_not_found`, `webhook_delivery_not_found` */
+            404: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state (`conflict_error`): `webhook_delivery_pending` */
+            409: {
                 headers: {
                     /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
                     "X-Request-Id"?: string;

@@ -143,6 +143,11 @@ OPERATION_ERRORS: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {
     },
     ("GET", "/v1/admin/stripe-events"): {400: ("cursor_invalid", "parameter_invalid")},
     ("POST", "/v1/admin/stripe-events/{event_id}/retry"): {404: ("stripe_event_not_found",)},
+    ("GET", "/v1/admin/webhook-deliveries"): {400: ("cursor_invalid", "parameter_invalid")},
+    ("POST", "/v1/admin/webhook-deliveries/{delivery_id}/retry"): {
+        404: ("webhook_delivery_not_found",),
+        409: ("webhook_delivery_pending",),
+    },
     ("GET", "/v1/admin/audit-log"): {400: ("cursor_invalid",)},
     ("GET", "/v1/admin/figures"): {},
     ("GET", "/v1/emails"): {
@@ -204,6 +209,8 @@ SERVER_ONLY = {
     ("GET", "/v1/admin/ownerships"),
     ("GET", "/v1/admin/stripe-events"),
     ("POST", "/v1/admin/stripe-events/{event_id}/retry"),
+    ("GET", "/v1/admin/webhook-deliveries"),
+    ("POST", "/v1/admin/webhook-deliveries/{delivery_id}/retry"),
     ("GET", "/v1/admin/audit-log"),
     ("GET", "/v1/admin/figures"),
     ("GET", "/v1/emails"),
@@ -302,6 +309,13 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
     ("POST", "/v1/admin/stripe-events/{event_id}/retry"): "Put a Stripe event back in the "
     "sync's queue, due now with a fresh count of attempts; recorded in the audit log "
     "(server only).",
+    ("GET", "/v1/admin/webhook-deliveries"): "Outbound webhook deliveries, newest first, "
+    "filtered by `status` (`pending`, `delivered`, `failed`) and `endpoint` (a webhook "
+    "endpoint's id), with their attempts, last error and next attempt. Pass `next_cursor` as "
+    "`cursor` for the next page (server only).",
+    ("POST", "/v1/admin/webhook-deliveries/{delivery_id}/retry"): "Send a delivered or failed "
+    "webhook delivery again, due now with a fresh schedule; recorded in the audit log. One "
+    "still pending is 409 `webhook_delivery_pending` (server only).",
     ("GET", "/v1/admin/audit-log"): "Operator actions newest first: who did what to what, "
     "with the state before and after (server only).",
     ("GET", "/v1/admin/figures"): "The business from plangate's own records: MRR and ARR per "

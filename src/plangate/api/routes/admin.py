@@ -1,5 +1,5 @@
-"""The admin API (server key): every customer, ownership and Stripe event, searchable and
-paged; a retry for Stripe events; the audit log. See docs/dashboard.md."""
+"""The admin API (server key): every customer, ownership, Stripe event and outbound webhook
+delivery, searchable and paged; a retry for either; the audit log. See docs/dashboard.md."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from plangate.api.admin_schemas import (
     OwnershipSource,
     StripeEventList,
     StripeEventRetried,
+    WebhookDeliveryList,
+    WebhookDeliveryRetried,
 )
 from plangate.api.deps import Context, ServerCaller
 from plangate.api.idempotency import Idempotent
@@ -28,6 +30,8 @@ from plangate.services.entitlements.customers import customer_ref
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 Cursor = Annotated[str | None, Query(max_length=600)]
+# Delivery ids are 32-bit integers in the database.
+DeliveryId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.get("/customers", response_model=AdminCustomerList)
@@ -104,6 +108,39 @@ def retry_stripe_event(
 
     def effect(session: Session) -> tuple[int, dict[str, Any]]:
         body = events.retry_event(session, event_id, actor=caller.name, now=ctx.clock.now())
+        return 200, body
+
+    return idem.run(effect)
+
+
+@router.get("/webhook-deliveries", response_model=WebhookDeliveryList)
+def list_webhook_deliveries(
+    ctx: Context,
+    _: ServerCaller,
+    status: Annotated[str | None, Query(max_length=16)] = None,
+    endpoint: Annotated[str | None, Query(max_length=40)] = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    page, next_cursor = events.list_webhook_deliveries(
+        ctx.db, status=status, endpoint_id=endpoint, limit=limit, cursor=cursor
+    )
+    return {"data": page, "next_cursor": next_cursor}
+
+
+@router.post("/webhook-deliveries/{delivery_id}/retry", response_model=WebhookDeliveryRetried)
+def retry_webhook_delivery(
+    delivery_id: DeliveryId,
+    ctx: Context,
+    caller: ServerCaller,
+    idem: Idempotent,
+) -> JSONResponse:
+    """Restarts the delivery's schedule in the same transaction as its audit entry."""
+
+    def effect(session: Session) -> tuple[int, dict[str, Any]]:
+        body = events.retry_webhook_delivery(
+            session, delivery_id, actor=caller.name, now=ctx.clock.now()
+        )
         return 200, body
 
     return idem.run(effect)
