@@ -740,6 +740,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/figures/mrr-history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Mrr History Per Day
+         * @description MRR per currency at the end of each of the last `days` days (1 to 366; today's point is now, and equals the MRR of `/v1/admin/figures`), oldest first: the subscriptions paying then, from their start or trial end until they ended, each at its current price. A bad `days` is 400 `days_invalid` (server only).
+         */
+        get: operations["mrr_history_per_day_v1_admin_figures_mrr_history_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/stripe/webhooks": {
         parameters: {
             query?: never;
@@ -1689,6 +1709,38 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+        };
+        /** MrrDayOut */
+        MrrDayOut: {
+            /** Date */
+            date: string;
+            /**
+             * Mrr
+             * @description the MRR at the end of that day (today: now), in minor units
+             */
+            mrr: number;
+            /** Mrr Decimal */
+            mrr_decimal: string;
+        };
+        /** MrrHistoryOut */
+        MrrHistoryOut: {
+            /**
+             * As Of
+             * Format: date-time
+             */
+            as_of: string;
+            /** Mrr Per Day */
+            mrr_per_day: components["schemas"]["MrrSeriesOut"][];
+        };
+        /** MrrSeriesOut */
+        MrrSeriesOut: {
+            /** Currency */
+            currency: string;
+            /**
+             * Days
+             * @description oldest first, one per day
+             */
+            days: components["schemas"]["MrrDayOut"][];
         };
         /** OwnedProduct */
         OwnedProduct: {
@@ -5932,7 +5984,75 @@ export interface operations {
                     "application/json": components["schemas"]["FiguresOut"];
                 };
             };
-            /** @description Invalid request (`invalid_request_error`): `parameter_invalid`, `parameter_missing` */
+            /** @description Invalid request (`invalid_request_error`): `days_invalid`, `parameter_invalid`, `parameter_missing` */
+            400: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`authentication_error`): `authentication_invalid`, `authentication_required`, `identity_not_configured`, `secret_key_invalid`, `token_expired`, `token_invalid`, `token_signature_invalid` */
+            401: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for this caller (`permission_error`): `server_only` */
+            403: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (quote `request_id`) (`api_error`): `internal_error` */
+            500: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    mrr_history_per_day_v1_admin_figures_mrr_history_get: {
+        parameters: {
+            query?: {
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MrrHistoryOut"];
+                };
+            };
+            /** @description Invalid request (`invalid_request_error`): `days_invalid`, `parameter_invalid`, `parameter_missing` */
             400: {
                 headers: {
                     /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */

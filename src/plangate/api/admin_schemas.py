@@ -161,3 +161,19 @@ class FiguresOut(BaseModel):
     failed_payments_this_period: int
     revenue_per_day: list[RevenueSeriesOut]
     consumed_per_day: list[ConsumptionSeriesOut]
+
+
+class MrrDayOut(BaseModel):
+    date: str
+    mrr: int = Field(description="the MRR at the end of that day (today: now), in minor units")
+    mrr_decimal: str
+
+
+class MrrSeriesOut(BaseModel):
+    currency: str
+    days: list[MrrDayOut] = Field(description="oldest first, one per day")
+
+
+class MrrHistoryOut(BaseModel):
+    as_of: datetime
+    mrr_per_day: list[MrrSeriesOut]

@@ -149,7 +149,8 @@ OPERATION_ERRORS: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {
         409: ("webhook_delivery_pending",),
     },
     ("GET", "/v1/admin/audit-log"): {400: ("cursor_invalid",)},
-    ("GET", "/v1/admin/figures"): {},
+    ("GET", "/v1/admin/figures"): {400: ("days_invalid",)},
+    ("GET", "/v1/admin/figures/mrr-history"): {400: ("days_invalid",)},
     ("GET", "/v1/emails"): {
         400: ("cursor_invalid", "parameter_invalid", "customer_type_invalid", "customer_id_invalid")
     },
@@ -213,6 +214,7 @@ SERVER_ONLY = {
     ("POST", "/v1/admin/webhook-deliveries/{delivery_id}/retry"),
     ("GET", "/v1/admin/audit-log"),
     ("GET", "/v1/admin/figures"),
+    ("GET", "/v1/admin/figures/mrr-history"),
     ("GET", "/v1/emails"),
 }
 
@@ -323,6 +325,11 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
     "pay), subscriptions by status, trials, churn and failed payments this calendar month, "
     "past-due customers, and per day over the last `days` days the net revenue per currency "
     "and the quantity consumed per item (server only).",
+    ("GET", "/v1/admin/figures/mrr-history"): "MRR per currency at the end of each of the "
+    "last `days` days (1 to 366; today's point is now, and equals the MRR of "
+    "`/v1/admin/figures`), oldest first: the subscriptions paying then, from their start or "
+    "trial end until they ended, each at its current price. A bad `days` is 400 "
+    "`days_invalid` (server only).",
     ("GET", "/v1/emails"): "Billing emails newest first (receipts, failed payments, trials "
     "ending, cancellations, operator notices), each `pending`, `sent`, `failed` or `skipped` "
     "with why, filtered by customer, `status` and `kind`. Pass `next_cursor` as `cursor` for "

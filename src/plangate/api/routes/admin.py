@@ -14,6 +14,7 @@ from plangate.api.admin_schemas import (
     AdminOwnershipList,
     AuditLog,
     FiguresOut,
+    MrrHistoryOut,
     OwnershipSource,
     StripeEventList,
     StripeEventRetried,
@@ -22,7 +23,7 @@ from plangate.api.admin_schemas import (
 )
 from plangate.api.deps import Context, ServerCaller
 from plangate.api.idempotency import Idempotent
-from plangate.services.admin import customers, events, figures, ownerships
+from plangate.services.admin import customers, events, figures, mrr_history, ownerships
 from plangate.services.admin.paging import MAX_PAGE
 from plangate.services.audit import list_entries
 from plangate.services.entitlements.customers import customer_ref
@@ -31,6 +32,7 @@ router = APIRouter(prefix="/v1/admin", tags=["admin"])
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 Cursor = Annotated[str | None, Query(max_length=600)]
 # Delivery ids are 32-bit integers in the database.
+Days = Annotated[int, Query(ge=1, le=figures.MAX_DAYS)]
 DeliveryId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
@@ -166,6 +168,22 @@ def audit_log(
 def business_figures(
     ctx: Context,
     _: ServerCaller,
-    days: Annotated[int, Query(ge=1, le=figures.MAX_DAYS)] = 30,
+    days: Days = 30,
 ) -> dict[str, Any]:
     return figures.compute_figures(ctx.db, ctx.clock.now(), days=days).to_dict()
+
+
+@router.get("/figures/mrr-history", response_model=MrrHistoryOut)
+def mrr_history_per_day(ctx: Context, _: ServerCaller, days: Days = 30) -> dict[str, Any]:
+    now = ctx.clock.now()
+    series = mrr_history.mrr_per_day(ctx.db, now, days=days)
+    return {
+        "as_of": now,
+        "mrr_per_day": [
+            {"currency": currency, "days": [
+                {"date": d.day.isoformat(), "mrr": d.mrr, "mrr_decimal": d.mrr_decimal}
+                for d in points
+            ]}
+            for currency, points in series.items()
+        ],
+    }
