@@ -79,3 +79,27 @@ def test_no_subscription_no_series_and_bad_days_refused(db: Database,
     for days in (0, 367):
         with pytest.raises(InvalidRequest):
             mrr_per_day(db, clock.now(), days=days)
+
+
+def test_mrr_history_route_gives_the_series_and_refuses_bad_days(
+    api: TestClient, db: Database, clock: FrozenClock
+) -> None:
+    now = clock.now()
+    api.put("/v1/customers/user/ada", json={})
+    _subscription(db, "ada", "seat", now - timedelta(days=2, hours=1))
+    answer = api.get("/v1/admin/figures/mrr-history", params={"days": 4})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert [s["currency"] for s in body["mrr_per_day"]] == ["usd"]
+    days = [(d["date"], d["mrr"], d["mrr_decimal"]) for d in body["mrr_per_day"][0]["days"]]
+    assert days == [((now - timedelta(days=n)).date().isoformat(), amount, text)
+                    for n, amount, text in ((3, 0, "0.00"), (2, 1000, "10.00"),
+                                            (1, 1000, "10.00"), (0, 1000, "10.00"))]
+    assert len(api.get("/v1/admin/figures/mrr-history").json()["mrr_per_day"][0]["days"]) == 30
+    for path in ("/v1/admin/figures/mrr-history", "/v1/admin/figures"):
+        for bad in ("0", "367", "x", "99999999999999999999999"):
+            refused = api.get(path, params={"days": bad})
+            assert refused.status_code == 400, (path, bad)
+            assert refused.json()["error"]["code"] == "days_invalid", (path, bad)
+    api.headers.pop("Authorization")
+    assert api.get("/v1/admin/figures/mrr-history").status_code == 401

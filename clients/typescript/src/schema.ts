@@ -680,6 +680,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/webhook-deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Webhook Deliveries
+         * @description Outbound webhook deliveries, newest first, filtered by `status` (`pending`, `delivered`, `failed`) and `endpoint` (a webhook endpoint's id), with their attempts, last error and next attempt. Pass `next_cursor` as `cursor` for the next page (server only).
+         */
+        get: operations["list_webhook_deliveries_v1_admin_webhook_deliveries_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/webhook-deliveries/{delivery_id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retry Webhook Delivery
+         * @description Send a delivered or failed webhook delivery again, due now with a fresh schedule; recorded in the audit log. One still pending is 409 `webhook_delivery_pending` (server only).
+         */
+        post: operations["retry_webhook_delivery_v1_admin_webhook_deliveries__delivery_id__retry_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/audit-log": {
         parameters: {
             query?: never;
@@ -712,6 +752,26 @@ export interface paths {
          * @description The business from plangate's own records: MRR and ARR per currency (yearly, weekly and daily prices spread over months; trials count once they pay), subscriptions by status, trials, churn and failed payments this calendar month, past-due customers, and per day over the last `days` days the net revenue per currency and the quantity consumed per item (server only).
          */
         get: operations["business_figures_v1_admin_figures_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/figures/mrr-history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Mrr History Per Day
+         * @description MRR per currency at the end of each of the last `days` days (1 to 366; today's point is now, and equals the MRR of `/v1/admin/figures`), oldest first: the subscriptions paying then, from their start or trial end until they ended, each at its current price. A bad `days` is 400 `days_invalid` (server only).
+         */
+        get: operations["mrr_history_per_day_v1_admin_figures_mrr_history_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1670,6 +1730,38 @@ export interface components {
              */
             created_at: string;
         };
+        /** MrrDayOut */
+        MrrDayOut: {
+            /** Date */
+            date: string;
+            /**
+             * Mrr
+             * @description the MRR at the end of that day (today: now), in minor units
+             */
+            mrr: number;
+            /** Mrr Decimal */
+            mrr_decimal: string;
+        };
+        /** MrrHistoryOut */
+        MrrHistoryOut: {
+            /**
+             * As Of
+             * Format: date-time
+             */
+            as_of: string;
+            /** Mrr Per Day */
+            mrr_per_day: components["schemas"]["MrrSeriesOut"][];
+        };
+        /** MrrSeriesOut */
+        MrrSeriesOut: {
+            /** Currency */
+            currency: string;
+            /**
+             * Days
+             * @description oldest first, one per day
+             */
+            days: components["schemas"]["MrrDayOut"][];
+        };
         /** OwnedProduct */
         OwnedProduct: {
             /** Id */
@@ -2238,6 +2330,73 @@ export interface components {
              * @description the first 1 KB of the answer, or why there was none
              */
             response: string;
+        };
+        /** WebhookDeliveryList */
+        WebhookDeliveryList: {
+            /** Data */
+            data: components["schemas"]["WebhookDeliveryOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** WebhookDeliveryOut */
+        WebhookDeliveryOut: {
+            /** Id */
+            id: number;
+            /** Message Id */
+            message_id: string;
+            /**
+             * Type
+             * @description the event type the message carries
+             */
+            type: string;
+            /** Endpoint Id */
+            endpoint_id: string;
+            /** Endpoint Url */
+            endpoint_url: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "delivered" | "failed";
+            /**
+             * Attempts
+             * @description attempts since its schedule last (re)started
+             */
+            attempts: number;
+            /**
+             * Last Error
+             * @description the last failed attempt's status code and answer, or why there was none
+             */
+            last_error: string | null;
+            /** Last Attempt At */
+            last_attempt_at: string | null;
+            /**
+             * Next Attempt At
+             * @description when the worker tries it next; null once delivered or failed
+             */
+            next_attempt_at: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** WebhookDeliveryRetried */
+        WebhookDeliveryRetried: {
+            /** Id */
+            id: number;
+            /**
+             * Status
+             * @constant
+             */
+            status: "pending";
+            /** Attempts */
+            attempts: number;
+            /**
+             * Next Attempt At
+             * Format: date-time
+             */
+            next_attempt_at: string;
         };
         /** WebhookEndpointIn */
         WebhookEndpointIn: {
@@ -5769,6 +5928,178 @@ export interface operations {
             };
         };
     };
+    list_webhook_deliveries_v1_admin_webhook_deliveries_get: {
+        parameters: {
+            query?: {
+                status?: string | null;
+                endpoint?: string | null;
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryList"];
+                };
+            };
+            /** @description Invalid request (`invalid_request_error`): `cursor_invalid`, `parameter_invalid`, `parameter_missing` */
+            400: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`authentication_error`): `authentication_invalid`, `authentication_required`, `identity_not_configured`, `secret_key_invalid`, `token_expired`, `token_invalid`, `token_signature_invalid` */
+            401: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for this caller (`permission_error`): `server_only` */
+            403: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (quote `request_id`) (`api_error`): `internal_error` */
+            500: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    retry_webhook_delivery_v1_admin_webhook_deliveries__delivery_id__retry_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                delivery_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryRetried"];
+                };
+            };
+            /** @description Invalid request (`invalid_request_error`): `body_invalid`, `parameter_invalid`, `parameter_missing` */
+            400: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`authentication_error`): `authentication_invalid`, `authentication_required`, `identity_not_configured`, `secret_key_invalid`, `token_expired`, `token_invalid`, `token_signature_invalid` */
+            401: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for this caller (`permission_error`): `server_only` */
+            403: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`invalid_request_error`): `route_not_found`, `webhook_delivery_not_found` */
+            404: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state (`conflict_error`): `webhook_delivery_pending` */
+            409: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large (`invalid_request_error`): `request_too_large` */
+            413: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (quote `request_id`) (`api_error`): `internal_error` */
+            500: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     audit_log_v1_admin_audit_log_get: {
         parameters: {
             query?: {
@@ -5863,7 +6194,75 @@ export interface operations {
                     "application/json": components["schemas"]["FiguresOut"];
                 };
             };
-            /** @description Invalid request (`invalid_request_error`): `parameter_invalid`, `parameter_missing` */
+            /** @description Invalid request (`invalid_request_error`): `days_invalid`, `parameter_invalid`, `parameter_missing` */
+            400: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`authentication_error`): `authentication_invalid`, `authentication_required`, `identity_not_configured`, `secret_key_invalid`, `token_expired`, `token_invalid`, `token_signature_invalid` */
+            401: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for this caller (`permission_error`): `server_only` */
+            403: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (quote `request_id`) (`api_error`): `internal_error` */
+            500: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    mrr_history_per_day_v1_admin_figures_mrr_history_get: {
+        parameters: {
+            query?: {
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MrrHistoryOut"];
+                };
+            };
+            /** @description Invalid request (`invalid_request_error`): `days_invalid`, `parameter_invalid`, `parameter_missing` */
             400: {
                 headers: {
                     /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */

@@ -70,6 +70,36 @@ class StripeEventRetried(BaseModel):
     next_attempt_at: datetime
 
 
+class WebhookDeliveryOut(BaseModel):
+    id: int
+    message_id: str
+    type: str = Field(description="the event type the message carries")
+    endpoint_id: str
+    endpoint_url: str
+    status: Literal["pending", "delivered", "failed"]
+    attempts: int = Field(description="attempts since its schedule last (re)started")
+    last_error: str | None = Field(
+        description="the last failed attempt's status code and answer, or why there was none"
+    )
+    last_attempt_at: datetime | None
+    next_attempt_at: datetime | None = Field(
+        description="when the worker tries it next; null once delivered or failed"
+    )
+    created_at: datetime
+
+
+class WebhookDeliveryList(BaseModel):
+    data: list[WebhookDeliveryOut]
+    next_cursor: str | None
+
+
+class WebhookDeliveryRetried(BaseModel):
+    id: int
+    status: Literal["pending"]
+    attempts: int
+    next_attempt_at: datetime
+
+
 class AuditEntryOut(BaseModel):
     id: str
     actor: str = Field(description='"operator:<email>" or "sk:<key prefix>"')
@@ -131,3 +161,19 @@ class FiguresOut(BaseModel):
     failed_payments_this_period: int
     revenue_per_day: list[RevenueSeriesOut]
     consumed_per_day: list[ConsumptionSeriesOut]
+
+
+class MrrDayOut(BaseModel):
+    date: str
+    mrr: int = Field(description="the MRR at the end of that day (today: now), in minor units")
+    mrr_decimal: str
+
+
+class MrrSeriesOut(BaseModel):
+    currency: str
+    days: list[MrrDayOut] = Field(description="oldest first, one per day")
+
+
+class MrrHistoryOut(BaseModel):
+    as_of: datetime
+    mrr_per_day: list[MrrSeriesOut]

@@ -33,7 +33,7 @@ _STATUS_CODES = {
 }
 
 # Parameters whose refusal has a code of its own, which callers can branch on.
-_PARAM_CODES = {"expires_at": "expires_at_invalid"}
+_PARAM_CODES = {"expires_at": "expires_at_invalid", "days": "days_invalid"}
 
 
 def error_response(

@@ -149,8 +149,14 @@ OPERATION_ERRORS: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {
     },
     ("GET", "/v1/admin/stripe-events"): {400: ("cursor_invalid", "parameter_invalid")},
     ("POST", "/v1/admin/stripe-events/{event_id}/retry"): {404: ("stripe_event_not_found",)},
+    ("GET", "/v1/admin/webhook-deliveries"): {400: ("cursor_invalid", "parameter_invalid")},
+    ("POST", "/v1/admin/webhook-deliveries/{delivery_id}/retry"): {
+        404: ("webhook_delivery_not_found",),
+        409: ("webhook_delivery_pending",),
+    },
     ("GET", "/v1/admin/audit-log"): {400: ("cursor_invalid",)},
-    ("GET", "/v1/admin/figures"): {},
+    ("GET", "/v1/admin/figures"): {400: ("days_invalid",)},
+    ("GET", "/v1/admin/figures/mrr-history"): {400: ("days_invalid",)},
     ("GET", "/v1/emails"): {
         400: ("cursor_invalid", "parameter_invalid", "customer_type_invalid", "customer_id_invalid")
     },
@@ -210,8 +216,11 @@ SERVER_ONLY = {
     ("GET", "/v1/admin/ownerships"),
     ("GET", "/v1/admin/stripe-events"),
     ("POST", "/v1/admin/stripe-events/{event_id}/retry"),
+    ("GET", "/v1/admin/webhook-deliveries"),
+    ("POST", "/v1/admin/webhook-deliveries/{delivery_id}/retry"),
     ("GET", "/v1/admin/audit-log"),
     ("GET", "/v1/admin/figures"),
+    ("GET", "/v1/admin/figures/mrr-history"),
     ("GET", "/v1/emails"),
 }
 
@@ -311,6 +320,13 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
     ("POST", "/v1/admin/stripe-events/{event_id}/retry"): "Put a Stripe event back in the "
     "sync's queue, due now with a fresh count of attempts; recorded in the audit log "
     "(server only).",
+    ("GET", "/v1/admin/webhook-deliveries"): "Outbound webhook deliveries, newest first, "
+    "filtered by `status` (`pending`, `delivered`, `failed`) and `endpoint` (a webhook "
+    "endpoint's id), with their attempts, last error and next attempt. Pass `next_cursor` as "
+    "`cursor` for the next page (server only).",
+    ("POST", "/v1/admin/webhook-deliveries/{delivery_id}/retry"): "Send a delivered or failed "
+    "webhook delivery again, due now with a fresh schedule; recorded in the audit log. One "
+    "still pending is 409 `webhook_delivery_pending` (server only).",
     ("GET", "/v1/admin/audit-log"): "Operator actions newest first: who did what to what, "
     "with the state before and after (server only).",
     ("GET", "/v1/admin/figures"): "The business from plangate's own records: MRR and ARR per "
@@ -318,6 +334,11 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
     "pay), subscriptions by status, trials, churn and failed payments this calendar month, "
     "past-due customers, and per day over the last `days` days the net revenue per currency "
     "and the quantity consumed per item (server only).",
+    ("GET", "/v1/admin/figures/mrr-history"): "MRR per currency at the end of each of the "
+    "last `days` days (1 to 366; today's point is now, and equals the MRR of "
+    "`/v1/admin/figures`), oldest first: the subscriptions paying then, from their start or "
+    "trial end until they ended, each at its current price. A bad `days` is 400 "
+    "`days_invalid` (server only).",
     ("GET", "/v1/emails"): "Billing emails newest first (receipts, failed payments, trials "
     "ending, cancellations, operator notices), each `pending`, `sent`, `failed` or `skipped` "
     "with why, filtered by customer, `status` and `kind`. Pass `next_cursor` as `cursor` for "

@@ -1,5 +1,5 @@
-"""The admin API (server key): every customer, ownership and Stripe event, searchable and
-paged; a retry for Stripe events; the audit log. See docs/dashboard.md."""
+"""The admin API (server key): every customer, ownership, Stripe event and outbound webhook
+delivery, searchable and paged; a retry for either; the audit log. See docs/dashboard.md."""
 
 from __future__ import annotations
 
@@ -14,13 +14,16 @@ from plangate.api.admin_schemas import (
     AdminOwnershipList,
     AuditLog,
     FiguresOut,
+    MrrHistoryOut,
     OwnershipSource,
     StripeEventList,
     StripeEventRetried,
+    WebhookDeliveryList,
+    WebhookDeliveryRetried,
 )
 from plangate.api.deps import Context, ServerCaller
 from plangate.api.idempotency import Idempotent
-from plangate.services.admin import customers, events, figures, ownerships
+from plangate.services.admin import customers, events, figures, mrr_history, ownerships
 from plangate.services.admin.paging import MAX_PAGE
 from plangate.services.audit import list_entries
 from plangate.services.entitlements.customers import customer_ref
@@ -28,6 +31,9 @@ from plangate.services.entitlements.customers import customer_ref
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 Cursor = Annotated[str | None, Query(max_length=600)]
+# Delivery ids are 32-bit integers in the database.
+Days = Annotated[int, Query(ge=1, le=figures.MAX_DAYS)]
+DeliveryId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.get("/customers", response_model=AdminCustomerList)
@@ -109,6 +115,39 @@ def retry_stripe_event(
     return idem.run(effect)
 
 
+@router.get("/webhook-deliveries", response_model=WebhookDeliveryList)
+def list_webhook_deliveries(
+    ctx: Context,
+    _: ServerCaller,
+    status: Annotated[str | None, Query(max_length=16)] = None,
+    endpoint: Annotated[str | None, Query(max_length=40)] = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    page, next_cursor = events.list_webhook_deliveries(
+        ctx.db, status=status, endpoint_id=endpoint, limit=limit, cursor=cursor
+    )
+    return {"data": page, "next_cursor": next_cursor}
+
+
+@router.post("/webhook-deliveries/{delivery_id}/retry", response_model=WebhookDeliveryRetried)
+def retry_webhook_delivery(
+    delivery_id: DeliveryId,
+    ctx: Context,
+    caller: ServerCaller,
+    idem: Idempotent,
+) -> JSONResponse:
+    """Restarts the delivery's schedule in the same transaction as its audit entry."""
+
+    def effect(session: Session) -> tuple[int, dict[str, Any]]:
+        body = events.retry_webhook_delivery(
+            session, delivery_id, actor=caller.name, now=ctx.clock.now()
+        )
+        return 200, body
+
+    return idem.run(effect)
+
+
 @router.get("/audit-log", response_model=AuditLog)
 def audit_log(
     ctx: Context,
@@ -129,6 +168,22 @@ def audit_log(
 def business_figures(
     ctx: Context,
     _: ServerCaller,
-    days: Annotated[int, Query(ge=1, le=figures.MAX_DAYS)] = 30,
+    days: Days = 30,
 ) -> dict[str, Any]:
     return figures.compute_figures(ctx.db, ctx.clock.now(), days=days).to_dict()
+
+
+@router.get("/figures/mrr-history", response_model=MrrHistoryOut)
+def mrr_history_per_day(ctx: Context, _: ServerCaller, days: Days = 30) -> dict[str, Any]:
+    now = ctx.clock.now()
+    series = mrr_history.mrr_per_day(ctx.db, now, days=days)
+    return {
+        "as_of": now,
+        "mrr_per_day": [
+            {"currency": currency, "days": [
+                {"date": d.day.isoformat(), "mrr": d.mrr, "mrr_decimal": d.mrr_decimal}
+                for d in points
+            ]}
+            for currency, points in series.items()
+        ],
+    }

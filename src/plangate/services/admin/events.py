@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from plangate.errors import InvalidRequest
 from plangate.services.admin.paging import check_limit, decode_cursor, encode_cursor
 from plangate.services.audit import record_action
-from plangate.services.events.deliveries import retry_delivery
+from plangate.services.events.deliveries import DeliveryRow, list_deliveries, retry_delivery
 from plangate.services.stripe_sync.requeue import requeue_event, requeue_failed
 from plangate.store.db import Database
 from plangate.store.models import StripeEvent
@@ -142,3 +142,26 @@ def retry_webhook_delivery(
                   target_type="webhook_delivery", target=str(delivery_id), before=before,
                   after=after, now=now)
     return {"id": delivery_id, **after}
+
+
+def list_webhook_deliveries(
+    db: Database,
+    *,
+    status: str | None = None,
+    endpoint_id: str | None = None,
+    limit: int = 20,
+    cursor: str | None = None,
+) -> tuple[list[DeliveryRow], str | None]:
+    """Outbound webhook deliveries newest first; returns a page and the cursor of the next."""
+    check_limit(limit)
+    before_id = None
+    if cursor is not None:
+        (before_id,) = decode_cursor(cursor, 1)
+        if not isinstance(before_id, int) or isinstance(before_id, bool) or before_id < 1:
+            raise InvalidRequest(
+                "cursor_invalid", "the cursor is not one this list gave", param="cursor"
+            )
+    page, next_id = list_deliveries(
+        db, status=status, endpoint_id=endpoint_id, limit=limit, before_id=before_id
+    )
+    return page, (encode_cursor(next_id) if next_id is not None else None)

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from plangate.errors import InvalidRequest, NotFound
+from plangate.errors import Conflict, InvalidRequest, NotFound
 from plangate.services.events.endpoints import replay
 from plangate.services.events.outbox import WEBHOOK
 from plangate.store.db import Database
@@ -50,10 +50,11 @@ def _error(attempt: WebhookAttempt | None) -> str | None:
 
 
 def list_deliveries(
-    db: Database, *, status: str | None = None, limit: int = 50, before_id: int | None = None
+    db: Database, *, status: str | None = None, endpoint_id: str | None = None,
+    limit: int = 50, before_id: int | None = None,
 ) -> tuple[list[DeliveryRow], int | None]:
-    """Webhook deliveries newest first (optionally of one status); returns a page and the id
-    to pass as ``before_id`` for the next one."""
+    """Webhook deliveries newest first (optionally of one status or endpoint); returns a page
+    and the id to pass as ``before_id`` for the next one."""
     if status is not None and status not in DELIVERY_STATUSES:
         raise InvalidRequest("parameter_invalid",
                              f"status must be one of {', '.join(DELIVERY_STATUSES)}",
@@ -68,6 +69,8 @@ def list_deliveries(
     )
     if status is not None:
         query = query.where(OutboxDelivery.status == status)
+    if endpoint_id is not None:
+        query = query.where(OutboxDelivery.endpoint_id == endpoint_id)
     if before_id is not None:
         query = query.where(OutboxDelivery.id < before_id)
     with db.read() as session:
@@ -102,7 +105,8 @@ def retry_delivery(
     session: Session, delivery_id: int, now: datetime
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Sends one delivery again, due now with a fresh schedule (a replay of its message to its
-    endpoint); returns its state before and after."""
+    endpoint); returns its state before and after. One still pending is 409: the worker has
+    it on its schedule already."""
     delivery = session.scalars(
         select(OutboxDelivery)
         .where(OutboxDelivery.id == delivery_id, OutboxDelivery.consumer == WEBHOOK)
@@ -111,6 +115,10 @@ def retry_delivery(
     if delivery is None or delivery.endpoint_id is None:
         raise NotFound("webhook_delivery_not_found", f"no webhook delivery {delivery_id}",
                        param="delivery_id")
+    if delivery.status == "pending":
+        raise Conflict("webhook_delivery_pending",
+                       f"webhook delivery {delivery_id} is pending: the worker tries it next at "
+                       f"{delivery.next_attempt_at.isoformat()}", param="delivery_id")
     before = _state(delivery)
     replay(session, delivery.endpoint_id, now, message_id=delivery.message_id)
     session.flush()
