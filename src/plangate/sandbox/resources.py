@@ -19,6 +19,7 @@ from . import (
     previews,
     prices,
     promotion_codes,
+    schedules_api,
     subscriptions_api,
 )
 from .router import Router
@@ -28,4 +29,4 @@ ROUTERS: list[Router] = [catalog.router, prices.router, payments.router, charges
                          previews.router, invoices_api.router, checkout.router, portal.router,
                          portal_configurations.router, account.router,
                          capture.router, coupons.router,
-                         promotion_codes.router]
+                         promotion_codes.router, schedules_api.router]

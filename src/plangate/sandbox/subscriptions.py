@@ -228,6 +228,10 @@ def cancel_subscription(sb: Sandbox, sub: Obj, reason: str, at: int | None = Non
             inv["next_payment_attempt"] = None  # collection stops with the subscription
             sb.store.put(inv)
     sb.emit("customer.subscription.deleted", sub)
+    if sub.get("schedule"):
+        from .schedules import subscription_ended
+
+        subscription_ended(sb, sub, now)
 
 
 def set_cancel_at_period_end(sb: Sandbox, sub: Obj, flag: bool) -> None:
