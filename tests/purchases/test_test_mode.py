@@ -75,6 +75,10 @@ def test_a_downgrade_waits_for_the_period_end(
     products = owned(shop)
     assert products["basic"]["status"] == "scheduled"
     assert products["basic"]["grants_access"] is False
+    assert products["basic"]["scheduled_change"] is None
+    waiting = products["pro"]["scheduled_change"]
+    assert (waiting["to_product_id"], waiting["price_id"]) == ("basic", "monthly")
+    assert waiting["effective_at"].startswith("2026-02-15T12:00")
 
     clock.advance(timedelta(days=31))
 
@@ -84,6 +88,7 @@ def test_a_downgrade_waits_for_the_period_end(
     basic = owned(shop)["basic"]
     assert basic["status"] == "active"
     assert basic["current_period_end"].startswith("2026-03-15T12:00")
+    assert basic["scheduled_change"] is None
     assert shop.get(U + "/items/credits").json()["quantity"] == 100
 
 
@@ -97,6 +102,7 @@ def test_switching_back_drops_the_scheduled_downgrade(
 
     assert body["change"] == "cancel_scheduled_change"
     assert "basic" not in owned(shop)
+    assert owned(shop)["pro"]["scheduled_change"] is None
     clock.advance(timedelta(days=40))
     assert plans(shop) == ["pro"]
     assert owned(shop)["pro"]["current_period_end"].startswith("2026-03-15T12:00")

@@ -1798,6 +1798,8 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /** @description the plan this subscription switches to at its period end (a downgrade waiting), undone by switching back to `product_id`; null when nothing waits */
+            scheduled_change?: components["schemas"]["ScheduledChange"] | null;
         };
         /** PlanChangeOut */
         PlanChangeOut: {
@@ -2136,6 +2138,22 @@ export interface components {
             currency: string;
             /** Days */
             days: components["schemas"]["DailyAmountOut"][];
+        };
+        /**
+         * ScheduledChange
+         * @description A change waiting for the subscription's period end (a downgrade): at ``effective_at``
+         *     the subscription switches to ``to_product_id`` at ``price_id``.
+         */
+        ScheduledChange: {
+            /** To Product Id */
+            to_product_id: string;
+            /** Price Id */
+            price_id: string | null;
+            /**
+             * Effective At
+             * Format: date-time
+             */
+            effective_at: string;
         };
         /** SeatsOut */
         SeatsOut: {
@@ -2531,6 +2549,27 @@ export interface components {
                      * Format: date-time
                      */
                     created_at: string;
+                    /**
+                     * @description the plan this subscription switches to at its period end (a downgrade waiting), undone by switching back to `product_id`; null when nothing waits
+                     * @default null
+                     */
+                    scheduled_change?: components["schemas"]["ScheduledChange"] | null;
+                };
+                /**
+                 * ScheduledChange
+                 * @description A change waiting for the subscription's period end (a downgrade): at ``effective_at``
+                 *     the subscription switches to ``to_product_id`` at ``price_id``.
+                 */
+                ScheduledChange: {
+                    /** To Product Id */
+                    to_product_id: string;
+                    /** Price Id */
+                    price_id: string | null;
+                    /**
+                     * Effective At
+                     * Format: date-time
+                     */
+                    effective_at: string;
                 };
             };
         };

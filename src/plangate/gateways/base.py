@@ -115,7 +115,7 @@ class Gateway(Protocol):
 
     # --- subscriptions --------------------------------------------------------------------
     def retrieve_subscription(self, subscription_id: str) -> StripeDict:
-        """Expanded with ``items.data.price``."""
+        """Expanded with ``items.data.price`` and ``schedule``."""
         ...
 
     def list_subscriptions(self, customer_id: str) -> Sequence[StripeDict]:
@@ -150,6 +150,22 @@ class Gateway(Protocol):
 
     def cancel_subscription(self, subscription_id: str, *, idempotency_key: str) -> StripeDict:
         """Ends the subscription now (``DELETE /v1/subscriptions/{id}``)."""
+        ...
+
+    def create_subscription_schedule(
+        self, params: Mapping[str, Any], *, idempotency_key: str
+    ) -> StripeDict:
+        """``subscription_schedules.create`` (plangate uses ``from_subscription``)."""
+        ...
+
+    def update_subscription_schedule(
+        self, schedule_id: str, params: Mapping[str, Any], *, idempotency_key: str
+    ) -> StripeDict: ...
+
+    def release_subscription_schedule(
+        self, schedule_id: str, *, idempotency_key: str
+    ) -> StripeDict:
+        """The subscription carries on as it is now; the schedule's later phases are dropped."""
         ...
 
     # --- billing: cards, portal, invoices, refunds (services/commerce) ------------------------

@@ -52,14 +52,16 @@ def make_stripe_client(
     )
 
 
-# --- plan changes (services/purchases.py) --------------------------------------------------
+# --- plan changes (services/purchases/stripe_switch.py) -------------------------------------
 #
-# Stripe has subscription schedules for "switch at the period end"; the sandbox does not, so
-# a downgrade is written at once in a form both understand: the item's price changes with
-# ``proration_behavior="none"`` (nothing is charged or credited, the next renewal bills the
-# new price) and the metadata below says which product stays paid for until then. The sync
-# asks :func:`held_until_renewal` first; the answer flips by itself when the renewal moves
-# the item's period to ``pending_from``, with no timer in plangate.
+# A downgrade waits for the period end in a Stripe subscription schedule: its current phase
+# keeps the paid-for price until the period end, the next phase has the new price, and that
+# phase's metadata (``product_id``, ``price_id``, which Stripe copies onto the subscription
+# when the phase starts) names the plan. :func:`scheduled_change` reads it back.
+#
+# Subscriptions downgraded before schedules carry the older form: the item's price changed at
+# once (``proration_behavior="none"``) and the metadata below kept the paid-for product until
+# ``pending_from``. The sync still understands it (:func:`held_until_renewal`).
 META_PENDING_PRODUCT_ID = "pending_product_id"
 META_PENDING_PRICE_ID = "pending_price_id"
 META_PENDING_FROM = "pending_from"  # unix seconds: the period end the downgrade waits for
@@ -91,3 +93,39 @@ def held_until_renewal(subscription: Mapping[str, Any]) -> tuple[str, str | None
     if period_start >= int(pending_from):
         return None
     return str(product_id), metadata.get(META_PRICE_ID) or None
+
+
+def schedule_of(subscription: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The subscription's schedule while it is active (the subscription is retrieved with
+    ``schedule`` expanded), else None."""
+    schedule = subscription.get("schedule")
+    if not isinstance(schedule, Mapping) or schedule.get("status") != "active":
+        return None
+    return schedule
+
+
+def scheduled_change(subscription: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The plan change waiting for the period end, ``{to_product_id, price_id,
+    effective_at}`` (unix seconds), from the subscription's schedule or, for a subscription
+    downgraded in the older form, its metadata. None when nothing waits."""
+    schedule = schedule_of(subscription)
+    if schedule is not None:
+        end = (schedule.get("current_phase") or {}).get("end_date")
+        phases = schedule.get("phases") or []
+        following = next((p for p in phases if end and p.get("start_date") == end), None)
+        metadata = (following or {}).get("metadata") or {}
+        if end is not None and metadata.get(META_PRODUCT_ID):
+            return {
+                "to_product_id": str(metadata[META_PRODUCT_ID]),
+                "price_id": metadata.get(META_PRICE_ID) or None,
+                "effective_at": int(end),
+            }
+        return None
+    if held_until_renewal(subscription) is None:
+        return None
+    metadata = subscription.get("metadata") or {}
+    return {
+        "to_product_id": metadata.get(META_PENDING_PRODUCT_ID),
+        "price_id": metadata.get(META_PENDING_PRICE_ID) or None,
+        "effective_at": int(metadata[META_PENDING_FROM]),
+    }

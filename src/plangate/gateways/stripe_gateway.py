@@ -21,6 +21,7 @@ from plangate.gateways.base import (
     StripeDict,
 )
 from plangate.gateways.stripe_client import META_CUSTOMER_TYPE, make_stripe_client
+from plangate.gateways.stripe_schedules import ScheduleCalls
 from plangate.settings import Settings
 
 T = TypeVar("T")
@@ -78,7 +79,7 @@ def _all(pages: Any, cap: int = MAX_LISTED) -> list[StripeDict]:
     return out
 
 
-class StripeGateway:
+class StripeGateway(ScheduleCalls):
     """Gateway protocol over ``stripe.StripeClient``."""
 
     name = "stripe"
@@ -203,7 +204,9 @@ class StripeGateway:
                 # The latest invoice with its payments comes along: the sync of that
                 # invoice's events reuses it (services/stripe_sync/batch.py).
                 self.client.v1.subscriptions.retrieve(
-                    subscription_id, {"expand": ["items.data.price", "latest_invoice.payments"]}
+                    subscription_id,
+                    # The schedule says what changes at the period end (a downgrade).
+                    {"expand": ["items.data.price", "latest_invoice.payments", "schedule"]},
                 )
             )
         )

@@ -130,6 +130,21 @@ class TestGateway:
     def cancel_subscription(self, subscription_id: str, *, idempotency_key: str) -> StripeDict:
         _unavailable("a Stripe subscription")
 
+    def create_subscription_schedule(
+        self, params: Mapping[str, Any], *, idempotency_key: str
+    ) -> StripeDict:
+        _unavailable("a Stripe subscription schedule")
+
+    def update_subscription_schedule(
+        self, schedule_id: str, params: Mapping[str, Any], *, idempotency_key: str
+    ) -> StripeDict:
+        _unavailable("a Stripe subscription schedule")
+
+    def release_subscription_schedule(
+        self, schedule_id: str, *, idempotency_key: str
+    ) -> StripeDict:
+        _unavailable("a Stripe subscription schedule")
+
     # --- payments -------------------------------------------------------------------------
 
     def retrieve_invoice(self, invoice_id: str) -> StripeDict:

@@ -190,8 +190,9 @@ def check_live(schedule: Obj, action: str) -> None:
 
 
 def apply_phase(sb: Sandbox, sub: Obj, ph: Obj, at: int) -> None:
-    """Make the subscription's items the phase's (a `customer.subscription.updated` when
-    anything changes), prorating by the phase's behaviour unless at the period's end."""
+    """Make the subscription's items the phase's and merge the phase's metadata into the
+    subscription's (a `customer.subscription.updated` when anything changes), prorating by
+    the phase's behaviour unless at the period's end."""
     from .subscriptions_api import update
 
     wanted = {i["price"]: i for i in ph["items"]}
@@ -203,10 +204,13 @@ def apply_phase(sb: Sandbox, sub: Obj, ph: Obj, at: int) -> None:
         elif int(target["quantity"]) != int(item["quantity"]):
             items.append({"id": item["id"], "quantity": str(target["quantity"])})
     items = [{"price": p, "quantity": str(i["quantity"])} for p, i in wanted.items()] + items
-    if not items:
-        return
-    behavior = "none" if at >= period_of(sub)[1] else ph["proration_behavior"]
-    update(sb, sub, {"items": items, "proration_behavior": behavior})
+    params: Obj = {"metadata": ph["metadata"]} if ph["metadata"] else {}
+    if items:
+        params["items"] = items
+        params["proration_behavior"] = ("none" if at >= period_of(sub)[1]
+                                        else ph["proration_behavior"])
+    if params:
+        update(sb, sub, params)
 
 
 def start_schedule(sb: Sandbox, schedule: Obj, at: int) -> None:

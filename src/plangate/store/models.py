@@ -117,6 +117,9 @@ class Ownership(Base):
     trial_end: Mapped[datetime | None]
     # Item id -> index of the last period whose quantity was granted (0 is the first).
     granted_periods: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # A subscription's change waiting for its period end (a Stripe subscription schedule):
+    # ``{to_product_id, price_id, effective_at}`` (unix seconds), or None. Written by the sync.
+    scheduled_change: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     stripe_subscription_id: Mapped[str | None] = mapped_column(String(255))
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255))
     stripe_checkout_session_id: Mapped[str | None] = mapped_column(String(255))

@@ -41,6 +41,15 @@ class ItemBalanceOut(BaseModel):
     next_refill_at: datetime | None
 
 
+class ScheduledChange(BaseModel):
+    """A change waiting for the subscription's period end (a downgrade): at ``effective_at``
+    the subscription switches to ``to_product_id`` at ``price_id``."""
+
+    to_product_id: str
+    price_id: str | None
+    effective_at: datetime
+
+
 class OwnedProduct(BaseModel):
     id: str
     product_id: str
@@ -56,6 +65,11 @@ class OwnedProduct(BaseModel):
     catalog_version: str | None
     switch_options: list[str]
     created_at: datetime
+    scheduled_change: ScheduledChange | None = Field(
+        default=None,
+        description="the plan this subscription switches to at its period end (a downgrade "
+        "waiting), undone by switching back to `product_id`; null when nothing waits",
+    )
 
 
 class EntitlementsOut(BaseModel):
@@ -344,6 +358,7 @@ __all__ = [
     "ProductList",
     "RefundOut",
     "RefundReason",
+    "ScheduledChange",
     "SeatsOut",
     "SetupOut",
     "TeamRole",

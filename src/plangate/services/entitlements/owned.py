@@ -10,17 +10,32 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
 from plangate.domain.catalog import Catalog
 from plangate.services.entitlements.customers import CustomerRef
-from plangate.services.entitlements.ownership import grants_access, live_ownerships, product_of
+from plangate.services.entitlements.ownership import (
+    SCHEDULED,
+    grants_access,
+    live_ownerships,
+    product_of,
+    scheduled_successor,
+)
 from plangate.store.models import Ownership
 
 # The rows the views are made of, for callers that pass them from one service to another.
 Owned = Ownership
+
+
+@dataclass(frozen=True)
+class ScheduledChangeView:
+    """What a subscription switches to at ``effective_at``, its period end (a downgrade)."""
+
+    to_product_id: str
+    price_id: str | None
+    effective_at: datetime
 
 
 @dataclass(frozen=True)
@@ -39,6 +54,25 @@ class OwnedView:
     catalog_version: str | None
     switch_options: list[str]
     created_at: datetime
+    scheduled_change: ScheduledChangeView | None = None
+
+
+def scheduled_change(owned: Owned, ownerships: Sequence[Owned]) -> ScheduledChangeView | None:
+    """A Stripe subscription's, as the sync read it from its schedule; in test mode, the
+    ownership scheduled to take over at the period end."""
+    stored = owned.scheduled_change
+    if stored and stored.get("to_product_id") and stored.get("effective_at"):
+        return ScheduledChangeView(
+            to_product_id=str(stored["to_product_id"]),
+            price_id=stored.get("price_id") or None,
+            effective_at=datetime.fromtimestamp(int(stored["effective_at"]), UTC),
+        )
+    if owned.stripe_subscription_id is not None or owned.status == SCHEDULED:
+        return None
+    successor = scheduled_successor(list(ownerships), owned)
+    if successor is None or owned.current_period_end is None:
+        return None
+    return ScheduledChangeView(successor.product_id, successor.price_id, owned.current_period_end)
 
 
 def owned_views(ownerships: Sequence[Owned], catalog: Catalog) -> list[OwnedView]:
@@ -67,6 +101,7 @@ def owned_views(ownerships: Sequence[Owned], catalog: Catalog) -> list[OwnedView
                 catalog_version=owned.catalog_version,
                 switch_options=switch_options,
                 created_at=owned.created_at,
+                scheduled_change=scheduled_change(owned, ownerships),
             )
         )
     return views

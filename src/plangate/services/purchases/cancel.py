@@ -14,6 +14,7 @@ from typing import Any
 
 from plangate.errors import Conflict, NotFound
 from plangate.gateways.base import GatewayError, StripeDict
+from plangate.gateways.stripe_client import schedule_of
 from plangate.services.commerce.payment_errors import from_gateway, gateway_idempotency_key
 from plangate.services.entitlements import ownership
 from plangate.services.entitlements.customers import CustomerRef
@@ -119,7 +120,14 @@ def cancel_on_stripe(deps: Deps, request: CancelRequest) -> dict[str, Any]:
             return _stripecancellation_body(request, sub)  # already over: nothing left to cancel
         if request.immediately:
             sub = gateway.cancel_subscription(subscription_id, idempotency_key=key)
-        elif not sub.get("cancel_at_period_end"):
+            return _stripecancellation_body(request, sub)
+        schedule = schedule_of(sub)
+        if schedule is not None:
+            # Cancelling drops a downgrade waiting for the period end.
+            gateway.release_subscription_schedule(
+                str(schedule["id"]), idempotency_key=f"{key}-release"
+            )
+        if not sub.get("cancel_at_period_end"):
             sub = gateway.update_subscription(
                 subscription_id, {"cancel_at_period_end": True}, idempotency_key=key
             )

@@ -1,20 +1,25 @@
 """A plan switch on the stripe gateway: Stripe writes only; plangate's ownerships follow when
 the sync processes the webhooks.
 
-A downgrade at the period end: Stripe's subscription schedules are not in the sandbox, so the
-item's price changes now with ``proration_behavior="none"`` (nothing is charged or credited;
-the renewal bills the new price) and the subscription's metadata keeps the product paid for
-until ``pending_from``, the period end; the sync keeps granting it until the renewal moves the
-period there (``gateways.stripe_client.held_until_renewal``). A downgrade that also changes
-the billing interval cannot wait (Stripe restarts the cycle on an interval change), so it
-takes effect now, with the unused time credited.
+A downgrade waits for the period end in a Stripe subscription schedule, as Stripe recommends:
+the current phase keeps the paid-for price until the period end, the next one has the new
+price (its metadata names plangate's product and price, which Stripe copies onto the
+subscription when the phase starts). Nothing is charged or credited; the renewal bills the
+new price. Switching back releases the schedule. A downgrade that also changes the billing
+interval cannot wait (Stripe restarts the cycle on an interval change), so it takes effect
+now, with the unused time credited.
+
+Subscriptions downgraded before schedules carry the older form (the item's price changed at
+once, the metadata keeping the paid-for product, ``gateways.stripe_client.held_until_renewal``):
+a switch first puts their paid-for price back, then goes on as for any subscription.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from plangate.domain.catalog import Catalog, Price, Product
 from plangate.domain.intervals import Interval
@@ -28,6 +33,8 @@ from plangate.gateways.stripe_client import (
     META_PRODUCT_ID,
     held_until_renewal,
     lookup_key,
+    schedule_of,
+    scheduled_change,
 )
 from plangate.services.commerce.invoices import invoice_summary
 from plangate.services.commerce.payment_errors import (
@@ -37,6 +44,7 @@ from plangate.services.commerce.payment_errors import (
 )
 from plangate.services.entitlements import ownership
 from plangate.services.purchases.rules import (
+    Change,
     Deps,
     Switch,
     SwitchRequest,
@@ -48,7 +56,7 @@ from plangate.services.purchases.rules import (
     validate_switch,
 )
 
-# Metadata on a subscription with a pending downgrade: the Stripe price paid for, so that
+# Metadata on a subscription downgraded in the older form: the Stripe price paid for, so that
 # switching back restores it exactly (a re-pushed catalog may have moved its lookup key).
 META_PAID_STRIPE_PRICE = "paid_stripe_price"
 SWITCHABLE_STATUSES = frozenset({"active", "trialing"})
@@ -172,9 +180,11 @@ def _switch_on_stripe(
     gateway = deps.gateway
     sub = _stripe_subscription(gateway, subscription_id)
     metadata = sub.data.get("metadata") or {}
-    paid_for = held_until_renewal(sub.data)
-    paid_price = str(metadata.get(META_PAID_STRIPE_PRICE) or "") if paid_for else ""
+    legacy = held_until_renewal(sub.data) is not None  # a downgrade in the older form
+    paid_price = str(metadata.get(META_PAID_STRIPE_PRICE) or "") if legacy else ""
     current_stripe_price = paid_price or str(sub.price["id"])
+    schedule = schedule_of(sub.data)
+    waiting = scheduled_change(sub.data)
 
     def key(action: str) -> str:
         return gateway_idempotency_key(request.idempotency_scope, action)
@@ -185,21 +195,49 @@ def _switch_on_stripe(
             return {}
         return gateway.update_subscription(sub.id, params, idempotency_key=key(action))
 
+    def drop_waiting() -> None:
+        """The waiting downgrade is dropped: the schedule released (the subscription keeps
+        the paid-for price), or the older form's paid-for price put back."""
+        if schedule is not None:
+            if preview is None:
+                gateway.release_subscription_schedule(
+                    str(schedule["id"]), idempotency_key=key("switch-release")
+                )
+        elif legacy:
+            write(
+                {
+                    "items": [{"id": sub.item["id"], "price": paid_price}],
+                    "proration_behavior": "none",
+                    "metadata": _clear_pending(),
+                },
+                "switch-revert",
+            )
+
     # Choosing a plan means staying: a switch takes back a cancellation at the period end.
     staying: dict[str, Any] = (
         {"cancel_at_period_end": False} if sub.data.get("cancel_at_period_end") else {}
     )
 
-    if switch.target.default:
-        write({"cancel_at_period_end": True}, "switch-cancel")
+    def body(
+        change: Change,
+        price_id: str | None,
+        effective: Literal["now", "period_end"],
+        when: datetime | None,
+    ) -> dict[str, Any]:
         return plan_change_body(
             request,
-            "downgrade",
-            price_id=None,
-            effective="period_end",
-            effective_at=at(sub.period_end),
+            change,
+            price_id=price_id,
+            effective=effective,
+            effective_at=when,
             subscription_id=sub.id,
         )
+
+    if switch.target.default:
+        if schedule is not None:
+            drop_waiting()
+        write({"cancel_at_period_end": True}, "switch-cancel")
+        return body("downgrade", None, "period_end", at(sub.period_end))
     if not _has_payment_method(gateway, sub.data):
         raise PaymentRequired(
             "payment_method_required",
@@ -208,41 +246,24 @@ def _switch_on_stripe(
     currency = str(sub.price.get("currency") or sub.data.get("currency")).lower()
     price = target_price(switch.target, request.price_id, sub.interval)
     stripe_price = _resolve_stripe_price(gateway, switch.target, price, currency)
-    if paid_for and stripe_price == str(sub.price["id"]):
+    if waiting is not None and (waiting["to_product_id"], waiting["price_id"]) == (
+        switch.target.id,
+        price.id,
+    ):
         # This very downgrade is already waiting for the period end.
-        return plan_change_body(
-            request,
-            "downgrade",
-            price_id=price.id,
-            effective="period_end",
-            effective_at=at(sub.period_end),
-            subscription_id=sub.id,
-        )
+        return body("downgrade", price.id, "period_end", at(int(waiting["effective_at"])))
     if stripe_price == current_stripe_price:
-        if not paid_for:
+        if waiting is None:
             raise Conflict(
                 "already_owned",
                 f"{request.ref} already pays {price.id!r} of {switch.target.id!r}",
                 param="to_product_id",
             )
-        # Back to what is paid for: the pending downgrade is dropped, nothing is billed.
-        write(
-            {
-                "items": [{"id": sub.item["id"], "price": paid_price}],
-                "proration_behavior": "none",
-                "metadata": _clear_pending(),
-                **staying,
-            },
-            "switch-revert",
-        )
-        return plan_change_body(
-            request,
-            "cancel_scheduled_change",
-            price_id=price.id,
-            effective="now",
-            effective_at=now,
-            subscription_id=sub.id,
-        )
+        # Back to what is paid for: the waiting downgrade is dropped, nothing is billed.
+        drop_waiting()
+        if staying:
+            write(staying, "switch-stay")
+        return body("cancel_scheduled_change", price.id, "now", now)
     with deps.db.write() as session:
         check_seats(
             session,
@@ -255,44 +276,29 @@ def _switch_on_stripe(
         )
     assert price.interval is not None
     unit = int(sub.price.get("unit_amount") or 0)
-    if paid_for:
-        # Prorations count from the item's price, so the paid-for one is put back first.
-        write(
-            {
-                "items": [{"id": sub.item["id"], "price": paid_price}],
-                "proration_behavior": "none",
-                "metadata": _clear_pending(),
-            },
-            "switch-revert",
-        )
+    if legacy:
         unit = _paid_unit_amount(gateway, paid_price, unit)
     new_unit = price.minor_amount(currency)
     change = compare_prices(unit, sub.interval, new_unit, price.interval)
     if change == "downgrade" and price.interval == sub.interval:
-        write(
-            {
-                "items": [{"id": sub.item["id"], "price": stripe_price}],
-                "proration_behavior": "none",
-                "metadata": {
-                    META_PRODUCT_ID: switch.source.id,
-                    META_PRICE_ID: switch.current.price_id or metadata.get(META_PRICE_ID) or "",
-                    META_PENDING_PRODUCT_ID: switch.target.id,
-                    META_PENDING_PRICE_ID: price.id,
-                    META_PENDING_FROM: str(sub.period_end),
-                    META_PAID_STRIPE_PRICE: current_stripe_price,
-                },
-                **staying,
-            },
-            "switch",
+        if legacy:
+            drop_waiting()
+        if staying:
+            write(staying, "switch-stay")
+        phase_metadata = {META_PRODUCT_ID: switch.target.id, META_PRICE_ID: price.id}
+        _schedule_downgrade(
+            gateway,
+            sub,
+            None if legacy else schedule,
+            current_stripe_price,
+            stripe_price,
+            phase_metadata,
+            key,
+            preview,
         )
-        return plan_change_body(
-            request,
-            change,
-            price_id=price.id,
-            effective="period_end",
-            effective_at=at(sub.period_end),
-            subscription_id=sub.id,
-        )
+        return body(change, price.id, "period_end", at(sub.period_end))
+    # Prorations count from the item's price: whatever waits is dropped first.
+    drop_waiting()
     before_invoice = _object_id(sub.data.get("latest_invoice"))
     updated = write(
         {
@@ -320,6 +326,60 @@ def _switch_on_stripe(
         effective_at=now,
         subscription_id=sub.id,
         invoice=invoice_summary(invoice) if new_invoice else None,
+    )
+
+
+def _schedule_downgrade(
+    gateway: Gateway,
+    sub: _StripeSubscription,
+    schedule: Mapping[str, Any] | None,
+    paid_price: str,
+    new_price: str,
+    phase_metadata: dict[str, str],
+    key: Callable[[str], str],
+    preview: Writes | None,
+) -> None:
+    """The subscription's schedule (created from it unless one is attached) gets two phases:
+    the paid-for price until the period end, then the new price. A preview records the
+    price change the renewal will bill instead."""
+    if preview is not None:
+        preview.append(
+            {
+                "subscription": sub.id,
+                "item": sub.item["id"],
+                "items": [{"id": sub.item["id"], "price": new_price}],
+                "proration_behavior": "none",
+            }
+        )
+        return
+    if schedule is None:
+        schedule = gateway.create_subscription_schedule(
+            {"from_subscription": sub.id}, idempotency_key=key("switch-schedule")
+        )
+        start = int(schedule["phases"][0]["start_date"])
+    else:
+        start = int((schedule.get("current_phase") or {})["start_date"])
+    quantity = int(sub.item.get("quantity") or 1)
+    interval = sub.interval
+    gateway.update_subscription_schedule(
+        str(schedule["id"]),
+        {
+            "phases": [
+                {
+                    "items": [{"price": paid_price, "quantity": quantity}],
+                    "start_date": start,
+                    "end_date": sub.period_end,
+                },
+                {
+                    "items": [{"price": new_price, "quantity": quantity}],
+                    "duration": {"interval": interval.unit, "interval_count": interval.count},
+                    "metadata": phase_metadata,
+                },
+            ],
+            "end_behavior": "release",
+            "proration_behavior": "none",
+        },
+        idempotency_key=key("switch"),
     )
 
 

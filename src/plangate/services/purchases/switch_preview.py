@@ -6,9 +6,10 @@ is priced by Stripe's invoice preview (``invoices.create_preview``): with
 ``always_invoice`` for the invoice an upgrade bills now, and without prorations for the next
 renewal at the new price. A downgrade that waits for the period end is due nothing now.
 
-Known limit: while a downgrade waits, an upgrade first restores the paid-for price; the
-preview prices the upgrade from the price the subscription item has now, which can credit
-less unused time than the switch itself will.
+A downgrade waiting in a schedule leaves the item's price as paid for, so an upgrade's
+preview prorates from it. Known limit, for a subscription downgraded in the older metadata
+form only: the item already has the lower price, so the preview credits less unused time
+than the switch itself (which restores the paid-for price first) will.
 """
 
 from __future__ import annotations
@@ -17,12 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from plangate.gateways.base import Gateway, GatewayError, StripeDict
-from plangate.gateways.stripe_client import (
-    META_PENDING_FROM,
-    META_PENDING_PRICE_ID,
-    META_PENDING_PRODUCT_ID,
-    held_until_renewal,
-)
+from plangate.gateways.stripe_client import scheduled_change
 from plangate.services.commerce.billing import money_fields
 from plangate.services.commerce.invoices import invoice_summary
 from plangate.services.commerce.payment_errors import from_gateway
@@ -87,7 +83,8 @@ def _priced(gateway: Gateway, change: dict[str, Any], writes: Writes) -> dict[st
 
 
 def pending_on_stripe(deps: Deps, ref: CustomerRef, product_id: str) -> dict[str, Any] | None:
-    """The downgrade the subscription's metadata keeps waiting for the period end."""
+    """The downgrade waiting for the period end (in the subscription's schedule, or the
+    older metadata form), as Stripe has it now."""
     with deps.db.read() as session:
         held = find_subscription(ownership.live_ownerships(session, ref), product_id)
         subscription_id = held.stripe_subscription_id if held is not None else None
@@ -97,11 +94,7 @@ def pending_on_stripe(deps: Deps, ref: CustomerRef, product_id: str) -> dict[str
         subscription = deps.gateway.retrieve_subscription(subscription_id)
     except GatewayError as exc:
         raise from_gateway(exc) from exc
-    if held_until_renewal(subscription) is None:
+    waiting = scheduled_change(subscription)
+    if waiting is None:
         return None
-    metadata = subscription.get("metadata") or {}
-    return {
-        "to_product_id": metadata.get(META_PENDING_PRODUCT_ID),
-        "price_id": metadata.get(META_PENDING_PRICE_ID),
-        "effective_at": at(int(metadata[META_PENDING_FROM])),
-    }
+    return {**waiting, "effective_at": at(int(waiting["effective_at"]))}

@@ -31,6 +31,7 @@ from plangate.gateways.stripe_client import (
     META_PRICE_PRODUCT_ID,
     META_PRODUCT_ID,
     held_until_renewal,
+    scheduled_change,
 )
 from plangate.services.entitlements import ledger
 from plangate.services.entitlements.customers import CustomerRef, lock_customer
@@ -93,6 +94,9 @@ class SubscriptionState:
     period_end: datetime | None
     cancel_at_period_end: bool
     trial_end: datetime | None
+    # What the subscription switches to at the period end (its schedule's next phase, or the
+    # older metadata form): {to_product_id, price_id, effective_at (unix seconds)}.
+    scheduled_change: dict[str, Any] | None = None
 
 
 def read_subscription(sub: StripeDict) -> SubscriptionState:
@@ -139,6 +143,7 @@ def read_subscription(sub: StripeDict) -> SubscriptionState:
         cancel_at_period_end=bool(sub.get("cancel_at_period_end"))
         or (cancel_at is not None and period_end is not None and cancel_at <= period_end),
         trial_end=_at(sub.get("trial_end")),
+        scheduled_change=scheduled_change(sub),
     )
 
 
@@ -294,6 +299,7 @@ def _fields(state: SubscriptionState) -> dict[str, Any]:
         "current_period_end": state.period_end,
         "cancel_at_period_end": state.cancel_at_period_end,
         "trial_end": state.trial_end,
+        "scheduled_change": state.scheduled_change,
     }
 
 
@@ -307,6 +313,7 @@ def _observed(owned: Ownership) -> tuple[Any, ...]:
         owned.current_period_end,
         owned.cancel_at_period_end,
         owned.trial_end,
+        owned.scheduled_change,
     )
 
 

@@ -34,6 +34,11 @@ WEBHOOK_EVENTS = (
     "customer.subscription.paused",
     "customer.subscription.resumed",
     "customer.subscription.trial_will_end",
+    # A downgrade waits in a schedule: its changes are the subscription's.
+    "subscription_schedule.created",
+    "subscription_schedule.updated",
+    "subscription_schedule.released",
+    "subscription_schedule.canceled",
     "invoice.paid",
     "invoice.upcoming",
     "invoice.payment_failed",
@@ -179,6 +184,10 @@ def store_event(session: Session, event: dict[str, Any], received_at: datetime) 
         # A preview of the next invoice has no id of its own: the event is about the
         # subscription it renews, which the handler fetches.
         object_id = _short_str(subscription_id_of_invoice(obj), 255)
+        object_type = "subscription" if object_id else None
+    elif object_type == "subscription_schedule":
+        # A schedule's events are about its subscription (what it will switch to).
+        object_id = _short_str(obj.get("subscription") or obj.get("released_subscription"), 255)
         object_type = "subscription" if object_id else None
     values = {
         "id": event["id"],
