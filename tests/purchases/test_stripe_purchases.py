@@ -9,10 +9,11 @@ from fractions import Fraction
 from typing import Any
 
 import httpx
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from plangate.sandbox import pay_checkout_session
-from plangate.store.models import IdempotencyRecord
+from plangate.services.stripe_sync.reconcile import reconcile
+from plangate.store.models import IdempotencyRecord, Ownership
 from tests.e2e.e2e_harness import Stack
 
 U = "/v1/customers/user/{}"
@@ -174,6 +175,21 @@ def test_upgrade_while_a_downgrade_waits_prorates_from_what_was_paid(stack: Stac
     stack.advance(stack.now().replace(month=2, day=15, hour=14))
     stack.settle()
     assert stack.entitlements("ada")["plans"] == ["max"]
+
+
+def test_reconcile_repairs_a_scheduled_change_it_missed(stack: Stack) -> None:
+    stack.buy("ada", "pro")
+    switch(stack, "ada", "pro", "basic")
+    stack.settle()
+    with stack.db.write() as session:  # as if the schedule's events had been lost
+        for owned in session.scalars(select(Ownership).where(Ownership.product_id == "pro")):
+            owned.scheduled_change = None
+
+    report = reconcile(stack.worker.sync)
+
+    assert [f.reason for f in report.fixed] == ["the change scheduled for the period end differs"]
+    assert stack.products("ada")["pro"]["scheduled_change"]["to_product_id"] == "basic"
+    assert reconcile(stack.worker.sync).fixed == []
 
 
 def _legacy_downgrade(stack: Stack, customer: str) -> None:

@@ -119,7 +119,8 @@ class Gateway(Protocol):
         ...
 
     def list_subscriptions(self, customer_id: str) -> Sequence[StripeDict]:
-        """All of the customer's subscriptions, any status, with ``items.data.price``."""
+        """All of the customer's subscriptions, any status, with ``items.data.price`` and
+        ``schedule``."""
         ...
 
     # --- payments -------------------------------------------------------------------------

@@ -219,7 +219,7 @@ class StripeGateway(ScheduleCalls):
                         "customer": customer_id,
                         "status": "all",
                         "limit": 100,
-                        "expand": ["data.items.data.price"],
+                        "expand": ["data.items.data.price", "data.schedule"],
                     }
                 )
             )

@@ -215,6 +215,8 @@ def _subscription_differs(sub: StripeDict, ownership: Ownership | None) -> str |
         return (
             f"state differs: Stripe {theirs[0]} until {theirs[1]}, here {mine[0]} until {mine[1]}"
         )
+    if (ownership.scheduled_change or None) != state.scheduled_change:
+        return "the change scheduled for the period end differs"
     return None
 
 

@@ -105,8 +105,9 @@ def read_subscription(sub: StripeDict) -> SubscriptionState:
     chosen: StripeDict | None = items[0] if items else None
     held = held_until_renewal(sub)
     if held is not None:
-        # A downgrade waits for the period end: the item has the new price already, but the
-        # old product is paid for until then (services/purchases.py).
+        # A downgrade in the older metadata form waits for the period end: the item has the
+        # new price already, but the old product is paid for until then. (A downgrade in a
+        # schedule leaves the item's price alone until then: nothing special to do.)
         product_id, price_id = held
     else:
         # The price says what is billed now: a switch (API or Stripe's portal) changes the
