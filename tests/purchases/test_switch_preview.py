@@ -55,8 +55,26 @@ def test_a_downgrade_preview_is_due_nothing_now(stack: Stack) -> None:
     assert (body["change"], body["effective"]) == ("downgrade", "period_end")
     assert (body["amount_due_now"], body["invoice_now"]) == (0, None)
     assert body["next_invoice"]["amount_due"] == 999
-    metadata = stack.subscription_of("ada").to_dict()["metadata"]
-    assert "pending_product_id" not in metadata
+    sub = stack.subscription_of("ada")
+    assert "pending_product_id" not in sub.to_dict()["metadata"]
+    assert sub.schedule is None  # the preview scheduled nothing
+
+
+def test_an_upgrade_preview_while_a_downgrade_waits_is_what_the_upgrade_charges(
+    stack: Stack,
+) -> None:
+    stack.buy("ada", "pro")
+    switch(stack, "ada", "pro", "basic")
+    stack.advance_by(timedelta(days=10))
+
+    body = preview(stack.http, "ada", "pro", "max")
+
+    # The schedule left the item at the price paid for: the credit is for 19.99's unused part.
+    expected = prorate(4999, 21 * DAY, 31 * DAY) - prorate(1999, 21 * DAY, 31 * DAY)
+    assert body["amount_due_now"] == expected
+    assert stack.subscription_of("ada").schedule is not None  # still waiting
+    charged = switch(stack, "ada", "pro", "max").json()["invoice"]
+    assert charged["amount_paid"] == expected
 
 
 def test_a_preview_in_test_mode_changes_nothing(

@@ -45,7 +45,7 @@ class World:
                 {"items": [{"price": self.pro, "quantity": 1}],
                  "start_date": current.start_date, "end_date": current.end_date},
                 {"items": [{"price": self.basic, "quantity": 1}],
-                 "duration": {"interval": "month"}},
+                 "duration": {"interval": "month"}, "metadata": {"plan": "basic"}},
             ],
             "end_behavior": "release", "proration_behavior": "none",
         })
@@ -107,6 +107,7 @@ def test_downgrade_transitions_at_the_renewal_and_bills_the_new_price(
     world.advance(FEB15 + 2 * 3600)
     sub = client.v1.subscriptions.retrieve(world.sub.id, {"expand": ["latest_invoice"]})
     assert _price(sub) == world.basic
+    assert sub.to_dict()["metadata"] == {"plan": "basic"}  # the phase's, merged
     invoice = sub.latest_invoice
     assert isinstance(invoice, stripe.Invoice)
     assert (invoice.billing_reason, invoice.amount_paid) == ("subscription_cycle", 1000)
