@@ -132,6 +132,20 @@ def test_downgrade_transitions_at_the_renewal_and_bills_the_new_price(
     assert "subscription_schedule.released" in [e["type"] for e in world.events(receiver)]
 
 
+def test_a_phase_ending_with_the_trial_bills_the_next_phase(
+        world: World, client: stripe.StripeClient) -> None:
+    trial = client.v1.subscriptions.create({"customer": world.customer.id,
+                                            "items": [{"price": world.pro}],
+                                            "trial_period_days": 7})
+    world.sub = trial
+    world.downgrade_at_period_end()
+    world.advance(T0 + 7 * 86400 + 2 * 3600)
+    sub = client.v1.subscriptions.retrieve(trial.id, {"expand": ["latest_invoice"]})
+    assert (sub.status, _price(sub)) == ("active", world.basic)
+    assert isinstance(sub.latest_invoice, stripe.Invoice)
+    assert sub.latest_invoice.amount_paid == 1000
+
+
 def test_release_before_the_transition_changes_nothing(
         world: World, receiver: Receiver, client: stripe.StripeClient) -> None:
     schedule = world.downgrade_at_period_end()

@@ -6,7 +6,7 @@ A schedule is `not_started` until its first phase starts (it then creates the su
 phase ended with `end_behavior=cancel`: the subscription is canceled) or `canceled`.
 
 A phase transition is scheduled work (see `scheduler`): at a phase's `end_date` the
-subscription's items become the next phase's, before a renewal due at the same moment, so
+subscription's items become the next phase's, before a renewal (or trial end) due then, so
 a transition at the period end bills the new prices at that renewal. A transition inside a
 period prorates by the next phase's `proration_behavior` (default `create_prorations`).
 """
@@ -293,7 +293,8 @@ def _transition(sb: Sandbox, schedule: Obj, at: int) -> None:
 
 def schedule_work(sb: Sandbox, clock_id: str | None
                   ) -> Iterator[tuple[int, int, scheduler.Action]]:
-    """Phase starts and ends; priority 2, before a renewal (3) due at the same moment."""
+    """Phase starts and ends; priority 1, before a trial's end (2) or a renewal (3) due at
+    the same moment, which then bill the new phase's prices."""
     for schedule in sb.store.all(KIND):
         if schedule["status"] not in LIVE or schedule.get("test_clock") != clock_id:
             continue
@@ -302,7 +303,7 @@ def schedule_work(sb: Sandbox, clock_id: str | None
         else:
             due = int((schedule["current_phase"] or {}).get("end_date")
                       or schedule["phases"][-1]["end_date"])
-        yield due, 2, partial(_transition, sb, schedule)
+        yield due, 1, partial(_transition, sb, schedule)
 
 
 scheduler.SOURCES.append(schedule_work)
