@@ -137,6 +137,12 @@ def amount_for(price: Obj, quantity: int) -> int:
     return total
 
 
+def due_now(price: Obj, quantity: int) -> int:
+    """What a checkout or a first invoice charges for the price today: nothing for a
+    metered price (its usage is billed in arrears)."""
+    return 0 if is_metered(price) else amount_for(price, quantity)
+
+
 def usage_of(sb: Sandbox, price: Obj, customer_id: str, period: tuple[int, int]) -> int:
     """The metered price's usage by the customer over the period, from its meter."""
     from .meters import aggregate
