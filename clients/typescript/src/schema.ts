@@ -236,6 +236,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/customers/{customer_type}/{customer_id}/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Usage
+         * @description The current billing period's usage of each catalog meter (the period of the customer's subscription that bills the meter, else the calendar month), as the meter aggregates it, with a team's usage by member.
+         */
+        get: operations["get_usage_v1_customers__customer_type___customer_id__usage_get"];
+        put?: never;
+        /**
+         * Record Usage
+         * @description Record usage of a catalog meter: `quantity` units at `occurred_at` (default now; within the last 30 days and 5 minutes ahead). `event_id` is the app's id of the event, unique per customer: the same id again answers 200 with `duplicate: true` and counts once (with other values: 409 `usage_event_reused`). On a team, `user_id` names the member whose usage it is (409 `not_a_team_member`); the team is billed for all its members' usage. Recorded usage is reported to Stripe's meter in the background (server only).
+         */
+        post: operations["record_usage_v1_customers__customer_type___customer_id__usage_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/teams/{team_id}/members": {
         parameters: {
             query?: never;
@@ -1730,6 +1754,37 @@ export interface components {
              */
             created_at: string;
         };
+        /** MeterUsageOut */
+        MeterUsageOut: {
+            /** Meter */
+            meter: string;
+            /** Name */
+            name: string;
+            /**
+             * Aggregation
+             * @enum {string}
+             */
+            aggregation: "sum" | "count" | "last";
+            /** Quantity */
+            quantity: number;
+            /**
+             * Period Start
+             * Format: date-time
+             */
+            period_start: string;
+            /**
+             * Period End
+             * Format: date-time
+             */
+            period_end: string;
+            /**
+             * Members
+             * @description a team's usage by the member who recorded it (user id → quantity)
+             */
+            members: {
+                [key: string]: number;
+            };
+        };
         /** MrrDayOut */
         MrrDayOut: {
             /** Date */
@@ -2318,6 +2373,64 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+        };
+        /** UsageIn */
+        UsageIn: {
+            /** Meter */
+            meter: string;
+            /** Quantity */
+            quantity: number;
+            /**
+             * Event Id
+             * @description the app's id of this usage event, unique per customer: the same id again counts once
+             */
+            event_id: string;
+            /**
+             * User Id
+             * @description on a team: the member whose usage it is
+             */
+            user_id?: string | null;
+            /**
+             * Occurred At
+             * @description when the usage happened (default: now)
+             */
+            occurred_at?: string | null;
+        };
+        /** UsageOut */
+        UsageOut: {
+            /**
+             * Customer Type
+             * @enum {string}
+             */
+            customer_type: "user" | "team" | "custom";
+            /** Customer Id */
+            customer_id: string;
+            /** Meters */
+            meters: components["schemas"]["MeterUsageOut"][];
+        };
+        /**
+         * UsageRecordOut
+         * @description One usage record; `duplicate` when its `event_id` was recorded before (it counts
+         *     once).
+         */
+        UsageRecordOut: {
+            /** Id */
+            id: string;
+            /** Meter */
+            meter: string;
+            /** Quantity */
+            quantity: number;
+            /** Event Id */
+            event_id: string;
+            /** User Id */
+            user_id: string | null;
+            /**
+             * Occurred At
+             * Format: date-time
+             */
+            occurred_at: string;
+            /** Duplicate */
+            duplicate: boolean;
         };
         /** WebhookAttemptList */
         WebhookAttemptList: {
@@ -3738,6 +3851,206 @@ export interface operations {
                 };
             };
             /** @description Conflict with the current state (`conflict_error`): `idempotency_key_reused`, `idempotency_request_in_progress`, `insufficient_quantity` */
+            409: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large (`invalid_request_error`): `request_too_large` */
+            413: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (quote `request_id`) (`api_error`): `internal_error` */
+            500: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_usage_v1_customers__customer_type___customer_id__usage_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_type: "user" | "team" | "custom";
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageOut"];
+                };
+            };
+            /** @description Invalid request (`invalid_request_error`): `customer_id_invalid`, `customer_type_invalid`, `parameter_invalid`, `parameter_missing` */
+            400: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`authentication_error`): `authentication_invalid`, `authentication_required`, `identity_not_configured`, `secret_key_invalid`, `token_expired`, `token_invalid`, `token_signature_invalid` */
+            401: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for this caller (`permission_error`): `custom_customer_forbidden`, `customer_forbidden`, `team_admin_required` */
+            403: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`invalid_request_error`): `route_not_found` */
+            404: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (quote `request_id`) (`api_error`): `internal_error` */
+            500: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    record_usage_v1_customers__customer_type___customer_id__usage_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a retry with the same key and body answers the first response; the same key with another body is 409 `idempotency_key_reused` */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                customer_type: "user" | "team" | "custom";
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UsageIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageRecordOut"];
+                };
+            };
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageRecordOut"];
+                };
+            };
+            /** @description Invalid request (`invalid_request_error`): `body_invalid`, `customer_id_invalid`, `customer_type_invalid`, `idempotency_key_invalid`, `parameter_invalid`, `parameter_missing`, `usage_time_out_of_range`, `user_id_not_allowed` */
+            400: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`authentication_error`): `authentication_invalid`, `authentication_required`, `identity_not_configured`, `secret_key_invalid`, `token_expired`, `token_invalid`, `token_signature_invalid` */
+            401: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for this caller (`permission_error`): `custom_customer_forbidden`, `customer_forbidden`, `server_only`, `team_admin_required` */
+            403: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`invalid_request_error`): `meter_not_found`, `route_not_found` */
+            404: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state (`conflict_error`): `idempotency_key_reused`, `idempotency_request_in_progress`, `not_a_team_member`, `usage_event_reused` */
             409: {
                 headers: {
                     /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */

@@ -32,6 +32,7 @@ from plangate.api.routes import emails as email_routes
 from plangate.api.routes import pages as page_routes
 from plangate.api.routes import pricing as pricing_routes
 from plangate.api.routes import purchases as purchase_routes
+from plangate.api.routes import usage as usage_routes
 from plangate.api.routes import webhook_endpoints as webhook_endpoint_routes
 from plangate.api.routes import webhooks as webhook_routes
 from plangate.clock import Clock, SystemClock
@@ -94,6 +95,7 @@ def create_app(
     # The hot paths first: routes are matched in order.
     for module in (entitlements, health, catalog, customers, products, items):
         app.include_router(module.router)
+    app.include_router(usage_routes.router)
     app.include_router(teams.router)
     app.include_router(tokens.router)
     app.include_router(checkout_routes.router)

@@ -71,6 +71,12 @@ OPERATION_ERRORS: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {
         404: ("item_not_found",),
         409: ("insufficient_quantity",),
     },
+    ("POST", C + "/usage"): {
+        400: ("user_id_not_allowed", "usage_time_out_of_range"),
+        404: ("meter_not_found",),
+        409: ("not_a_team_member", "usage_event_reused"),
+    },
+    ("GET", C + "/usage"): {},
     ("GET", "/v1/teams/{team_id}/members"): {},
     ("PUT", "/v1/teams/{team_id}/members/{user_id}"): {409: ("seat_limit_reached",)},
     ("DELETE", "/v1/teams/{team_id}/members/{user_id}"): {404: ("member_not_found",)},
@@ -209,6 +215,7 @@ SERVER_ONLY = {
     ("POST", C + "/products"),
     ("POST", C + "/items/{item_id}/changes"),
     ("POST", C + "/items/{item_id}/consume"),
+    ("POST", C + "/usage"),
     ("POST", "/v1/customer-sessions"),
     ("GET", "/v1/transactions"),
     ("POST", "/v1/refunds"),
@@ -260,6 +267,16 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
     "`expires_at`, which needs a UTC offset) or remove a quantity (server only).",
     ("POST", C + "/items/{item_id}/consume"): "Take `quantity` or nothing: 200 with the "
     "remaining balance, or 409 `insufficient_quantity` and nothing consumed (server only).",
+    ("POST", C + "/usage"): "Record usage of a catalog meter: `quantity` units at "
+    "`occurred_at` (default now; within the last 30 days and 5 minutes ahead). `event_id` is "
+    "the app's id of the event, unique per customer: the same id again answers 200 with "
+    "`duplicate: true` and counts once (with other values: 409 `usage_event_reused`). On a "
+    "team, `user_id` names the member whose usage it is (409 `not_a_team_member`); the team "
+    "is billed for all its members' usage. Recorded usage is reported to Stripe's meter in "
+    "the background (server only).",
+    ("GET", C + "/usage"): "The current billing period's usage of each catalog meter (the "
+    "period of the customer's subscription that bills the meter, else the calendar month), "
+    "as the meter aggregates it, with a team's usage by member.",
     ("GET", "/v1/teams/{team_id}/members"): "The team's members and its seats (the server, "
     "or a member of the team).",
     ("PUT", "/v1/teams/{team_id}/members/{user_id}"): "Add a member (201, needs a free seat: "

@@ -111,6 +111,23 @@ class ConsumeIn(Body):
     description: str | None = Field(default=None, max_length=500)
 
 
+class UsageIn(Body):
+    meter: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_-]+$")
+    quantity: Int = Field(ge=0, le=MAX_QUANTITY)
+    event_id: str = Field(
+        min_length=1, max_length=255,
+        description="the app's id of this usage event, unique per customer: the same id "
+        "again counts once",
+    )
+    user_id: str | None = Field(
+        default=None, min_length=1, max_length=255,
+        description="on a team: the member whose usage it is",
+    )
+    occurred_at: AwareDatetime | None = Field(
+        default=None, description="when the usage happened (default: now)"
+    )
+
+
 # --- client authentication, entitlement tokens, teams (docs/auth.md) -----------------------
 
 

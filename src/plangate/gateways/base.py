@@ -218,3 +218,12 @@ class Gateway(Protocol):
         ...
 
     def create_refund(self, params: Mapping[str, Any], *, idempotency_key: str) -> StripeDict: ...
+
+    # --- usage-based billing (services/usage) ---------------------------------------------------
+    def create_meter_event(
+        self, *, event_name: str, stripe_customer_id: str, value: int, identifier: str,
+        timestamp: int
+    ) -> bool:
+        """Reports usage to the meter named ``event_name``; False when the processor already
+        had an event with ``identifier`` (it counts once)."""
+        ...

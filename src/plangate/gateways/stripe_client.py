@@ -26,6 +26,12 @@ def lookup_key(product_id: str, price_id: str, currency: str) -> str:
     return f"plangate:{product_id}:{price_id}:{currency.lower()}"
 
 
+def metered_lookup_key(metered_price_id: str, currency: str) -> str:
+    """A metered price's Stripe price, by the same rule; apart from the products' own keys,
+    so the subscription sync never takes it for the product's price."""
+    return f"plangate-metered:{metered_price_id}:{currency.lower()}"
+
+
 def make_stripe_client(
     settings: Settings, budget: CallBudget | None = None, stats: CallStats | None = None
 ) -> stripe.StripeClient:

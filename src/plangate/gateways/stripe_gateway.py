@@ -20,6 +20,7 @@ from plangate.gateways.base import (
     GatewayNotFound,
     StripeDict,
 )
+from plangate.gateways.meter_events import send_meter_event
 from plangate.gateways.stripe_client import META_CUSTOMER_TYPE, make_stripe_client
 from plangate.gateways.stripe_schedules import ScheduleCalls
 from plangate.settings import Settings
@@ -408,3 +409,11 @@ class StripeGateway(ScheduleCalls):
                 )
             )
         )
+
+    def create_meter_event(
+        self, *, event_name: str, stripe_customer_id: str, value: int, identifier: str,
+        timestamp: int
+    ) -> bool:
+        return self._call(lambda: send_meter_event(
+            self.client, event_name=event_name, stripe_customer_id=stripe_customer_id,
+            value=value, identifier=identifier, timestamp=timestamp))

@@ -211,3 +211,9 @@ class TestGateway:
 
     def create_refund(self, params: Mapping[str, Any], *, idempotency_key: str) -> StripeDict:
         _unavailable("a Stripe refund")
+
+    def create_meter_event(
+        self, *, event_name: str, stripe_customer_id: str, value: int, identifier: str,
+        timestamp: int
+    ) -> bool:
+        _unavailable("reporting usage")

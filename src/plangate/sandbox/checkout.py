@@ -27,6 +27,7 @@ from .payments import (
     require_card_only,
 )
 from .router import PAGE, ApiRequest, Router
+from .tiers import due_now, is_metered
 from .wire import (
     Obj,
     StripeError,
@@ -62,6 +63,12 @@ def _line_items(sb: Sandbox, p: Mapping[str, object], mode: str) -> list[tuple[O
         price_id = get_str(it, "price", required=True, param=f"line_items[{i}][price]") or ""
         price = sb.get("price", price_id, param=f"line_items[{i}][price]")
         qty = get_int(it, "quantity", param=f"line_items[{i}][quantity]", minimum=1) or 1
+        if is_metered(price):
+            if "quantity" in it:
+                raise invalid("Quantity should not be specified where usage_type is "
+                              f"`metered`. Remove quantity from `line_items[{i}]`.",
+                              f"line_items[{i}][quantity]")
+            qty = 0
         if mode == "payment" and price["type"] == "recurring":
             raise invalid("You specified `payment` mode but passed a recurring price. Either "
                           "switch to `subscription` mode or use only one-time prices.",
@@ -105,7 +112,7 @@ def create_session(sb: Sandbox, req: ApiRequest) -> Obj:
         raise invalid("The `expires_at` timestamp must be between 30 minutes and 24 hours "
                       "from Checkout Session creation.", "expires_at")
     currency = items[0][0]["currency"] if items else get_str(p, "currency")
-    subtotal = sum(int(pr["unit_amount"]) * q for pr, q in items)
+    subtotal = sum(due_now(pr, q) for pr, q in items)
     allow_codes = get_bool(p, "allow_promotion_codes")
     if allow_codes and "discounts" in p:
         raise invalid("You may only specify one of these parameters: allow_promotion_codes, "
@@ -191,7 +198,7 @@ def _items_of(sb: Sandbox, cs: Obj) -> Obj:
     for (price_id, qty), off in zip(cs.get("_items", []), taken, strict=True):
         price = sb.get("price", price_id)
         product = sb.store.get("product", price["product"]) or {}
-        amount = int(price["unit_amount"]) * int(qty)
+        amount = due_now(price, int(qty))
         off = 0 if cs["_subscription_data"].get("trial_period_days") else off
         data.append({"id": "li_" + price_id[6:] + cs["id"][-6:], "object": "item",
                      "amount_discount": off, "amount_subtotal": amount, "amount_tax": 0,

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from .coupons import is_valid
 from .periods import add_intervals
+from .tiers import due_now
 from .wire import Obj, StripeError, invalid, new_id
 
 if TYPE_CHECKING:
@@ -264,7 +265,7 @@ def price_totals(sb: Sandbox, cs: Obj) -> None:
     discounts and its trial (a trial charges nothing today)."""
     if not cs["_items"]:
         return
-    amounts = [int(sb.get("price", pid)["unit_amount"]) * int(q) for pid, q in cs["_items"]]
+    amounts = [due_now(sb.get("price", pid), int(q)) for pid, q in cs["_items"]]
     taken = [0] * len(amounts)
     for entry in cs["discounts"]:
         coupon = sb.get("coupon", entry["coupon"])

@@ -105,7 +105,8 @@ def _renew(sb: Sandbox, sub: Obj, at: int, ending_trial: bool = False) -> None:
                                period=(old_start, at))
     inv["automatically_finalizes_at"] = at + sb.config.draft_invoice_seconds
     invoices.claim_pending_items(sb, inv, sub["id"])
-    invoices.add_lines(inv, subscription_lines(sb, inv, sub, trial=False))
+    invoices.add_lines(inv, subscription_lines(sb, inv, sub, trial=False,
+                                               usage_period=(old_start, at)))
     discount_subscription_invoice(sb, inv, sub, at=at)
     sub["latest_invoice"] = inv["id"]
     sb.store.put(sub)
@@ -128,7 +129,8 @@ def _upcoming(sb: Sandbox, sub: Obj, at: int) -> None:
     sb.store.remove("invoice", preview["id"])  # a preview is never stored
     preview["id"] = "upcoming_" + preview["id"]
     preview["billing_reason"] = "upcoming"
-    invoices.add_lines(preview, subscription_lines(sb, preview, sub, trial=False))
+    invoices.add_lines(preview, subscription_lines(sb, preview, sub, trial=False,
+                                                   usage_period=period_of(sub)))
     discount_subscription_invoice(sb, preview, sub, preview=True, at=end)
     preview["created"] = end
     sb.emit("invoice.upcoming", preview)

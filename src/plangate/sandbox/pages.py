@@ -18,6 +18,7 @@ from . import checkout, invoices
 from .charges import confirm_payment_intent
 from .payments import new_card_method
 from .periods import DAY, format_day
+from .tiers import due_now, is_metered
 from .wire import Obj, StripeError
 
 if TYPE_CHECKING:
@@ -56,6 +57,8 @@ def amount_label(amount: int, currency: str) -> str:
 
 def price_label(price: Obj, quantity: int = 1) -> str:
     """What a price charges, with its interval: "$19.99 / month", "$50.00 / 3 months"."""
+    if is_metered(price) or price.get("billing_scheme") == "tiered":
+        return "Billed by usage" if is_metered(price) else "Tiered"
     amount = amount_label(int(price["unit_amount"]) * quantity, price["currency"])
     recurring = price.get("recurring")
     if not recurring:
@@ -156,8 +159,9 @@ def _trial_terms(sb: Sandbox, cs: Obj, items: list[Obj], days: int) -> str:
     if not recurring:
         return f"Free for {days} days"
     first = dict(recurring[0]["price"])
-    first["unit_amount"] = sum(int(li["price"]["unit_amount"]) * int(li["quantity"])
-                               for li in recurring)
+    first.update(billing_scheme="per_unit", recurring=dict(first["recurring"],
+                                                          usage_type="licensed"))
+    first["unit_amount"] = sum(due_now(li["price"], int(li["quantity"])) for li in recurring)
     customer = sb.store.get("customer", cs["customer"]) if cs["customer"] else None
     starts = sb.now(customer) + days * DAY
     return f"Free for {days} days, then {price_label(first)} starting {format_day(starts)}"

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from .catalog import new_product
 from .router import PAGE, ApiRequest, Router
+from .tiers import apply_scheme, usage_type
 from .wire import (
     Obj,
     Params,
@@ -61,7 +62,7 @@ def new_price(sb: Sandbox, p: Params, prefix: str = "") -> Obj:
             raise invalid("The sandbox supports whole-unit `unit_amount_decimal` only.",
                           label("unit_amount_decimal"))
         unit_amount = int(decimal)
-    if unit_amount is None:
+    if unit_amount is None and get_str(p, "billing_scheme") != "tiered":
         raise missing_amount(label("unit_amount"))
     product_id = get_str(p, "product")
     if product_id is None:
@@ -78,10 +79,11 @@ def new_price(sb: Sandbox, p: Params, prefix: str = "") -> Obj:
         interval = get_enum(recurring_in, "interval", INTERVALS, required=True,
                             param="recurring[interval]")
         count = get_int(recurring_in, "interval_count", minimum=1) or 1
+        usage, meter = usage_type(sb, recurring_in)
         recurring = {
-            "interval": interval, "interval_count": count, "meter": None,
+            "interval": interval, "interval_count": count, "meter": meter,
             "trial_period_days": get_int(recurring_in, "trial_period_days"),
-            "usage_type": get_enum(recurring_in, "usage_type", ("licensed",)) or "licensed",
+            "usage_type": usage,
         }
     price: Obj = {
         "id": new_id("price"), "object": "price", "active": True, "billing_scheme": "per_unit",
@@ -94,6 +96,7 @@ def new_price(sb: Sandbox, p: Params, prefix: str = "") -> Obj:
         "type": "recurring" if recurring else "one_time",
         "unit_amount": unit_amount, "unit_amount_decimal": str(unit_amount),
     }
+    apply_scheme(sb, price, p, prefix)
     if get_bool(p, "active") is False:
         price["active"] = False
     _claim_lookup_key(sb, price, get_str(p, "lookup_key"), bool(get_bool(p, "transfer_lookup_key")))
@@ -111,8 +114,9 @@ def missing_amount(param: str) -> StripeError:
 @router.post("/v1/prices", "PriceCreateParams",
               ("active", "currency", "lookup_key", "metadata", "nickname", "product",
               "product_data.id", "product_data.name", "product_data.metadata", "recurring.interval",
-              "recurring.interval_count", "recurring.trial_period_days", "recurring.usage_type",
-              "tax_behavior", "transfer_lookup_key", "unit_amount", "unit_amount_decimal"))
+              "recurring.interval_count", "recurring.meter", "recurring.trial_period_days",
+              "recurring.usage_type", "billing_scheme", "tiers", "tiers_mode", "tax_behavior",
+              "transfer_lookup_key", "unit_amount", "unit_amount_decimal"))
 def create_price(sb: Sandbox, req: ApiRequest) -> Obj:
     return new_price(sb, req.params)
 
@@ -174,7 +178,9 @@ def plan_of(price: Obj) -> Obj:
         "billing_scheme": price["billing_scheme"], "created": price["created"],
         "currency": price["currency"], "interval": rec.get("interval"),
         "interval_count": rec.get("interval_count"), "livemode": False,
-        "metadata": dict(price["metadata"]), "meter": None, "nickname": price["nickname"],
-        "product": price["product"], "tiers_mode": None, "transform_usage": None,
-        "trial_period_days": rec.get("trial_period_days"), "usage_type": "licensed",
+        "metadata": dict(price["metadata"]), "meter": rec.get("meter"),
+        "nickname": price["nickname"], "product": price["product"],
+        "tiers_mode": price["tiers_mode"], "transform_usage": None,
+        "trial_period_days": rec.get("trial_period_days"),
+        "usage_type": rec.get("usage_type", "licensed"),
     }

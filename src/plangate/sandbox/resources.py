@@ -13,6 +13,7 @@ from . import (
     events,
     invoices_api,
     lifecycle,  # noqa: F401 - registers the scheduled work
+    meters,
     payments,
     portal,
     portal_configurations,
@@ -29,4 +30,4 @@ ROUTERS: list[Router] = [catalog.router, prices.router, payments.router, charges
                          previews.router, invoices_api.router, checkout.router, portal.router,
                          portal_configurations.router, account.router,
                          capture.router, coupons.router,
-                         promotion_codes.router, schedules_api.router]
+                         promotion_codes.router, schedules_api.router, meters.router]

@@ -16,6 +16,7 @@ from .invoices import Outcome, subscription_of
 from .payments import card_of
 from .periods import format_day, period_end_after, prorate
 from .prices import plan_of
+from .tiers import amount_for, is_metered, usage_of
 from .wire import Obj, invalid, list_object, new_id
 
 if TYPE_CHECKING:
@@ -24,13 +25,16 @@ if TYPE_CHECKING:
 
 def new_item(sb: Sandbox, sub_id: str, price: Obj, quantity: int, start: int, end: int,
              metadata: Obj | None = None) -> Obj:
-    return {
+    item: Obj = {
         "id": new_id("si", 14), "object": "subscription_item", "billing_thresholds": None,
         "created": start, "current_period_end": end, "current_period_start": start,
         "discounts": [], "metadata": dict(metadata or {}), "plan": plan_of(price),
         "price": sb.snapshot(price), "quantity": quantity, "subscription": sub_id,
         "tax_rates": [],
     }
+    if is_metered(price):
+        del item["quantity"]  # Stripe's metered items have none: usage is billed instead
+    return item
 
 
 def items_of(sub: Obj) -> list[Obj]:
@@ -75,22 +79,35 @@ def would_fail_off_session(sb: Sandbox, pm_id: str) -> str | None:
     return None
 
 
-def subscription_lines(sb: Sandbox, inv: Obj, sub: Obj, trial: bool) -> list[Obj]:
+def subscription_lines(sb: Sandbox, inv: Obj, sub: Obj, trial: bool,
+                       usage_period: tuple[int, int] | None = None) -> list[Obj]:
+    """Licensed items for their current period; metered items bill the usage of
+    `usage_period` (the period just ended, at a renewal) in arrears, or nothing yet."""
     lines = []
     for it in items_of(sub):
-        price = it["price"]
+        price = sb.store.get("price", it["price"]["id"]) or it["price"]
         product = sb.store.get("product", price["product"]) or {"name": price["product"]}
-        amount = 0 if trial else int(price["unit_amount"]) * int(it["quantity"])
-        what = f"{it['quantity']} × {product['name']}"
-        desc = f"Trial period for {product['name']}" if trial else (
-            f"{what} (at {_money(price['unit_amount'], price['currency'])} / "
-            f"{interval_of(price)[0]})")
+        period = (it["current_period_start"], it["current_period_end"])
+        if is_metered(price):
+            period = usage_period or (period[0], period[0])
+            qty = usage_of(sb, price, sub["customer"], period) if usage_period else 0
+        else:
+            qty = int(it["quantity"])
+        amount = 0 if trial else amount_for(price, qty)
+        desc = f"Trial period for {product['name']}" if trial else _line_text(
+            price, qty, str(product["name"]))
         lines.append(invoices.line(
             sb, inv["id"], amount=amount, currency=price["currency"], description=desc,
-            period=(it["current_period_start"], it["current_period_end"]),
-            quantity=it["quantity"], price=price, sub_id=sub["id"], si_id=it["id"],
+            period=period, quantity=qty, price=price, sub_id=sub["id"], si_id=it["id"],
             ii_id=None, proration=False))
     return lines
+
+
+def _line_text(price: Obj, qty: int, name: str) -> str:
+    if price["billing_scheme"] == "tiered":
+        return f"{qty} × {name} ({price['tiers_mode']} tiers / {interval_of(price)[0]})"
+    return (f"{qty} × {name} (at {_money(price['unit_amount'], price['currency'])} / "
+            f"{interval_of(price)[0]})")
 
 
 def _money(amount: int, currency: str) -> str:
@@ -261,12 +278,12 @@ def proration_items(sb: Sandbox, sub: Obj, customer: Obj,
     for old, new, old_qty, new_qty, si_id in changes:
         if old is not None and old_qty:
             name = _product_name(sb, old)
-            amount = -prorate(int(old["unit_amount"]) * old_qty, remaining, total)
+            amount = -prorate(amount_for(old, old_qty), remaining, total)
             out.append((amount, f"Unused time on {old_qty} × {name} after {format_day(at)}",
                         old, old_qty, si_id, (at, p_end)))
         if new is not None and new_qty:
             name = _product_name(sb, new)
-            amount = prorate(int(new["unit_amount"]) * new_qty, remaining, total)
+            amount = prorate(amount_for(new, new_qty), remaining, total)
             out.append((amount, f"Remaining time on {new_qty} × {name} after "
                         f"{format_day(at)}", new, new_qty, si_id, (at, p_end)))
     return out

@@ -11,6 +11,7 @@ from .payments import decline_error, resolve_payment_method
 from .prices import plan_of
 from .router import PAGE, ApiRequest, Router
 from .search import search_result
+from .tiers import amount_for, is_metered
 from .wire import (
     Obj,
     Params,
@@ -93,8 +94,8 @@ def create_subscription(sb: Sandbox, req: ApiRequest) -> Obj:
             raise invalid("Invalid items: must be a list of objects", f"items[{i}]")
         price_id = get_str(it, "price", required=True, param=f"items[{i}][price]") or ""
         qty = get_int(it, "quantity", param=f"items[{i}][quantity]", minimum=0)
-        chosen.append((_recurring_price(sb, price_id, f"items[{i}][price]"),
-                       1 if qty is None else qty, get_dict(it, "metadata")))
+        price = _recurring_price(sb, price_id, f"items[{i}][price]")
+        chosen.append((price, _quantity(price, qty, f"items[{i}]"), get_dict(it, "metadata")))
     behavior = get_enum(p, "payment_behavior", ("allow_incomplete", "default_incomplete",
                                                 "error_if_incomplete", "pending_if_incomplete"
                                                 )) or "allow_incomplete"
@@ -110,7 +111,7 @@ def create_subscription(sb: Sandbox, req: ApiRequest) -> Obj:
         if reason:
             raise decline_error(reason)
     end_behavior = get_dict(get_dict(p, "trial_settings"), "end_behavior")
-    subtotal = sum(int(pr["unit_amount"]) * q for pr, q, _ in chosen)
+    subtotal = sum(amount_for(pr, q) for pr, q, _ in chosen)
     redemptions = parse_discounts(sb, get_list(p, "discounts"), customer=customer,
                                   currency=chosen[0][0]["currency"], subtotal=subtotal)
     return subs.start(
@@ -123,6 +124,16 @@ def create_subscription(sb: Sandbox, req: ApiRequest) -> Obj:
                                      ("cancel", "create_invoice", "pause"))
         or "create_invoice", discounts=redemptions,
     )
+
+
+def _quantity(price: Obj, qty: int | None, label: str) -> int:
+    """An item's quantity: 1 by default; none at all for a metered price (its usage bills)."""
+    if not is_metered(price):
+        return 1 if qty is None else qty
+    if qty is not None:
+        raise invalid("Quantity should not be specified where usage_type is `metered`. "
+                      f"Remove quantity from `{label}`.", f"{label}[quantity]")
+    return 0
 
 
 def _metadata(p: Params) -> Obj:
@@ -183,17 +194,21 @@ def _item_changes(sb: Sandbox, sub: Obj, items: list[Any]
             old_price = sb.store.get("price", item["price"]["id"]) or item["price"]
             if get_bool(ip, "deleted"):
                 sub["items"]["data"].remove(item)
-                changes.append((old_price, None, item["quantity"], 0, si_id))
+                changes.append((old_price, None, item.get("quantity", 0), 0, si_id))
                 continue
             new_price = _recurring_price(sb, price_id, f"{label}[price]") if price_id \
                 else old_price
-            new_qty = item["quantity"] if qty is None else qty
+            old_qty = item.get("quantity", 0)
+            new_qty = old_qty if qty is None and not is_metered(new_price) else \
+                _quantity(new_price, qty, label)
             apply_metadata(item, ip)
-            if new_price["id"] == old_price["id"] and new_qty == item["quantity"]:
+            if new_price["id"] == old_price["id"] and new_qty == old_qty:
                 continue
-            changes.append((old_price, new_price, item["quantity"], new_qty, si_id))
+            changes.append((old_price, new_price, old_qty, new_qty, si_id))
             item.update(price=sb.snapshot(new_price), plan=plan_of(new_price),
                         quantity=new_qty)
+            if is_metered(new_price):
+                del item["quantity"]
         else:
             if price_id is None:
                 raise invalid("Missing required param: items[price].", f"{label}[price]",
@@ -202,10 +217,11 @@ def _item_changes(sb: Sandbox, sub: Obj, items: list[Any]
             if any(x["price"]["id"] == price["id"] for x in sub["items"]["data"]):
                 raise invalid("Cannot add multiple subscription items with the same price.",
                               f"{label}[price]")
-            item = subs.new_item(sb, sub["id"], price, 1 if qty is None else qty, start, end,
+            new_qty = _quantity(price, qty, label)
+            item = subs.new_item(sb, sub["id"], price, new_qty, start, end,
                                  get_dict(ip, "metadata"))
             sub["items"]["data"].append(item)
-            changes.append((None, price, 0, item["quantity"], item["id"]))
+            changes.append((None, price, 0, new_qty, item["id"]))
     if not sub["items"]["data"]:
         raise invalid("A subscription must have at least one item.", "items")
     return changes

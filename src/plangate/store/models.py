@@ -459,3 +459,8 @@ __all__ += ["AuditEntry", "Operator", "OperatorSession", "Setting"]
 from plangate.store.budget_models import StripeCallBudget  # noqa: E402
 
 __all__ += ["StripeCallBudget"]
+
+# Usage records and their reporting queue (services/usage).
+from plangate.store.usage_models import UsageRecord  # noqa: E402
+
+__all__ += ["UsageRecord"]

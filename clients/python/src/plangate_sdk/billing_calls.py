@@ -1,7 +1,9 @@
 """The billing calls as data (:mod:`plangate_sdk.calls` has the rest): the portal, cards,
-invoices, transactions and refunds."""
+invoices, transactions, refunds and usage."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from plangate_sdk.calls import Call, Params, _post, _present, customer_path
 from plangate_sdk.models import (
@@ -12,6 +14,8 @@ from plangate_sdk.models import (
     RefundReason,
     SetupOut,
     TransactionList,
+    UsageOut,
+    UsageRecordOut,
 )
 
 
@@ -88,3 +92,27 @@ def refund(
         reason=reason,
     )
     return _post("/v1/refunds", RefundOut.model_validate, body, idempotency_key)
+
+
+def record_usage(
+    customer_type: str,
+    customer_id: str,
+    meter: str,
+    quantity: int,
+    event_id: str,
+    *,
+    user_id: str | None,
+    occurred_at: datetime | None,
+    idempotency_key: str | None,
+) -> Call[UsageRecordOut]:
+    body: Params = {"meter": meter, "quantity": quantity, "event_id": event_id}
+    body.update(_present(user_id=user_id, occurred_at=occurred_at.isoformat()
+                         if occurred_at is not None else None))
+    path = customer_path(customer_type, customer_id) + "/usage"
+    return _post(path, UsageRecordOut.model_validate, body, idempotency_key)
+
+
+def usage(customer_type: str, customer_id: str) -> Call[UsageOut]:
+    return Call(
+        "GET", customer_path(customer_type, customer_id) + "/usage", UsageOut.model_validate
+    )

@@ -119,6 +119,37 @@ class ItemChanged(BaseModel):
     non_negative_quantity: int
 
 
+class UsageRecordOut(BaseModel):
+    """One usage record; `duplicate` when its `event_id` was recorded before (it counts
+    once)."""
+
+    id: str
+    meter: str
+    quantity: int
+    event_id: str
+    user_id: str | None
+    occurred_at: datetime
+    duplicate: bool
+
+
+class MeterUsageOut(BaseModel):
+    meter: str
+    name: str
+    aggregation: Literal["sum", "count", "last"]
+    quantity: int
+    period_start: datetime
+    period_end: datetime
+    members: dict[str, int] = Field(
+        description="a team's usage by the member who recorded it (user id → quantity)"
+    )
+
+
+class UsageOut(BaseModel):
+    customer_type: CustomerType
+    customer_id: str
+    meters: list[MeterUsageOut]
+
+
 class CustomerSessionOut(BaseModel):
     token: str
     expires_at: datetime
@@ -343,14 +374,15 @@ __all__ = [
     "EntitlementTokenOut",
     "EntitlementsOut",
     "GrantOut",
-    "InvoiceList",
     "InvoiceDiscountOut",
+    "InvoiceList",
     "InvoiceOut",
     "ItemBalanceOut",
     "ItemChanged",
     "ItemOut",
     "MemberList",
     "MemberOut",
+    "MeterUsageOut",
     "OwnedProduct",
     "PlanChangeOut",
     "PlanChangePreviewOut",
@@ -364,4 +396,6 @@ __all__ = [
     "TeamRole",
     "TransactionList",
     "TransactionOut",
+    "UsageOut",
+    "UsageRecordOut",
 ]

@@ -6,6 +6,7 @@ raising `CatalogInvalid` with every `Problem` found.
 
 from plangate.domain.catalog.diff import CatalogChange, diff_catalogs
 from plangate.domain.catalog.discounts import Coupon, PromotionCode
+from plangate.domain.catalog.meters import Meter, MeteredPrice, Tier, meter_event_name
 from plangate.domain.catalog.model import (
     Catalog,
     CatalogInvalid,
@@ -34,11 +35,15 @@ __all__ = [
     "Item",
     "ItemGrant",
     "Line",
+    "Meter",
+    "MeteredPrice",
     "Price",
     "Problem",
     "Product",
     "PromotionCode",
+    "Tier",
     "diff_catalogs",
+    "meter_event_name",
     "parse_catalog",
     "parse_product_definition",
 ]

@@ -12,9 +12,12 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from plangate.domain.catalog.discounts import Coupon, PromotionCode
+
+if TYPE_CHECKING:
+    from plangate.domain.catalog.meters import Meter, MeteredPrice
 from plangate.domain.intervals import Interval
 from plangate.domain.money import MoneyError, get_currency, to_minor_units
 
@@ -298,6 +301,8 @@ class Catalog:
     version_label: str | None = None
     coupons: FrozenMap[str, Coupon] = field(default_factory=FrozenMap)
     promotion_codes: FrozenMap[str, PromotionCode] = field(default_factory=FrozenMap)
+    meters: FrozenMap[str, Meter] = field(default_factory=FrozenMap)
+    metered_prices: FrozenMap[str, MeteredPrice] = field(default_factory=FrozenMap)
     version: str = field(init=False, compare=False, repr=True)
 
     def __post_init__(self) -> None:
@@ -323,8 +328,18 @@ class Catalog:
                     key: value.to_dict() for key, value in self.promotion_codes.items()
                 }
                 or None,
+                # Usage-based billing (domain/catalog/meters.py), left out when empty too.
+                "meters": {key: value.to_dict() for key, value in self.meters.items()} or None,
+                "metered_prices": {
+                    key: value.to_dict() for key, value in self.metered_prices.items()
+                }
+                or None,
             }
         )
+
+    def metered_prices_of(self, product_id: str) -> tuple[MeteredPrice, ...]:
+        """The metered prices billed on the product's subscriptions, in catalog order."""
+        return tuple(p for p in self.metered_prices.values() if p.product == product_id)
 
     def canonical_json(self) -> str:
         """Sorted, compact JSON of `to_dict()`: what `version` hashes."""

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from plangate.domain.catalog.discounts_parse import read_coupons, read_promotion_codes
+from plangate.domain.catalog.meters import read_metered_prices, read_meters
 from plangate.domain.catalog.model import (
     Catalog,
     CatalogInvalid,
@@ -39,7 +40,8 @@ from plangate.domain.catalog.reader import Reader, join_path
 __all__ = ["load_product_snapshot", "parse_catalog", "parse_product_definition"]
 
 _TOP_FIELDS = (
-    "version_label", "features", "items", "lines", "products", "coupons", "promotion_codes"
+    "version_label", "features", "items", "lines", "products", "coupons", "promotion_codes",
+    "meters", "metered_prices",
 )
 _NAMED_FIELDS = ("name", "description")
 _LINE_FIELDS = ("name", "description", "customer_type")
@@ -143,6 +145,10 @@ def parse_catalog(source: str | Mapping[str, Any]) -> Catalog:
     declared = set((r.table(data.get("coupons", {}), "coupons") or {}) if isinstance(
         data.get("coupons", {}), Mapping) else ())
     promotion_codes = read_promotion_codes(r, data, declared, coupons)
+    meters = read_meters(r, data)
+    # Metered prices name products: checked once the products themselves are sound.
+    metered_prices = {} if r.problems else read_metered_prices(
+        r, data, meters, {d.id: d.build() for d in drafts})
 
     if r.problems:
         raise CatalogInvalid(r.problems)
@@ -154,6 +160,8 @@ def parse_catalog(source: str | Mapping[str, Any]) -> Catalog:
         version_label=label,
         coupons=FrozenMap(coupons),
         promotion_codes=FrozenMap(promotion_codes),
+        meters=FrozenMap(meters),
+        metered_prices=FrozenMap(metered_prices),
     )
 
 

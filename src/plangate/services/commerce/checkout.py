@@ -41,6 +41,7 @@ from plangate.services.commerce.checkout_discounts import (
     resolve_discount,
     stripe_discount,
 )
+from plangate.services.commerce.metered_items import metered_line_items
 from plangate.services.commerce.open_checkouts import (
     Purchase,
     discount_terms,
@@ -331,6 +332,8 @@ def create_checkout(
             cancel_url=cancel_url,
         )
         params.update(stripe_discount(deps.gateway, discount))
+        params["line_items"] += metered_line_items(deps.gateway, offer.catalog, offer.product,
+                                                   offer.price, offer.currency)
         # Unit of work 3: the customer's row stays locked from the look for an open session
         # of the line to the record of the new one, Stripe calls included: the lock is the
         # point, so that two tabs cannot both open one (services/commerce/open_checkouts.py).

@@ -32,6 +32,7 @@ import stripe
 from plangate.domain.catalog import Catalog, Price, Product
 from plangate.gateways.stripe_client import META_PRICE_PRICE_ID, META_PRICE_PRODUCT_ID, lookup_key
 from plangate.services.stripe_sync.discount_push import DiscountPush
+from plangate.services.stripe_sync.meter_push import MeterPush
 from plangate.services.stripe_sync.portal_push import PortalPush
 
 Progress = Callable[[str], None]
@@ -71,6 +72,11 @@ class PushReport:
     promotion_codes_created: list[str] = field(default_factory=list)
     promotion_codes_updated: list[str] = field(default_factory=list)
     promotion_codes_deactivated: list[str] = field(default_factory=list)
+    # Catalog meter ids; event names of the meters deactivated (see meter_push). Metered
+    # prices count with the prices, by lookup key.
+    meters_created: list[str] = field(default_factory=list)
+    meters_updated: list[str] = field(default_factory=list)
+    meters_deactivated: list[str] = field(default_factory=list)
     unchanged: int = 0
 
     @property
@@ -94,6 +100,9 @@ class PushReport:
                 self.promotion_codes_created,
                 self.promotion_codes_updated,
                 self.promotion_codes_deactivated,
+                self.meters_created,
+                self.meters_updated,
+                self.meters_deactivated,
             )
         )
 
@@ -320,10 +329,14 @@ def push_catalog(
     """
     pusher = _Pusher(client, progress)
     sold = list(sold_products(catalog))
+    meters = MeterPush(client, pusher.say)
+    meters.meters(catalog)
     for product in sold:
         pusher.product(product)
         in_use = pusher.prices(product)
+        in_use |= meters.prices(catalog, product, stripe_product_id(product.id))
         pusher.deactivate_prices(stripe_product_id(product.id), keep=in_use)
+    _report_meters(pusher.report, meters)
     pusher.archive_unsold({product.id for product in sold})
     portal = PortalPush(client, pusher.say)
     portal.run(catalog, stripe_product_id, pusher.price_ids)
@@ -333,6 +346,16 @@ def push_catalog(
     pusher.report.unchanged += portal.unchanged
     _push_discounts(client, catalog, pusher)
     return pusher.report
+
+
+def _report_meters(report: PushReport, meters: MeterPush) -> None:
+    report.meters_created = meters.meters_created
+    report.meters_updated = meters.meters_updated
+    report.meters_deactivated = meters.meters_deactivated
+    report.prices_created += meters.prices_created
+    report.prices_replaced += meters.prices_replaced
+    report.prices_reactivated += meters.prices_reactivated
+    report.unchanged += meters.unchanged
 
 
 def _push_discounts(client: stripe.StripeClient, catalog: Catalog, pusher: _Pusher) -> None:

@@ -29,6 +29,7 @@ from plangate.observability.metrics import (
     STRIPE_EVENTS_HANDLED,
     SYNC_SECONDS,
 )
+from plangate.services import usage
 from plangate.services.stripe_sync import reconcile_lease
 from plangate.services.stripe_sync.batch import BatchFetches
 from plangate.services.stripe_sync.sync import Outcome, SyncContext, handle_event
@@ -229,6 +230,17 @@ class Worker:
                         self._failed(event, failure)
         return len(claimed)
 
+    def report_usage(self) -> int:
+        """Reports due usage records to Stripe's meters (services/usage), a batch at a time,
+        between batches of events; returns how many were claimed."""
+        claimed = 0
+        while True:
+            # The sync's clock, which stamped the records (a test clock in tests).
+            batch = usage.report_due(self.sync.db, self.sync.gateway, self.sync.clock)
+            claimed += batch.claimed
+            if batch.claimed < usage.BATCH:
+                return claimed
+
     def drain(self, timeout: float = 30.0) -> None:
         """Handles events until none is due (tests, the benchmark, the CLI)."""
         deadline = self.queue_clock.now() + timedelta(seconds=timeout)
@@ -253,6 +265,7 @@ class Worker:
             try:
                 while not stop.is_set() and self.run_once():
                     pass
+                self.report_usage()
                 last_reconcile = self._maybe_reconcile(last_reconcile)
             except Exception:  # noqa: BLE001 - a database hiccup must not end the loop
                 log.exception("worker loop failed; retrying")

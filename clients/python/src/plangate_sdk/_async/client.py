@@ -378,6 +378,8 @@ class AsyncCustomerHandle(CustomerHandleBase["AsyncClient"]):
     create_setup_intent = bind_customer(AsyncClient.create_setup_intent)
     set_default_payment_method = bind_customer(AsyncClient.set_default_payment_method)
     invoices = bind_customer(AsyncClient.invoices)
+    record_usage = bind_customer(AsyncClient.record_usage)
+    usage = bind_customer(AsyncClient.usage)
 
     async def transactions(
         self,

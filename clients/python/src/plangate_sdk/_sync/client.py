@@ -380,6 +380,8 @@ class CustomerHandle(CustomerHandleBase["Client"]):
     create_setup_intent = bind_customer(Client.create_setup_intent)
     set_default_payment_method = bind_customer(Client.set_default_payment_method)
     invoices = bind_customer(Client.invoices)
+    record_usage = bind_customer(Client.record_usage)
+    usage = bind_customer(Client.usage)
 
     def transactions(
         self,
