@@ -20,6 +20,8 @@ from . import (
     prices,
     promotion_codes,
     subscriptions_api,
+    tax_ids,
+    tax_rates,
 )
 from .router import Router
 
@@ -28,4 +30,4 @@ ROUTERS: list[Router] = [catalog.router, prices.router, payments.router, charges
                          previews.router, invoices_api.router, checkout.router, portal.router,
                          portal_configurations.router, account.router,
                          capture.router, coupons.router,
-                         promotion_codes.router]
+                         promotion_codes.router, tax_rates.router, tax_ids.router]
