@@ -170,6 +170,38 @@ class SetupIn(Body):
     )
 
 
+class AddressIn(Body):
+    line1: str | None = Field(default=None, max_length=200)
+    line2: str | None = Field(default=None, max_length=200)
+    city: str | None = Field(default=None, max_length=200)
+    postal_code: str | None = Field(default=None, max_length=40)
+    state: str | None = Field(default=None, max_length=200)
+    country: str = Field(
+        min_length=2, max_length=2, description="two-letter ISO 3166 code (DE, FR, US, ...)"
+    )
+
+
+class TaxIdIn(Body):
+    type: str = Field(
+        min_length=2, max_length=16, description="Stripe's tax id type: eu_vat, gb_vat, ..."
+    )
+    value: str = Field(min_length=1, max_length=50)
+
+
+class BillingDetailsIn(Body):
+    address: AddressIn | None = Field(
+        default=None, description="the billing address; null removes it"
+    )
+    name: str | None = Field(
+        default=None, max_length=256, description="the name invoices show; null keeps it"
+    )
+    tax_ids: list[TaxIdIn] = Field(
+        default_factory=list,
+        max_length=25,
+        description="the complete list: ids not listed are removed",
+    )
+
+
 class DefaultCardIn(Body):
     payment_method_id: str = Field(min_length=1, max_length=255)
 

@@ -3,7 +3,8 @@
 
 The hosted page asks for a billing address when `billing_address_collection=required`, or
 when automatic tax is on and the customer has none to use (no customer yet, or
-`customer_update[address]=auto`); with `tax_id_collection[enabled]` it asks for a business
+`customer_update[address]=auto`; the customer's address is filled in, and used when the
+form leaves the country out); with `tax_id_collection[enabled]` it asks for a business
 name and a tax id. On completion the address and name are saved on a new customer, or on an
 existing one where `customer_update` says `auto`; the tax id is added to the customer. The
 session's `amount_total` includes the tax automatic tax computes (see `taxes`), as soon as
@@ -100,6 +101,9 @@ def collect(sb: Sandbox, cs: Obj, form: Mapping[str, str]) -> Obj:
     out: Obj = {"address": None, "business_name": None, "tax_id": None}
     if asks_address(sb, cs):
         address = {k: (form.get(f"address_{k}") or "").strip() or None for k in _ADDRESS}
+        saved = _customer_address(sb, cs)
+        if address["country"] is None and saved is not None:
+            address = {k: saved.get(k) for k in _ADDRESS}  # the page showed it filled in
         code = (address["country"] or "").upper()
         if code not in COUNTRIES:
             raise StripeError(400, "invalid_request_error",
@@ -136,9 +140,17 @@ def save(sb: Sandbox, cs: Obj, customer: Obj | None, collected: Obj, created: bo
         "tax_exempt": (customer or {}).get("tax_exempt") or "none"}
 
 
+def _customer_address(sb: Sandbox, cs: Obj) -> Obj | None:
+    customer = sb.store.get("customer", cs["customer"]) if cs["customer"] else None
+    return customer.get("address") if customer and country_of(customer) else None
+
+
 def page_fields(sb: Sandbox, cs: Obj, values: Mapping[str, str]) -> str:
-    """The address and tax id fields of the hosted page, as it needs them."""
+    """The address and tax id fields of the hosted page, as it needs them (the customer's
+    address filled in, as Stripe does)."""
     html = ""
+    saved = _customer_address(sb, cs) or {}
+    values = {**{f"address_{k}": str(saved.get(k) or "") for k in _ADDRESS}, **values}
     if asks_address(sb, cs):
         labels = {"line1": "Address", "city": "City", "postal_code": "Postal code",
                   "country": "Country (two-letter code, e.g. DE)"}
