@@ -128,7 +128,7 @@ OPERATION_ERRORS: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {
     },
     ("GET", C + "/billing-details"): {502: ("gateway_error",)},
     ("PUT", C + "/billing-details"): {
-        400: ("country_invalid", "tax_id_type_invalid", "tax_id_duplicate", "tax_id_invalid"),
+        400: ("country_invalid", "tax_id_type_invalid", "tax_id_invalid"),
         409: ("test_mode",),
         502: ("gateway_error",),
     },

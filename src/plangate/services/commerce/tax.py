@@ -71,10 +71,8 @@ def check_details(details: BillingDetails) -> None:
             raise InvalidRequest(
                 "tax_id_type_invalid",
                 f"{type_!r} is not a tax id type Stripe knows (eu_vat, gb_vat, us_ein, ...)",
-                param=f"tax_ids[{i}].type",
+                param=f"tax_ids.{i}.type",
             )
-    if len(set(details.tax_ids)) != len(details.tax_ids):
-        raise InvalidRequest("tax_id_duplicate", "a tax id is listed twice", param="tax_ids")
 
 
 def _view(customer: StripeDict | None, tax_ids: list[StripeDict]) -> dict[str, Any]:
@@ -136,7 +134,7 @@ def write_billing_details(
                 gateway_call(partial(gateway.delete_tax_id, customer_id, tax_id))
             if exc.http_status == 400:
                 raise InvalidRequest(
-                    "tax_id_invalid", f"Stripe refused the tax id: {exc}", param=f"tax_ids[{i}]"
+                    "tax_id_invalid", f"Stripe refused the tax id: {exc}", param=f"tax_ids.{i}"
                 ) from exc
             raise from_gateway(exc) from exc
         created.append(str(made["id"]))
