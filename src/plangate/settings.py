@@ -43,6 +43,17 @@ class Settings(BaseSettings):
     )
     stripe_webhook_secret: str = Field(default="", description="whsec_... of the endpoint")
     block_new_purchases: bool = Field(default=False, description="refuse new checkouts")
+    stripe_automatic_tax: bool = Field(
+        default=False, description="Stripe Tax computes tax on every checkout and its invoices"
+    )
+    stripe_tax_id_collection: bool = Field(
+        default=False, description="checkouts let business customers enter a tax id"
+    )
+    stripe_billing_address_collection: Literal["auto", "required"] = Field(
+        default="auto",
+        description="`required`: checkouts always ask for the billing address; `auto`: "
+        "only when tax needs it",
+    )
     allowed_origins: EnvList = Field(
         default_factory=list, description="origins allowed in success/cancel/return URLs"
     )

@@ -162,3 +162,37 @@ def test_checkout_page_takes_a_promotion_code(running: Running, client: stripe.S
     page.wait_for_url(f"**/done?session={cs.id}")
     done = client.v1.checkout.sessions.retrieve(cs.id)
     assert done.status == "complete" and done.amount_total == 1200
+
+
+def test_checkout_page_collects_the_address_and_tax_id(running: Running,
+                                                       client: stripe.StripeClient,
+                                                       page: Any) -> None:
+    from tests.web.live_site import serious_violations
+
+    prod = client.v1.products.create({"name": "Browser Pro"})
+    price = client.v1.prices.create({"product": prod.id, "currency": "eur",
+                                     "unit_amount": 1500, "recurring": {"interval": "month"}})
+    cs = client.v1.checkout.sessions.create({
+        "mode": "subscription", "line_items": [{"price": price.id, "quantity": 1}],
+        "automatic_tax": {"enabled": True}, "tax_id_collection": {"enabled": True},
+        "success_url": running.url + "/done?session={CHECKOUT_SESSION_ID}"})
+    page.goto(cs.url)
+    assert serious_violations(page) == []
+    page.get_by_test_id("email").fill("buyer@example.com")
+    page.get_by_test_id("card-number").fill("4242 4242 4242 4242")
+    page.get_by_test_id("address-country").fill("ZZ")
+    page.get_by_test_id("submit").click()
+    assert "country" in page.get_by_test_id("error").inner_text()
+    page.get_by_test_id("address-country").fill("DE")
+    page.get_by_test_id("address-city").fill("Berlin")
+    page.get_by_test_id("business-name").fill("Acme GmbH")
+    page.get_by_test_id("tax-id-type").select_option("eu_vat")
+    page.get_by_test_id("tax-id-value").fill("DE000000000")
+    screenshot(page, "sandbox-checkout-tax")
+    page.get_by_test_id("card-number").fill("4242 4242 4242 4242")
+    page.get_by_test_id("submit").click()
+    page.wait_for_url(f"**/done?session={cs.id}")
+    done = client.v1.checkout.sessions.retrieve(cs.id)
+    assert done.amount_total == 1785 and done.total_details.amount_tax == 285  # type: ignore[union-attr]
+    assert [t.value for t in client.v1.customers.tax_ids.list(str(done.customer)).data] == [
+        "DE000000000"]

@@ -76,8 +76,9 @@ def test_an_unimplemented_nested_parameter_is_refused_with_its_path(
     assert err.code == NOT_IMPLEMENTED
     assert err.param == "line_items[1][adjustable_quantity][enabled]"
     err = _refused(client.v1.checkout.sessions.create, {
-        **base, "line_items": [{"price": price.id}], "automatic_tax": {"enabled": True}})
-    assert err.code == NOT_IMPLEMENTED and err.param == "automatic_tax[enabled]"
+        **base, "line_items": [{"price": price.id}],
+        "automatic_tax": {"enabled": True, "liability": {"type": "self"}}})
+    assert err.code == NOT_IMPLEMENTED and err.param == "automatic_tax[liability][type]"
     # Implemented siblings are accepted: the same session without the extra parameter.
     ok = client.v1.checkout.sessions.create({**base, "line_items": [{"price": price.id}]})
     assert ok.status == "open"

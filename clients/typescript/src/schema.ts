@@ -544,6 +544,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/customers/{customer_type}/{customer_id}/billing-details": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read Billing Details
+         * @description The customer's billing address, the name invoices show and its tax ids (with Stripe's verification), read from its Stripe customer.
+         */
+        get: operations["read_billing_details_v1_customers__customer_type___customer_id__billing_details_get"];
+        /**
+         * Write Billing Details
+         * @description Set the billing address, the name invoices show and the complete list of tax ids on the customer's Stripe customer (made if needed); automatic tax computes from this address. Refused as a whole: an unknown country, an unknown tax id type, or a value Stripe refuses changes nothing.
+         */
+        put: operations["write_billing_details_v1_customers__customer_type___customer_id__billing_details_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/customers/{customer_type}/{customer_id}/invoices": {
         parameters: {
             query?: never;
@@ -553,7 +577,7 @@ export interface paths {
         };
         /**
          * Read Invoices
-         * @description The customer's invoices, newest first; pass `next_cursor` as `cursor` for the next page.
+         * @description The customer's invoices, newest first, with their tax; pass `next_cursor` as `cursor` for the next page.
          */
         get: operations["read_invoices_v1_customers__customer_type___customer_id__invoices_get"];
         put?: never;
@@ -980,6 +1004,43 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AddressIn */
+        AddressIn: {
+            /** Line1 */
+            line1?: string | null;
+            /** Line2 */
+            line2?: string | null;
+            /** City */
+            city?: string | null;
+            /** Postal Code */
+            postal_code?: string | null;
+            /** State */
+            state?: string | null;
+            /**
+             * Country
+             * @description two-letter ISO 3166 code, upper case (DE, FR, US, ...)
+             * @enum {string}
+             */
+            country: "AD" | "AE" | "AF" | "AG" | "AI" | "AL" | "AM" | "AO" | "AQ" | "AR" | "AS" | "AT" | "AU" | "AW" | "AX" | "AZ" | "BA" | "BB" | "BD" | "BE" | "BF" | "BG" | "BH" | "BI" | "BJ" | "BL" | "BM" | "BN" | "BO" | "BQ" | "BR" | "BS" | "BT" | "BV" | "BW" | "BY" | "BZ" | "CA" | "CC" | "CD" | "CF" | "CG" | "CH" | "CI" | "CK" | "CL" | "CM" | "CN" | "CO" | "CR" | "CU" | "CV" | "CW" | "CX" | "CY" | "CZ" | "DE" | "DJ" | "DK" | "DM" | "DO" | "DZ" | "EC" | "EE" | "EG" | "EH" | "ER" | "ES" | "ET" | "FI" | "FJ" | "FK" | "FM" | "FO" | "FR" | "GA" | "GB" | "GD" | "GE" | "GF" | "GG" | "GH" | "GI" | "GL" | "GM" | "GN" | "GP" | "GQ" | "GR" | "GS" | "GT" | "GU" | "GW" | "GY" | "HK" | "HM" | "HN" | "HR" | "HT" | "HU" | "ID" | "IE" | "IL" | "IM" | "IN" | "IO" | "IQ" | "IR" | "IS" | "IT" | "JE" | "JM" | "JO" | "JP" | "KE" | "KG" | "KH" | "KI" | "KM" | "KN" | "KP" | "KR" | "KW" | "KY" | "KZ" | "LA" | "LB" | "LC" | "LI" | "LK" | "LR" | "LS" | "LT" | "LU" | "LV" | "LY" | "MA" | "MC" | "MD" | "ME" | "MF" | "MG" | "MH" | "MK" | "ML" | "MM" | "MN" | "MO" | "MP" | "MQ" | "MR" | "MS" | "MT" | "MU" | "MV" | "MW" | "MX" | "MY" | "MZ" | "NA" | "NC" | "NE" | "NF" | "NG" | "NI" | "NL" | "NO" | "NP" | "NR" | "NU" | "NZ" | "OM" | "PA" | "PE" | "PF" | "PG" | "PH" | "PK" | "PL" | "PM" | "PN" | "PR" | "PS" | "PT" | "PW" | "PY" | "QA" | "RE" | "RO" | "RS" | "RU" | "RW" | "SA" | "SB" | "SC" | "SD" | "SE" | "SG" | "SH" | "SI" | "SJ" | "SK" | "SL" | "SM" | "SN" | "SO" | "SR" | "SS" | "ST" | "SV" | "SX" | "SY" | "SZ" | "TC" | "TD" | "TF" | "TG" | "TH" | "TJ" | "TK" | "TL" | "TM" | "TN" | "TO" | "TR" | "TT" | "TV" | "TW" | "TZ" | "UA" | "UG" | "UM" | "US" | "UY" | "UZ" | "VA" | "VC" | "VE" | "VG" | "VI" | "VN" | "VU" | "WF" | "WS" | "XK" | "YE" | "YT" | "ZA" | "ZM" | "ZW";
+        };
+        /** AddressOut */
+        AddressOut: {
+            /** Line1 */
+            line1: string | null;
+            /** Line2 */
+            line2: string | null;
+            /** City */
+            city: string | null;
+            /** Postal Code */
+            postal_code: string | null;
+            /** State */
+            state: string | null;
+            /**
+             * Country
+             * @description two-letter ISO 3166 code
+             */
+            country: string | null;
+        };
         /** AdminCustomerList */
         AdminCustomerList: {
             /** Data */
@@ -1080,6 +1141,47 @@ export interface components {
             data: components["schemas"]["AuditEntryOut"][];
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /** BillingDetailsIn */
+        BillingDetailsIn: {
+            /** @description the billing address; null removes it */
+            address?: components["schemas"]["AddressIn"] | null;
+            /**
+             * Name
+             * @description the name invoices show; null keeps it
+             */
+            name?: string | null;
+            /**
+             * Tax Ids
+             * @description the complete list: ids not listed are removed
+             */
+            tax_ids?: components["schemas"]["TaxIdIn"][];
+        };
+        /** BillingDetailsOut */
+        BillingDetailsOut: {
+            /**
+             * Object
+             * @constant
+             */
+            object: "billing_details";
+            /** Has Payment Customer */
+            has_payment_customer: boolean;
+            /**
+             * Name
+             * @description the name invoices show
+             */
+            name: string | null;
+            address: components["schemas"]["AddressOut"] | null;
+            /**
+             * Tax Exempt
+             * @description `none`, `exempt` or `reverse` (Stripe's)
+             */
+            tax_exempt: string;
+            /**
+             * Tax Ids
+             * @description oldest first
+             */
+            tax_ids: components["schemas"]["TaxIdOut"][];
         };
         /** BillingOut */
         BillingOut: {
@@ -1645,6 +1747,62 @@ export interface components {
             period_end: string | null;
             /** Discounts */
             discounts: components["schemas"]["InvoiceDiscountOut"][];
+            /**
+             * Total Tax
+             * @description all tax on the invoice, in minor units
+             * @default 0
+             */
+            total_tax?: number;
+            /**
+             * Total Tax Decimal
+             * @default 0
+             */
+            total_tax_decimal?: string;
+            /**
+             * Total Excluding Tax
+             * @description after discounts, without tax
+             * @default 0
+             */
+            total_excluding_tax?: number;
+            /**
+             * Total Excluding Tax Decimal
+             * @default 0
+             */
+            total_excluding_tax_decimal?: string;
+            /** Taxes */
+            taxes?: components["schemas"]["InvoiceTaxOut"][];
+        };
+        /** InvoiceTaxOut */
+        InvoiceTaxOut: {
+            /**
+             * Amount
+             * @description the tax, in minor units
+             */
+            amount: number;
+            /** Amount Decimal */
+            amount_decimal: string;
+            /**
+             * Taxable Amount
+             * @description what it was computed on, in minor units
+             */
+            taxable_amount: number;
+            /** Taxable Amount Decimal */
+            taxable_amount_decimal: string;
+            /**
+             * Inclusive
+             * @description true: included in the prices; false: added on top
+             */
+            inclusive: boolean;
+            /**
+             * Taxability Reason
+             * @description Stripe Tax's reason (`standard_rated`, `not_collecting`, `reverse_charge`, ...); null for a tax rate given by hand
+             */
+            taxability_reason: string | null;
+            /**
+             * Tax Rate Id
+             * @description Stripe's tax rate (txr_...)
+             */
+            tax_rate_id: string | null;
         };
         /** ItemBalanceOut */
         ItemBalanceOut: {
@@ -2324,6 +2482,39 @@ export interface components {
              */
             price_id?: string | null;
         };
+        /** TaxIdIn */
+        TaxIdIn: {
+            /**
+             * Type
+             * @description Stripe's tax id type: eu_vat, gb_vat, us_ein, ...
+             * @enum {string}
+             */
+            type: "ad_nrt" | "ae_trn" | "al_tin" | "am_tin" | "ao_tin" | "ar_cuit" | "au_abn" | "au_acn" | "au_arn" | "au_wpn" | "aw_tin" | "az_tin" | "ba_tin" | "bb_tin" | "bd_bin" | "bf_ifu" | "bg_uic" | "bh_vat" | "bj_ifu" | "bo_tin" | "br_cnpj" | "br_cpf" | "bs_tin" | "bw_vat" | "by_tin" | "ca_bn" | "ca_gst_hst" | "ca_pst_bc" | "ca_pst_mb" | "ca_pst_sk" | "ca_qst" | "cd_nif" | "ch_uid" | "ch_vat" | "ci_vat" | "cl_tin" | "cm_niu" | "cn_tin" | "co_nit" | "cr_tin" | "cv_nif" | "cz_dic" | "de_stn" | "do_rcn" | "ec_ruc" | "eg_tin" | "es_cif" | "et_tin" | "eu_oss_vat" | "eu_vat" | "fo_vat" | "fr_siren" | "fr_siret" | "fr_spi" | "gb_vat" | "ge_vat" | "gh_tin" | "gi_tin" | "gn_nif" | "hk_br" | "hr_oib" | "hu_tin" | "ic_nif" | "id_npwp" | "il_vat" | "in_gst" | "is_kt" | "is_vat" | "it_cf" | "jp_cn" | "jp_rn" | "jp_trn" | "ke_pin" | "kg_tin" | "kh_tin" | "kr_brn" | "kz_bin" | "la_tin" | "li_uid" | "li_vat" | "lk_vat" | "ma_vat" | "md_cf" | "md_vat" | "me_pib" | "mk_vat" | "mr_nif" | "mu_vat" | "mx_rfc" | "my_frp" | "my_itn" | "my_sst" | "mz_nuit" | "ng_tin" | "no_vat" | "no_voec" | "np_pan" | "nz_bn" | "nz_gst" | "om_vat" | "pe_ruc" | "ph_tin" | "pl_nip" | "pt_nif" | "py_ruc" | "ro_tin" | "rs_pib" | "ru_inn" | "ru_kpp" | "sa_vat" | "sg_gst" | "sg_uen" | "si_tin" | "sm_coe" | "sn_ninea" | "sr_fin" | "sv_nit" | "th_vat" | "tj_tin" | "tr_tin" | "tt_bir" | "tt_vat" | "tw_vat" | "tz_vat" | "ua_vat" | "ug_tin" | "us_ein" | "uy_ruc" | "uz_tin" | "uz_vat" | "ve_rif" | "vn_tin" | "za_vat" | "zm_tin" | "zw_tin";
+            /** Value */
+            value: string;
+        };
+        /** TaxIdOut */
+        TaxIdOut: {
+            /**
+             * Id
+             * @description Stripe's tax id (txi_...)
+             */
+            id: string | null;
+            /**
+             * Type
+             * @description Stripe's type: eu_vat, gb_vat, us_ein, ...
+             */
+            type: string;
+            /** Value */
+            value: string;
+            /** Country */
+            country: string | null;
+            /**
+             * Verification
+             * @description `pending`, `verified`, `unverified` or `unavailable` (Stripe's)
+             */
+            verification: string | null;
+        };
         /** TransactionList */
         TransactionList: {
             /** Data */
@@ -2356,6 +2547,17 @@ export interface components {
             amount_refunded: number;
             /** Amount Refunded Decimal */
             amount_refunded_decimal: string;
+            /**
+             * Amount Tax
+             * @description the tax included in `amount` (from its invoice or checkout)
+             * @default 0
+             */
+            amount_tax?: number;
+            /**
+             * Amount Tax Decimal
+             * @default 0
+             */
+            amount_tax_decimal?: string;
             /** Product Id */
             product_id: string | null;
             /** Stripe Id */
@@ -5547,6 +5749,214 @@ export interface operations {
                 };
             };
             /** @description Conflict with the current state (`conflict_error`): `idempotency_key_reused`, `idempotency_request_in_progress`, `payment_customer_missing`, `test_mode` */
+            409: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large (`invalid_request_error`): `request_too_large` */
+            413: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (quote `request_id`) (`api_error`): `internal_error` */
+            500: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Payment provider failed (`api_error`): `gateway_error` */
+            502: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    read_billing_details_v1_customers__customer_type___customer_id__billing_details_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_type: "user" | "team" | "custom";
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BillingDetailsOut"];
+                };
+            };
+            /** @description Invalid request (`invalid_request_error`): `customer_id_invalid`, `customer_type_invalid`, `parameter_invalid`, `parameter_missing` */
+            400: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`authentication_error`): `authentication_invalid`, `authentication_required`, `identity_not_configured`, `secret_key_invalid`, `token_expired`, `token_invalid`, `token_signature_invalid` */
+            401: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for this caller (`permission_error`): `custom_customer_forbidden`, `customer_forbidden`, `team_admin_required` */
+            403: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`invalid_request_error`): `route_not_found` */
+            404: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (quote `request_id`) (`api_error`): `internal_error` */
+            500: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Payment provider failed (`api_error`): `gateway_error` */
+            502: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    write_billing_details_v1_customers__customer_type___customer_id__billing_details_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_type: "user" | "team" | "custom";
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BillingDetailsIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BillingDetailsOut"];
+                };
+            };
+            /** @description Invalid request (`invalid_request_error`): `body_invalid`, `country_invalid`, `customer_id_invalid`, `customer_type_invalid`, `parameter_invalid`, `parameter_missing`, `tax_id_invalid`, `tax_id_type_invalid` */
+            400: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`authentication_error`): `authentication_invalid`, `authentication_required`, `identity_not_configured`, `secret_key_invalid`, `token_expired`, `token_invalid`, `token_signature_invalid` */
+            401: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for this caller (`permission_error`): `custom_customer_forbidden`, `customer_forbidden`, `team_admin_required` */
+            403: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`invalid_request_error`): `route_not_found` */
+            404: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state (`conflict_error`): `test_mode` */
             409: {
                 headers: {
                     /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */

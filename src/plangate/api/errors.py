@@ -33,7 +33,12 @@ _STATUS_CODES = {
 }
 
 # Parameters whose refusal has a code of its own, which callers can branch on.
-_PARAM_CODES = {"expires_at": "expires_at_invalid", "days": "days_invalid"}
+_PARAM_CODES = {
+    "expires_at": "expires_at_invalid",
+    "days": "days_invalid",
+    "address.country": "country_invalid",
+    "tax_ids.type": "tax_id_type_invalid",
+}
 
 
 def error_response(
@@ -121,7 +126,8 @@ def install_error_handlers(app: FastAPI) -> None:
         if kind == "missing":
             code = "parameter_missing"
         else:
-            code = _PARAM_CODES.get(param or "", "parameter_invalid")
+            # List indices left out: `tax_ids.0.type` has the code of `tax_ids.type`.
+            code = _PARAM_CODES.get(re.sub(r"\.\d+(?=\.|$)", "", param or ""), "parameter_invalid")
         return error_response(
             400,
             "invalid_request_error",

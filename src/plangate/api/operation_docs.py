@@ -132,6 +132,12 @@ OPERATION_ERRORS: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {
         409: ("test_mode", "payment_customer_missing"),
         **_GATEWAY,
     },
+    ("GET", C + "/billing-details"): {502: ("gateway_error",)},
+    ("PUT", C + "/billing-details"): {
+        400: ("country_invalid", "tax_id_type_invalid", "tax_id_invalid"),
+        409: ("test_mode",),
+        502: ("gateway_error",),
+    },
     ("GET", C + "/invoices"): {400: ("cursor_invalid",), 502: ("gateway_error",)},
     ("GET", "/v1/transactions"): {400: ("customer_incomplete", "date_invalid")},
     ("POST", "/v1/refunds"): {
@@ -319,8 +325,14 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
     "`return_url`) or a SetupIntent (`client_secret`, for Stripe.js).",
     ("POST", C + "/payment-methods/default"): "Make a saved card the one renewals and "
     "upgrades charge.",
-    ("GET", C + "/invoices"): "The customer's invoices, newest first; pass `next_cursor` as "
-    "`cursor` for the next page.",
+    ("GET", C + "/billing-details"): "The customer's billing address, the name invoices "
+    "show and its tax ids (with Stripe's verification), read from its Stripe customer.",
+    ("PUT", C + "/billing-details"): "Set the billing address, the name invoices show and the "
+    "complete list of tax ids on the customer's Stripe customer (made if needed); automatic "
+    "tax computes from this address. Refused as a whole: an unknown country, an unknown tax "
+    "id type, or a value Stripe refuses changes nothing.",
+    ("GET", C + "/invoices"): "The customer's invoices, newest first, with their tax; pass "
+    "`next_cursor` as `cursor` for the next page.",
     ("GET", "/v1/transactions"): "Payments, refunds and disputes, newest first, filtered by "
     "customer, `type`, `currency` and creation time in [`created_from`, `created_to`) "
     "(server only).",

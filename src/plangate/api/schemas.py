@@ -4,6 +4,7 @@ their validation are the server's."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -12,6 +13,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    JsonValue,
     Strict,
     StringConstraints,
     field_validator,
@@ -19,6 +21,8 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from plangate.api.text import UNSAFE_TEXT_MESSAGE, unsafe_text_path
+from plangate.domain.countries import COUNTRIES
+from plangate.gateways.stripe_tax import tax_id_types
 
 # The response models, re-exported: routes take every model of the API from this module.
 from plangate_sdk.schemas import *  # noqa: F403
@@ -184,6 +188,60 @@ class SetupIn(Body):
         max_length=2048,
         description="with it: a hosted page (url) that returns here; without: a SetupIntent "
         "(client_secret) for Stripe.js",
+    )
+
+
+def _enum(values: Iterable[str]) -> dict[str, JsonValue]:
+    """The values a string takes, for the API document (a validator enforces them)."""
+    choices: list[JsonValue] = [v for v in sorted(values)]
+    return {"enum": choices}
+
+
+class AddressIn(Body):
+    line1: str | None = Field(default=None, max_length=200)
+    line2: str | None = Field(default=None, max_length=200)
+    city: str | None = Field(default=None, max_length=200)
+    postal_code: str | None = Field(default=None, max_length=40)
+    state: str | None = Field(default=None, max_length=200)
+    country: str = Field(
+        description="two-letter ISO 3166 code, upper case (DE, FR, US, ...)",
+        json_schema_extra=_enum(COUNTRIES),
+    )
+
+    @field_validator("country")
+    @classmethod
+    def _known_country(cls, value: str) -> str:
+        if value not in COUNTRIES:
+            raise ValueError("not a two-letter ISO 3166 country code in upper case")
+        return value
+
+
+class TaxIdIn(Body):
+    type: str = Field(
+        description="Stripe's tax id type: eu_vat, gb_vat, us_ein, ...",
+        json_schema_extra=_enum(tax_id_types()),
+    )
+    value: str = Field(min_length=1, max_length=50)
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        if value not in tax_id_types():
+            raise ValueError("not a tax id type Stripe knows")
+        return value
+
+
+class BillingDetailsIn(Body):
+    address: AddressIn | None = Field(
+        default=None, description="the billing address; null removes it"
+    )
+    name: str | None = Field(
+        default=None, max_length=256, description="the name invoices show; null keeps it"
+    )
+    tax_ids: list[TaxIdIn] = Field(
+        default_factory=list,
+        max_length=25,
+        description="the complete list: ids not listed are removed",
     )
 
 

@@ -83,6 +83,20 @@ class Gateway(Protocol):
         """Every customer carrying plangate's metadata (reconciliation of unknown customers)."""
         ...
 
+    def update_customer(
+        self, customer_id: str, params: Mapping[str, Any], *, idempotency_key: str
+    ) -> StripeDict:
+        """Changes the customer's ``address``, ``name`` (billing details for tax)."""
+        ...
+
+    def list_tax_ids(self, customer_id: str) -> Sequence[StripeDict]: ...
+
+    def create_tax_id(
+        self, customer_id: str, type_: str, value: str, *, idempotency_key: str
+    ) -> StripeDict: ...
+
+    def delete_tax_id(self, customer_id: str, tax_id: str) -> None: ...
+
     # --- prices ---------------------------------------------------------------------------
     def find_price(self, lookup_key: str) -> StripeDict | None:
         """The active price with this lookup key, or None."""

@@ -23,6 +23,7 @@ from plangate.gateways.base import (
 from plangate.gateways.meter_events import send_meter_event
 from plangate.gateways.stripe_client import META_CUSTOMER_TYPE, make_stripe_client
 from plangate.gateways.stripe_schedules import ScheduleCalls
+from plangate.gateways.stripe_tax import StripeTaxCalls
 from plangate.settings import Settings
 
 T = TypeVar("T")
@@ -80,7 +81,7 @@ def _all(pages: Any, cap: int = MAX_LISTED) -> list[StripeDict]:
     return out
 
 
-class StripeGateway(ScheduleCalls):
+class StripeGateway(ScheduleCalls, StripeTaxCalls):
     """Gateway protocol over ``stripe.StripeClient``."""
 
     name = "stripe"

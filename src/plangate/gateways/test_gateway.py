@@ -73,6 +73,22 @@ class TestGateway:
     def list_customers_with_metadata(self) -> Sequence[StripeDict]:
         return []
 
+    def update_customer(
+        self, customer_id: str, params: Mapping[str, Any], *, idempotency_key: str
+    ) -> StripeDict:
+        _unavailable("a Stripe customer")
+
+    def list_tax_ids(self, customer_id: str) -> Sequence[StripeDict]:
+        return []
+
+    def create_tax_id(
+        self, customer_id: str, type_: str, value: str, *, idempotency_key: str
+    ) -> StripeDict:
+        _unavailable("a tax id")
+
+    def delete_tax_id(self, customer_id: str, tax_id: str) -> None:
+        _unavailable("a tax id")
+
     # --- prices ---------------------------------------------------------------------------
 
     def find_price(self, lookup_key: str) -> StripeDict | None:

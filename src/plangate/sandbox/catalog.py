@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from .router import PAGE, ApiRequest, Router
 from .search import search_result
+from .tax_ids import add_tax_id, check_customer_tax, set_tax_exempt
 from .wire import (
     Obj,
     Params,
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 router = Router()
 _CUSTOMER_FIELDS = ("address", "description", "email", "invoice_settings.default_payment_method",
-                    "metadata", "name", "phone", "preferred_locales")
+                    "metadata", "name", "phone", "preferred_locales", "tax_exempt")
 _PRODUCT_FIELDS = ("active", "description", "images", "marketing_features.name", "metadata", "name",
                    "shippable", "statement_descriptor", "tax_code", "unit_label", "url")
 _DEFAULT_PRICE_FIELDS = tuple(f"default_price_data.{k}" for k in (
@@ -69,16 +70,18 @@ def _set_customer_fields(sb: Sandbox, cus: Obj, p: Params) -> None:
                 )
             pm_id = pm["id"]
         cus["invoice_settings"]["default_payment_method"] = pm_id
+    set_tax_exempt(cus, p)
     apply_metadata(cus, p)
 
 
 @router.post("/v1/customers", "CustomerCreateParams",
-              (*_CUSTOMER_FIELDS, "payment_method", "test_clock"))
+              (*_CUSTOMER_FIELDS, "payment_method", "tax_id_data", "test_clock"))
 def create_customer(sb: Sandbox, req: ApiRequest) -> Obj:
     p = req.params
     clock_id = get_str(p, "test_clock")
     if clock_id is not None:
         sb.get("test_helpers.test_clock", clock_id, "test clock", "test_clock")
+    tax_ids = check_customer_tax(p)
     cus: Obj = {
         "id": new_id("cus", 14), "object": "customer", "address": None, "balance": 0,
         "created": sb.now_on(clock_id), "currency": None, "default_source": None,
@@ -104,6 +107,8 @@ def create_customer(sb: Sandbox, req: ApiRequest) -> Obj:
     if settings:
         _set_customer_fields(sb, cus, {"invoice_settings": settings})
     sb.emit("customer.created", cus)
+    for type_, value in tax_ids:
+        add_tax_id(sb, cus, type_, value)
     if pm_id is not None:
         sb.emit("payment_method.attached", attached)  # after the customer, as Stripe does
     return cus

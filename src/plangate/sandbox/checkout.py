@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING
 
-from . import scheduler
+from . import checkout_tax, scheduler
 from . import subscriptions as subs
 from .charges import confirm_payment_intent, new_payment_intent
 from .discounts import (
@@ -90,7 +90,7 @@ def _line_items(sb: Sandbox, p: Mapping[str, object], mode: str) -> list[tuple[O
     "line_items.price", "line_items.quantity", "locale", "metadata", "mode",
     "payment_intent_data.metadata", "payment_method_collection", "allowed_payment_method_types",
     "subscription_data.description", "subscription_data.metadata",
-    "subscription_data.trial_period_days", "success_url"))
+    "subscription_data.trial_period_days", "success_url", *checkout_tax.IMPLEMENTS))
 def create_session(sb: Sandbox, req: ApiRequest) -> Obj:
     p = req.params
     mode = get_enum(p, "mode", ("payment", "subscription", "setup"), required=True) or ""
@@ -165,6 +165,7 @@ def create_session(sb: Sandbox, req: ApiRequest) -> Obj:
     }
     apply_metadata(cs, p)
     price_totals(sb, cs)
+    checkout_tax.configure(sb, cs, p, customer)
     sb.store.put(cs)
     return cs
 
@@ -195,14 +196,16 @@ def session_line_items(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
 def _items_of(sb: Sandbox, cs: Obj) -> Obj:
     data = []
     taken = cs.get("_line_discounts") or [0] * len(cs.get("_items", []))
-    for (price_id, qty), off in zip(cs.get("_items", []), taken, strict=True):
+    taxes = cs.get("_line_taxes") or [[0, 0]] * len(cs.get("_items", []))
+    for (price_id, qty), off, (tax, added) in zip(cs.get("_items", []), taken, taxes,
+                                                   strict=True):
         price = sb.get("price", price_id)
         product = sb.store.get("product", price["product"]) or {}
         amount = due_now(price, int(qty))
         off = 0 if cs["_subscription_data"].get("trial_period_days") else off
         data.append({"id": "li_" + price_id[6:] + cs["id"][-6:], "object": "item",
-                     "amount_discount": off, "amount_subtotal": amount, "amount_tax": 0,
-                     "amount_total": amount - off, "currency": price["currency"],
+                     "amount_discount": off, "amount_subtotal": amount, "amount_tax": tax,
+                     "amount_total": amount - off + added, "currency": price["currency"],
                      "description": product.get("name"), "price": sb.snapshot(price),
                      "quantity": qty})
     return list_object(data, f"/v1/checkout/sessions/{cs['id']}/line_items")
@@ -252,6 +255,7 @@ class Submission:
     card_number: str | None
     three_d_secure: str | None  # "complete" | "fail" | None (not asked yet)
     promotion_code: str | None = None  # typed into the page (`allow_promotion_codes`)
+    fields: Mapping[str, str] = field(default_factory=dict)  # address and tax id fields
 
 
 class NeedsAuthentication(Exception):
@@ -272,6 +276,7 @@ def complete(sb: Sandbox, cs: Obj, form: Submission) -> str:
     if form.promotion_code and cs["allow_promotion_codes"]:
         add_promotion_code(sb, cs, form.promotion_code)
     redemptions = _recheck_discounts(sb, cs)
+    collected = checkout_tax.collect(sb, cs, form.fields)
     card = None
     if needs_card(sb, cs):
         number = normalise_number(form.card_number or "")
@@ -293,12 +298,14 @@ def complete(sb: Sandbox, cs: Obj, form: Submission) -> str:
             raise NeedsAuthentication()
     email = cs["customer_email"] or form.email
     customer = sb.store.get("customer", cs["customer"]) if cs["customer"] else None
+    created = customer is None
     if customer is None and (cs["mode"] != "payment" or cs["customer_creation"] == "always"):
         from .catalog import create_customer
 
         fake = ApiRequest("POST", "/v1/customers", {"email": email or "", "name":
                                                     form.name or ""}, sb.base_url, "")
         customer = create_customer(sb, fake)
+    checkout_tax.save(sb, cs, customer, collected, created)
     pm = new_card_method(sb, form.card_number or "", billing={"email": email,
                                                               "name": form.name},
                          clock_of=customer) if card else None
@@ -322,10 +329,8 @@ def complete(sb: Sandbox, cs: Obj, form: Submission) -> str:
     cs["status"] = "complete"
     cs["url"] = None
     cs["customer"] = customer["id"] if customer else None
-    cs["customer_details"] = {
-        "address": None, "business_name": None, "email": email, "individual_name": None,
-        "name": form.name, "phone": None, "tax_exempt": "none", "tax_ids": [],
-    }
+    cs["customer_details"] = {"email": email, "individual_name": None, "name": form.name,
+                              "phone": None, **cs.pop("_collected")}
     if cs["payment_status"] == "unpaid":
         cs["payment_status"] = "no_payment_required" if cs["mode"] == "setup" else "paid"
     sb.store.put(cs)
@@ -353,7 +358,7 @@ def _start_subscription(sb: Sandbox, cs: Obj, customer: Obj, pm: Obj | None,
         sb, customer, prices, trial_end=now + int(trial) * _DAY if trial else None,
         default_pm=pm["id"] if pm else None, metadata=data.get("metadata") or {},
         off_session=False, authenticated=True, description=data.get("description"),
-        discounts=redemptions, checkout_session=cs["id"],
+        discounts=redemptions, checkout_session=cs["id"], tax=checkout_tax.subscription_tax(cs),
     )
     cs["subscription"] = sub["id"]
     cs["invoice"] = sub["latest_invoice"]

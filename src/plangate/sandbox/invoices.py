@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 Outcome = Literal["paid", "failed", "action_required"]
 OUTCOME_LISTENERS: list[Callable[[Sandbox, Obj, Outcome], None]] = []
+# Run on a draft just before it is finalized (`taxes` computes its taxes and totals).
+BEFORE_FINALIZE: list[Callable[[Sandbox, Obj], None]] = []
 
 
 def subscription_of(inv: Obj) -> str | None:
@@ -107,6 +109,7 @@ def new_invoice(sb: Sandbox, customer: Obj, *, billing_reason: str, sub: Obj | N
         inv["parent"] = {"type": "subscription_details", "quote_details": None,
                          "subscription_details": {"metadata": dict(sub["metadata"]),
                                                   "subscription": sub["id"]}}
+        inv["automatic_tax"]["enabled"] = sub["automatic_tax"]["enabled"]
     if auto_advance and billing_reason != "manual":
         inv["automatically_finalizes_at"] = now + sb.config.draft_invoice_seconds
     sb.store.put(inv)
@@ -163,6 +166,8 @@ def finalize(sb: Sandbox, inv: Obj) -> None:
     if inv["status"] != "draft":
         raise invalid("This invoice is already finalized, you can't re-finalize a "
                       "non-draft invoice.", code="invoice_not_editable")
+    for hook in BEFORE_FINALIZE:
+        hook(sb, inv)
     cus = sb.get("customer", inv["customer"])
     now = sb.now(inv)
     balance = int(cus.get("balance") or 0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import invoices
+from . import invoices, taxes
 from .router import PAGE, ApiRequest, Router
 from .search import search_result
 from .wire import (
@@ -25,11 +25,13 @@ router = Router()
 
 
 @router.post("/v1/invoices", "InvoiceCreateParams",
-              ("auto_advance", "currency", "customer", "default_payment_method", "description",
-              "metadata", "pending_invoice_items_behavior"))
+              ("auto_advance", "automatic_tax.enabled", "currency", "customer",
+               "default_payment_method", "default_tax_rates", "description", "metadata",
+               "pending_invoice_items_behavior"))
 def create_invoice(sb: Sandbox, req: ApiRequest) -> Obj:
     p = req.params
     customer = sb.get("customer", get_str(p, "customer", required=True) or "", param="customer")
+    automatic, rates = taxes.parse(sb, p, customer, rates_param="default_tax_rates")
     now = sb.now(customer)
     inv = invoices.new_invoice(sb, customer, billing_reason="manual", sub=None,
                                period=(now, now),
@@ -41,8 +43,10 @@ def create_invoice(sb: Sandbox, req: ApiRequest) -> Obj:
     if pm:
         inv["default_payment_method"] = pm
     apply_metadata(inv, p)
+    taxes.configure(sb, inv, {"automatic": automatic, "rates": rates})
     if get_str(p, "pending_invoice_items_behavior") == "include":
         invoices.claim_pending_items(sb, inv, None)
+    taxes.apply(sb, inv)
     sb.store.put(inv)
     sb.emit("invoice.created", inv)
     return inv
@@ -152,10 +156,11 @@ def list_invoices(sb: Sandbox, req: ApiRequest) -> Obj:
 
 @router.post("/v1/invoiceitems", "InvoiceItemCreateParams",
               ("amount", "currency", "customer", "description", "invoice", "metadata",
-              "pricing.price", "quantity", "subscription"))
+              "pricing.price", "quantity", "subscription", "tax_rates"))
 def create_invoice_item(sb: Sandbox, req: ApiRequest) -> Obj:
     p = req.params
     customer = sb.get("customer", get_str(p, "customer", required=True) or "", param="customer")
+    rates = taxes.item_rates(sb, p, "tax_rates")
     price_id = get_str(p, "price") or get_str(p.get("pricing") or {}, "price")
     price = sb.get("price", price_id, param="price") if price_id else None
     qty = get_int(p, "quantity", minimum=1) or 1
@@ -172,12 +177,15 @@ def create_invoice_item(sb: Sandbox, req: ApiRequest) -> Obj:
         price=price, quantity=qty, sub_id=get_str(p, "subscription"), si_id=None,
         proration=False)
     apply_metadata(ii, p)
+    ii["tax_rates"] = [sb.snapshot(sb.get("tax_rate", r)) for r in rates]
+    sb.store.put(ii)
     inv_id = get_str(p, "invoice")
     if inv_id is not None:
         inv = sb.get("invoice", inv_id, param="invoice")
         if inv["status"] != "draft":
             raise invalid("You can only add invoice items to draft invoices.", "invoice")
         invoices.claim_pending_items(sb, inv, None)
+        taxes.apply(sb, inv)
     return ii
 
 

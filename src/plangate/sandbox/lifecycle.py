@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from functools import partial
 from typing import TYPE_CHECKING
 
-from . import invoices, scheduler
+from . import invoices, scheduler, taxes
 from .discounts import discount_subscription_invoice
 from .periods import DAY
 from .subscriptions import (
@@ -108,6 +108,7 @@ def _renew(sb: Sandbox, sub: Obj, at: int, ending_trial: bool = False) -> None:
     invoices.add_lines(inv, subscription_lines(sb, inv, sub, trial=False,
                                                usage_period=(old_start, at)))
     discount_subscription_invoice(sb, inv, sub, at=at)
+    taxes.apply(sb, inv)
     sub["latest_invoice"] = inv["id"]
     sb.store.put(sub)
     sb.emit("customer.subscription.updated", sub, before)
@@ -132,6 +133,7 @@ def _upcoming(sb: Sandbox, sub: Obj, at: int) -> None:
     invoices.add_lines(preview, subscription_lines(sb, preview, sub, trial=False,
                                                    usage_period=period_of(sub)))
     discount_subscription_invoice(sb, preview, sub, preview=True, at=end)
+    taxes.apply(sb, preview, store=False)
     preview["created"] = end
     sb.emit("invoice.upcoming", preview)
 

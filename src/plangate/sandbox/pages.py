@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from . import checkout, invoices
+from . import checkout, checkout_tax, invoices
 from .charges import confirm_payment_intent
 from .payments import new_card_method
 from .periods import DAY, format_day
@@ -70,7 +70,7 @@ def price_label(price: Obj, quantity: int = 1) -> str:
 
 def page(title: str, body: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)}</title>"
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{escape(title)}</title>"
         f"<style>{_STYLE}</style></head><body><main><p class='muted'>Plangate sandbox · test "
         f"mode</p><h1>{escape(title)}</h1>{body}</main></body></html>", status)
 
@@ -125,6 +125,10 @@ def checkout_page(sb: Sandbox, cs: Obj, action: str, message: str | None = None,
     summary = f"<table data-testid='line-items'>{rows}</table>"
     if trial:
         summary += f"<p data-testid='trial'>{escape(_trial_terms(sb, cs, items, trial))}</p>"
+    tax = (cs["total_details"] or {}).get("amount_tax") or 0
+    if tax:
+        summary += (f"<p>Tax: <b data-testid='tax'>{amount_label(tax, cs['currency'] or '')}"
+                    "</b></p>")
     discount = (cs["total_details"] or {}).get("amount_discount") or 0
     if discount:
         summary += (f"<p>Discount: <b data-testid='discount'>−"
@@ -135,7 +139,8 @@ def checkout_page(sb: Sandbox, cs: Obj, action: str, message: str | None = None,
     email = "" if cs["customer"] or cs["customer_email"] else (
         "<label for='email'>Email</label><input id='email' name='email' type='email' "
         f"data-testid='email' value='{escape(values.get('email', ''))}'>")
-    card = card_fields() if checkout.needs_card(sb, cs) else ""
+    card = checkout_tax.page_fields(sb, cs, values)
+    card += card_fields() if checkout.needs_card(sb, cs) else ""
     if cs["allow_promotion_codes"]:
         card += ("<label for='promotion_code'>Promotion code</label><input id='promotion_code' "
                  "name='promotion_code' data-testid='promotion-code' "
@@ -202,7 +207,7 @@ def page_routes(sb: Sandbox) -> list[BaseRoute]:
                 target = checkout.complete(sb, cs, checkout.Submission(
                     form.get("email") or None, form.get("name") or None,
                     form.get("card_number"), form.get("three_d_secure"),
-                    form.get("promotion_code") or None))
+                    form.get("promotion_code") or None, form))
             except checkout.NeedsAuthentication:
                 return challenge(action, form)
             except StripeError as err:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING
 
-from . import invoices
+from . import invoices, taxes
 from . import subscriptions as subs
 from .discounts import apply_to_invoice, discount_subscription_invoice, parse_discounts
 from .router import Router
@@ -105,6 +105,7 @@ def create_preview(sb: Sandbox, req: ApiRequest) -> Obj:
         _apply_given_discounts(sb, inv, customer, get_list(p, "discounts"))
     else:
         discount_subscription_invoice(sb, inv, work, preview=True, at=starts)
+    taxes.apply(sb, inv, store=False)
     return inv
 
 
@@ -122,6 +123,7 @@ def _customer_preview(sb: Sandbox, p: Params) -> Obj:
                       code="invoice_upcoming_none")
     invoices.add_lines(inv, lines)
     _apply_given_discounts(sb, inv, customer, get_list(p, "discounts"))
+    taxes.apply(sb, inv, store=False)
     return inv
 
 

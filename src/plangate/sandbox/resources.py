@@ -22,6 +22,8 @@ from . import (
     promotion_codes,
     schedules_api,
     subscriptions_api,
+    tax_ids,
+    tax_rates,
 )
 from .router import Router
 
@@ -30,4 +32,5 @@ ROUTERS: list[Router] = [catalog.router, prices.router, payments.router, charges
                          previews.router, invoices_api.router, checkout.router, portal.router,
                          portal_configurations.router, account.router,
                          capture.router, coupons.router,
-                         promotion_codes.router, schedules_api.router, meters.router]
+                         promotion_codes.router, schedules_api.router, meters.router,
+                         tax_rates.router, tax_ids.router]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from . import invoices
+from . import invoices, taxes
 from .discounts import Redemption, discount_subscription_invoice, redeem
 from .invoices import Outcome, subscription_of
 from .payments import card_of
@@ -119,9 +119,10 @@ def start(sb: Sandbox, customer: Obj, prices: list[tuple[Obj, int, Obj]], *,
           payment_behavior: str = "allow_incomplete", off_session: bool = True,
           authenticated: bool = False, description: str | None = None,
           cancel_at_period_end: bool = False, missing_pm_behavior: str = "create_invoice",
-          discounts: Sequence[Redemption] = (), checkout_session: str | None = None
-          ) -> Obj:
-    """Create a subscription and its first invoice, and try to pay it."""
+          discounts: Sequence[Redemption] = (), checkout_session: str | None = None,
+          tax: Obj | None = None) -> Obj:
+    """Create a subscription and its first invoice, and try to pay it. `tax`, from
+    `taxes.subscription_tax`: automatic tax, default tax rates and each item's rates."""
     now = sb.now(customer)
     currencies = {p["currency"] for p, _, _ in prices}
     if len(currencies) != 1:
@@ -165,6 +166,8 @@ def start(sb: Sandbox, customer: Obj, prices: list[tuple[Obj, int, Obj]], *,
         "trial_start": now if trialing else None,
     }
     sub["items"]["data"] = [new_item(sb, sub_id, p, q, now, end, md) for p, q, md in prices]
+    if tax is not None:
+        taxes.configure(sb, sub, tax)
     sub["discounts"] = [redeem(sb, r, customer, now, subscription=sub_id,
                                checkout_session=checkout_session)["id"] for r in discounts]
     sb.store.put(sub)

@@ -12,6 +12,7 @@ from .prices import plan_of
 from .router import PAGE, ApiRequest, Router
 from .search import search_result
 from .tiers import amount_for, is_metered
+from .taxes import subscription_tax
 from .wire import (
     Obj,
     Params,
@@ -76,9 +77,10 @@ def _trial_end(sb: Sandbox, p: Params, prices: list[Obj], now: int) -> int | Non
 
 @router.post("/v1/subscriptions", "SubscriptionCreateParams",
               (
-    "cancel_at_period_end", "customer", "default_payment_method", "description",
-    "discounts.coupon", "discounts.promotion_code", "items.metadata", "items.price",
-    "items.quantity", "metadata", "payment_behavior",
+    "automatic_tax.enabled", "cancel_at_period_end", "customer", "default_payment_method",
+    "default_tax_rates", "description", "discounts.coupon", "discounts.promotion_code",
+    "items.metadata", "items.price", "items.quantity", "items.tax_rates", "metadata",
+    "payment_behavior",
     "trial_end", "trial_from_plan", "trial_period_days",
     "trial_settings.end_behavior.missing_payment_method"))
 def create_subscription(sb: Sandbox, req: ApiRequest) -> Obj:
@@ -111,6 +113,7 @@ def create_subscription(sb: Sandbox, req: ApiRequest) -> Obj:
         if reason:
             raise decline_error(reason)
     end_behavior = get_dict(get_dict(p, "trial_settings"), "end_behavior")
+    tax = subscription_tax(sb, p, customer)
     subtotal = sum(amount_for(pr, q) for pr, q, _ in chosen)
     redemptions = parse_discounts(sb, get_list(p, "discounts"), customer=customer,
                                   currency=chosen[0][0]["currency"], subtotal=subtotal)
@@ -122,7 +125,7 @@ def create_subscription(sb: Sandbox, req: ApiRequest) -> Obj:
         cancel_at_period_end=bool(get_bool(p, "cancel_at_period_end")),
         missing_pm_behavior=get_enum(end_behavior, "missing_payment_method",
                                      ("cancel", "create_invoice", "pause"))
-        or "create_invoice", discounts=redemptions,
+        or "create_invoice", discounts=redemptions, tax=tax,
     )
 
 

@@ -399,6 +399,8 @@ class Transaction(Base):
     payment_intent_id: Mapped[str | None] = mapped_column(String(255))
     charge_id: Mapped[str | None] = mapped_column(String(255))
     amount_refunded: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The tax included in `amount`, from the payment's invoice or Checkout Session.
+    amount_tax: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     description: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -3,10 +3,12 @@ invoices, transactions, refunds and usage."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from plangate_sdk.calls import Call, Params, _post, _present, customer_path
+from plangate_sdk.calls import Call, Params, _post, _present, _with_key, customer_path
 from plangate_sdk.models import (
+    BillingDetailsOut,
     BillingOut,
     InvoiceList,
     PortalOut,
@@ -30,6 +32,27 @@ def billing(customer_type: str, customer_id: str) -> Call[BillingOut]:
     return Call(
         "GET", customer_path(customer_type, customer_id) + "/billing", BillingOut.model_validate
     )
+
+
+def billing_details(customer_type: str, customer_id: str) -> Call[BillingDetailsOut]:
+    path = customer_path(customer_type, customer_id) + "/billing-details"
+    return Call("GET", path, BillingDetailsOut.model_validate)
+
+
+def set_billing_details(
+    customer_type: str,
+    customer_id: str,
+    *,
+    address: Mapping[str, str | None] | None,
+    name: str | None,
+    tax_ids: Sequence[Mapping[str, str]],
+    idempotency_key: str | None,
+) -> Call[BillingDetailsOut]:
+    path = customer_path(customer_type, customer_id) + "/billing-details"
+    body = {"address": dict(address) if address else None, "name": name,
+            "tax_ids": [dict(t) for t in tax_ids]}
+    call = Call("PUT", path, BillingDetailsOut.model_validate, json=body)
+    return _with_key(call, idempotency_key)
 
 
 def create_setup_intent(

@@ -210,6 +210,19 @@ class InvoiceDiscountOut(BaseModel):
     end: datetime | None = Field(description="when a repeating discount stops; null: never")
 
 
+class InvoiceTaxOut(BaseModel):
+    amount: int = Field(description="the tax, in minor units")
+    amount_decimal: str
+    taxable_amount: int = Field(description="what it was computed on, in minor units")
+    taxable_amount_decimal: str
+    inclusive: bool = Field(description="true: included in the prices; false: added on top")
+    taxability_reason: str | None = Field(
+        description="Stripe Tax's reason (`standard_rated`, `not_collecting`, "
+        "`reverse_charge`, ...); null for a tax rate given by hand"
+    )
+    tax_rate_id: str | None = Field(description="Stripe's tax rate (txr_...)")
+
+
 class InvoiceOut(BaseModel):
     id: str
     number: str | None
@@ -233,6 +246,11 @@ class InvoiceOut(BaseModel):
     period_start: datetime | None
     period_end: datetime | None
     discounts: list[InvoiceDiscountOut]
+    total_tax: int = Field(default=0, description="all tax on the invoice, in minor units")
+    total_tax_decimal: str = "0"
+    total_excluding_tax: int = Field(default=0, description="after discounts, without tax")
+    total_excluding_tax_decimal: str = "0"
+    taxes: list[InvoiceTaxOut] = Field(default_factory=list)
 
 
 class _PlanChange(BaseModel):
@@ -305,6 +323,34 @@ class BillingOut(BaseModel):
     payment_methods: list[CardOut] = Field(description="every saved card, newest first")
 
 
+class AddressOut(BaseModel):
+    line1: str | None
+    line2: str | None
+    city: str | None
+    postal_code: str | None
+    state: str | None
+    country: str | None = Field(description="two-letter ISO 3166 code")
+
+
+class TaxIdOut(BaseModel):
+    id: str | None = Field(description="Stripe's tax id (txi_...)")
+    type: str = Field(description="Stripe's type: eu_vat, gb_vat, us_ein, ...")
+    value: str
+    country: str | None
+    verification: str | None = Field(
+        description="`pending`, `verified`, `unverified` or `unavailable` (Stripe's)"
+    )
+
+
+class BillingDetailsOut(BaseModel):
+    object: Literal["billing_details"]
+    has_payment_customer: bool
+    name: str | None = Field(description="the name invoices show")
+    address: AddressOut | None
+    tax_exempt: str = Field(description="`none`, `exempt` or `reverse` (Stripe's)")
+    tax_ids: list[TaxIdOut] = Field(description="oldest first")
+
+
 class SetupOut(BaseModel):
     object: Literal["card_setup"]
     type: Literal["setup_intent", "checkout_session"]
@@ -330,6 +376,10 @@ class TransactionOut(BaseModel):
     amount_decimal: str
     amount_refunded: int
     amount_refunded_decimal: str
+    amount_tax: int = Field(
+        default=0, description="the tax included in `amount` (from its invoice or checkout)"
+    )
+    amount_tax_decimal: str = "0"
     product_id: str | None
     stripe_id: str
     invoice_id: str | None
@@ -359,6 +409,8 @@ class RefundOut(BaseModel):
 
 
 __all__ = [
+    "AddressOut",
+    "BillingDetailsOut",
     "BillingOut",
     "CancellationOut",
     "CancelledOut",
@@ -377,6 +429,7 @@ __all__ = [
     "InvoiceDiscountOut",
     "InvoiceList",
     "InvoiceOut",
+    "InvoiceTaxOut",
     "ItemBalanceOut",
     "ItemChanged",
     "ItemOut",
@@ -393,6 +446,7 @@ __all__ = [
     "ScheduledChange",
     "SeatsOut",
     "SetupOut",
+    "TaxIdOut",
     "TeamRole",
     "TransactionList",
     "TransactionOut",

@@ -12,6 +12,8 @@ from plangate.api.deps import Context, ManageableCustomer, ReadableCustomer, Ser
 from plangate.api.gateway_writes import RecordedWrite, run_gateway_write, scope
 from plangate.api.idempotency import Idempotent
 from plangate.api.schemas import (
+    BillingDetailsIn,
+    BillingDetailsOut,
     BillingOut,
     DefaultCardIn,
     InvoiceList,
@@ -23,7 +25,7 @@ from plangate.api.schemas import (
     SetupOut,
     TransactionList,
 )
-from plangate.services.commerce import refunds, transactions
+from plangate.services.commerce import refunds, tax, transactions
 
 router = APIRouter(tags=["billing"])
 CUSTOMER = "/v1/customers/{customer_type}/{customer_id}"
@@ -75,6 +77,33 @@ def default_card(
         lambda: backend.set_default_card(
             ref, body.payment_method_id, scope(idem), ctx.clock.now()
         ),
+    )
+
+
+@router.get(CUSTOMER + "/billing-details", response_model=BillingDetailsOut)
+def read_billing_details(ref: ReadableCustomer, ctx: Context) -> dict[str, Any]:
+    """The customer's billing details for tax, read from its Stripe customer: the address,
+    the name invoices show, and its tax ids with Stripe's verification."""
+    return ctx.purchases.read_billing_details(ref)
+
+
+@router.put(CUSTOMER + "/billing-details", response_model=BillingDetailsOut)
+def write_billing_details(
+    ref: ManageableCustomer, body: BillingDetailsIn, ctx: Context, idem: Idempotent
+) -> JSONResponse:
+    """Set the customer's billing address, name and tax ids on its Stripe customer (made if
+    it has none yet): Stripe Tax computes from the address, invoices show the tax ids.
+    `tax_ids` is the complete list. Checked before anything is sent: an unknown country or
+    tax id type is 400; a tax id value Stripe refuses is 400 `tax_id_invalid`."""
+    details = tax.BillingDetails(
+        address=body.address.model_dump() if body.address else None,
+        name=body.name,
+        tax_ids=[(t.type, t.value) for t in body.tax_ids],
+    )
+    backend = ctx.purchases
+    return run_gateway_write(
+        idem,
+        lambda: backend.write_billing_details(ref, details, scope(idem), ctx.clock.now()),
     )
 
 

@@ -50,6 +50,7 @@ from plangate.services.commerce.open_checkouts import (
     url_and_expiry,
 )
 from plangate.services.commerce.stripe_customers import ensure_stripe_customer
+from plangate.services.commerce.tax import tax_params
 from plangate.services.entitlements import ownership
 from plangate.services.entitlements.catalog import CatalogCache
 from plangate.services.entitlements.customers import (
@@ -334,6 +335,7 @@ def create_checkout(
         params.update(stripe_discount(deps.gateway, discount))
         params["line_items"] += metered_line_items(deps.gateway, offer.catalog, offer.product,
                                                    offer.price, offer.currency)
+        params.update(tax_params(settings))
         # Unit of work 3: the customer's row stays locked from the look for an open session
         # of the line to the record of the new one, Stripe calls included: the lock is the
         # point, so that two tabs cannot both open one (services/commerce/open_checkouts.py).

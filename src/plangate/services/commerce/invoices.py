@@ -9,6 +9,7 @@ from plangate.errors import InvalidRequest
 from plangate.gateways.base import GatewayError, GatewayNotFound
 from plangate.services.commerce.billing import Deps, iso_time, money_fields, stripe_customer_id
 from plangate.services.commerce.payment_errors import from_gateway
+from plangate.services.commerce.tax import invoice_tax_fields
 from plangate.services.entitlements.customers import CustomerRef
 
 
@@ -36,6 +37,7 @@ def invoice_summary(invoice: Any) -> dict[str, Any] | None:
         "period_start": iso_time(invoice.get("period_start")),
         "period_end": iso_time(invoice.get("period_end")),
         "discounts": discounts,
+        **invoice_tax_fields(invoice, currency),
     }
 
 

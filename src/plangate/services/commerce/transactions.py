@@ -73,6 +73,7 @@ def transaction_view(row: Transaction) -> dict[str, Any]:
         "currency": row.currency,
         **money_fields(row.amount, row.currency, "amount"),
         **money_fields(row.amount_refunded, row.currency, "amount_refunded"),
+        **money_fields(row.amount_tax or 0, row.currency, "amount_tax"),
         "product_id": row.product_id,
         "stripe_id": row.stripe_id,
         "invoice_id": row.invoice_id,

@@ -63,6 +63,10 @@ def sync_checkout_session(ctx: SyncContext, session_id: str) -> Outcome:
     if subscription_id is not None:
         # Its own unit of work first, so that the link below finds the ownership.
         sync_subscription(ctx, subscription_id)
+    payment_intent_id = _id(probe.get("payment_intent"))
+    if probe.get("mode") == "payment" and payment_intent_id is not None:
+        # Its payment first as well, so that the session's tax lands on a recorded payment.
+        sync_payment_intent(ctx, payment_intent_id)
     now = ctx.clock.now()
     # Unit of work: the session's lock, a fresh fetch, fulfilment and the link commit together.
     with ctx.db.write() as session:
@@ -75,6 +79,7 @@ def sync_checkout_session(ctx: SyncContext, session_id: str) -> Outcome:
         changed = _record_status(row, cs, now)
         if cs.get("mode") == "payment" and cs.get("payment_status") == "paid":
             changed = _fulfil_one_time(ctx, session, row, cs, now) or changed
+            changed = _checkout_tax(session, cs, now) or changed
         elif subscription_id is not None and row is not None and row.ownership_id is None:
             owned = session.scalars(
                 select(Ownership)
@@ -85,6 +90,18 @@ def sync_checkout_session(ctx: SyncContext, session_id: str) -> Outcome:
                 row.ownership_id = owned.id
                 changed = True
         return Outcome(changed=changed)
+
+
+def _checkout_tax(session: Session, cs: StripeDict, now: datetime) -> bool:
+    """A one-time payment's tax, from its Checkout Session (its payment intent has none), once
+    the payment is recorded."""
+    tax = int((cs.get("total_details") or {}).get("amount_tax") or 0)
+    row = _transaction(session, _id(cs.get("payment_intent")))
+    if row is None or row.amount_tax == tax:
+        return False
+    row.amount_tax = tax
+    row.updated_at = now
+    return True
 
 
 def _record_status(row: CheckoutSession | None, cs: StripeDict, now: datetime) -> bool:
@@ -221,6 +238,9 @@ def sync_payment_intent(
             values["product_id"] = str(product_id)
         if invoice is not None:
             values["invoice_id"] = invoice["id"]
+            values["amount_tax"] = sum(
+                int(t.get("amount") or 0) for t in invoice.get("total_taxes") or []
+            )
         if failed:
             error = pi.get("last_payment_error") or {}
             values["description"] = str(error.get("message") or error.get("code") or "")[:500]

@@ -3,11 +3,13 @@ refunds and usage."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from plangate_sdk import billing_calls
 from plangate_sdk._async.base import AsyncClientBase
 from plangate_sdk.models import (
+    BillingDetailsOut,
     BillingOut,
     InvoiceList,
     PortalOut,
@@ -39,6 +41,33 @@ class AsyncBillingMethods(AsyncClientBase):
 
     async def billing(self, customer_type: str, customer_id: str) -> BillingOut:
         return await self.send(billing_calls.billing(customer_type, customer_id))
+
+    async def billing_details(self, customer_type: str, customer_id: str) -> BillingDetailsOut:
+        """The billing address, the name invoices show and the tax ids, from Stripe."""
+        return await self.send(billing_calls.billing_details(customer_type, customer_id))
+
+    async def set_billing_details(
+        self,
+        customer_type: str,
+        customer_id: str,
+        *,
+        address: Mapping[str, str | None] | None,
+        name: str | None = None,
+        tax_ids: Sequence[Mapping[str, str]] = (),
+        idempotency_key: str | None = None,
+    ) -> BillingDetailsOut:
+        """Sets them on the Stripe customer; ``tax_ids`` (``{"type", "value"}``) is the
+        complete list. An unknown country or tax id type raises before Stripe is asked."""
+        return await self.send(
+            billing_calls.set_billing_details(
+                customer_type,
+                customer_id,
+                address=address,
+                name=name,
+                tax_ids=tax_ids,
+                idempotency_key=idempotency_key,
+            )
+        )
 
     async def create_setup_intent(
         self,

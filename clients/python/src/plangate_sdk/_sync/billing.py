@@ -1,15 +1,16 @@
 # Generated from plangate_sdk/_async/billing.py by clients/python/scripts/generate_sync.py
 # (make generate): edit the async source, never this file.
-"""The billing calls of the :class:`Client`: the portal, cards, invoices, transactions,
-refunds and usage."""
+"""The billing calls of the :class:`Client`: the portal, cards, invoices, transactions and
+refunds."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping, Sequence
 
 from plangate_sdk import billing_calls
 from plangate_sdk._sync.base import ClientBase
 from plangate_sdk.models import (
+    BillingDetailsOut,
     BillingOut,
     InvoiceList,
     PortalOut,
@@ -17,8 +18,6 @@ from plangate_sdk.models import (
     RefundReason,
     SetupOut,
     TransactionList,
-    UsageOut,
-    UsageRecordOut,
 )
 
 
@@ -41,6 +40,33 @@ class BillingMethods(ClientBase):
 
     def billing(self, customer_type: str, customer_id: str) -> BillingOut:
         return self.send(billing_calls.billing(customer_type, customer_id))
+
+    def billing_details(self, customer_type: str, customer_id: str) -> BillingDetailsOut:
+        """The billing address, the name invoices show and the tax ids, from Stripe."""
+        return self.send(billing_calls.billing_details(customer_type, customer_id))
+
+    def set_billing_details(
+        self,
+        customer_type: str,
+        customer_id: str,
+        *,
+        address: Mapping[str, str | None] | None,
+        name: str | None = None,
+        tax_ids: Sequence[Mapping[str, str]] = (),
+        idempotency_key: str | None = None,
+    ) -> BillingDetailsOut:
+        """Sets them on the Stripe customer; ``tax_ids`` (``{"type", "value"}``) is the
+        complete list. An unknown country or tax id type raises before Stripe is asked."""
+        return self.send(
+            billing_calls.set_billing_details(
+                customer_type,
+                customer_id,
+                address=address,
+                name=name,
+                tax_ids=tax_ids,
+                idempotency_key=idempotency_key,
+            )
+        )
 
     def create_setup_intent(
         self,
@@ -132,33 +158,3 @@ class BillingMethods(ClientBase):
             )
         )
 
-    def record_usage(
-        self,
-        customer_type: str,
-        customer_id: str,
-        meter: str,
-        quantity: int,
-        event_id: str,
-        *,
-        user_id: str | None = None,
-        occurred_at: datetime | None = None,
-        idempotency_key: str | None = None,
-    ) -> UsageRecordOut:
-        """Records usage of a catalog meter once per ``event_id`` (again: ``duplicate``); on
-        a team, ``user_id`` is the member whose usage it is."""
-        return self.send(
-            billing_calls.record_usage(
-                customer_type,
-                customer_id,
-                meter,
-                quantity,
-                event_id,
-                user_id=user_id,
-                occurred_at=occurred_at,
-                idempotency_key=idempotency_key,
-            )
-        )
-
-    def usage(self, customer_type: str, customer_id: str) -> UsageOut:
-        """The current period's usage of each catalog meter."""
-        return self.send(billing_calls.usage(customer_type, customer_id))

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from plangate.gateways.base import Gateway
 from plangate.services.commerce.checkout import CheckoutCreated, CheckoutRequest
 from plangate.services.commerce.refunds import RefundRequest
+from plangate.services.commerce.tax import BillingDetails
 from plangate.services.entitlements.catalog import CatalogCache
 from plangate.services.entitlements.customers import CustomerRef
 from plangate.services.purchases.cancel import CancelRequest
@@ -102,3 +103,9 @@ class PurchaseBackend(Protocol):
     ) -> Body: ...
 
     def list_invoices(self, ref: CustomerRef, limit: int, cursor: str | None) -> Body: ...
+
+    def read_billing_details(self, ref: CustomerRef) -> Body: ...
+
+    def write_billing_details(
+        self, ref: CustomerRef, details: BillingDetails, scope: str | None, now: datetime
+    ) -> Body: ...

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from plangate.services.commerce import billing, cards, checkout, invoices, portal, refunds
+from plangate.services.commerce import billing, cards, checkout, invoices, portal, refunds, tax
 from plangate.services.commerce.checkout import CheckoutCreated, CheckoutRequest
 from plangate.services.commerce.refunds import RefundRequest
 from plangate.services.entitlements.customers import CustomerRef
@@ -76,3 +76,11 @@ class StripeBackend:
 
     def list_invoices(self, ref: CustomerRef, limit: int, cursor: str | None) -> Body:
         return invoices.list_invoices(self._billing, ref, limit, cursor)
+
+    def read_billing_details(self, ref: CustomerRef) -> Body:
+        return tax.read_billing_details(self._billing, ref)
+
+    def write_billing_details(
+        self, ref: CustomerRef, details: tax.BillingDetails, scope: str | None, now: datetime
+    ) -> Body:
+        return tax.write_billing_details(self._billing, ref, details, scope, now)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from plangate.errors import Conflict, InvalidRequest
 from plangate.services.access.redirects import validate_redirect_url
-from plangate.services.commerce import checkout, refunds
+from plangate.services.commerce import billing, checkout, refunds, tax
 from plangate.services.commerce.checkout import CheckoutCreated, CheckoutRequest, Offer
 from plangate.services.commerce.refunds import RefundRequest
 from plangate.services.commerce.transactions import transaction_id
@@ -109,14 +109,33 @@ class TestBackend:
         # In test mode the waiting plan is an ownership of its own, status "scheduled".
         with self.deps.db.read() as session:
             owned = ownership.live_ownerships(session, ref)
-            held = next((o for o in owned if o.product_id == product_id
-                         and o.status != ownership.SCHEDULED and o.ended_at is None), None)
-            waiting = next((o for o in owned if held is not None and o.line_id == held.line_id
-                            and o.status == ownership.SCHEDULED), None)
+            held = next(
+                (
+                    o
+                    for o in owned
+                    if o.product_id == product_id
+                    and o.status != ownership.SCHEDULED
+                    and o.ended_at is None
+                ),
+                None,
+            )
+            waiting = next(
+                (
+                    o
+                    for o in owned
+                    if held is not None
+                    and o.line_id == held.line_id
+                    and o.status == ownership.SCHEDULED
+                ),
+                None,
+            )
             if held is None or waiting is None:
                 return None
-            return {"to_product_id": waiting.product_id, "price_id": waiting.price_id,
-                    "effective_at": held.current_period_end}
+            return {
+                "to_product_id": waiting.product_id,
+                "price_id": waiting.price_id,
+                "effective_at": held.current_period_end,
+            }
 
     def cancel(self, recorder: Recorder[Answer], request: CancelRequest, now: datetime) -> Answer:
         return recorder.in_transaction(lambda session: self._cancel(session, request, now))
@@ -192,6 +211,21 @@ class TestBackend:
 
     def list_invoices(self, ref: CustomerRef, limit: int, cursor: str | None) -> Body:
         return {"data": [], "next_cursor": None}
+
+    def read_billing_details(self, ref: CustomerRef) -> Body:
+        return tax.read_billing_details(
+            billing.Deps(self.deps.db, self.deps.gateway, self.deps.settings), ref
+        )
+
+    def write_billing_details(
+        self, ref: CustomerRef, details: tax.BillingDetails, scope: str | None, now: datetime
+    ) -> Body:
+        tax.check_details(details)
+        raise Conflict(
+            UNAVAILABLE,
+            "test mode keeps no billing details: they live on the Stripe customer "
+            "(PLANGATE_GATEWAY=stripe)",
+        )
 
 
 def _refund(session: Session, request: RefundRequest, now: datetime) -> dict[str, Any]:
