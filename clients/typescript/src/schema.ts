@@ -1783,6 +1783,8 @@ export interface components {
             status: string;
             /** Grants Access */
             grants_access: boolean;
+            /** Suspended By Dispute */
+            suspended_by_dispute?: string | null;
             /** Current Period End */
             current_period_end: string | null;
             /** Cancel At Period End */
@@ -2516,6 +2518,11 @@ export interface components {
                     status: string;
                     /** Grants Access */
                     grants_access: boolean;
+                    /**
+                     * Suspended By Dispute
+                     * @default null
+                     */
+                    suspended_by_dispute?: string | null;
                     /** Current Period End */
                     current_period_end: string | null;
                     /** Cancel At Period End */

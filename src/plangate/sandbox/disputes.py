@@ -149,8 +149,7 @@ def dispute_work(sb: Sandbox, clock_id: str | None
         if "_dispute_pending" in charge and sb.clock_id_of(charge) == clock_id:
             yield int(charge["created"]), 6, partial(_open, sb, charge)
     for dispute in sb.store.all("dispute"):
-        if "_decision" in dispute and sb.clock_id_of(
-                {"customer": dispute["_customer"]}) == clock_id:
+        if "_decision" in dispute and sb.clock_id_of(dispute) == clock_id:
             yield int(dispute["_decide_at"]), 7, partial(_decide, sb, dispute)
 
 
