@@ -261,6 +261,22 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("identity_webhook_secret")
+    @classmethod
+    def _identity_webhook_secret(cls, value: str) -> str:
+        import base64
+        import binascii
+
+        if not value:
+            return value
+        try:
+            key = base64.b64decode(value.removeprefix("whsec_"), validate=True)
+        except binascii.Error:
+            key = b""
+        if not value.startswith("whsec_") or not key:
+            raise ValueError("not a Standard Webhooks secret: whsec_ followed by base64")
+        return value
+
     @field_validator("webhook_allowed_networks")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:

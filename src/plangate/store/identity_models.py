@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import BigInteger, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from plangate.store.models import Base
@@ -16,7 +16,21 @@ from plangate.store.models import Base
 
 class IdentityWebhookMessage(Base):
     __tablename__ = "identity_webhook_messages"
+    # The newest change applied to a customer (migration 0016): an older one arriving later
+    # (deliveries are not ordered) is recorded but not applied.
+    __table_args__ = (
+        Index(
+            "ix_identity_webhook_messages_customer",
+            "customer_type",
+            "customer_id",
+            "source_updated_at",
+        ),
+    )
 
     webhook_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     event_type: Mapped[str] = mapped_column(String(100))
+    customer_type: Mapped[str | None] = mapped_column(String(16))
+    customer_id: Mapped[str | None] = mapped_column(String(255))
+    # The provider's ``updated_at`` of the object (milliseconds), when it sends one.
+    source_updated_at: Mapped[int | None] = mapped_column(BigInteger)
     received_at: Mapped[datetime]

@@ -31,11 +31,22 @@ def upgrade() -> None:
         "identity_webhook_messages",
         sa.Column("webhook_id", sa.String(255), primary_key=True),
         sa.Column("event_type", sa.String(100), nullable=False),
+        sa.Column("customer_type", sa.String(16), nullable=True),
+        sa.Column("customer_id", sa.String(255), nullable=True),
+        sa.Column("source_updated_at", sa.BigInteger(), nullable=True),
         sa.Column("received_at", _TIME, nullable=False),
+    )
+    op.create_index(
+        "ix_identity_webhook_messages_customer",
+        "identity_webhook_messages",
+        ["customer_type", "customer_id", "source_updated_at"],
     )
 
 
 def downgrade() -> None:
+    op.drop_index(
+        "ix_identity_webhook_messages_customer", table_name="identity_webhook_messages"
+    )
     op.drop_table("identity_webhook_messages")
     with op.batch_alter_table("ownerships") as batch:
         batch.drop_column("suspended_by_dispute")
