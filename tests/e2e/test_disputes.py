@@ -9,7 +9,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from plangate.services.emails.worker import EmailWorker
+from plangate.store.email_models import EmailMessage
 from tests.e2e.e2e_harness import Stack, start_stack
 from tests.purchases.catalog import CATALOG
 
@@ -55,6 +58,18 @@ def disputes(stack: Stack, customer: str) -> list[dict[str, Any]]:
     return data
 
 
+def operator_emails(stack: Stack) -> dict[str, tuple[str, ...]]:
+    """The emails the dispute facts call for, written by the email worker (no SMTP server
+    here: they are recorded as skipped, with their recipient and subject)."""
+    settings = stack.settings.model_copy(update={"email_operator": "ops@acme.test"})
+    worker = EmailWorker(stack.db, settings, stack.clock)
+    while worker.intake():
+        pass
+    with stack.db.read() as session:
+        rows = session.scalars(select(EmailMessage).where(EmailMessage.kind.like("dispute%")))
+        return {row.kind: (row.recipient, row.subject) for row in rows}
+
+
 def test_suspend_holds_the_product_until_the_dispute_is_won(suspending: Stack) -> None:
     stack = suspending
     stack.buy("ada", "pro", card=DISPUTE_CARD)
@@ -79,6 +94,10 @@ def test_suspend_holds_the_product_until_the_dispute_is_won(suspending: Stack) -
     assert stack.entitlements("ada")["plans"] == ["pro"]
     assert "export" in stack.entitlements("ada")["features"]
     assert stack.products("ada")["pro"]["suspended_by_dispute"] is None
+    emails = operator_emails(stack)
+    assert set(emails) == {"dispute_created", "dispute_closed"}
+    assert emails["dispute_created"][0] == "ops@acme.test"
+    assert "(won)" in emails["dispute_closed"][1]
 
 
 def test_a_lost_dispute_keeps_the_product_suspended(suspending: Stack) -> None:
