@@ -103,6 +103,23 @@ class Settings(BaseSettings):
         ge=0,
         description="after a refetch that still lacks a token's kid, no refetch for this long",
     )
+    identity_webhook_secret: str = Field(
+        default="",
+        description="whsec_ secret of the identity provider's user and organization webhooks "
+        "(Standard Webhooks, as Clerk's Svix sends them); empty: the endpoint is off",
+    )
+    identity_webhook_tolerance_seconds: int = Field(
+        default=300, ge=1, le=3600, description="largest clock gap of an identity webhook"
+    )
+    identity_deleted_policy: Literal["cancel_at_period_end", "keep"] = Field(
+        default="cancel_at_period_end",
+        description="what a deleted user or organization does to its subscriptions",
+    )
+    dispute_policy: Literal["keep_access", "suspend"] = Field(
+        default="keep_access",
+        description="keep_access, or suspend the product a disputed payment bought until the "
+        "dispute is won",
+    )
     customer_session_max_seconds: int = Field(
         default=3600, ge=60, le=86400, description="longest lifetime of a customer-session token"
     )
@@ -253,6 +270,22 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"{value.split('@')[-1]!r} is not an SMTP URL like smtp://user:pass@host:587"
             )
+        return value
+
+    @field_validator("identity_webhook_secret")
+    @classmethod
+    def _identity_webhook_secret(cls, value: str) -> str:
+        import base64
+        import binascii
+
+        if not value:
+            return value
+        try:
+            key = base64.b64decode(value.removeprefix("whsec_"), validate=True)
+        except binascii.Error:
+            key = b""
+        if not value.startswith("whsec_") or not key:
+            raise ValueError("not a Standard Webhooks secret: whsec_ followed by base64")
         return value
 
     @field_validator("webhook_allowed_networks")

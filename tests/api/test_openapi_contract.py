@@ -26,6 +26,7 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 WEBHOOK_SECRET = "whsec_contract"
+IDENTITY_SECRET = "whsec_Y29udHJhY3QtaWRlbnRpdHktc2VjcmV0"
 MAX_EXAMPLES = 5
 
 
@@ -35,6 +36,7 @@ def base_url(db: Database, secret_key: str, example_catalog_text: str) -> Iterat
         database_url=db.url.render_as_string(hide_password=False),
         gateway="test",
         stripe_webhook_secret=WEBHOOK_SECRET,
+        identity_webhook_secret=IDENTITY_SECRET,
     )
     # The wall clock: webhook signatures are checked against it.
     app = create_app(settings, db=db, clock=SystemClock())
@@ -64,6 +66,7 @@ def test_every_operation_keeps_the_contract(
         **os.environ,
         "SCHEMATHESIS_HOOKS": "tests.api.schemathesis_hooks",
         "PLANGATE_CONTRACT_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "PLANGATE_CONTRACT_IDENTITY_SECRET": IDENTITY_SECRET,
         "PYTHONPATH": str(ROOT),
     }
     run = subprocess.run(

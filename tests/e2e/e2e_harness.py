@@ -231,6 +231,7 @@ def start_stack(
     workers: int = 1,
     site: bool = False,
     stripe_rate_limit: float = 0,
+    settings_overrides: dict[str, Any] | None = None,
 ) -> Stack:
     """The stack; with ``site``, plangate serves its pages (dashboard, pricing) as well.
     ``stripe_rate_limit``: plangate's Stripe call budget (0: none, as in most tests)."""
@@ -271,6 +272,7 @@ def start_stack(
         worker_poll_seconds=0.2,
         reconcile_interval_seconds=reconcile_interval_seconds,
         stripe_rate_limit=stripe_rate_limit,
+        **(settings_overrides or {}),
     )
     gateway = StripeGateway.from_settings(settings, budget_for(db, settings))
     if site:

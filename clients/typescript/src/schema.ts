@@ -848,6 +848,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/identity/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receive
+         * @description The identity provider's user and organization events (Clerk's, signed by Svix: Standard Webhooks), verified with `PLANGATE_IDENTITY_WEBHOOK_SECRET` over the raw body. `user.updated` and `organization.updated` update the customer's email and name, and its Stripe customer's; `user.deleted` and `organization.deleted` cancel its subscriptions at the period end (`PLANGATE_IDENTITY_DELETED_POLICY`). A missing header is 400 `signature_missing`, a timestamp over 5 minutes away `timestamp_invalid`, no matching signature `signature_invalid`; nothing changes. A redelivered `webhook-id` is acknowledged (`duplicate: true`) and changes nothing; other event types are acknowledged with `applied: false`.
+         */
+        post: operations["receive_v1_identity_webhooks_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/webhook-endpoints": {
         parameters: {
             query?: never;
@@ -1996,6 +2016,8 @@ export interface components {
             status: string;
             /** Grants Access */
             grants_access: boolean;
+            /** Suspended By Dispute */
+            suspended_by_dispute?: string | null;
             /** Current Period End */
             current_period_end: string | null;
             /** Cancel At Period End */
@@ -2849,6 +2871,11 @@ export interface components {
                     status: string;
                     /** Grants Access */
                     grants_access: boolean;
+                    /**
+                     * Suspended By Dispute
+                     * @default null
+                     */
+                    suspended_by_dispute?: string | null;
                     /** Current Period End */
                     current_period_end: string | null;
                     /** Cancel At Period End */
@@ -7138,6 +7165,99 @@ export interface operations {
                 };
             };
             /** @description Not configured (`api_error`): `webhooks_not_configured` */
+            503: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    receive_v1_identity_webhooks_post: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description the message's id, the same on every retry of it (also `svix-id`) */
+                "webhook-id": string;
+                /** @description unix seconds; within 300 s of now, either way (also `svix-timestamp`) */
+                "webhook-timestamp": string;
+                /** @description space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` (also `svix-signature`) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    type: string;
+                    data: Record<string, never>;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Invalid request (`invalid_request_error`): `body_invalid`, `parameter_invalid`, `parameter_missing`, `signature_invalid`, `signature_missing`, `timestamp_invalid`, `webhook_id_invalid` */
+            400: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large (`invalid_request_error`): `request_too_large` */
+            413: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (quote `request_id`) (`api_error`): `internal_error` */
+            500: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Payment provider failed (`api_error`): `gateway_error` */
+            502: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not configured (`api_error`): `identity_webhooks_not_configured` */
             503: {
                 headers: {
                     /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */

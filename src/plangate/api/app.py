@@ -29,6 +29,7 @@ from plangate.api.routes import (
 from plangate.api.routes import billing as billing_routes
 from plangate.api.routes import checkout as checkout_routes
 from plangate.api.routes import emails as email_routes
+from plangate.api.routes import identity_webhooks as identity_webhook_routes
 from plangate.api.routes import pages as page_routes
 from plangate.api.routes import pricing as pricing_routes
 from plangate.api.routes import purchases as purchase_routes
@@ -104,6 +105,7 @@ def create_app(
     app.include_router(conflicts.router)
     app.include_router(admin.router)
     app.include_router(webhook_routes.router)
+    app.include_router(identity_webhook_routes.router)
     app.include_router(webhook_endpoint_routes.router)
     app.include_router(email_routes.router)
     app.include_router(page_routes.router)

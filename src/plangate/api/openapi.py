@@ -195,6 +195,27 @@ STRIPE_SIGNATURE = {
     "schema": {"type": "string"},
 }
 
+# The Standard Webhooks headers of an identity message (Svix's ``svix-*`` names also work).
+IDENTITY_HEADERS = [
+    {"name": "webhook-id", "in": "header", "required": True,
+     "schema": {"type": "string", "pattern": "^[!-~]+$", "maxLength": 255},
+     "description": "the message's id, the same on every retry of it (also `svix-id`)"},
+    {"name": "webhook-timestamp", "in": "header", "required": True,
+     "schema": {"type": "string", "pattern": "^[0-9]+$", "maxLength": 20},
+     "description": "unix seconds; within 300 s of now, either way (also `svix-timestamp`)"},
+    {"name": "webhook-signature", "in": "header", "required": True,
+     "schema": {"type": "string", "pattern": "^[ -~]+$", "maxLength": 4096},
+     "description": "space-separated `v1,<base64 HMAC-SHA256 of \"id.timestamp.body\">` "
+     "(also `svix-signature`)"},
+]
+IDENTITY_EVENT: dict[str, Any] = {
+    "type": "object",
+    "description": "an identity provider's event (Clerk: `user.updated`, `user.deleted`, "
+    "`organization.updated`, `organization.deleted`; others are acknowledged)",
+    "required": ["type", "data"],
+    "properties": {"type": {"type": "string", "minLength": 1}, "data": {"type": "object"}},
+}
+
 
 def _string_format(prop: dict[str, Any], format_: str) -> None:
     for branch in prop.get("anyOf", [prop]):
@@ -248,6 +269,12 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                 operation["requestBody"] = {
                     "required": True,
                     "content": {"application/json": {"schema": STRIPE_EVENT}},
+                }
+            if key == ("POST", "/v1/identity/webhooks"):
+                operation["parameters"] = [dict(h) for h in IDENTITY_HEADERS]
+                operation["requestBody"] = {
+                    "required": True,
+                    "content": {"application/json": {"schema": IDENTITY_EVENT}},
                 }
             _tidy_parameters(method, path, operation)
             if key in DESCRIPTIONS:

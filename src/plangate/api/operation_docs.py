@@ -179,6 +179,17 @@ OPERATION_ERRORS: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {
         400: ("signature_invalid", "event_invalid", "body_invalid"),
         503: ("webhooks_not_configured",),
     },
+    ("POST", "/v1/identity/webhooks"): {
+        400: (
+            "signature_missing",
+            "webhook_id_invalid",
+            "timestamp_invalid",
+            "signature_invalid",
+            "body_invalid",
+        ),
+        502: ("gateway_error",),
+        503: ("identity_webhooks_not_configured",),
+    },
     ("POST", "/v1/webhook-endpoints"): {
         400: ("url_invalid", "url_forbidden", "url_unresolvable", "event_type_unknown",
               "description_invalid"),
@@ -204,6 +215,7 @@ PUBLIC = {
     ("GET", "/.well-known/jwks.json"),
     ("GET", "/v1/pricing/{line_id}"),
     ("POST", "/v1/stripe/webhooks"),
+    ("POST", "/v1/identity/webhooks"),
 }
 OPTIONAL_AUTH = {("GET", "/v1/checkout-sessions/{session_id}")}
 SERVER_ONLY = {
@@ -376,6 +388,16 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
     "stale or future signature is 400 `signature_invalid`; a signed event plangate cannot "
     "store is 400 `event_invalid`; either way nothing is stored. A redelivered event is "
     "acknowledged and changes nothing.",
+    ("POST", "/v1/identity/webhooks"): "The identity provider's user and organization "
+    "events (Clerk's, signed by Svix: Standard Webhooks), verified with "
+    "`PLANGATE_IDENTITY_WEBHOOK_SECRET` over the raw body. `user.updated` and "
+    "`organization.updated` update the customer's email and name, and its Stripe customer's; "
+    "`user.deleted` and `organization.deleted` cancel its subscriptions at the period end "
+    "(`PLANGATE_IDENTITY_DELETED_POLICY`). A missing header is 400 `signature_missing`, a "
+    "timestamp over 5 minutes away `timestamp_invalid`, no matching signature "
+    "`signature_invalid`; nothing changes. A redelivered `webhook-id` is acknowledged "
+    "(`duplicate: true`) and changes nothing; other event types are acknowledged with "
+    "`applied: false`.",
     ("POST", WH): "Add an endpoint that receives plangate's events, signed with the Standard "
     "Webhooks scheme; the answer carries its `whsec_` secret (shown again only on rotation). "
     "A URL that resolves to a loopback, private, link-local or metadata address is 400 "

@@ -234,4 +234,5 @@ def _sync_context(current: Settings):  # type: ignore[no-untyped-def]
         gateway = make_gateway(current, budget_for(db, current))
     except ValueError as exc:
         raise fail(str(exc)) from None
-    return SyncContext(db, gateway, CatalogCache(), SystemClock())
+    return SyncContext(db, gateway, CatalogCache(), SystemClock(),
+                       dispute_policy=current.dispute_policy)

@@ -79,6 +79,12 @@ class Gateway(Protocol):
 
     def retrieve_customer(self, customer_id: str) -> StripeDict: ...
 
+    def update_customer(
+        self, customer_id: str, params: Mapping[str, Any], *, idempotency_key: str
+    ) -> StripeDict:
+        """``email`` and ``name`` (identity sync)."""
+        ...
+
     def list_customers_with_metadata(self) -> Sequence[StripeDict]:
         """Every customer carrying plangate's metadata (reconciliation of unknown customers)."""
         ...

@@ -126,6 +126,19 @@ class StripeGateway(ScheduleCalls, StripeTaxCalls):
             )
         )
 
+    def update_customer(
+        self, customer_id: str, params: Mapping[str, Any], *, idempotency_key: str
+    ) -> StripeDict:
+        return self._call(
+            lambda: _as_dict(
+                self.client.v1.customers.update(
+                    customer_id,
+                    dict(params),  # type: ignore[arg-type]
+                    {"idempotency_key": idempotency_key},
+                )
+            )
+        )
+
     def retrieve_customer(self, customer_id: str) -> StripeDict:
         return self._call(lambda: _as_dict(self.client.v1.customers.retrieve(customer_id)))
 

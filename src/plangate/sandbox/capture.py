@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .disputes import mark_if_disputed
+from .payments import card_of
 from .router import ApiRequest, Router
 from .wire import Obj, apply_metadata, get_int, invalid, new_id
 
@@ -61,6 +63,8 @@ def capture_payment_intent(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     charge.update(captured=True, amount_captured=amount, balance_transaction=new_id("txn"),
                   amount_refunded=charge["amount"] - amount)
     sb.store.put(charge)
+    pm = sb.get("payment_method", charge["payment_method"])
+    mark_if_disputed(sb, charge, card_of(pm).dispute)
     apply_metadata(pi, req.params)
     pi.update(status="succeeded", amount_received=amount, amount_capturable=0)
     sb.store.put(pi)

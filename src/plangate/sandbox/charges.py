@@ -6,6 +6,7 @@ import secrets
 from typing import TYPE_CHECKING
 
 from .capture import CAPTURE_METHODS, hold, release
+from .disputes import mark_if_disputed, refuse_refund_if_charged_back
 from .payments import card_of, decline_error, resolve_payment_method
 from .router import PAGE, ApiRequest, Router
 from .wire import (
@@ -153,6 +154,7 @@ def confirm_payment_intent(sb: Sandbox, pi: Obj, *, off_session: bool,
     pi["amount_received"] = pi["amount"]
     pi["last_payment_error"] = None
     sb.store.put(pi)
+    mark_if_disputed(sb, charge, card.dispute)
     sb.emit("charge.succeeded", charge)
     sb.emit("payment_intent.succeeded", pi)
     return None
@@ -286,6 +288,7 @@ def refund_charge(sb: Sandbox, charge: Obj, amount: int | None, reason: str | No
     if charge["status"] != "succeeded":
         raise invalid(f"Charge {charge['id']} has not been paid and cannot be refunded.",
                       "charge", code="charge_not_refundable")
+    refuse_refund_if_charged_back(charge)
     left = charge["amount"] - charge["amount_refunded"]
     if left <= 0:
         raise invalid(f"Charge {charge['id']} has already been refunded.", "charge",

@@ -79,7 +79,8 @@ class Sandbox:
         clock = obj.get("test_clock")
         if isinstance(clock, str):
             return clock
-        customer = obj.get("customer")
+        # Objects without a `customer` field (disputes) keep their charge's as `_customer`.
+        customer = obj.get("customer") or obj.get("_customer")
         if isinstance(customer, str):
             cus = self.store.get("customer", customer)
             if cus is not None and isinstance(cus.get("test_clock"), str):

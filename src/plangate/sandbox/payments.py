@@ -44,6 +44,8 @@ class TestCard:
     # "always": 3DS every time, off-session charges fail with authentication_required.
     authentication: Literal["none", "on_session", "always"] = "none"
     funding: str = "credit"
+    # Charges succeed, then are disputed (`disputes.KINDS`).
+    dispute: str | None = None
 
 
 CARDS: dict[str, TestCard] = {c.number: c for c in (
@@ -60,6 +62,9 @@ CARDS: dict[str, TestCard] = {c.number: c for c in (
     TestCard("4000000000000341", "visa", charge_decline="generic_decline"),
     TestCard("4000002500003155", "visa", authentication="on_session"),
     TestCard("4000002760003184", "visa", authentication="always"),
+    TestCard("4000000000000259", "visa", dispute="fraudulent"),
+    TestCard("4000000000002685", "visa", dispute="product_not_received"),
+    TestCard("4000000000001976", "visa", dispute="inquiry"),
 )}
 
 # Stripe's test PaymentMethod ids and tokens: each use makes a fresh payment method.
@@ -83,6 +88,11 @@ TEST_METHODS: dict[str, str] = {
     "pm_card_chargeCustomerFail": "4000000000000341",
     "pm_card_authenticationRequiredOnSetup": "4000002500003155",
     "pm_card_authenticationRequired": "4000002760003184",
+    "pm_card_createDispute": "4000000000000259", "tok_createDispute": "4000000000000259",
+    "pm_card_createDisputeProductNotReceived": "4000000000002685",
+    "tok_createDisputeProductNotReceived": "4000000000002685",
+    "pm_card_createDisputeInquiry": "4000000000001976",
+    "tok_createDisputeInquiry": "4000000000001976",
 }
 
 _MESSAGES = {

@@ -10,6 +10,7 @@ from . import (
     checkout,
     clocks,
     coupons,
+    disputes,
     events,
     invoices_api,
     lifecycle,  # noqa: F401 - registers the scheduled work
@@ -33,4 +34,4 @@ ROUTERS: list[Router] = [catalog.router, prices.router, payments.router, charges
                          portal_configurations.router, account.router,
                          capture.router, coupons.router,
                          promotion_codes.router, schedules_api.router, meters.router,
-                         tax_rates.router, tax_ids.router]
+                         tax_rates.router, tax_ids.router, disputes.router]

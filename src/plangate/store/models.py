@@ -126,6 +126,9 @@ class Ownership(Base):
     created_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
     end_reason: Mapped[str | None] = mapped_column(String(32))
+    # The open dispute of the payment that bought it, under ``dispute_policy=suspend``
+    # (migration 0016): no access while set.
+    suspended_by_dispute: Mapped[str | None] = mapped_column(String(255))
 
 
 class ItemLot(Base):
@@ -456,6 +459,11 @@ from plangate.store.admin_models import (  # noqa: E402
 )
 
 __all__ += ["AuditEntry", "Operator", "OperatorSession", "Setting"]
+
+# The identity provider's webhook messages handled (services/identity_sync).
+from plangate.store.identity_models import IdentityWebhookMessage  # noqa: E402
+
+__all__ += ["IdentityWebhookMessage"]
 
 # The Stripe call budget's bucket (services/stripe_budget).
 from plangate.store.budget_models import StripeCallBudget  # noqa: E402

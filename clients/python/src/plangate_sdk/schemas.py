@@ -59,6 +59,8 @@ class OwnedProduct(BaseModel):
     line: str | None
     status: str
     grants_access: bool
+    # The open or lost dispute that holds it (``dispute_policy=suspend``), else null.
+    suspended_by_dispute: str | None = None
     current_period_end: datetime | None
     cancel_at_period_end: bool
     trial_end: datetime | None

@@ -48,6 +48,7 @@ class OwnedView:
     line: str | None
     status: str
     grants_access: bool
+    suspended_by_dispute: str | None
     current_period_end: datetime | None
     cancel_at_period_end: bool
     trial_end: datetime | None
@@ -95,6 +96,7 @@ def owned_views(ownerships: Sequence[Owned], catalog: Catalog) -> list[OwnedView
                 line=owned.line_id,
                 status=owned.status,
                 grants_access=grants_access(owned),
+                suspended_by_dispute=owned.suspended_by_dispute,
                 current_period_end=owned.current_period_end,
                 cancel_at_period_end=owned.cancel_at_period_end,
                 trial_end=owned.trial_end,

@@ -43,7 +43,11 @@ MAX_OWNED_QUANTITY = 1_000_000
 
 
 def grants_access(ownership: Ownership) -> bool:
-    return ownership.ended_at is None and ownership.status in GRANTING_STATUSES
+    return (
+        ownership.ended_at is None
+        and ownership.status in GRANTING_STATUSES
+        and ownership.suspended_by_dispute is None
+    )
 
 
 def product_of(ownership: Ownership) -> Product:

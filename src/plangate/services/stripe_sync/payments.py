@@ -23,6 +23,7 @@ from plangate.services.entitlements.ownership import acquire_product
 from plangate.services.events import facts
 from plangate.services.stripe_sync import conflicts
 from plangate.services.stripe_sync.batch import fetch_locked
+from plangate.services.stripe_sync.dispute_policy import apply_dispute_policy
 from plangate.services.stripe_sync.subscriptions import sync_subscription
 from plangate.services.stripe_sync.sync import (
     NOTHING,
@@ -295,27 +296,32 @@ def sync_refund(ctx: SyncContext, refund_id: str) -> Outcome:
 
 
 def sync_dispute(ctx: SyncContext, dispute_id: str) -> Outcome:
+    """Records the dispute against its payment (synced first when it is not yet: a dispute's
+    events can arrive before the payment's) and applies ``dispute_policy``."""
+    outcome, payment_intent_id = _record_dispute(ctx, dispute_id)
+    if outcome is None and payment_intent_id is not None:
+        sync_payment_intent(ctx, payment_intent_id)
+        outcome, _ = _record_dispute(ctx, dispute_id)
+    return outcome or Outcome(ignored="the disputed payment is not plangate's")
+
+
+def _record_dispute(ctx: SyncContext, dispute_id: str) -> tuple[Outcome | None, str | None]:
     now = ctx.clock.now()
     with ctx.db.write() as session:
         row = lock_object(session, dispute_id, now)
         try:
             dispute = fetch_locked(ctx.batch, row, ctx.gateway.retrieve_dispute)
         except GatewayNotFound:
-            return Outcome(ignored="Stripe does not know this dispute")
+            return Outcome(ignored="Stripe does not know this dispute"), None
         payment_intent_id = _id(dispute.get("payment_intent"))
         payment = _transaction(session, payment_intent_id) if payment_intent_id else None
         if payment is None:
-            return Outcome(ignored="the disputed payment is not plangate's")
-        return Outcome(
-            changed=_record_against(
-                session,
-                payment,
-                "dispute",
-                dispute,
-                now,
-                extra={"description": dispute.get("reason")},
-            )
+            return None, payment_intent_id
+        changed = _record_against(
+            session, payment, "dispute", dispute, now, extra={"description": dispute.get("reason")}
         )
+        changed = apply_dispute_policy(ctx, session, payment, dispute, now) or changed
+        return Outcome(changed=changed), payment_intent_id
 
 
 def _record_against(

@@ -51,6 +51,8 @@ class SyncContext:
     clock: Clock
     # The objects the worker's current batch fetched already (None: fetch every time).
     batch: BatchFetches | None = None
+    # ``Settings.dispute_policy`` (the worker sets it from its settings).
+    dispute_policy: str = "keep_access"
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,9 @@ class Worker:
     _started_at: datetime | None = None
     _holder: str = field(default_factory=reconcile_lease.new_holder)
 
+    def __post_init__(self) -> None:
+        self.sync = replace(self.sync, dispute_policy=self.settings.dispute_policy)
+
     # --- the queue ---------------------------------------------------------------------------
 
     def claim(self, limit: int | None = None) -> list[Claimed]:

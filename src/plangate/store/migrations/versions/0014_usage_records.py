@@ -1,7 +1,7 @@
 """usage records: metered usage, kept once per event id, and its reporting queue to Stripe
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-04 06:00:00
 """
 

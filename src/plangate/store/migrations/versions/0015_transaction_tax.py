@@ -1,7 +1,7 @@
 """transaction tax: the tax a payment includes
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0014
 Create Date: 2026-12-04 06:30:00
 
 ``transactions.amount_tax``: the tax included in a payment's ``amount`` (minor units), from its
