@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .balance import record_charge
 from .router import ApiRequest, Router
 from .wire import Obj, apply_metadata, get_int, invalid, new_id
 
@@ -61,6 +62,7 @@ def capture_payment_intent(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     charge.update(captured=True, amount_captured=amount, balance_transaction=new_id("txn"),
                   amount_refunded=charge["amount"] - amount)
     sb.store.put(charge)
+    record_charge(sb, charge)
     apply_metadata(pi, req.params)
     pi.update(status="succeeded", amount_received=amount, amount_capturable=0)
     sb.store.put(pi)

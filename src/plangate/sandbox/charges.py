@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import TYPE_CHECKING
 
+from .balance import record_charge, record_refund
 from .capture import CAPTURE_METHODS, hold, release
 from .payments import card_of, decline_error, resolve_payment_method
 from .router import PAGE, ApiRequest, Router
@@ -153,6 +154,7 @@ def confirm_payment_intent(sb: Sandbox, pi: Obj, *, off_session: bool,
     pi["amount_received"] = pi["amount"]
     pi["last_payment_error"] = None
     sb.store.put(pi)
+    record_charge(sb, charge)
     sb.emit("charge.succeeded", charge)
     sb.emit("payment_intent.succeeded", pi)
     return None
@@ -309,6 +311,7 @@ def refund_charge(sb: Sandbox, charge: Obj, amount: int | None, reason: str | No
     }
     apply_metadata(refund, metadata_params or {})
     sb.store.put(refund)
+    record_refund(sb, refund)
     before = sb.snapshot(charge)
     charge["amount_refunded"] += amount
     charge["refunded"] = charge["amount_refunded"] == charge["amount"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from . import (
     account,
+    balance,
     capture,
     catalog,
     charges,
@@ -14,6 +15,7 @@ from . import (
     invoices_api,
     lifecycle,  # noqa: F401 - registers the scheduled work
     payments,
+    payouts,
     portal,
     portal_configurations,
     previews,
@@ -28,4 +30,4 @@ ROUTERS: list[Router] = [catalog.router, prices.router, payments.router, charges
                          previews.router, invoices_api.router, checkout.router, portal.router,
                          portal_configurations.router, account.router,
                          capture.router, coupons.router,
-                         promotion_codes.router]
+                         promotion_codes.router, balance.router, payouts.router]
