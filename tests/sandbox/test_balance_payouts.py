@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import stripe
-from sandbox_harness import Running, start
+from sandbox_harness import MovableTime, Running, start
 from test_shapes import assert_shape
 
 from plangate.sandbox import SandboxConfig
@@ -18,21 +18,13 @@ DAY = 86400
 T0 = 1768435200 + 5 * 3600  # 05:00 UTC on a day
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = float(T0)
-
-    def __call__(self) -> float:
-        return self.now
+@pytest.fixture
+def clock() -> MovableTime:
+    return MovableTime(T0)
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def timed(clock: Clock) -> Iterator[Running]:
+def timed(clock: MovableTime) -> Iterator[Running]:
     r = start(SandboxConfig(tick_seconds=3600, time_source=clock))
     yield r
     r.stop()
@@ -56,7 +48,7 @@ def _balance(client: stripe.StripeClient, currency: str = "usd") -> tuple[int, i
 
 
 def test_a_charge_is_pending_net_of_stripes_fee_until_available_on(
-        timed: Running, clock: Clock, fixtures: dict[str, Any]) -> None:
+        timed: Running, clock: MovableTime, fixtures: dict[str, Any]) -> None:
     client = timed.client()
     assert _balance(client) == (0, 0)
     charge = _pay(client, 1500)
@@ -87,7 +79,7 @@ def test_a_charge_is_pending_net_of_stripes_fee_until_available_on(
 
 
 def test_refunds_payouts_and_cancellations_move_the_available_balance(
-        timed: Running, clock: Clock, fixtures: dict[str, Any]) -> None:
+        timed: Running, clock: MovableTime, fixtures: dict[str, Any]) -> None:
     client = timed.client()
     charge = _pay(client, 1000)  # fee 29 + 30
     _pay(client, 2000, "eur")  # another currency, kept apart

@@ -780,6 +780,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/balance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Balance
+         * @description The Stripe account's balance per currency, read from Stripe: what is `available` to pay out and what is still `pending`, in minor units. In test mode (no Stripe) 409 `test_mode` (server only).
+         */
+        get: operations["balance_v1_admin_balance_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/payouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Payouts
+         * @description Payouts to the account's bank, newest first, read from Stripe: amount, status and arrival date. Pass `next_cursor` as `cursor` for the next page. In test mode (no Stripe) 409 `test_mode` (server only).
+         */
+        get: operations["list_payouts_v1_admin_payouts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/payouts/{payout_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Payout
+         * @description One payout and the balance transactions it paid out (charges, refunds and fees; a manual payout lists only its own), read from Stripe. An unknown id is 404 `payout_not_found`; in test mode 409 `test_mode` (server only).
+         */
+        get: operations["payout_v1_admin_payouts__payout_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/stripe/webhooks": {
         parameters: {
             query?: never;
@@ -1056,6 +1116,62 @@ export interface components {
             data: components["schemas"]["AuditEntryOut"][];
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /** BalanceOut */
+        BalanceOut: {
+            /**
+             * Available
+             * @description may be paid out now, per currency
+             */
+            available: components["schemas"]["FundsOut"][];
+            /**
+             * Pending
+             * @description not yet available, per currency
+             */
+            pending: components["schemas"]["FundsOut"][];
+        };
+        /** BalanceTransactionOut */
+        BalanceTransactionOut: {
+            /** Id */
+            id: string;
+            /**
+             * Type
+             * @description charge, refund, payout, payout_cancel, ...
+             */
+            type: string;
+            /**
+             * Amount
+             * @description gross, in minor units; negative when money leaves
+             */
+            amount: number;
+            /** Fee */
+            fee: number;
+            /** Net */
+            net: number;
+            /** Currency */
+            currency: string;
+            /**
+             * Status
+             * @description pending or available
+             */
+            status: string;
+            /**
+             * Created
+             * Format: date-time
+             */
+            created: string;
+            /**
+             * Available On
+             * Format: date-time
+             */
+            available_on: string;
+            /**
+             * Source
+             * @description the Stripe object behind it (ch_..., re_..., po_...)
+             */
+            source: string | null;
+            /** Description */
+            description: string | null;
         };
         /** BillingOut */
         BillingOut: {
@@ -1466,6 +1582,16 @@ export interface components {
             /** Consumed Per Day */
             consumed_per_day: components["schemas"]["ConsumptionSeriesOut"][];
         };
+        /** FundsOut */
+        FundsOut: {
+            /** Currency */
+            currency: string;
+            /**
+             * Amount
+             * @description in minor units
+             */
+            amount: number;
+        };
         /** GrantIn */
         GrantIn: {
             /** Product Id */
@@ -1798,6 +1924,107 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+        };
+        /** PayoutDetailOut */
+        PayoutDetailOut: {
+            /**
+             * Id
+             * @description Stripe's payout id (po_...)
+             */
+            id: string;
+            /**
+             * Amount
+             * @description in minor units
+             */
+            amount: number;
+            /** Currency */
+            currency: string;
+            /**
+             * Status
+             * @description pending, in_transit, paid, failed or canceled
+             */
+            status: string;
+            /**
+             * Arrival Date
+             * Format: date-time
+             * @description when it reaches (or reached) the bank
+             */
+            arrival_date: string;
+            /**
+             * Created
+             * Format: date-time
+             */
+            created: string;
+            /**
+             * Automatic
+             * @description made by Stripe's payout schedule, not by hand
+             */
+            automatic: boolean;
+            /** Method */
+            method: string;
+            /** Description */
+            description: string | null;
+            /** Failure Message */
+            failure_message: string | null;
+            /**
+             * Balance Transactions
+             * @description what the payout paid out, newest first (a manual payout: its own)
+             */
+            balance_transactions: components["schemas"]["BalanceTransactionOut"][];
+            /** More Balance Transactions */
+            more_balance_transactions: boolean;
+        };
+        /** PayoutList */
+        PayoutList: {
+            /** Data */
+            data: components["schemas"]["PayoutOut"][];
+            /**
+             * Next Cursor
+             * @description pass as `cursor` for the next page
+             */
+            next_cursor: string | null;
+        };
+        /** PayoutOut */
+        PayoutOut: {
+            /**
+             * Id
+             * @description Stripe's payout id (po_...)
+             */
+            id: string;
+            /**
+             * Amount
+             * @description in minor units
+             */
+            amount: number;
+            /** Currency */
+            currency: string;
+            /**
+             * Status
+             * @description pending, in_transit, paid, failed or canceled
+             */
+            status: string;
+            /**
+             * Arrival Date
+             * Format: date-time
+             * @description when it reaches (or reached) the bank
+             */
+            arrival_date: string;
+            /**
+             * Created
+             * Format: date-time
+             */
+            created: string;
+            /**
+             * Automatic
+             * @description made by Stripe's payout schedule, not by hand
+             */
+            automatic: boolean;
+            /** Method */
+            method: string;
+            /** Description */
+            description: string | null;
+            /** Failure Message */
+            failure_message: string | null;
         };
         /** PlanChangeOut */
         PlanChangeOut: {
@@ -6297,6 +6524,275 @@ export interface operations {
             };
             /** @description Internal error (quote `request_id`) (`api_error`): `internal_error` */
             500: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    balance_v1_admin_balance_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BalanceOut"];
+                };
+            };
+            /** @description Missing or invalid credentials (`authentication_error`): `authentication_invalid`, `authentication_required`, `identity_not_configured`, `secret_key_invalid`, `token_expired`, `token_invalid`, `token_signature_invalid` */
+            401: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for this caller (`permission_error`): `server_only` */
+            403: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state (`conflict_error`): `test_mode` */
+            409: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (quote `request_id`) (`api_error`): `internal_error` */
+            500: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Payment provider failed (`api_error`): `gateway_error` */
+            502: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_payouts_v1_admin_payouts_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayoutList"];
+                };
+            };
+            /** @description Invalid request (`invalid_request_error`): `cursor_invalid`, `parameter_invalid`, `parameter_missing` */
+            400: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`authentication_error`): `authentication_invalid`, `authentication_required`, `identity_not_configured`, `secret_key_invalid`, `token_expired`, `token_invalid`, `token_signature_invalid` */
+            401: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for this caller (`permission_error`): `server_only` */
+            403: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state (`conflict_error`): `test_mode` */
+            409: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (quote `request_id`) (`api_error`): `internal_error` */
+            500: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Payment provider failed (`api_error`): `gateway_error` */
+            502: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    payout_v1_admin_payouts__payout_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                payout_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayoutDetailOut"];
+                };
+            };
+            /** @description Invalid request (`invalid_request_error`): `parameter_invalid`, `parameter_missing` */
+            400: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`authentication_error`): `authentication_invalid`, `authentication_required`, `identity_not_configured`, `secret_key_invalid`, `token_expired`, `token_invalid`, `token_signature_invalid` */
+            401: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for this caller (`permission_error`): `server_only` */
+            403: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`invalid_request_error`): `payout_not_found`, `route_not_found` */
+            404: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state (`conflict_error`): `test_mode` */
+            409: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (quote `request_id`) (`api_error`): `internal_error` */
+            500: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Payment provider failed (`api_error`): `gateway_error` */
+            502: {
                 headers: {
                     /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
                     "X-Request-Id"?: string;

@@ -201,3 +201,23 @@ class Gateway(Protocol):
         ...
 
     def create_refund(self, params: Mapping[str, Any], *, idempotency_key: str) -> StripeDict: ...
+
+    # --- the account's balance and payouts (the dashboard's Payouts page) ----------------
+
+    def retrieve_balance(self) -> StripeDict:
+        """The account's balance: ``available`` and ``pending`` amounts per currency."""
+        ...
+
+    def list_payouts(
+        self, *, limit: int, starting_after: str | None
+    ) -> tuple[list[StripeDict], bool]:
+        """One page of payouts, newest first, and whether more follow."""
+        ...
+
+    def retrieve_payout(self, payout_id: str) -> StripeDict: ...
+
+    def list_balance_transactions(
+        self, *, payout: str, limit: int
+    ) -> tuple[list[StripeDict], bool]:
+        """The first page of the balance transactions ``payout`` paid out, newest first."""
+        ...

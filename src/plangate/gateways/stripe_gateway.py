@@ -21,6 +21,7 @@ from plangate.gateways.base import (
     StripeDict,
 )
 from plangate.gateways.stripe_client import META_CUSTOMER_TYPE, make_stripe_client
+from plangate.gateways.stripe_payouts import PayoutReads
 from plangate.settings import Settings
 
 T = TypeVar("T")
@@ -78,7 +79,7 @@ def _all(pages: Any, cap: int = MAX_LISTED) -> list[StripeDict]:
     return out
 
 
-class StripeGateway:
+class StripeGateway(PayoutReads):
     """Gateway protocol over ``stripe.StripeClient``."""
 
     name = "stripe"

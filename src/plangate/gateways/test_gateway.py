@@ -196,3 +196,19 @@ class TestGateway:
 
     def create_refund(self, params: Mapping[str, Any], *, idempotency_key: str) -> StripeDict:
         _unavailable("a Stripe refund")
+
+    def retrieve_balance(self) -> StripeDict:
+        _unavailable("the Stripe balance")
+
+    def list_payouts(
+        self, *, limit: int, starting_after: str | None
+    ) -> tuple[list[StripeDict], bool]:
+        _unavailable("payouts")
+
+    def retrieve_payout(self, payout_id: str) -> StripeDict:
+        _unavailable("payouts")
+
+    def list_balance_transactions(
+        self, *, payout: str, limit: int
+    ) -> tuple[list[StripeDict], bool]:
+        _unavailable("balance transactions")
