@@ -7,7 +7,10 @@ ledger rows spread over the customers), then times each query ``--queries`` time
 p50 and p99 per query.
 
     scripts/with-postgres .venv/bin/python -m bench.admin_lists \
-        [--customers 100000] [--ledger 1000000] [--queries 300]
+        [--customers 100000] [--ledger 1000000] [--queries 300] [--explain]
+
+``--explain`` also prints PostgreSQL's plan (``EXPLAIN ANALYZE``) of every statement each
+search runs.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import statistics
 import time
 from collections.abc import Callable
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from bench.harness import database
 from plangate.services.admin import ledger_history
@@ -61,11 +64,36 @@ def _times(queries: int, run: Callable[[], object]) -> tuple[float, float]:
     return statistics.median(samples), samples[int(len(samples) * 0.99) - 1]
 
 
+def _explain(db: Database, name: str, run: Callable[[], object]) -> None:
+    """Runs ``run`` once, noting its statements, then prints the plan of each."""
+    seen: list[tuple[str, object]] = []
+
+    def note(conn: object, cursor: object, statement: str, parameters: object,
+             context: object, executemany: bool) -> None:
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")) and "customers" in statement:
+            seen.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        run()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    for statement, parameters in seen:
+        with db.engine.connect() as conn:
+            raw = conn.connection.dbapi_connection
+            assert raw is not None
+            with raw.cursor() as cur:
+                cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
+                plan = "\n".join("    " + row[0] for row in cur.fetchall())
+        print(f"-- {name}\n{plan}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--ledger", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--explain", action="store_true")
     args = parser.parse_args()
     with database("postgresql") as url:
         db = Database(url, pool_size=2)
@@ -93,6 +121,10 @@ def main() -> None:
             ("one customer's ledger (50 entries)",
              lambda: ledger_history.ledger_history(db, CustomerRef("user", middle))),
         ]
+        if args.explain:
+            for name, run in cases:
+                if name.startswith("search"):
+                    _explain(db, name, run)
         base_p50, _ = _times(args.queries, select_one)
         print(f"{'query':40} {'p50 ms':>8} {'p99 ms':>8} {'p50 / SELECT 1':>15}")
         for name, run in cases:

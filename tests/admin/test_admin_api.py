@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from plangate.clock import FrozenClock
+from plangate.services.admin import customers
 from plangate.services.stripe_sync.webhooks import store_event
 from plangate.store.db import Database
 from plangate.store.models import StripeEvent, Transaction
@@ -82,6 +83,39 @@ def test_search_matches_id_email_and_name_literally(
 ) -> None:
     _customers(api, clock)
     assert _ids(api.get("/v1/admin/customers", params={"q": q}).json()) == expected
+
+
+def test_search_pages_are_the_same_whether_the_newest_customers_hold_them_or_not(
+    api: TestClient, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On PostgreSQL a search first looks among the HEAD_ROWS newest customers, then through
+    # the trigram index; with 4, a page of 2 (3 rows asked) is found in the head for "C"
+    # (every id), and after it for "red", "blue" and "seven".
+    monkeypatch.setattr(customers, "HEAD_ROWS", 4)
+    names = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    for n, word in enumerate(names):
+        parity = "red" if n % 2 == 0 else "blue"
+        api.put(f"/v1/customers/user/c{n}", json={"name": f"{word} {parity}"})
+        clock.advance(timedelta(minutes=1))
+
+    def pages(q: str, customer_type: str | None = None) -> list[list[str]]:
+        out, cursor = [], None
+        while True:
+            params = {"q": q, "limit": 2, **({"cursor": cursor} if cursor else {}),
+                      **({"customer_type": customer_type} if customer_type else {})}
+            page = api.get("/v1/admin/customers", params=params).json()
+            out.append(_ids(page))
+            cursor = page["next_cursor"]
+            if cursor is None:
+                return out
+
+    every = [f"user/c{n}" for n in range(9, -1, -1)]
+    assert pages("C") == [every[i:i + 2] for i in range(0, 10, 2)]
+    assert pages("RED") == [["user/c8", "user/c6"], ["user/c4", "user/c2"], ["user/c0"]]
+    assert pages("blue") == [["user/c9", "user/c7"], ["user/c5", "user/c3"], ["user/c1"]]
+    assert pages("seven") == [["user/c7"]]
+    assert pages("e", "team") == [[]]
+    assert pages("nobody") == [[]]
 
 
 def test_customer_type_filter(api: TestClient, clock: FrozenClock) -> None:

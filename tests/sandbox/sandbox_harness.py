@@ -48,6 +48,16 @@ def start(config: SandboxConfig | None = None, app_factory: Any = None) -> Runni
     return Running(sandbox, url, server, thread)
 
 
+class MovableTime:
+    """A sandbox's `time_source` that a test moves by hand (`now`, in Unix seconds)."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
 @dataclass
 class Receiver:
     """A webhook endpoint: records every POST; answers `statuses` in turn, then 200."""

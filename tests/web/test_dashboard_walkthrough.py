@@ -1,6 +1,7 @@
 """What a new user does first: `plangate dev`, a purchase through the sandbox's checkout,
 then /dashboard (signed in by `plangate dev`) to find the customer, refund part of the
-payment, and see the refund on the customer and in Transactions, and at Stripe."""
+payment, and see the refund on the customer and in Transactions, and at Stripe (the Payouts
+page's balance too)."""
 
 from __future__ import annotations
 
@@ -60,6 +61,14 @@ def test_a_new_user_refunds_a_sandbox_purchase_from_the_dashboard(
         assert "user/ada" in rows and "$4.00" in rows and "succeeded" in rows
         assert serious_violations(page) == []
         screenshot(page, "dashboard-walkthrough-refund")
+
+        # At Stripe the payment is pending, net of the card fee (2.9% + 30: 0.59), and the
+        # refund came out of the available balance at once.
+        page.get_by_role("link", name="Payouts").click()
+        balance = page.get_by_role("region", name="Balance").inner_text()
+        assert "USD\t-$4.00\t$9.41" in balance
+        payouts = page.get_by_role("region", name="Payouts to the bank")
+        assert "No payout yet." in payouts.inner_text()
         context.close()
 
         refunds = dev.stripe().v1.refunds.list().data

@@ -177,3 +177,51 @@ class MrrSeriesOut(BaseModel):
 class MrrHistoryOut(BaseModel):
     as_of: datetime
     mrr_per_day: list[MrrSeriesOut]
+
+
+class FundsOut(BaseModel):
+    currency: str
+    amount: int = Field(description="in minor units")
+
+
+class BalanceOut(BaseModel):
+    available: list[FundsOut] = Field(description="may be paid out now, per currency")
+    pending: list[FundsOut] = Field(description="not yet available, per currency")
+
+
+class PayoutOut(BaseModel):
+    id: str = Field(description="Stripe's payout id (po_...)")
+    amount: int = Field(description="in minor units")
+    currency: str
+    status: str = Field(description="pending, in_transit, paid, failed or canceled")
+    arrival_date: datetime = Field(description="when it reaches (or reached) the bank")
+    created: datetime
+    automatic: bool = Field(description="made by Stripe's payout schedule, not by hand")
+    method: str
+    description: str | None
+    failure_message: str | None
+
+
+class PayoutList(BaseModel):
+    data: list[PayoutOut]
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page")
+
+
+class BalanceTransactionOut(BaseModel):
+    id: str
+    type: str = Field(description="charge, refund, payout, payout_cancel, ...")
+    amount: int = Field(description="gross, in minor units; negative when money leaves")
+    fee: int
+    net: int
+    currency: str
+    status: str = Field(description="pending or available")
+    created: datetime
+    available_on: datetime
+    source: str | None = Field(description="the Stripe object behind it (ch_..., re_..., po_...)")
+    description: str | None
+
+
+class PayoutDetailOut(PayoutOut):
+    balance_transactions: list[BalanceTransactionOut] = Field(
+        description="what the payout paid out, newest first (a manual payout: its own)")
+    more_balance_transactions: bool

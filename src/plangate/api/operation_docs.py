@@ -169,6 +169,11 @@ OPERATION_ERRORS: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {
     ("GET", "/v1/admin/audit-log"): {400: ("cursor_invalid",)},
     ("GET", "/v1/admin/figures"): {400: ("days_invalid",)},
     ("GET", "/v1/admin/figures/mrr-history"): {400: ("days_invalid",)},
+    ("GET", "/v1/admin/balance"): {409: ("test_mode",), 502: ("gateway_error",)},
+    ("GET", "/v1/admin/payouts"): {400: ("cursor_invalid",), 409: ("test_mode",),
+                                   502: ("gateway_error",)},
+    ("GET", "/v1/admin/payouts/{payout_id}"): {404: ("payout_not_found",), 409: ("test_mode",),
+                                               502: ("gateway_error",)},
     ("GET", "/v1/emails"): {
         400: ("cursor_invalid", "parameter_invalid", "customer_type_invalid", "customer_id_invalid")
     },
@@ -246,6 +251,9 @@ SERVER_ONLY = {
     ("GET", "/v1/admin/audit-log"),
     ("GET", "/v1/admin/figures"),
     ("GET", "/v1/admin/figures/mrr-history"),
+    ("GET", "/v1/admin/balance"),
+    ("GET", "/v1/admin/payouts"),
+    ("GET", "/v1/admin/payouts/{payout_id}"),
     ("GET", "/v1/emails"),
 }
 
@@ -380,6 +388,16 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
     "`/v1/admin/figures`), oldest first: the subscriptions paying then, from their start or "
     "trial end until they ended, each at its current price. A bad `days` is 400 "
     "`days_invalid` (server only).",
+    ("GET", "/v1/admin/balance"): "The Stripe account's balance per currency, read from "
+    "Stripe: what is `available` to pay out and what is still `pending`, in minor units. In "
+    "test mode (no Stripe) 409 `test_mode` (server only).",
+    ("GET", "/v1/admin/payouts"): "Payouts to the account's bank, newest first, read from "
+    "Stripe: amount, status and arrival date. Pass `next_cursor` as `cursor` for the next "
+    "page. In test mode (no Stripe) 409 `test_mode` (server only).",
+    ("GET", "/v1/admin/payouts/{payout_id}"): "One payout and the balance transactions it "
+    "paid out (charges, refunds and fees; a manual payout lists only its own), read from "
+    "Stripe. An unknown id is 404 `payout_not_found`; in test mode 409 `test_mode` (server "
+    "only).",
     ("GET", "/v1/emails"): "Billing emails newest first (receipts, failed payments, trials "
     "ending, cancellations, operator notices), each `pending`, `sent`, `failed` or `skipped` "
     "with why, filtered by customer, `status` and `kind`. Pass `next_cursor` as `cursor` for "

@@ -247,3 +247,23 @@ class Gateway(Protocol):
         """Reports usage to the meter named ``event_name``; False when the processor already
         had an event with ``identifier`` (it counts once)."""
         ...
+
+    # --- the account's balance and payouts (the dashboard's Payouts page) ----------------
+
+    def retrieve_balance(self) -> StripeDict:
+        """The account's balance: ``available`` and ``pending`` amounts per currency."""
+        ...
+
+    def list_payouts(
+        self, *, limit: int, starting_after: str | None
+    ) -> tuple[list[StripeDict], bool]:
+        """One page of payouts, newest first, and whether more follow."""
+        ...
+
+    def retrieve_payout(self, payout_id: str) -> StripeDict: ...
+
+    def list_balance_transactions(
+        self, *, payout: str, limit: int
+    ) -> tuple[list[StripeDict], bool]:
+        """The first page of the balance transactions ``payout`` paid out, newest first."""
+        ...

@@ -24,6 +24,7 @@ from plangate.gateways.meter_events import send_meter_event
 from plangate.gateways.stripe_client import META_CUSTOMER_TYPE, make_stripe_client
 from plangate.gateways.stripe_schedules import ScheduleCalls
 from plangate.gateways.stripe_tax import StripeTaxCalls
+from plangate.gateways.stripe_payouts import PayoutReads
 from plangate.settings import Settings
 
 T = TypeVar("T")
@@ -81,7 +82,7 @@ def _all(pages: Any, cap: int = MAX_LISTED) -> list[StripeDict]:
     return out
 
 
-class StripeGateway(ScheduleCalls, StripeTaxCalls):
+class StripeGateway(ScheduleCalls, StripeTaxCalls, PayoutReads):
     """Gateway protocol over ``stripe.StripeClient``."""
 
     name = "stripe"

@@ -238,3 +238,19 @@ class TestGateway:
         timestamp: int
     ) -> bool:
         _unavailable("reporting usage")
+
+    def retrieve_balance(self) -> StripeDict:
+        _unavailable("the Stripe balance")
+
+    def list_payouts(
+        self, *, limit: int, starting_after: str | None
+    ) -> tuple[list[StripeDict], bool]:
+        _unavailable("payouts")
+
+    def retrieve_payout(self, payout_id: str) -> StripeDict:
+        _unavailable("payouts")
+
+    def list_balance_transactions(
+        self, *, payout: str, limit: int
+    ) -> tuple[list[StripeDict], bool]:
+        _unavailable("balance transactions")

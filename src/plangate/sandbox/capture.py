@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .balance import record_charge
 from .disputes import mark_if_disputed
 from .payments import card_of
 from .router import ApiRequest, Router
@@ -63,6 +64,7 @@ def capture_payment_intent(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     charge.update(captured=True, amount_captured=amount, balance_transaction=new_id("txn"),
                   amount_refunded=charge["amount"] - amount)
     sb.store.put(charge)
+    record_charge(sb, charge)
     pm = sb.get("payment_method", charge["payment_method"])
     mark_if_disputed(sb, charge, card_of(pm).dispute)
     apply_metadata(pi, req.params)

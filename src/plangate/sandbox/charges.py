@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import TYPE_CHECKING
 
+from .balance import record_charge, record_refund
 from .capture import CAPTURE_METHODS, hold, release
 from .disputes import mark_if_disputed, refuse_refund_if_charged_back
 from .payments import card_of, decline_error, resolve_payment_method
@@ -154,6 +155,7 @@ def confirm_payment_intent(sb: Sandbox, pi: Obj, *, off_session: bool,
     pi["amount_received"] = pi["amount"]
     pi["last_payment_error"] = None
     sb.store.put(pi)
+    record_charge(sb, charge)
     mark_if_disputed(sb, charge, card.dispute)
     sb.emit("charge.succeeded", charge)
     sb.emit("payment_intent.succeeded", pi)
@@ -312,6 +314,7 @@ def refund_charge(sb: Sandbox, charge: Obj, amount: int | None, reason: str | No
     }
     apply_metadata(refund, metadata_params or {})
     sb.store.put(refund)
+    record_refund(sb, refund)
     before = sb.snapshot(charge)
     charge["amount_refunded"] += amount
     charge["refunded"] = charge["amount_refunded"] == charge["amount"]

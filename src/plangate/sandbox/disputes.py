@@ -81,7 +81,7 @@ def refuse_refund_if_charged_back(charge: Obj) -> None:
 def _balance_transaction(sb: Sandbox, dispute: Obj, amount: int, fee: int,
                          description: str) -> Obj:
     now = sb.now(dispute)
-    return {
+    txn: Obj = {
         "id": new_id("txn"), "object": "balance_transaction", "amount": amount,
         "available_on": now, "balance_type": "payments", "created": now,
         "currency": dispute["currency"], "description": description, "exchange_rate": None,
@@ -90,7 +90,10 @@ def _balance_transaction(sb: Sandbox, dispute: Obj, amount: int, fee: int,
                          "description": "Dispute fee", "type": "stripe_fee"}] if fee else [],
         "net": amount - fee, "reporting_category": "dispute",
         "source": dispute["id"], "status": "available", "type": "adjustment",
+        "_clock": sb.clock_id_of(dispute),
     }
+    sb.store.put(txn)  # in the account's balance too (balance.py)
+    return txn
 
 
 def _open(sb: Sandbox, charge: Obj, _at: int) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from . import (
     account,
+    balance,
     capture,
     catalog,
     charges,
@@ -16,6 +17,7 @@ from . import (
     lifecycle,  # noqa: F401 - registers the scheduled work
     meters,
     payments,
+    payouts,
     portal,
     portal_configurations,
     previews,
@@ -34,4 +36,5 @@ ROUTERS: list[Router] = [catalog.router, prices.router, payments.router, charges
                          portal_configurations.router, account.router,
                          capture.router, coupons.router,
                          promotion_codes.router, schedules_api.router, meters.router,
-                         tax_rates.router, tax_ids.router, disputes.router]
+                         tax_rates.router, tax_ids.router, disputes.router,
+                         balance.router, payouts.router]

@@ -13,9 +13,12 @@ from plangate.api.admin_schemas import (
     AdminCustomerList,
     AdminOwnershipList,
     AuditLog,
+    BalanceOut,
     FiguresOut,
     MrrHistoryOut,
     OwnershipSource,
+    PayoutDetailOut,
+    PayoutList,
     StripeEventList,
     StripeEventRetried,
     WebhookDeliveryList,
@@ -23,7 +26,7 @@ from plangate.api.admin_schemas import (
 )
 from plangate.api.deps import Context, ServerCaller
 from plangate.api.idempotency import Idempotent
-from plangate.services.admin import customers, events, figures, mrr_history, ownerships
+from plangate.services.admin import customers, events, figures, mrr_history, ownerships, payouts
 from plangate.services.admin.paging import MAX_PAGE
 from plangate.services.audit import list_entries
 from plangate.services.entitlements.customers import customer_ref
@@ -187,3 +190,22 @@ def mrr_history_per_day(ctx: Context, _: ServerCaller, days: Days = 30) -> dict[
             for currency, points in series.items()
         ],
     }
+
+
+@router.get("/balance", response_model=BalanceOut)
+def balance(ctx: Context, _: ServerCaller) -> dict[str, Any]:
+    return payouts.read_balance(ctx.gateway)
+
+
+@router.get("/payouts", response_model=PayoutList)
+def list_payouts(ctx: Context, _: ServerCaller, limit: Limit = 20,
+                 cursor: Cursor = None) -> dict[str, Any]:
+    page, next_cursor = payouts.list_payouts(ctx.gateway, limit=limit, cursor=cursor)
+    return {"data": [p.to_dict() for p in page], "next_cursor": next_cursor}
+
+
+@router.get("/payouts/{payout_id}", response_model=PayoutDetailOut)
+def payout(
+    payout_id: Annotated[str, Path(max_length=255)], ctx: Context, _: ServerCaller
+) -> dict[str, Any]:
+    return payouts.read_payout(ctx.gateway, payout_id)

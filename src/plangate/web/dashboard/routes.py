@@ -19,6 +19,7 @@ from plangate.web.dashboard import (
     catalog_page,
     deliveries_page,
     events_page,
+    payouts_page,
     settings_page,
     transactions_page,
 )
@@ -43,6 +44,7 @@ router.include_router(events_page.router)
 router.include_router(settings_page.router)
 router.include_router(access_page.router)
 router.include_router(transactions_page.router)
+router.include_router(payouts_page.router)
 router.include_router(catalog_page.router)
 router.include_router(catalog_actions.router)
 
