@@ -10,6 +10,7 @@ from . import (
     checkout,
     clocks,
     coupons,
+    entitlements,
     events,
     invoices_api,
     lifecycle,  # noqa: F401 - registers the scheduled work
@@ -28,4 +29,4 @@ ROUTERS: list[Router] = [catalog.router, prices.router, payments.router, charges
                          previews.router, invoices_api.router, checkout.router, portal.router,
                          portal_configurations.router, account.router,
                          capture.router, coupons.router,
-                         promotion_codes.router]
+                         promotion_codes.router, entitlements.router]
