@@ -121,3 +121,23 @@ def test_stripe_js_can_create_a_payment_method(running: Running) -> None:
     unknown = error(js(running, "POST", "/v1/payment_methods", {
         "type": "card", "card[token]": "tok_visa", "bogus": "1"}), 400)
     assert unknown["code"] == "parameter_unknown"
+
+
+def test_a_3ds_card_sends_the_customer_back_to_the_return_url(
+        running: Running, client: stripe.StripeClient) -> None:
+    cus = client.v1.customers.create({"email": "3ds@example.com"})
+    seti = client.v1.setup_intents.create({"customer": cus.id})
+    secret = str(seti.client_secret)
+    pending = ok(js(running, "POST", f"/v1/setup_intents/{seti.id}/confirm", {
+        "client_secret": secret, "payment_method": "pm_card_authenticationRequiredOnSetup",
+        "return_url": "https://app.test/saved?step=2"}))
+    assert pending["status"] == "requires_action"
+    redirect = pending["next_action"]["redirect_to_url"]
+    assert redirect["return_url"] == "https://app.test/saved?step=2"
+    back = httpx.post(redirect["url"], data={"three_d_secure": "complete"})
+    assert back.status_code == 303
+    assert back.headers["location"] == (
+        f"https://app.test/saved?step=2&setup_intent={seti.id}"
+        f"&setup_intent_client_secret={secret}&redirect_status=succeeded")
+    seen = ok(js(running, "GET", f"/v1/setup_intents/{seti.id}", {"client_secret": secret}))
+    assert seen["status"] == "succeeded"
