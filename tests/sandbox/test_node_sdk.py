@@ -1,7 +1,8 @@
 """The official Node SDK (npm `stripe`, the release of the Python SDK's API version) through
 the sandbox's main flows: Checkout paid through the hosted page, a subscription renewed on a
 test clock, a refund, a delivered webhook verified with `stripe.webhooks.constructEvent`,
-auto-pagination and a declined card caught as `StripeCardError`. The script is
+auto-pagination, a declined card caught as `StripeCardError`, a new subscription's preview
+and the entitlements it grants. The script is
 tests/sandbox/node/main.mjs, installed from its lock file with `npm ci`."""
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.slow
 
 NODE_PACKAGE = Path(__file__).resolve().parent / "node"
 CHECKS = ["checkout", "webhook signature", "test clock renewal", "refund", "auto-pagination",
-          "card declined"]
+          "card declined", "preview and entitlements"]
 
 
 def test_the_node_sdk_runs_the_main_flows(running: Running) -> None:

@@ -134,6 +134,23 @@ try {
     });
   });
 
+  await check('preview and entitlements', async () => {
+    const feature = await stripe.entitlements.features.create({name: 'Reports',
+      lookup_key: 'reports'});
+    await stripe.products.createFeature(product.id, {entitlement_feature: feature.id});
+    const buyer = await stripe.customers.create({payment_method: 'pm_card_visa',
+      invoice_settings: {default_payment_method: 'pm_card_visa'}});
+    const preview = await stripe.invoices.createPreview({customer: buyer.id,
+      subscription_details: {items: [{price: price.id, quantity: 2}]}});
+    assert.equal(preview.amount_due, 3000);
+    const sub = await stripe.subscriptions.create({customer: buyer.id,
+      items: [{price: price.id, quantity: 2}]});
+    const first = await stripe.invoices.retrieve(sub.latest_invoice);
+    assert.equal(first.amount_paid, preview.amount_due);
+    const active = await stripe.entitlements.activeEntitlements.list({customer: buyer.id});
+    assert.deepEqual(active.data.map((e) => e.lookup_key), ['reports']);
+  });
+
   console.log(JSON.stringify({ok: checks}));
 } finally {
   receiver.close();
