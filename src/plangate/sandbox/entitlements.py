@@ -211,6 +211,8 @@ def refresh(sb: Sandbox, customer_id: str) -> None:
     """Bring the customer's active entitlements up to date; announce a change."""
     if sb.store.get("customer", customer_id) is None:
         return
+    if not sb.store.all("product_feature") and not sb.store.all(ACTIVE):
+        return  # no features anywhere: nothing to work out on every subscription event
     wanted = _granted(sb, customer_id)
     current = {e["_feature"]: e for e in _active_of(sb, customer_id)}
     if set(wanted) == set(current):
