@@ -11,6 +11,8 @@ import pytest
 import stripe
 from sandbox_harness import Running
 
+from plangate.sandbox.publishable import VISIBLE
+
 PK = "pk_test_sandbox"
 
 
@@ -36,7 +38,7 @@ def error(resp: httpx.Response, status: int) -> dict[str, Any]:
 
 
 def test_a_setup_intent_is_read_and_confirmed_with_its_client_secret(
-        running: Running, client: stripe.StripeClient) -> None:
+        running: Running, client: stripe.StripeClient, fixtures: dict[str, Any]) -> None:
     cus = client.v1.customers.create({"email": "js@example.com"})
     seti = client.v1.setup_intents.create({"customer": cus.id})
     secret = str(seti.client_secret)
@@ -45,6 +47,7 @@ def test_a_setup_intent_is_read_and_confirmed_with_its_client_secret(
     assert seen["status"] == "requires_payment_method" and seen["client_secret"] == secret
     # A publishable key sees Stripe's subset: no customer, no metadata.
     assert "customer" not in seen and "metadata" not in seen and seen["usage"] == "off_session"
+    assert set(seen) == VISIBLE["setup_intent"] & set(fixtures["setup_intent"])
 
     wrong = error(js(running, "GET", path, {"client_secret": seti.id + "_secret_nope"}), 400)
     assert wrong["code"] == "setup_intent_invalid_parameter"
@@ -67,12 +70,13 @@ def test_a_setup_intent_is_read_and_confirmed_with_its_client_secret(
 
 
 def test_a_payment_intent_is_confirmed_with_a_bearer_key_and_a_card_number(
-        running: Running, client: stripe.StripeClient) -> None:
+        running: Running, client: stripe.StripeClient, fixtures: dict[str, Any]) -> None:
     pi = client.v1.payment_intents.create({"amount": 1500, "currency": "usd"})
     secret = str(pi.client_secret)
     path = f"/v1/payment_intents/{pi.id}"
     seen = ok(js(running, "GET", path, {"client_secret": secret}, bearer=True))
     assert seen["amount"] == 1500 and "customer" not in seen and "latest_charge" not in seen
+    assert set(seen) == VISIBLE["payment_intent"] & set(fixtures["payment_intent"])
     wrong = error(js(running, "POST", path + "/confirm", {
         "client_secret": "pi_other_secret_x", "payment_method": "pm_card_visa"}, bearer=True),
         400)
