@@ -86,6 +86,9 @@ def test_a_customer_not_created_yet_is_described_by_customer_details(
      "subscription_details[trial_end]"),
     ({"subscription_details": {"items": [{"price": "{base}"}, {"price": "{yearly}"}]}}, None,
      "subscription_details[items]"),
+    ({"subscription_details": {"items": [{"price": "{base}"}],
+                               "proration_behavior": "none"}}, "parameter_not_implemented",
+     "subscription_details[proration_behavior]"),
 ])
 def test_bad_new_subscription_previews_are_refused(client: stripe.StripeClient,
                                                    params: dict[str, Any], code: str | None,

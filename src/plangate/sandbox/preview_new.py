@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from . import invoices
 from . import subscriptions as subs
 from .periods import period_end_after
+from .strict import NOT_IMPLEMENTED
 from .subscriptions_api import _recurring_price
 from .wire import Obj, Params, get_dict, get_enum, get_int, get_list, get_str, invalid
 
@@ -86,6 +87,12 @@ def new_subscription_preview(sb: Sandbox, p: Params) -> Obj:
 
     customer = preview_customer(sb, p)
     details = get_dict(p, DETAILS)
+    for name in ("proration_behavior", "proration_date"):  # for changes of a subscription
+        if name in details:
+            raise invalid(f"The sandbox does not implement the parameter {DETAILS}[{name}] "
+                          "in a new subscription's preview (without `subscription`); the "
+                          "request was not applied.", f"{DETAILS}[{name}]",
+                          code=NOT_IMPLEMENTED)
     chosen = _chosen(sb, details)
     now = sb.now(customer)
     trial_end = _trial_end(details, now)
