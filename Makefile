@@ -68,4 +68,4 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .plangate .pytest_cache .hypothesis $(TS)/node_modules $(TS)/dist \
-		examples/nextjs/node_modules examples/nextjs/.next
+		examples/nextjs/node_modules examples/nextjs/.next tests/sandbox/node/node_modules

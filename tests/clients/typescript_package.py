@@ -62,16 +62,27 @@ def ensure_npm_built(
     """In ``package``: `npm ci` when its lock file changed since the last install, `npm run
     build` when one of ``sources`` (files or folders) changed since the ``built`` stamp (a
     file inside what the build makes, so that deleting the output builds again)."""
-    installed = package / "node_modules" / ".plangate-installed"
     with _locked(package):
-        lock_files = iter([package / "package.json", package / "package-lock.json"])
-        if _stale(installed, _newest(lock_files)):
-            run(npm(), "ci", "--no-audit", "--no-fund", cwd=package, env=env)
-            installed.touch()
+        installed = _install(package, env)
         files = [f for p in sources for f in ([p] if p.is_file() else p.rglob("*")) if f.is_file()]
         if _stale(built, _newest(iter([*files, installed]))):
             run(npm(), "run", "build", cwd=package, env=env, timeout=600)
             built.touch()
+
+
+def _install(package: Path, env: dict[str, str] | None) -> Path:
+    installed = package / "node_modules" / ".plangate-installed"
+    lock_files = iter([package / "package.json", package / "package-lock.json"])
+    if _stale(installed, _newest(lock_files)):
+        run(npm(), "ci", "--no-audit", "--no-fund", cwd=package, env=env)
+        installed.touch()
+    return installed
+
+
+def ensure_npm_installed(package: Path, env: dict[str, str] | None = None) -> None:
+    """In ``package``: `npm ci` when its lock file changed since the last install."""
+    with _locked(package):
+        _install(package, env)
 
 
 def ensure_built() -> None:

@@ -1,5 +1,4 @@
-"""The account the API keys belong to (`GET /v1/account`), and the Entitlements API's
-product features (`GET /v1/products/{id}/features`).
+"""The account the API keys belong to (`GET /v1/account`).
 
 Clients such as dj-stripe read the account on start and on webhooks; the sandbox has one,
 created on first read and kept in the store, so its id is stable across restarts.
@@ -9,8 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .router import PAGE, ApiRequest, Router
-from .wire import Obj, new_id, paginate
+from .router import ApiRequest, Router
+from .wire import Obj, new_id
 
 if TYPE_CHECKING:
     from .core import Sandbox
@@ -79,11 +78,3 @@ def retrieve_account(sb: Sandbox, req: ApiRequest) -> Obj:
     account = _new_account(sb)
     sb.store.put(account)
     return account
-
-
-@router.get("/v1/products/{id}/features", "ProductFeatureListParams", PAGE)
-def list_product_features(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
-    # Features attach through the Entitlements API's features, which the sandbox does not
-    # serve yet, so a product's list is always empty; its shape is Stripe's.
-    sb.get("product", id)
-    return paginate([], req.params, f"/v1/products/{id}/features")

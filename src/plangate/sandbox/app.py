@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from . import publishable
 from .config import SandboxConfig
 from .core import Sandbox
 from .expansion import render
@@ -47,7 +48,8 @@ class _Api:
                    "Stripe-Version": request.headers.get("stripe-version", API_VERSION)}
         slow = False
         try:
-            api_key = self._authenticate(request)
+            params = await _read_params(request)
+            api_key = self._authenticate(request, params)
             path = "/v1/" + request.path_params["path"]
             if self.limiter is not None:
                 self.limiter.admit(api_key, _endpoint(request.method, path))
@@ -56,10 +58,10 @@ class _Api:
                 if fault == "error":
                     raise self.faults.error()
                 slow = fault == "slow"
-            params = await _read_params(request)
             base = _base_url(request, self.sb)
             req = ApiRequest(request.method, path, params, base,
-                             api_key, request.headers.get("idempotency-key"), request.headers)
+                             api_key, request.headers.get("idempotency-key"), request.headers,
+                             api_key.startswith(self.sb.config.publishable_key_prefix))
             if req.idempotency_key:
                 headers["Idempotency-Key"] = req.idempotency_key
             status, body, replayed = await run_in_threadpool(self._handle, req, request_id)
@@ -72,13 +74,17 @@ class _Api:
             await asyncio.sleep(self.faults.faults.slow_seconds)
         return Response(body, status, headers, media_type="application/json")
 
-    def _authenticate(self, request: Request) -> str:
+    def _authenticate(self, request: Request, params: dict[str, Any]) -> str:
         auth = request.headers.get("authorization", "")
         key = ""
         if auth.startswith("Bearer "):
             key = auth[7:].strip()
         elif auth.startswith("Basic "):
             key = base64.b64decode(auth[6:]).decode(errors="replace").split(":")[0]
+        from_form = publishable.key_from_params(params)
+        key = key or from_form
+        if key.startswith(self.sb.config.publishable_key_prefix):
+            return key
         if not key:
             raise StripeError(401, "invalid_request_error",
                               "You did not provide an API key. Provide it in the Authorization "
@@ -143,11 +149,14 @@ class _Api:
         try:
             with sb.unit():
                 run_all_due(sb)
+            client = publishable.admit(req.method, route.path, req)
             check_params(route.operation, req.params)
             with sb.unit(request_id, req.idempotency_key):
+                if client is not None:
+                    publishable.bind(sb, req.method, route.path, args, req, client)
                 result = route.handler(sb, req, **args)
                 expand = [str(x) for x in get_list(req.params, "expand")]
-                body = render(sb, result, expand)
+                body = publishable.visible(render(sb, result, expand), req)
             with sb.unit():
                 run_all_due(sb)
         except StripeError as err:

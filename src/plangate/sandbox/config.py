@@ -54,6 +54,9 @@ class SandboxConfig:
     # Base address for hosted-page URLs; by default taken from the latest request.
     public_url: str | None = None
     api_key_prefix: str = "sk_test_"
+    # Any key starting with this is the sandbox's publishable key (Stripe.js calls made with a
+    # `client_secret`; see `publishable`).
+    publishable_key_prefix: str = "pk_test_"
     # Real-time work (renewals of customers without a test clock) is processed this often.
     tick_seconds: float = 2.0
     # Webhook retries after non-2xx or connection errors; delivery gives up after the last.

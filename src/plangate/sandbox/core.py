@@ -138,6 +138,10 @@ class Sandbox:
         }
         self.store.put(event)
         self._outbox.append(event)
+        if type_.startswith("customer.subscription."):
+            from .entitlements import refresh  # what the customer is entitled to may change
+
+            refresh(self, str(obj["customer"]))
         return event
 
     # --- background work ------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from html import escape
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -258,6 +259,8 @@ def page_routes(sb: Sandbox) -> list[BaseRoute]:
                 seti = sb.get("setup_intent", intent_id)
                 if outcome == "complete":
                     confirm_setup_intent(sb, seti, authenticated=True)
+                if seti.get("_return_url"):  # back to the page that confirmed it (Stripe.js)
+                    return RedirectResponse(_returning(seti), 303)
                 return page("Authentication", f"<p data-testid='result'>{seti['status']}</p>")
             pi = sb.get("payment_intent", intent_id)
             if outcome == "complete":
@@ -282,6 +285,16 @@ def page_routes(sb: Sandbox) -> list[BaseRoute]:
         Route("/authenticate/{id}", authenticate, methods=["GET", "POST"]),
         *portal_routes(sb),
     ]
+
+
+def _returning(seti: Obj) -> str:
+    """The SetupIntent's `return_url` with what Stripe adds to it."""
+    outcome = "succeeded" if seti["status"] == "succeeded" else "failed"
+    query = urlencode({"setup_intent": seti["id"],
+                       "setup_intent_client_secret": seti["client_secret"],
+                       "redirect_status": outcome})
+    back = str(seti["_return_url"])
+    return f"{back}{'&' if '?' in back else '?'}{query}"
 
 
 def invoice_page(inv: Obj, action: str, message: str | None = None) -> HTMLResponse:

@@ -329,7 +329,8 @@ def confirm_setup_intent(sb: Sandbox, seti: Obj, authenticated: bool = False) ->
     if card.authentication != "none" and not authenticated:
         seti["status"] = "requires_action"
         seti["next_action"] = {"type": "redirect_to_url", "redirect_to_url": {
-            "url": f"{sb.base_url}/authenticate/{seti['id']}", "return_url": None}}
+            "url": f"{sb.base_url}/authenticate/{seti['id']}",
+            "return_url": seti.get("_return_url")}}
         sb.store.put(seti)
         sb.emit("setup_intent.requires_action", seti)
         return
@@ -379,7 +380,8 @@ def retrieve_setup_intent(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     return sb.get("setup_intent", id, "setupintent")
 
 
-@router.post("/v1/setup_intents/{id}/confirm", "SetupIntentConfirmParams", ("payment_method",))
+@router.post("/v1/setup_intents/{id}/confirm", "SetupIntentConfirmParams",
+             ("payment_method", "return_url"))
 def confirm(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     seti = sb.get("setup_intent", id, "setupintent")
     if seti["status"] in ("succeeded", "canceled"):
@@ -390,6 +392,8 @@ def confirm(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
         seti["payment_method"] = resolve_payment_method(sb, pm_id)["id"]
     if seti["payment_method"] is None:
         raise invalid("You must provide a payment method to confirm.", "payment_method")
+    if "return_url" in req.params:  # where the 3DS page sends the customer back
+        seti["_return_url"] = get_str(req.params, "return_url")
     confirm_setup_intent(sb, seti)
     return seti
 

@@ -39,15 +39,22 @@ DETAILS = "subscription_details"
 
 
 @router.post("/v1/invoices/create_preview", "InvoiceCreatePreviewParams", (
-    "customer", "discounts.coupon", "discounts.promotion_code", "subscription",
+    "customer", "customer_details.address", "customer_details.tax_exempt", "discounts.coupon",
+    "discounts.promotion_code", "subscription",
     f"{DETAILS}.items.deleted", f"{DETAILS}.items.id", f"{DETAILS}.items.price",
-    f"{DETAILS}.items.quantity", f"{DETAILS}.proration_behavior", f"{DETAILS}.proration_date"))
+    f"{DETAILS}.items.quantity", f"{DETAILS}.proration_behavior", f"{DETAILS}.proration_date",
+    f"{DETAILS}.trial_end"))
 def create_preview(sb: Sandbox, req: ApiRequest) -> Obj:
     p = req.params
     sub_id = get_str(p, "subscription")
     if sub_id is None:
         return _customer_preview(sb, p)
     sub = sb.get("subscription", sub_id, param="subscription")
+    # Implemented for a new subscription's preview only.
+    if "customer_details" in p:
+        raise not_implemented("customer_details")
+    if "trial_end" in get_dict(p, DETAILS):
+        raise not_implemented(f"{DETAILS}[trial_end]")
     cus_id = get_str(p, "customer")
     if cus_id is not None and cus_id != sub["customer"]:
         raise invalid(f"The subscription {sub_id} does not belong to the customer {cus_id}.",
@@ -112,8 +119,9 @@ def create_preview(sb: Sandbox, req: ApiRequest) -> Obj:
 def _customer_preview(sb: Sandbox, p: Params) -> Obj:
     """Without a subscription: the invoice the customer's pending invoice items would make."""
     if get_dict(p, DETAILS):
-        raise not_implemented(f"{DETAILS} (a preview of a new subscription; give "
-                              "`subscription` to preview a change to an existing one)")
+        from .preview_new import new_subscription_preview  # a subscription not created yet
+
+        return new_subscription_preview(sb, p)
     customer = sb.get("customer", get_str(p, "customer", required=True) or "", param="customer")
     now = sb.now(customer)
     inv = _draft(sb, customer, None, (now, now), "manual")

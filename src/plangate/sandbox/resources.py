@@ -12,6 +12,7 @@ from . import (
     clocks,
     coupons,
     disputes,
+    entitlements,
     events,
     invoices_api,
     lifecycle,  # noqa: F401 - registers the scheduled work
@@ -37,4 +38,4 @@ ROUTERS: list[Router] = [catalog.router, prices.router, payments.router, charges
                          capture.router, coupons.router,
                          promotion_codes.router, schedules_api.router, meters.router,
                          tax_rates.router, tax_ids.router, disputes.router,
-                         balance.router, payouts.router]
+                         balance.router, payouts.router, entitlements.router]

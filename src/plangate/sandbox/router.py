@@ -28,6 +28,8 @@ class ApiRequest:
     api_key: str
     idempotency_key: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
+    # Made with the publishable key (Stripe.js): see `publishable`.
+    publishable: bool = False
 
 
 Handler = Callable[..., Obj]

@@ -1,7 +1,7 @@
 """customer search: the trigram index without a pending list
 
 Revision ID: 0017
-Revises: 0012
+Revises: 0016
 Create Date: 2026-12-04 06:30:00
 
 A GIN index keeps new entries in a pending list (up to ``gin_pending_list_limit``, 4 MB by
@@ -16,7 +16,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0017"
-down_revision = "0012"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
