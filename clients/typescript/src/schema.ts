@@ -236,6 +236,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/customers/{customer_type}/{customer_id}/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Usage
+         * @description The current billing period's usage of each catalog meter (the period of the customer's subscription that bills the meter, else the calendar month), as the meter aggregates it, with a team's usage by member.
+         */
+        get: operations["get_usage_v1_customers__customer_type___customer_id__usage_get"];
+        put?: never;
+        /**
+         * Record Usage
+         * @description Record usage of a catalog meter: `quantity` units at `occurred_at` (default now; within the last 30 days and 5 minutes ahead). `event_id` is the app's id of the event, unique per customer: the same id again answers 200 with `duplicate: true` and counts once (with other values: 409 `usage_event_reused`). On a team, `user_id` names the member whose usage it is (409 `not_a_team_member`); the team is billed for all its members' usage. Recorded usage is reported to Stripe's meter in the background (server only).
+         */
+        post: operations["record_usage_v1_customers__customer_type___customer_id__usage_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/teams/{team_id}/members": {
         parameters: {
             query?: never;
@@ -520,6 +544,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/customers/{customer_type}/{customer_id}/billing-details": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read Billing Details
+         * @description The customer's billing address, the name invoices show and its tax ids (with Stripe's verification), read from its Stripe customer.
+         */
+        get: operations["read_billing_details_v1_customers__customer_type___customer_id__billing_details_get"];
+        /**
+         * Write Billing Details
+         * @description Set the billing address, the name invoices show and the complete list of tax ids on the customer's Stripe customer (made if needed); automatic tax computes from this address. Refused as a whole: an unknown country, an unknown tax id type, or a value Stripe refuses changes nothing.
+         */
+        put: operations["write_billing_details_v1_customers__customer_type___customer_id__billing_details_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/customers/{customer_type}/{customer_id}/invoices": {
         parameters: {
             query?: never;
@@ -529,7 +577,7 @@ export interface paths {
         };
         /**
          * Read Invoices
-         * @description The customer's invoices, newest first; pass `next_cursor` as `cursor` for the next page.
+         * @description The customer's invoices, newest first, with their tax; pass `next_cursor` as `cursor` for the next page.
          */
         get: operations["read_invoices_v1_customers__customer_type___customer_id__invoices_get"];
         put?: never;
@@ -860,6 +908,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/identity/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receive
+         * @description The identity provider's user and organization events (Clerk's, signed by Svix: Standard Webhooks), verified with `PLANGATE_IDENTITY_WEBHOOK_SECRET` over the raw body. `user.updated` and `organization.updated` update the customer's email and name, and its Stripe customer's; `user.deleted` and `organization.deleted` cancel its subscriptions at the period end (`PLANGATE_IDENTITY_DELETED_POLICY`). A missing header is 400 `signature_missing`, a timestamp over 5 minutes away `timestamp_invalid`, no matching signature `signature_invalid`; nothing changes. A redelivered `webhook-id` is acknowledged (`duplicate: true`) and changes nothing; other event types are acknowledged with `applied: false`.
+         */
+        post: operations["receive_v1_identity_webhooks_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/webhook-endpoints": {
         parameters: {
             query?: never;
@@ -1016,6 +1084,43 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AddressIn */
+        AddressIn: {
+            /** Line1 */
+            line1?: string | null;
+            /** Line2 */
+            line2?: string | null;
+            /** City */
+            city?: string | null;
+            /** Postal Code */
+            postal_code?: string | null;
+            /** State */
+            state?: string | null;
+            /**
+             * Country
+             * @description two-letter ISO 3166 code, upper case (DE, FR, US, ...)
+             * @enum {string}
+             */
+            country: "AD" | "AE" | "AF" | "AG" | "AI" | "AL" | "AM" | "AO" | "AQ" | "AR" | "AS" | "AT" | "AU" | "AW" | "AX" | "AZ" | "BA" | "BB" | "BD" | "BE" | "BF" | "BG" | "BH" | "BI" | "BJ" | "BL" | "BM" | "BN" | "BO" | "BQ" | "BR" | "BS" | "BT" | "BV" | "BW" | "BY" | "BZ" | "CA" | "CC" | "CD" | "CF" | "CG" | "CH" | "CI" | "CK" | "CL" | "CM" | "CN" | "CO" | "CR" | "CU" | "CV" | "CW" | "CX" | "CY" | "CZ" | "DE" | "DJ" | "DK" | "DM" | "DO" | "DZ" | "EC" | "EE" | "EG" | "EH" | "ER" | "ES" | "ET" | "FI" | "FJ" | "FK" | "FM" | "FO" | "FR" | "GA" | "GB" | "GD" | "GE" | "GF" | "GG" | "GH" | "GI" | "GL" | "GM" | "GN" | "GP" | "GQ" | "GR" | "GS" | "GT" | "GU" | "GW" | "GY" | "HK" | "HM" | "HN" | "HR" | "HT" | "HU" | "ID" | "IE" | "IL" | "IM" | "IN" | "IO" | "IQ" | "IR" | "IS" | "IT" | "JE" | "JM" | "JO" | "JP" | "KE" | "KG" | "KH" | "KI" | "KM" | "KN" | "KP" | "KR" | "KW" | "KY" | "KZ" | "LA" | "LB" | "LC" | "LI" | "LK" | "LR" | "LS" | "LT" | "LU" | "LV" | "LY" | "MA" | "MC" | "MD" | "ME" | "MF" | "MG" | "MH" | "MK" | "ML" | "MM" | "MN" | "MO" | "MP" | "MQ" | "MR" | "MS" | "MT" | "MU" | "MV" | "MW" | "MX" | "MY" | "MZ" | "NA" | "NC" | "NE" | "NF" | "NG" | "NI" | "NL" | "NO" | "NP" | "NR" | "NU" | "NZ" | "OM" | "PA" | "PE" | "PF" | "PG" | "PH" | "PK" | "PL" | "PM" | "PN" | "PR" | "PS" | "PT" | "PW" | "PY" | "QA" | "RE" | "RO" | "RS" | "RU" | "RW" | "SA" | "SB" | "SC" | "SD" | "SE" | "SG" | "SH" | "SI" | "SJ" | "SK" | "SL" | "SM" | "SN" | "SO" | "SR" | "SS" | "ST" | "SV" | "SX" | "SY" | "SZ" | "TC" | "TD" | "TF" | "TG" | "TH" | "TJ" | "TK" | "TL" | "TM" | "TN" | "TO" | "TR" | "TT" | "TV" | "TW" | "TZ" | "UA" | "UG" | "UM" | "US" | "UY" | "UZ" | "VA" | "VC" | "VE" | "VG" | "VI" | "VN" | "VU" | "WF" | "WS" | "XK" | "YE" | "YT" | "ZA" | "ZM" | "ZW";
+        };
+        /** AddressOut */
+        AddressOut: {
+            /** Line1 */
+            line1: string | null;
+            /** Line2 */
+            line2: string | null;
+            /** City */
+            city: string | null;
+            /** Postal Code */
+            postal_code: string | null;
+            /** State */
+            state: string | null;
+            /**
+             * Country
+             * @description two-letter ISO 3166 code
+             */
+            country: string | null;
+        };
         /** AdminCustomerList */
         AdminCustomerList: {
             /** Data */
@@ -1172,6 +1277,47 @@ export interface components {
             source: string | null;
             /** Description */
             description: string | null;
+        };
+        /** BillingDetailsIn */
+        BillingDetailsIn: {
+            /** @description the billing address; null removes it */
+            address?: components["schemas"]["AddressIn"] | null;
+            /**
+             * Name
+             * @description the name invoices show; null keeps it
+             */
+            name?: string | null;
+            /**
+             * Tax Ids
+             * @description the complete list: ids not listed are removed
+             */
+            tax_ids?: components["schemas"]["TaxIdIn"][];
+        };
+        /** BillingDetailsOut */
+        BillingDetailsOut: {
+            /**
+             * Object
+             * @constant
+             */
+            object: "billing_details";
+            /** Has Payment Customer */
+            has_payment_customer: boolean;
+            /**
+             * Name
+             * @description the name invoices show
+             */
+            name: string | null;
+            address: components["schemas"]["AddressOut"] | null;
+            /**
+             * Tax Exempt
+             * @description `none`, `exempt` or `reverse` (Stripe's)
+             */
+            tax_exempt: string;
+            /**
+             * Tax Ids
+             * @description oldest first
+             */
+            tax_ids: components["schemas"]["TaxIdOut"][];
         };
         /** BillingOut */
         BillingOut: {
@@ -1747,6 +1893,62 @@ export interface components {
             period_end: string | null;
             /** Discounts */
             discounts: components["schemas"]["InvoiceDiscountOut"][];
+            /**
+             * Total Tax
+             * @description all tax on the invoice, in minor units
+             * @default 0
+             */
+            total_tax?: number;
+            /**
+             * Total Tax Decimal
+             * @default 0
+             */
+            total_tax_decimal?: string;
+            /**
+             * Total Excluding Tax
+             * @description after discounts, without tax
+             * @default 0
+             */
+            total_excluding_tax?: number;
+            /**
+             * Total Excluding Tax Decimal
+             * @default 0
+             */
+            total_excluding_tax_decimal?: string;
+            /** Taxes */
+            taxes?: components["schemas"]["InvoiceTaxOut"][];
+        };
+        /** InvoiceTaxOut */
+        InvoiceTaxOut: {
+            /**
+             * Amount
+             * @description the tax, in minor units
+             */
+            amount: number;
+            /** Amount Decimal */
+            amount_decimal: string;
+            /**
+             * Taxable Amount
+             * @description what it was computed on, in minor units
+             */
+            taxable_amount: number;
+            /** Taxable Amount Decimal */
+            taxable_amount_decimal: string;
+            /**
+             * Inclusive
+             * @description true: included in the prices; false: added on top
+             */
+            inclusive: boolean;
+            /**
+             * Taxability Reason
+             * @description Stripe Tax's reason (`standard_rated`, `not_collecting`, `reverse_charge`, ...); null for a tax rate given by hand
+             */
+            taxability_reason: string | null;
+            /**
+             * Tax Rate Id
+             * @description Stripe's tax rate (txr_...)
+             */
+            tax_rate_id: string | null;
         };
         /** ItemBalanceOut */
         ItemBalanceOut: {
@@ -1856,6 +2058,37 @@ export interface components {
              */
             created_at: string;
         };
+        /** MeterUsageOut */
+        MeterUsageOut: {
+            /** Meter */
+            meter: string;
+            /** Name */
+            name: string;
+            /**
+             * Aggregation
+             * @enum {string}
+             */
+            aggregation: "sum" | "count" | "last";
+            /** Quantity */
+            quantity: number;
+            /**
+             * Period Start
+             * Format: date-time
+             */
+            period_start: string;
+            /**
+             * Period End
+             * Format: date-time
+             */
+            period_end: string;
+            /**
+             * Members
+             * @description a team's usage by the member who recorded it (user id → quantity)
+             */
+            members: {
+                [key: string]: number;
+            };
+        };
         /** MrrDayOut */
         MrrDayOut: {
             /** Date */
@@ -1909,6 +2142,8 @@ export interface components {
             status: string;
             /** Grants Access */
             grants_access: boolean;
+            /** Suspended By Dispute */
+            suspended_by_dispute?: string | null;
             /** Current Period End */
             current_period_end: string | null;
             /** Cancel At Period End */
@@ -1924,6 +2159,8 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /** @description the plan this subscription switches to at its period end (a downgrade waiting), undone by switching back to `product_id`; null when nothing waits */
+            scheduled_change?: components["schemas"]["ScheduledChange"] | null;
         };
         /** PayoutDetailOut */
         PayoutDetailOut: {
@@ -2364,6 +2601,22 @@ export interface components {
             /** Days */
             days: components["schemas"]["DailyAmountOut"][];
         };
+        /**
+         * ScheduledChange
+         * @description A change waiting for the subscription's period end (a downgrade): at ``effective_at``
+         *     the subscription switches to ``to_product_id`` at ``price_id``.
+         */
+        ScheduledChange: {
+            /** To Product Id */
+            to_product_id: string;
+            /** Price Id */
+            price_id: string | null;
+            /**
+             * Effective At
+             * Format: date-time
+             */
+            effective_at: string;
+        };
         /** SeatsOut */
         SeatsOut: {
             /**
@@ -2478,6 +2731,39 @@ export interface components {
              */
             price_id?: string | null;
         };
+        /** TaxIdIn */
+        TaxIdIn: {
+            /**
+             * Type
+             * @description Stripe's tax id type: eu_vat, gb_vat, us_ein, ...
+             * @enum {string}
+             */
+            type: "ad_nrt" | "ae_trn" | "al_tin" | "am_tin" | "ao_tin" | "ar_cuit" | "au_abn" | "au_acn" | "au_arn" | "au_wpn" | "aw_tin" | "az_tin" | "ba_tin" | "bb_tin" | "bd_bin" | "bf_ifu" | "bg_uic" | "bh_vat" | "bj_ifu" | "bo_tin" | "br_cnpj" | "br_cpf" | "bs_tin" | "bw_vat" | "by_tin" | "ca_bn" | "ca_gst_hst" | "ca_pst_bc" | "ca_pst_mb" | "ca_pst_sk" | "ca_qst" | "cd_nif" | "ch_uid" | "ch_vat" | "ci_vat" | "cl_tin" | "cm_niu" | "cn_tin" | "co_nit" | "cr_tin" | "cv_nif" | "cz_dic" | "de_stn" | "do_rcn" | "ec_ruc" | "eg_tin" | "es_cif" | "et_tin" | "eu_oss_vat" | "eu_vat" | "fo_vat" | "fr_siren" | "fr_siret" | "fr_spi" | "gb_vat" | "ge_vat" | "gh_tin" | "gi_tin" | "gn_nif" | "hk_br" | "hr_oib" | "hu_tin" | "ic_nif" | "id_npwp" | "il_vat" | "in_gst" | "is_kt" | "is_vat" | "it_cf" | "jp_cn" | "jp_rn" | "jp_trn" | "ke_pin" | "kg_tin" | "kh_tin" | "kr_brn" | "kz_bin" | "la_tin" | "li_uid" | "li_vat" | "lk_vat" | "ma_vat" | "md_cf" | "md_vat" | "me_pib" | "mk_vat" | "mr_nif" | "mu_vat" | "mx_rfc" | "my_frp" | "my_itn" | "my_sst" | "mz_nuit" | "ng_tin" | "no_vat" | "no_voec" | "np_pan" | "nz_bn" | "nz_gst" | "om_vat" | "pe_ruc" | "ph_tin" | "pl_nip" | "pt_nif" | "py_ruc" | "ro_tin" | "rs_pib" | "ru_inn" | "ru_kpp" | "sa_vat" | "sg_gst" | "sg_uen" | "si_tin" | "sm_coe" | "sn_ninea" | "sr_fin" | "sv_nit" | "th_vat" | "tj_tin" | "tr_tin" | "tt_bir" | "tt_vat" | "tw_vat" | "tz_vat" | "ua_vat" | "ug_tin" | "us_ein" | "uy_ruc" | "uz_tin" | "uz_vat" | "ve_rif" | "vn_tin" | "za_vat" | "zm_tin" | "zw_tin";
+            /** Value */
+            value: string;
+        };
+        /** TaxIdOut */
+        TaxIdOut: {
+            /**
+             * Id
+             * @description Stripe's tax id (txi_...)
+             */
+            id: string | null;
+            /**
+             * Type
+             * @description Stripe's type: eu_vat, gb_vat, us_ein, ...
+             */
+            type: string;
+            /** Value */
+            value: string;
+            /** Country */
+            country: string | null;
+            /**
+             * Verification
+             * @description `pending`, `verified`, `unverified` or `unavailable` (Stripe's)
+             */
+            verification: string | null;
+        };
         /** TransactionList */
         TransactionList: {
             /** Data */
@@ -2510,6 +2796,17 @@ export interface components {
             amount_refunded: number;
             /** Amount Refunded Decimal */
             amount_refunded_decimal: string;
+            /**
+             * Amount Tax
+             * @description the tax included in `amount` (from its invoice or checkout)
+             * @default 0
+             */
+            amount_tax?: number;
+            /**
+             * Amount Tax Decimal
+             * @default 0
+             */
+            amount_tax_decimal?: string;
             /** Product Id */
             product_id: string | null;
             /** Stripe Id */
@@ -2527,6 +2824,64 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+        };
+        /** UsageIn */
+        UsageIn: {
+            /** Meter */
+            meter: string;
+            /** Quantity */
+            quantity: number;
+            /**
+             * Event Id
+             * @description the app's id of this usage event, unique per customer: the same id again counts once
+             */
+            event_id: string;
+            /**
+             * User Id
+             * @description on a team: the member whose usage it is
+             */
+            user_id?: string | null;
+            /**
+             * Occurred At
+             * @description when the usage happened (default: now)
+             */
+            occurred_at?: string | null;
+        };
+        /** UsageOut */
+        UsageOut: {
+            /**
+             * Customer Type
+             * @enum {string}
+             */
+            customer_type: "user" | "team" | "custom";
+            /** Customer Id */
+            customer_id: string;
+            /** Meters */
+            meters: components["schemas"]["MeterUsageOut"][];
+        };
+        /**
+         * UsageRecordOut
+         * @description One usage record; `duplicate` when its `event_id` was recorded before (it counts
+         *     once).
+         */
+        UsageRecordOut: {
+            /** Id */
+            id: string;
+            /** Meter */
+            meter: string;
+            /** Quantity */
+            quantity: number;
+            /** Event Id */
+            event_id: string;
+            /** User Id */
+            user_id: string | null;
+            /**
+             * Occurred At
+             * Format: date-time
+             */
+            occurred_at: string;
+            /** Duplicate */
+            duplicate: boolean;
         };
         /** WebhookAttemptList */
         WebhookAttemptList: {
@@ -2743,6 +3098,11 @@ export interface components {
                     status: string;
                     /** Grants Access */
                     grants_access: boolean;
+                    /**
+                     * Suspended By Dispute
+                     * @default null
+                     */
+                    suspended_by_dispute?: string | null;
                     /** Current Period End */
                     current_period_end: string | null;
                     /** Cancel At Period End */
@@ -2758,6 +3118,27 @@ export interface components {
                      * Format: date-time
                      */
                     created_at: string;
+                    /**
+                     * @description the plan this subscription switches to at its period end (a downgrade waiting), undone by switching back to `product_id`; null when nothing waits
+                     * @default null
+                     */
+                    scheduled_change?: components["schemas"]["ScheduledChange"] | null;
+                };
+                /**
+                 * ScheduledChange
+                 * @description A change waiting for the subscription's period end (a downgrade): at ``effective_at``
+                 *     the subscription switches to ``to_product_id`` at ``price_id``.
+                 */
+                ScheduledChange: {
+                    /** To Product Id */
+                    to_product_id: string;
+                    /** Price Id */
+                    price_id: string | null;
+                    /**
+                     * Effective At
+                     * Format: date-time
+                     */
+                    effective_at: string;
                 };
             };
         };
@@ -3926,6 +4307,206 @@ export interface operations {
                 };
             };
             /** @description Conflict with the current state (`conflict_error`): `idempotency_key_reused`, `idempotency_request_in_progress`, `insufficient_quantity` */
+            409: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large (`invalid_request_error`): `request_too_large` */
+            413: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (quote `request_id`) (`api_error`): `internal_error` */
+            500: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_usage_v1_customers__customer_type___customer_id__usage_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_type: "user" | "team" | "custom";
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageOut"];
+                };
+            };
+            /** @description Invalid request (`invalid_request_error`): `customer_id_invalid`, `customer_type_invalid`, `parameter_invalid`, `parameter_missing` */
+            400: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`authentication_error`): `authentication_invalid`, `authentication_required`, `identity_not_configured`, `secret_key_invalid`, `token_expired`, `token_invalid`, `token_signature_invalid` */
+            401: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for this caller (`permission_error`): `custom_customer_forbidden`, `customer_forbidden`, `team_admin_required` */
+            403: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`invalid_request_error`): `route_not_found` */
+            404: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (quote `request_id`) (`api_error`): `internal_error` */
+            500: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    record_usage_v1_customers__customer_type___customer_id__usage_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a retry with the same key and body answers the first response; the same key with another body is 409 `idempotency_key_reused` */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                customer_type: "user" | "team" | "custom";
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UsageIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageRecordOut"];
+                };
+            };
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageRecordOut"];
+                };
+            };
+            /** @description Invalid request (`invalid_request_error`): `body_invalid`, `customer_id_invalid`, `customer_type_invalid`, `idempotency_key_invalid`, `parameter_invalid`, `parameter_missing`, `usage_time_out_of_range`, `user_id_not_allowed` */
+            400: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`authentication_error`): `authentication_invalid`, `authentication_required`, `identity_not_configured`, `secret_key_invalid`, `token_expired`, `token_invalid`, `token_signature_invalid` */
+            401: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for this caller (`permission_error`): `custom_customer_forbidden`, `customer_forbidden`, `server_only`, `team_admin_required` */
+            403: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`invalid_request_error`): `meter_not_found`, `route_not_found` */
+            404: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state (`conflict_error`): `idempotency_key_reused`, `idempotency_request_in_progress`, `not_a_team_member`, `usage_event_reused` */
             409: {
                 headers: {
                     /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
@@ -5467,6 +6048,214 @@ export interface operations {
             };
         };
     };
+    read_billing_details_v1_customers__customer_type___customer_id__billing_details_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_type: "user" | "team" | "custom";
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BillingDetailsOut"];
+                };
+            };
+            /** @description Invalid request (`invalid_request_error`): `customer_id_invalid`, `customer_type_invalid`, `parameter_invalid`, `parameter_missing` */
+            400: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`authentication_error`): `authentication_invalid`, `authentication_required`, `identity_not_configured`, `secret_key_invalid`, `token_expired`, `token_invalid`, `token_signature_invalid` */
+            401: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for this caller (`permission_error`): `custom_customer_forbidden`, `customer_forbidden`, `team_admin_required` */
+            403: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`invalid_request_error`): `route_not_found` */
+            404: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (quote `request_id`) (`api_error`): `internal_error` */
+            500: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Payment provider failed (`api_error`): `gateway_error` */
+            502: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    write_billing_details_v1_customers__customer_type___customer_id__billing_details_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_type: "user" | "team" | "custom";
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BillingDetailsIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BillingDetailsOut"];
+                };
+            };
+            /** @description Invalid request (`invalid_request_error`): `body_invalid`, `country_invalid`, `customer_id_invalid`, `customer_type_invalid`, `parameter_invalid`, `parameter_missing`, `tax_id_invalid`, `tax_id_type_invalid` */
+            400: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials (`authentication_error`): `authentication_invalid`, `authentication_required`, `identity_not_configured`, `secret_key_invalid`, `token_expired`, `token_invalid`, `token_signature_invalid` */
+            401: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for this caller (`permission_error`): `custom_customer_forbidden`, `customer_forbidden`, `team_admin_required` */
+            403: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`invalid_request_error`): `route_not_found` */
+            404: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state (`conflict_error`): `test_mode` */
+            409: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large (`invalid_request_error`): `request_too_large` */
+            413: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (quote `request_id`) (`api_error`): `internal_error` */
+            500: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Payment provider failed (`api_error`): `gateway_error` */
+            502: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     read_invoices_v1_customers__customer_type___customer_id__invoices_get: {
         parameters: {
             query?: {
@@ -6872,6 +7661,99 @@ export interface operations {
                 };
             };
             /** @description Not configured (`api_error`): `webhooks_not_configured` */
+            503: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    receive_v1_identity_webhooks_post: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description the message's id, the same on every retry of it (also `svix-id`) */
+                "webhook-id": string;
+                /** @description unix seconds; within 300 s of now, either way (also `svix-timestamp`) */
+                "webhook-timestamp": string;
+                /** @description space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` (also `svix-signature`) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    type: string;
+                    data: Record<string, never>;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Invalid request (`invalid_request_error`): `body_invalid`, `parameter_invalid`, `parameter_missing`, `signature_invalid`, `signature_missing`, `timestamp_invalid`, `webhook_id_invalid` */
+            400: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large (`invalid_request_error`): `request_too_large` */
+            413: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (quote `request_id`) (`api_error`): `internal_error` */
+            500: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Payment provider failed (`api_error`): `gateway_error` */
+            502: {
+                headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not configured (`api_error`): `identity_webhooks_not_configured` */
             503: {
                 headers: {
                     /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */

@@ -79,12 +79,6 @@ class Gateway(Protocol):
 
     def retrieve_customer(self, customer_id: str) -> StripeDict: ...
 
-    def update_customer(
-        self, customer_id: str, params: Mapping[str, Any], *, idempotency_key: str
-    ) -> StripeDict:
-        """``email`` and ``name`` (identity sync)."""
-        ...
-
     def list_customers_with_metadata(self) -> Sequence[StripeDict]:
         """Every customer carrying plangate's metadata (reconciliation of unknown customers)."""
         ...
@@ -92,7 +86,8 @@ class Gateway(Protocol):
     def update_customer(
         self, customer_id: str, params: Mapping[str, Any], *, idempotency_key: str
     ) -> StripeDict:
-        """Changes the customer's ``address``, ``name`` (billing details for tax)."""
+        """Changes the customer's ``email``, ``name`` (identity sync) or ``address`` (billing
+        details for tax)."""
         ...
 
     def list_tax_ids(self, customer_id: str) -> Sequence[StripeDict]: ...

@@ -22,9 +22,9 @@ from plangate.gateways.base import (
 )
 from plangate.gateways.meter_events import send_meter_event
 from plangate.gateways.stripe_client import META_CUSTOMER_TYPE, make_stripe_client
+from plangate.gateways.stripe_payouts import PayoutReads
 from plangate.gateways.stripe_schedules import ScheduleCalls
 from plangate.gateways.stripe_tax import StripeTaxCalls
-from plangate.gateways.stripe_payouts import PayoutReads
 from plangate.settings import Settings
 
 T = TypeVar("T")
@@ -122,19 +122,6 @@ class StripeGateway(ScheduleCalls, StripeTaxCalls, PayoutReads):
             lambda: _as_dict(
                 self.client.v1.customers.create(
                     params,  # type: ignore[arg-type]
-                    {"idempotency_key": idempotency_key},
-                )
-            )
-        )
-
-    def update_customer(
-        self, customer_id: str, params: Mapping[str, Any], *, idempotency_key: str
-    ) -> StripeDict:
-        return self._call(
-            lambda: _as_dict(
-                self.client.v1.customers.update(
-                    customer_id,
-                    dict(params),  # type: ignore[arg-type]
                     {"idempotency_key": idempotency_key},
                 )
             )

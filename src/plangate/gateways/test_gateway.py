@@ -70,11 +70,6 @@ class TestGateway:
     def retrieve_customer(self, customer_id: str) -> StripeDict:
         _unavailable("a Stripe customer")
 
-    def update_customer(
-        self, customer_id: str, params: Mapping[str, Any], *, idempotency_key: str
-    ) -> StripeDict:
-        _unavailable("a Stripe customer")
-
     def list_customers_with_metadata(self) -> Sequence[StripeDict]:
         return []
 

@@ -11,8 +11,8 @@ from .payments import decline_error, resolve_payment_method
 from .prices import plan_of
 from .router import PAGE, ApiRequest, Router
 from .search import search_result
-from .tiers import amount_for, is_metered
 from .taxes import subscription_tax
+from .tiers import amount_for, is_metered
 from .wire import (
     Obj,
     Params,

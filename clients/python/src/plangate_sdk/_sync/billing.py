@@ -1,11 +1,12 @@
 # Generated from plangate_sdk/_async/billing.py by clients/python/scripts/generate_sync.py
 # (make generate): edit the async source, never this file.
-"""The billing calls of the :class:`Client`: the portal, cards, invoices, transactions and
-refunds."""
+"""The billing calls of the :class:`Client`: the portal, cards, invoices, transactions,
+refunds and usage."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 
 from plangate_sdk import billing_calls
 from plangate_sdk._sync.base import ClientBase
@@ -18,6 +19,8 @@ from plangate_sdk.models import (
     RefundReason,
     SetupOut,
     TransactionList,
+    UsageOut,
+    UsageRecordOut,
 )
 
 
@@ -158,3 +161,33 @@ class BillingMethods(ClientBase):
             )
         )
 
+    def record_usage(
+        self,
+        customer_type: str,
+        customer_id: str,
+        meter: str,
+        quantity: int,
+        event_id: str,
+        *,
+        user_id: str | None = None,
+        occurred_at: datetime | None = None,
+        idempotency_key: str | None = None,
+    ) -> UsageRecordOut:
+        """Records usage of a catalog meter once per ``event_id`` (again: ``duplicate``); on
+        a team, ``user_id`` is the member whose usage it is."""
+        return self.send(
+            billing_calls.record_usage(
+                customer_type,
+                customer_id,
+                meter,
+                quantity,
+                event_id,
+                user_id=user_id,
+                occurred_at=occurred_at,
+                idempotency_key=idempotency_key,
+            )
+        )
+
+    def usage(self, customer_type: str, customer_id: str) -> UsageOut:
+        """The current period's usage of each catalog meter."""
+        return self.send(billing_calls.usage(customer_type, customer_id))
