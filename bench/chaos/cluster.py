@@ -195,12 +195,14 @@ class Cluster:
         self.db.dispose()
 
     def reconcile(self) -> dict[str, Any]:
-        import json
+        """``plangate reconcile`` (on the simulated clock), in this process."""
+        from bench.chaos.procs import run_reconcile
+        from plangate.settings import Settings
 
-        done = subprocess.run([sys.executable, "-m", "bench.chaos.procs", "reconcile"],
-                              cwd=ROOT, env=self.env, capture_output=True, check=True)
-        report: dict[str, Any] = json.loads(done.stdout.decode().strip().splitlines()[-1])
-        return report
+        prefix = "PLANGATE_"
+        values = {k[len(prefix):].lower(): v for k, v in self.env.items()
+                  if k.startswith(prefix) and k[len(prefix):].lower() in Settings.model_fields}
+        return run_reconcile(Settings.model_validate(values), str(self.clock.path))
 
     # --- time and the queue -------------------------------------------------------------------
 

@@ -58,7 +58,7 @@ def api_app() -> Any:
     return create_site(Settings(), clock=FileClock())
 
 
-def _sync_context(settings: Settings) -> Any:
+def _sync_context(settings: Settings, clock_path: str | None = None) -> Any:
     from plangate.gateways import make_gateway
     from plangate.services.entitlements.catalog import CatalogCache
     from plangate.services.stripe_budget import budget_for
@@ -67,7 +67,7 @@ def _sync_context(settings: Settings) -> Any:
 
     db = Database(settings.database_url, pool_size=4)
     return SyncContext(db, make_gateway(settings, budget_for(db, settings)), CatalogCache(),
-                       FileClock())
+                       FileClock(clock_path))
 
 
 def run_api(port: int, workers: int) -> None:
@@ -97,26 +97,51 @@ def run_worker() -> None:
     worker.run_forever(stop)
 
 
-def run_reconcile() -> None:
-    """``plangate reconcile --json`` on the simulated clock; prints the report."""
-    import json
-
-    from plangate.clock import SystemClock
-    from plangate.services.stripe_sync import reconcile_lease
+def run_reconcile(settings: Settings, clock_path: str | None = None) -> dict[str, Any]:
+    """``plangate reconcile --json`` on the simulated clock: the report."""
     from plangate.services.stripe_sync.reconcile import reconcile
 
-    ctx = _sync_context(Settings())
-    while True:
-        lease = reconcile_lease.take(ctx.db, SystemClock(), reconcile_lease.new_holder())
-        if not isinstance(lease, reconcile_lease.Busy):
-            break
-        # A worker's reconcile (or a killed worker's lease) holds it: wait for its end.
-        threading.Event().wait(1.0)
+    ctx = _sync_context(settings, clock_path)
     try:
-        report = reconcile(ctx, keep_going=lease.keep)
+        lease = _reconcile_lease(ctx.db)
+        if lease is None:
+            report = reconcile(ctx)
+        else:
+            try:
+                report = reconcile(ctx, keep_going=lease.keep)
+            finally:
+                lease.release(finished=True)
     finally:
-        lease.release(finished=True)
-    print(json.dumps(report.to_dict()))
+        ctx.db.dispose()
+    result: dict[str, Any] = report.to_dict()
+    return result
+
+
+def _reconcile_lease(db: Any) -> Any:
+    """The installation's reconcile lease, once a live worker's reconcile is over; None when
+    the holder is a killed worker, whose lease would hold everyone off for LEASE_SECONDS (the
+    kills are over by then, and nobody else reconciles)."""
+    from plangate.clock import SystemClock
+    from plangate.services.stripe_sync import reconcile_lease
+
+    while True:
+        lease = reconcile_lease.take(db, SystemClock(), reconcile_lease.new_holder())
+        if not isinstance(lease, reconcile_lease.Busy):
+            return lease
+        if lease.holder is not None and not _alive(lease.holder):
+            return None
+        threading.Event().wait(1.0)
+
+
+def _alive(holder: str) -> bool:
+    """Whether the process a lease holder names (``host:pid:nonce``) still runs here."""
+    try:
+        os.kill(int(holder.split(":")[1]), 0)
+    except (ProcessLookupError, ValueError, IndexError):
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 # --- the sandbox -------------------------------------------------------------------------------
@@ -182,7 +207,9 @@ def main() -> None:
     elif args.role == "worker":
         run_worker()
     else:
-        run_reconcile()
+        import json
+
+        print(json.dumps(run_reconcile(Settings())))
 
 
 if __name__ == "__main__":
