@@ -75,16 +75,34 @@ class Cluster:
         self._killer: threading.Thread | None = None
         self._lock = threading.Lock()
         self._logs = 0
+        self.log_of: dict[int, Path] = {}
 
     # --- processes ----------------------------------------------------------------------------
 
     def _spawn(self, role: str, *args: str) -> subprocess.Popen[bytes]:
         self._logs += 1
-        log = open(self.workdir / f"{role}-{self._logs}.log", "wb")  # noqa: SIM115
-        return subprocess.Popen(
-            [sys.executable, "-m", "bench.chaos.procs", role, *args],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-        )
+        path = self.workdir / f"{role}-{self._logs}.log"
+        with open(path, "wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "bench.chaos.procs", role, *args],
+                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            )
+        self.log_of[process.pid] = path
+        return process
+
+    def _wait_for(self, url: str, seconds: float, process: subprocess.Popen[bytes]) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                tail = self.log_of[process.pid].read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"a cluster process exited ({process.returncode}):\n{tail}")
+            try:
+                if httpx.get(url, timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"{url} did not answer within {seconds:.0f} s")
 
     def start(self) -> None:
         cfg = self.config
@@ -93,7 +111,7 @@ class Cluster:
         if cfg.calm:
             sandbox_args.append("--calm")
         self._others.append(self._spawn("sandbox", *sandbox_args))
-        _wait_for(self.sandbox_url + "/_chaos/status", 60)
+        self._wait_for(self.sandbox_url + "/_chaos/status", 300, self._others[-1])
         self.stripe = stripe.StripeClient(
             DRIVER_KEY, base_addresses={"api": self.sandbox_url},
             # The driver's calls meet the limits and faults too; they retry as plangate's do.
@@ -132,7 +150,8 @@ class Cluster:
                                         "--workers", str(cfg.api_processes)))
         for _ in range(cfg.workers):
             self._workers.append(self._spawn("worker"))
-        _wait_for(self.api_url + "/livez", 120)
+        # Slow on a loaded machine: 2 API processes and 3 workers import plangate at once.
+        self._wait_for(self.api_url + "/livez", 300, self._others[-1])
         if not cfg.calm:
             self._killer = threading.Thread(target=self._kill_workers, daemon=True)
             self._killer.start()
@@ -251,14 +270,3 @@ class Cluster:
                 .where(StripeEvent.status == "pending").limit(5)).all()
         return f"{queued} deliveries queued, {pending} events pending: {waiting}"
 
-
-def _wait_for(url: str, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer within {seconds:.0f} s")

@@ -78,7 +78,11 @@ def run_api(port: int, workers: int) -> None:
     settings = Settings()
     uvicorn.run("bench.chaos.procs:api_app", factory=True, host="127.0.0.1", port=port,
                 workers=workers, log_level=settings.log_level, access_log=False,
-                log_config=logging_config(settings.log_format, settings.log_level))
+                log_config=logging_config(settings.log_format, settings.log_level),
+                # uvicorn's supervisor kills a child that does not answer its ping within
+                # this; its default, 5 s, is shorter than plangate's start on a loaded
+                # machine, and the children are then killed and restarted for ever.
+                timeout_worker_healthcheck=120)
 
 
 def run_worker() -> None:
