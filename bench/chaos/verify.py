@@ -124,8 +124,8 @@ def _ledger(cluster: Cluster, driver: Driver, checks: Checks) -> None:
             select(LedgerEntry.idempotency_key, LedgerEntry.customer_id, LedgerEntry.delta)
             .where(LedgerEntry.kind == "consume", LedgerEntry.idempotency_key.is_not(None))
         ).all()
-        events = dict(session.execute(
-            select(StripeEvent.status, func.count()).group_by(StripeEvent.status)).tuples().all())
+        events = {str(status): int(n) for status, n in session.execute(
+            select(StripeEvent.status, func.count()).group_by(StripeEvent.status))}
     twice = [key for key, n in Counter(grants).items() if n > 1]
     for grant in twice[:20]:
         checks.fail(f"grant applied twice: {tuple(grant)}")

@@ -24,7 +24,7 @@ MONTHS = int(os.environ.get("PLANGATE_CHAOS_MONTHS", "2"))
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_a_chaotic_year_on_a_cluster_ends_equal_to_stripe(database_url: str) -> None:
-    report = run(CUSTOMERS, MONTHS, database_url=database_url, settle=60)
+    report = run(CUSTOMERS, MONTHS, database_url=database_url, settle=30)
     print(json.dumps(report, indent=2))
     assert report["mismatches"] == []
     assert report["reconcile"]["errors"] == []
