@@ -71,6 +71,17 @@ def test_a_dead_holders_lease_runs_out_and_it_cannot_renew_it_after(
     assert isinstance(busy, Busy) and busy.holder == "other"
 
 
+def _hourly_worker(db: Database, clock: FrozenClock) -> Worker:
+    """A worker reconciling hourly, on ``clock``. With no Stripe customer in the database its
+    reconcile makes no Stripe request (the API base is a closed port)."""
+    settings = Settings(database_url=db.url.render_as_string(hide_password=False),
+                        gateway="stripe", stripe_api_key="sk_test_lease",
+                        stripe_api_base=f"http://127.0.0.1:{free_port()}",
+                        reconcile_interval_seconds=3600)
+    sync = SyncContext(db, StripeGateway.from_settings(settings), CatalogCache(), clock)
+    return Worker(sync, settings, queue_clock=clock)
+
+
 def test_a_worker_killed_while_it_reconciled_holds_off_the_next_one_only_until_its_lease_runs_out(
     db: Database, clock: FrozenClock
 ) -> None:
@@ -78,13 +89,7 @@ def test_a_worker_killed_while_it_reconciled_holds_off_the_next_one_only_until_i
     restarted one) skip their start-up reconcile while it holds the lease, and try again when
     it runs out, not a whole interval (an hour) later: the drift a reconcile repairs (dropped
     webhooks) waits at most the lease's length."""
-    settings = Settings(database_url=db.url.render_as_string(hide_password=False),
-                        gateway="stripe", stripe_api_key="sk_test_lease",
-                        stripe_api_base=f"http://127.0.0.1:{free_port()}",
-                        reconcile_interval_seconds=3600)
-    # No Stripe customer in the database: a reconcile makes no Stripe request.
-    worker = Worker(SyncContext(db, StripeGateway.from_settings(settings), CatalogCache(), clock),
-                    settings, queue_clock=clock)
+    worker = _hourly_worker(db, clock)
     killed = take(db, clock, "killed-mid-reconcile")
     assert isinstance(killed, Lease)
     last = worker._maybe_reconcile(None)  # its start-up reconcile: the lease is held
@@ -103,12 +108,7 @@ def test_a_worker_killed_while_it_reconciled_holds_off_the_next_one_only_until_i
 def test_a_worker_that_waited_for_a_live_holder_counts_its_interval_from_the_holders_finish(
     db: Database, clock: FrozenClock
 ) -> None:
-    settings = Settings(database_url=db.url.render_as_string(hide_password=False),
-                        gateway="stripe", stripe_api_key="sk_test_lease",
-                        stripe_api_base=f"http://127.0.0.1:{free_port()}",
-                        reconcile_interval_seconds=3600)
-    worker = Worker(SyncContext(db, StripeGateway.from_settings(settings), CatalogCache(), clock),
-                    settings, queue_clock=clock)
+    worker = _hourly_worker(db, clock)
     live = take(db, clock, "live")
     assert isinstance(live, Lease)
     last = worker._maybe_reconcile(None)
