@@ -292,7 +292,11 @@ class Worker:
         if isinstance(lease, reconcile_lease.Busy):
             if lease.holder is not None:
                 log.info("reconciliation skipped: %s runs one", lease.holder)
-                return now
+                # Asked again when its lease runs out: a holder that finishes leaves its
+                # finish time (counted from then), one that was killed leaves the lease to
+                # take, and its reconcile is not put off by a whole interval.
+                until = lease.expires_at or now
+                return until - timedelta(seconds=interval)
             # Another worker reconciled recently: count the interval from its run.
             return lease.finished_at or now
         try:
