@@ -62,7 +62,8 @@ def test_parameters_use_enums_and_bearer_auth(anonymous: TestClient) -> None:
 
 
 def test_every_operation_is_described_for_its_callers(anonymous: TestClient) -> None:
-    from plangate.api.operation_docs import DESCRIPTIONS, OPERATION_ERRORS
+    from plangate.api.operation_descriptions import DESCRIPTIONS
+    from plangate.api.operation_docs import OPERATION_ERRORS
 
     spec = anonymous.get("/openapi.json").json()
     documented = {(method, path) for method, path, _ in _operations(spec)}

@@ -11,10 +11,10 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from plangate.api.operation_descriptions import DESCRIPTIONS
 from plangate.api.operation_docs import (
     AUTH_401,
     CUSTOMER_403,
-    DESCRIPTIONS,
     OPERATION_ERRORS,
     OPTIONAL_AUTH,
     PUBLIC,

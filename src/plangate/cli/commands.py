@@ -51,6 +51,10 @@ def serve(
         log_config=logging_config(current.log_format, current.log_level),
         # plangate.access logs each request instead, with its request id.
         access_log=False,
+        # With several workers, the supervisor restarts a child that does not answer its
+        # health check in time; importing plangate on a busy host can take longer than
+        # uvicorn's 5 s, which would restart the children over and over.
+        timeout_worker_healthcheck=60,
     )
 
 
