@@ -5,6 +5,7 @@ stolen database holds no usable session)."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -22,8 +23,14 @@ from plangate.store.db import Database
 MAX_FAILED_LOGINS = 10
 LOCKOUT = timedelta(minutes=15)
 SESSION_LIFETIME = timedelta(hours=12)
-# Hashed when the email is unknown, so that a wrong email takes as long as a wrong password.
-_DUMMY_HASH = HASHER.hash("not a password of anyone")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the email is unknown, so that a wrong email takes as long as a
+    wrong password. Made on first use: hashing costs a third of a second of CPU, which every
+    process importing the dashboard would otherwise pay at start."""
+    return HASHER.hash("not a password of anyone")
 
 
 @dataclass(frozen=True)
@@ -68,7 +75,7 @@ def sign_in(db: Database, email: str, password: str, now: datetime) -> SignedIn:
         ).first()
         if operator is None:
             with contextlib.suppress(VerificationError):
-                HASHER.verify(_DUMMY_HASH, password)
+                HASHER.verify(_dummy_hash(), password)
             raise _wrong()
         if operator.locked_until is not None and operator.locked_until > now:
             raise AuthenticationFailed(
