@@ -112,7 +112,7 @@ class Model:
             [
                 "admin list, first page, 100,000 customers",
                 f"{m['admin_list_p50_ms']} ms p50",
-                "§7 run 1",
+                "§7 (after)",
             ],
         ]
         return table(

@@ -37,7 +37,9 @@ def test_reconcile_repairs_missed_webhooks(deaf: Stack) -> None:
 
     report = reconcile(deaf.worker.sync)
     assert report.errors == []
-    assert report.counts() == {"subscription": 1, "checkout.session": 2, "payment_intent": 1}
+    # A one-time checkout's sync records its payment too (with its tax), so the payment
+    # intent is already in sync when reconcile reaches it.
+    assert report.counts() == {"subscription": 1, "checkout.session": 2}
     owned = deaf.products("lost")
     assert owned["pro"]["status"] == "trialing"
     assert owned["credit_pack"]["quantity"] == 2
@@ -96,7 +98,7 @@ def test_reconcile_and_worker_commands(deaf: Stack) -> None:
     runner = CliRunner()
     result = runner.invoke(app, ["reconcile"], env=env)
     assert result.exit_code == 0, result.output
-    assert "repaired 2" in result.output and "checkout.session" in result.output
+    assert "repaired 1" in result.output and "checkout.session" in result.output
     assert deaf.products("cli")["credit_pack"]["quantity"] == 1
     assert runner.invoke(app, ["worker", "--once"], env=env).exit_code == 0
     result = runner.invoke(app, ["reconcile", "--json"], env=env)

@@ -99,7 +99,9 @@ def new_subscription_preview(sb: Sandbox, p: Params) -> Obj:
     first = chosen[0][0]
     interval, count = subs.interval_of(first)
     end = trial_end if trial_end is not None else period_end_after(now, now, interval, count)
+    # automatic_tax is refused on create_preview (docs/sandbox-parameters.md): tax off.
     sub: Obj = {"id": "", "currency": first["currency"], "metadata": {},
+                "automatic_tax": {"disabled_reason": None, "enabled": False, "liability": None},
                 "items": {"data": [subs.new_item(sb, "", price, qty, now, end)
                                    for price, qty in chosen]}}
     inv = _draft(sb, customer, sub, (now, now), "subscription_create")
