@@ -6,10 +6,12 @@ licensed item's price and brings the metered items in line with the target produ
 prices, matched by Stripe meter:
 
 - the same meter at the same Stripe price: the item stays as it is;
-- the same meter at another price: the item takes the target's price (the meter's usage of
-  the whole period is billed at the new terms at the period end);
-- a meter the target does not bill: the item is deleted (Stripe bills nothing more for it);
+- the same meter at another price: the item takes the target's price;
+- a meter the target does not bill: the item is deleted;
 - a meter only the target bills: an item is added.
+
+In Stripe's classic billing mode a metered item repriced or deleted mid-period bills only the
+usage after the change (docs/usage.md, "Plan switches").
 """
 
 from __future__ import annotations
