@@ -162,3 +162,19 @@ def test_metered_items_go_when_the_target_bills_no_usage_and_come_back(stack: St
     ]
     stack.settle()
     assert stack.entitlements("acme", "team")["plans"] == ["team_big"]
+
+
+def test_the_example_team_plan_with_its_metered_price_can_leave(database_url: str) -> None:
+    """The example catalog's Team bills API calls: switching to Team Free (the line's
+    default) is a cancellation at the period end, as for any plan."""
+    from tests.e2e.e2e_harness import EXAMPLE_CATALOG
+
+    running = start_stack(database_url, catalog_text=EXAMPLE_CATALOG.read_text())
+    try:
+        running.buy("acme", "team", customer_type="team")
+        assert len(_subscription(running)["items"].data) == 2
+        body = _team_switch(running, "team", "team_free")
+        assert (body["change"], body["effective"]) == ("downgrade", "period_end")
+        assert _subscription(running).cancel_at_period_end is True
+    finally:
+        running.stop()
