@@ -119,6 +119,14 @@ def test_an_upgrade_reprices_keeps_and_adds_metered_items_and_the_preview_agrees
 def test_a_downgrade_carries_every_item_through_the_schedule(stack: Stack) -> None:
     stack.buy("acme", "team_big", customer_type="team")
     assert len(_subscription(stack)["items"].data) == 3
+    preview = stack.http.post(
+        path("acme", "/products/switch/preview", "team"),
+        json={"from_product_id": "team_big", "to_product_id": "team_small"},
+    )
+    assert preview.status_code == 200, preview.text
+    # Nothing now; the renewal bills Small's plan (no usage recorded).
+    assert preview.json()["amount_due_now"] == 0
+    assert preview.json()["next_invoice"]["amount_due"] == 3000
 
     body = _team_switch(stack, "team_big", "team_small")
 
@@ -145,6 +153,9 @@ def test_a_downgrade_carries_every_item_through_the_schedule(stack: Stack) -> No
         "plangate:team_small:monthly:usd",
     ]
     assert stack.entitlements("acme", "team")["plans"] == ["team_small"]
+    found = stack.stripe.v1.invoices.list({"customer": stack.stripe_customer("acme", "team")})
+    (renewal,) = [i for i in found.data if i.billing_reason == "subscription_cycle"]
+    assert renewal.amount_paid == preview.json()["next_invoice"]["amount_due"]
 
 
 def test_metered_items_go_when_the_target_bills_no_usage_and_come_back(stack: Stack) -> None:
