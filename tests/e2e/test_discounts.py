@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from plangate.gateways.stripe_gateway import StripeGateway
+from plangate.services.admin.figures import compute_figures
 from plangate.store.models import CheckoutSession
 from plangate.web import create_site
 from tests.e2e.e2e_harness import EXAMPLE_CATALOG, Stack, start_stack
@@ -60,6 +61,11 @@ def _invoices(shop: Stack, customer_id: str) -> list[dict]:  # type: ignore[type
     return list(reversed(resp.json()["data"]))
 
 
+def _mrr(shop: Stack) -> dict[str, int]:
+    figures = compute_figures(shop.db, shop.now())
+    return {r["currency"]: r["mrr"] for r in figures.recurring()}
+
+
 def _renewal(shop: Stack, customer_id: str) -> datetime:
     end = shop.products(customer_id)["pro"]["current_period_end"]
     return datetime.fromisoformat(end)
@@ -70,9 +76,12 @@ def test_a_repeating_coupon_lowers_three_months_of_invoices_then_full_price(
 ) -> None:
     session = shop.buy("cora", "pro", promotion_code="launch20")  # codes ignore case
     assert shop.products("cora")["pro"]["status"] == "active"
+    # MRR is net of the discount while it runs: 19.99 less 20%.
+    assert _mrr(shop) == {"usd": 1599}
     for _ in range(4):
         shop.advance(_renewal(shop, "cora") + HOURS_2)
         shop.settle()
+    assert _mrr(shop) == {"usd": 1999}
     invoices = _invoices(shop, "cora")
     # A 3-month coupon on a monthly plan: the first invoice and the next two renewals are
     # 20% off (19.99 - 4.00, rounded half up), then the price is full again.

@@ -245,3 +245,34 @@ def test_schedule_errors_on_existing_schedules(world: World,
     with pytest.raises(stripe.InvalidRequestError) as err:
         client.v1.subscription_schedules.retrieve("sub_sched_nope")
     assert err.value.code == "resource_missing"
+
+
+def test_metered_items_ride_the_phases_without_a_quantity(world: World,
+                                                          client: stripe.StripeClient) -> None:
+    meter = client.v1.billing.meters.create({
+        "display_name": "Calls", "event_name": "calls",
+        "default_aggregation": {"formula": "sum"}})  # type: ignore[typeddict-item]
+    calls = client.v1.prices.create({
+        "product": world.sub["items"].data[0].price.product, "currency": "usd",
+        "unit_amount": 2, "recurring": {"interval": "month", "usage_type": "metered",
+                                        "meter": meter.id}}).id
+    client.v1.subscriptions.update(world.sub.id, {"items": [{"price": calls}]})
+    schedule = client.v1.subscription_schedules.create({"from_subscription": world.sub.id})
+    assert sorted((i.price, i.quantity) for i in schedule.phases[0]["items"]) == sorted(
+        [(world.pro, 1), (calls, None)])
+    with pytest.raises(stripe.InvalidRequestError) as err:
+        client.v1.subscription_schedules.update(schedule.id, {"phases": [
+            {"items": [{"price": world.basic}, {"price": calls, "quantity": 1}],
+             "start_date": T0, "end_date": FEB15}]})
+    assert err.value.param == "phases[0][items][1][quantity]"
+    client.v1.subscription_schedules.update(schedule.id, {
+        "phases": [
+            {"items": [{"price": world.pro, "quantity": 1}, {"price": calls}],
+             "start_date": T0, "end_date": FEB15},
+            {"items": [{"price": world.basic, "quantity": 1}],
+             "duration": {"interval": "month"}},
+        ],
+        "end_behavior": "release", "proration_behavior": "none"})
+    world.advance(FEB15 + 2 * 3600)
+    sub = client.v1.subscriptions.retrieve(world.sub.id)
+    assert [(i.price.id, i.quantity) for i in sub["items"].data] == [(world.basic, 1)]

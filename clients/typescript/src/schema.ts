@@ -251,7 +251,7 @@ export interface paths {
         put?: never;
         /**
          * Record Usage
-         * @description Record usage of a catalog meter: `quantity` units at `occurred_at` (default now; within the last 30 days and 5 minutes ahead). `event_id` is the app's id of the event, unique per customer: the same id again answers 200 with `duplicate: true` and counts once (with other values: 409 `usage_event_reused`). On a team, `user_id` names the member whose usage it is (409 `not_a_team_member`); the team is billed for all its members' usage. Recorded usage is reported to Stripe's meter in the background (server only).
+         * @description Record usage of a catalog meter: `quantity` units at `occurred_at` (default now; within the last 30 days and 5 minutes ahead). `event_id` is the app's id of the event, unique per customer: the same id again answers 200 with `duplicate: true` and counts once (with other values: 409 `usage_event_reused`). On a team, `user_id` names the member whose usage it is (409 `not_a_team_member`); the team is billed for all its members' usage. A meter with a `limit_item` consumes the usage from that item's balance in the same transaction, or answers 409 `usage_limit_reached` and records nothing. Recorded usage is reported to Stripe's meter in the background (server only).
          */
         post: operations["record_usage_v1_customers__customer_type___customer_id__usage_post"];
         delete?: never;
@@ -4506,7 +4506,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict with the current state (`conflict_error`): `idempotency_key_reused`, `idempotency_request_in_progress`, `not_a_team_member`, `usage_event_reused` */
+            /** @description Conflict with the current state (`conflict_error`): `idempotency_key_reused`, `idempotency_request_in_progress`, `not_a_team_member`, `usage_event_reused`, `usage_limit_reached` */
             409: {
                 headers: {
                     /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */

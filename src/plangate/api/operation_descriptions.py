@@ -44,8 +44,10 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
     "the app's id of the event, unique per customer: the same id again answers 200 with "
     "`duplicate: true` and counts once (with other values: 409 `usage_event_reused`). On a "
     "team, `user_id` names the member whose usage it is (409 `not_a_team_member`); the team "
-    "is billed for all its members' usage. Recorded usage is reported to Stripe's meter in "
-    "the background (server only).",
+    "is billed for all its members' usage. A meter with a `limit_item` consumes the usage "
+    "from that item's balance in the same transaction, or answers 409 `usage_limit_reached` "
+    "and records nothing. Recorded usage is reported to Stripe's meter in the background "
+    "(server only).",
     ("GET", C + "/usage"): "The current billing period's usage of each catalog meter (the "
     "period of the customer's subscription that bills the meter, else the calendar month), "
     "as the meter aggregates it, with a team's usage by member.",

@@ -74,7 +74,7 @@ OPERATION_ERRORS: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {
     ("POST", C + "/usage"): {
         400: ("user_id_not_allowed", "usage_time_out_of_range"),
         404: ("meter_not_found",),
-        409: ("not_a_team_member", "usage_event_reused"),
+        409: ("not_a_team_member", "usage_event_reused", "usage_limit_reached"),
     },
     ("GET", C + "/usage"): {},
     ("GET", "/v1/teams/{team_id}/members"): {},

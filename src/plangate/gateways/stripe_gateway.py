@@ -209,7 +209,15 @@ class StripeGateway(ScheduleCalls, StripeTaxCalls, PayoutReads):
                 self.client.v1.subscriptions.retrieve(
                     subscription_id,
                     # The schedule says what changes at the period end (a downgrade).
-                    {"expand": ["items.data.price", "latest_invoice.payments", "schedule"]},
+                    {
+                        "expand": [
+                            "items.data.price",
+                            "latest_invoice.payments",
+                            "schedule",
+                            # Each discount's coupon: MRR net of discounts.
+                            "discounts.source.coupon",
+                        ]
+                    },
                 )
             )
         )
@@ -222,7 +230,11 @@ class StripeGateway(ScheduleCalls, StripeTaxCalls, PayoutReads):
                         "customer": customer_id,
                         "status": "all",
                         "limit": 100,
-                        "expand": ["data.items.data.price", "data.schedule"],
+                        "expand": [
+                            "data.items.data.price",
+                            "data.schedule",
+                            "data.discounts.source.coupon",
+                        ],
                     }
                 )
             )

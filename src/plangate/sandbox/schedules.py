@@ -21,6 +21,7 @@ from . import scheduler
 from .periods import add_intervals
 from .prices import plan_of
 from .subscriptions import interval_of, items_of, period_of
+from .tiers import is_metered
 from .wire import Obj, get_dict, get_int, get_list, get_str, invalid, new_id
 
 if TYPE_CHECKING:
@@ -62,7 +63,8 @@ def phase(sb: Sandbox, items: list[tuple[Obj, int, Obj]], start: int, end: int,
         "default_tax_rates": [], "description": None, "discounts": [], "end_date": end,
         "invoice_settings": None,
         "items": [{"billing_thresholds": None, "discounts": [], "metadata": dict(md),
-                   "plan": plan_of(price)["id"], "price": price["id"], "quantity": qty,
+                   "plan": plan_of(price)["id"], "price": price["id"],
+                   "quantity": None if is_metered(price) else qty,
                    "tax_rates": []} for price, qty, md in items],
         "metadata": dict(metadata or {}), "on_behalf_of": None,
         "proration_behavior": proration_behavior, "start_date": start, "transfer_data": None,
@@ -72,7 +74,7 @@ def phase(sb: Sandbox, items: list[tuple[Obj, int, Obj]], start: int, end: int,
 
 def phase_from_subscription(sb: Sandbox, sub: Obj) -> Obj:
     start, end = period_of(sub)
-    items = [(sb.store.get("price", i["price"]["id"]) or i["price"], int(i["quantity"]),
+    items = [(sb.store.get("price", i["price"]["id"]) or i["price"], int(i.get("quantity") or 0),
               i["metadata"]) for i in items_of(sub)]
     return phase(sb, items, start, end)
 
@@ -160,7 +162,11 @@ def _phase_items(sb: Sandbox, raw: list[Any], label: str) -> list[tuple[Obj, int
             raise invalid("Cannot add multiple phase items with the same price.",
                           f"{where}[price]")
         qty = get_int(it, "quantity", param=f"{where}[quantity]", minimum=0)
-        items.append((price, 1 if qty is None else qty, get_dict(it, "metadata")))
+        if is_metered(price) and qty is not None:
+            raise invalid("Quantity should not be specified where usage_type is `metered`. "
+                          f"Remove quantity from `{where}`.", f"{where}[quantity]")
+        items.append((price, (0 if is_metered(price) else 1) if qty is None else qty,
+                      get_dict(it, "metadata")))
     first = items[0][0]
     if any(p["currency"] != first["currency"] or interval_of(p) != interval_of(first)
            for p, _, _ in items):
@@ -201,9 +207,11 @@ def apply_phase(sb: Sandbox, sub: Obj, ph: Obj, at: int) -> None:
         target = wanted.pop(item["price"]["id"], None)
         if target is None:
             items.append({"id": item["id"], "deleted": "true"})
-        elif int(target["quantity"]) != int(item["quantity"]):
+        elif int(target["quantity"] or 0) != int(item.get("quantity") or 0):
             items.append({"id": item["id"], "quantity": str(target["quantity"])})
-    items = [{"price": p, "quantity": str(i["quantity"])} for p, i in wanted.items()] + items
+    # A metered item has no quantity: its usage bills.
+    items = [{"price": p} if i["quantity"] is None else {"price": p, "quantity": str(i["quantity"])}
+             for p, i in wanted.items()] + items
     params: Obj = {"metadata": ph["metadata"]} if ph["metadata"] else {}
     if items:
         params["items"] = items
@@ -219,7 +227,7 @@ def start_schedule(sb: Sandbox, schedule: Obj, at: int) -> None:
 
     customer = sb.get("customer", schedule["customer"])
     first = schedule["phases"][0]
-    prices = [(sb.get("price", i["price"]), int(i["quantity"]), i["metadata"])
+    prices = [(sb.get("price", i["price"]), int(i["quantity"] or 0), i["metadata"])
               for i in first["items"]]
     before = sb.snapshot(schedule)
     schedule["status"] = "active"

@@ -120,6 +120,9 @@ class Ownership(Base):
     # A subscription's change waiting for its period end (a Stripe subscription schedule):
     # ``{to_product_id, price_id, effective_at}`` (unix seconds), or None. Written by the sync.
     scheduled_change: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # A subscription's discounts that recur (``domain.revenue.Discount`` as dicts, in the
+    # order Stripe applies them), or None. Written by the sync (migration 0018).
+    discounts: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
     stripe_subscription_id: Mapped[str | None] = mapped_column(String(255))
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255))
     stripe_checkout_session_id: Mapped[str | None] = mapped_column(String(255))

@@ -27,7 +27,8 @@ def record_usage(
 
     def effect(session: Session) -> tuple[int, dict[str, Any]]:
         catalog = ctx.catalogs.active(session)
-        recorded = usage.record_usage(session, catalog, ref, request, ctx.clock.now())
+        recorded = usage.record_usage(session, catalog, ref, request, ctx.clock.now(),
+                                      ctx.services)
         out = UsageRecordOut(
             id=recorded.id, meter=recorded.meter_id, quantity=recorded.quantity,
             event_id=recorded.event_id, user_id=recorded.user_id,

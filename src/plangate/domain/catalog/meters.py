@@ -4,6 +4,7 @@
 [meters.api_calls]
 name = "API calls"
 aggregation = "sum"            # sum (default) | count | last
+limit_item = "api_quota"       # optional: a catalog item whose balance caps the usage
 
 [metered_prices.pro_api_calls]
 product = "pro"                # billed on the subscriptions that buy this product ...
@@ -23,7 +24,7 @@ tiers' `up_to` count from zero, included units too).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
@@ -40,7 +41,7 @@ __all__ = [
 Aggregation = Literal["sum", "count", "last"]
 AGGREGATIONS: tuple[str, ...] = ("sum", "count", "last")
 TIERS_MODES: tuple[str, ...] = ("graduated", "volume")
-METER_FIELDS = ("name", "aggregation")
+METER_FIELDS = ("name", "aggregation", "limit_item")
 PRICE_FIELDS = ("product", "meter", "interval", "included", "unit_amounts", "tiers_mode", "tiers")
 TIER_FIELDS = ("up_to", "unit_amounts", "flat_amounts")
 
@@ -57,13 +58,19 @@ class Meter:
     id: str
     name: str
     aggregation: Aggregation = "sum"
+    # A catalog item whose balance caps the usage: each record consumes its usage (a `sum`
+    # meter: the quantity; a `count` meter: 1) from the customer's balance, or is refused.
+    limit_item: str | None = None
 
     @property
     def event_name(self) -> str:
         return meter_event_name(self.id)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "aggregation": self.aggregation}
+        out: dict[str, Any] = {"name": self.name, "aggregation": self.aggregation}
+        if self.limit_item is not None:
+            out["limit_item"] = self.limit_item
+        return out
 
 
 @dataclass(frozen=True)
@@ -135,7 +142,7 @@ class MeteredPrice:
         return out
 
 
-def read_meters(r: Reader, data: Mapping[str, Any]) -> dict[str, Meter]:
+def read_meters(r: Reader, data: Mapping[str, Any], items: Collection[str]) -> dict[str, Meter]:
     meters: dict[str, Meter] = {}
     for mid, value in (r.table(data.get("meters", {}), "meters") or {}).items():
         path = join_path("meters", mid)
@@ -145,7 +152,15 @@ def read_meters(r: Reader, data: Mapping[str, Any]) -> dict[str, Meter]:
         r.fields(body, METER_FIELDS, path)
         name = r.string(body, "name", path) or mid
         aggregation = r.choice(body, "aggregation", path, AGGREGATIONS) or "sum"
-        meters[mid] = Meter(mid, name, cast(Aggregation, aggregation))
+        limit_item = r.string(body, "limit_item", path)
+        if limit_item is not None and limit_item not in items:
+            r.add(join_path(path, "limit_item"), "unknown_reference",
+                  f"item {limit_item!r} is not in the catalog's items")
+        elif limit_item is not None and aggregation == "last":
+            r.add(join_path(path, "limit_item"), "value_invalid",
+                  "a `last` meter's usage is a level, not an amount used: it cannot consume an "
+                  "item")
+        meters[mid] = Meter(mid, name, cast(Aggregation, aggregation), limit_item)
     return meters
 
 

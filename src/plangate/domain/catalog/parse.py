@@ -145,7 +145,7 @@ def parse_catalog(source: str | Mapping[str, Any]) -> Catalog:
     declared = set((r.table(data.get("coupons", {}), "coupons") or {}) if isinstance(
         data.get("coupons", {}), Mapping) else ())
     promotion_codes = read_promotion_codes(r, data, declared, coupons)
-    meters = read_meters(r, data)
+    meters = read_meters(r, data, items)
     # Metered prices name products: checked once the products themselves are sound.
     metered_prices = {} if r.problems else read_metered_prices(
         r, data, meters, {d.id: d.build() for d in drafts})

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from plangate.domain.intervals import IntervalError, parse_interval
 from plangate.domain.money import MoneyError, from_minor_units, to_minor_units
-from plangate.domain.revenue import monthly_share, whole_units
+from plangate.domain.revenue import monthly_share, net_of_discounts, whole_units
 from plangate.errors import InvalidRequest
 from plangate.store.db import Database
 from plangate.store.models import LedgerEntry, Ownership, Transaction
@@ -140,7 +140,7 @@ def last_paid_currencies(session: Session) -> dict[tuple[str, str, str], str]:
     return {(t, c, str(p)): cur for t, c, p, cur in rows}
 
 
-def _subscriptions(session: Session, figures: Figures) -> None:
+def _subscriptions(session: Session, figures: Figures, now: datetime) -> None:
     paid_in = last_paid_currencies(session)
     live = session.scalars(
         select(Ownership).where(Ownership.source == "subscription", Ownership.ended_at.is_(None))
@@ -160,7 +160,13 @@ def _subscriptions(session: Session, figures: Figures) -> None:
         if price is None or interval is None:
             figures.subscriptions_without_currency += 1
             continue
-        share = monthly_share(price[1], interval, row.quantity)
+        share = net_of_discounts(
+            monthly_share(price[1], interval, row.quantity),
+            interval,
+            price[0],
+            row.discounts,
+            int(now.timestamp()),
+        )
         figures.mrr[price[0]] = figures.mrr.get(price[0], Decimal(0)) + share
 
 
@@ -206,7 +212,7 @@ def compute_figures(db: Database, now: datetime, *, days: int = 30) -> Figures:
         days=[first_day + timedelta(days=n) for n in range(days)],
     )
     with db.read() as session:
-        _subscriptions(session, figures)
+        _subscriptions(session, figures, now)
         figures.churned = session.scalar(
             select(func.count()).where(
                 Ownership.source == "subscription",

@@ -5,19 +5,21 @@ A subscription pays from its start, or from the end of its trial, until it ended
 running count only while they pay now (``active``, ``past_due``): a subscription that is
 ``incomplete`` or ``unpaid`` today is not counted on earlier days either, since plangate keeps
 no history of statuses. Each is counted at its current price (a plan switch restates the days
-before it), in the currency the figures use; one whose currency cannot be told is left out."""
+before it), net of the discounts running at each day's end, in the currency the figures use;
+one whose currency cannot be told is left out."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import or_, select
 
-from plangate.domain.intervals import IntervalError, parse_interval
+from plangate.domain.intervals import Interval, IntervalError, parse_interval
 from plangate.domain.money import from_minor_units
-from plangate.domain.revenue import monthly_share, whole_units
+from plangate.domain.revenue import monthly_share, net_of_discounts, whole_units
 from plangate.errors import InvalidRequest
 from plangate.services.admin.figures import (
     MAX_DAYS,
@@ -39,9 +41,18 @@ class MrrDay:
 @dataclass(frozen=True)
 class _Paying:
     currency: str
-    share: Decimal
+    share: Decimal  # before discounts
+    interval: Interval
+    discounts: tuple[dict[str, Any], ...]
     since: datetime
     until: datetime | None
+
+    def at(self, moment: datetime) -> Decimal:
+        """The monthly share net of the discounts still running at ``moment``."""
+        if not self.discounts:
+            return self.share
+        return net_of_discounts(self.share, self.interval, self.currency, self.discounts,
+                                int(moment.timestamp()))
 
 
 def _paying(db: Database, since: datetime, now: datetime) -> list[_Paying]:
@@ -68,7 +79,7 @@ def _paying(db: Database, since: datetime, now: datetime) -> list[_Paying]:
                 continue
             start = max(row.created_at, row.trial_end) if row.trial_end else row.created_at
             found.append(_Paying(price[0], monthly_share(price[1], interval, row.quantity),
-                                 start, row.ended_at))
+                                 interval, tuple(row.discounts or ()), start, row.ended_at))
     return found
 
 
@@ -88,7 +99,7 @@ def mrr_per_day(db: Database, now: datetime, *, days: int = 30) -> dict[str, lis
         points = []
         for n, moment in enumerate(moments):
             total = sum(
-                (p.share for p in mine
+                (p.at(moment) for p in mine
                  if p.since <= moment and (p.until is None or p.until > moment)),
                 Decimal(0),
             )

@@ -16,13 +16,10 @@ a switch first puts their paid-for price back, then goes on as for any subscript
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 from plangate.domain.catalog import Catalog, Price, Product
-from plangate.domain.intervals import Interval
 from plangate.errors import Conflict, InvalidRequest
 from plangate.gateways.base import Gateway, GatewayError, StripeDict
 from plangate.gateways.stripe_client import (
@@ -37,12 +34,14 @@ from plangate.gateways.stripe_client import (
     scheduled_change,
 )
 from plangate.services.commerce.invoices import invoice_summary
+from plangate.services.commerce.metered_items import metered_stripe_prices
 from plangate.services.commerce.payment_errors import (
     PaymentRequired,
     from_gateway,
     gateway_idempotency_key,
 )
 from plangate.services.entitlements import ownership
+from plangate.services.purchases.metered_switch import metered_item_changes
 from plangate.services.purchases.rules import (
     Change,
     Deps,
@@ -55,11 +54,15 @@ from plangate.services.purchases.rules import (
     target_price,
     validate_switch,
 )
+from plangate.services.purchases.stripe_subscription import (
+    Writes,
+    schedule_downgrade,
+    stripe_subscription,
+)
 
 # Metadata on a subscription downgraded in the older form: the Stripe price paid for, so that
 # switching back restores it exactly (a re-pushed catalog may have moved its lookup key).
 META_PAID_STRIPE_PRICE = "paid_stripe_price"
-SWITCHABLE_STATUSES = frozenset({"active", "trialing"})
 
 
 def _has_payment_method(gateway: Gateway, subscription: StripeDict) -> bool:
@@ -72,45 +75,6 @@ def _has_payment_method(gateway: Gateway, subscription: StripeDict) -> bool:
 
 def _object_id(value: Any) -> str:
     return str(value.get("id") if isinstance(value, dict) else value)
-
-
-@dataclass(frozen=True)
-class _StripeSubscription:
-    data: StripeDict
-    item: StripeDict
-    price: StripeDict
-
-    @property
-    def id(self) -> str:
-        return str(self.data["id"])
-
-    @property
-    def period_end(self) -> int:
-        return int(self.item["current_period_end"])
-
-    @property
-    def interval(self) -> Interval:
-        recurring = self.price.get("recurring") or {}
-        return Interval(recurring["interval"], int(recurring.get("interval_count") or 1))
-
-
-def _stripe_subscription(gateway: Gateway, subscription_id: str) -> _StripeSubscription:
-    data = gateway.retrieve_subscription(subscription_id)
-    if str(data.get("status")) not in SWITCHABLE_STATUSES:
-        raise Conflict(
-            "subscription_not_active",
-            f"the subscription is {data.get('status')}; only an active or trialing one can "
-            "switch (pay the open invoice first)",
-            param="from_product_id",
-        )
-    items = (data.get("items") or {}).get("data") or []
-    if len(items) != 1 or not isinstance(items[0].get("price"), dict):
-        raise Conflict(
-            "subscription_not_switchable",
-            "the subscription does not have exactly one priced item; change it in Stripe",
-            param="from_product_id",
-        )
-    return _StripeSubscription(data, items[0], items[0]["price"])
 
 
 def _resolve_stripe_price(gateway: Gateway, product: Product, price: Price, currency: str) -> str:
@@ -140,10 +104,6 @@ def _clear_pending() -> dict[str, str]:
         META_PENDING_FROM: "",
         META_PAID_STRIPE_PRICE: "",
     }
-
-
-# Instead of writing, a preview collects the subscription updates the switch would make.
-Writes = list[dict[str, Any]]
 
 
 def switch_on_stripe(
@@ -178,7 +138,7 @@ def _switch_on_stripe(
     preview: Writes | None,
 ) -> dict[str, Any]:
     gateway = deps.gateway
-    sub = _stripe_subscription(gateway, subscription_id)
+    sub = stripe_subscription(gateway, subscription_id)
     metadata = sub.data.get("metadata") or {}
     legacy = held_until_renewal(sub.data) is not None  # a downgrade in the older form
     paid_price = str(metadata.get(META_PAID_STRIPE_PRICE) or "") if legacy else ""
@@ -279,6 +239,7 @@ def _switch_on_stripe(
     if legacy:
         unit = _paid_unit_amount(gateway, paid_price, unit)
     new_unit = price.minor_amount(currency)
+    metered_target = metered_stripe_prices(gateway, catalog, switch.target, price, currency)
     change = compare_prices(unit, sub.interval, new_unit, price.interval)
     if change == "downgrade" and price.interval == sub.interval:
         if legacy:
@@ -286,12 +247,13 @@ def _switch_on_stripe(
         if staying:
             write(staying, "switch-stay")
         phase_metadata = {META_PRODUCT_ID: switch.target.id, META_PRICE_ID: price.id}
-        _schedule_downgrade(
+        schedule_downgrade(
             gateway,
             sub,
             None if legacy else schedule,
             current_stripe_price,
             stripe_price,
+            metered_target,
             phase_metadata,
             key,
             preview,
@@ -302,7 +264,10 @@ def _switch_on_stripe(
     before_invoice = _object_id(sub.data.get("latest_invoice"))
     updated = write(
         {
-            "items": [{"id": sub.item["id"], "price": stripe_price}],
+            "items": [
+                {"id": sub.item["id"], "price": stripe_price},
+                *metered_item_changes(sub.metered, metered_target),
+            ],
             "proration_behavior": "always_invoice",
             # Real Stripe refuses the change (402) when the prorated invoice can't be paid,
             # rather than leaving the subscription past_due on the new price.
@@ -326,60 +291,6 @@ def _switch_on_stripe(
         effective_at=now,
         subscription_id=sub.id,
         invoice=invoice_summary(invoice) if new_invoice else None,
-    )
-
-
-def _schedule_downgrade(
-    gateway: Gateway,
-    sub: _StripeSubscription,
-    schedule: Mapping[str, Any] | None,
-    paid_price: str,
-    new_price: str,
-    phase_metadata: dict[str, str],
-    key: Callable[[str], str],
-    preview: Writes | None,
-) -> None:
-    """The subscription's schedule (created from it unless one is attached) gets two phases:
-    the paid-for price until the period end, then the new price. A preview records the
-    price change the renewal will bill instead."""
-    if preview is not None:
-        preview.append(
-            {
-                "subscription": sub.id,
-                "item": sub.item["id"],
-                "items": [{"id": sub.item["id"], "price": new_price}],
-                "proration_behavior": "none",
-            }
-        )
-        return
-    if schedule is None:
-        schedule = gateway.create_subscription_schedule(
-            {"from_subscription": sub.id}, idempotency_key=key("switch-schedule")
-        )
-        start = int(schedule["phases"][0]["start_date"])
-    else:
-        start = int((schedule.get("current_phase") or {})["start_date"])
-    quantity = int(sub.item.get("quantity") or 1)
-    interval = sub.interval
-    gateway.update_subscription_schedule(
-        str(schedule["id"]),
-        {
-            "phases": [
-                {
-                    "items": [{"price": paid_price, "quantity": quantity}],
-                    "start_date": start,
-                    "end_date": sub.period_end,
-                },
-                {
-                    "items": [{"price": new_price, "quantity": quantity}],
-                    "duration": {"interval": interval.unit, "interval_count": interval.count},
-                    "metadata": phase_metadata,
-                },
-            ],
-            "end_behavior": "release",
-            "proration_behavior": "none",
-        },
-        idempotency_key=key("switch"),
     )
 
 

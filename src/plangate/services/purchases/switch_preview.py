@@ -25,7 +25,8 @@ from plangate.services.commerce.payment_errors import from_gateway
 from plangate.services.entitlements import ownership
 from plangate.services.entitlements.customers import CustomerRef
 from plangate.services.purchases.rules import Deps, SwitchRequest, at, find_subscription
-from plangate.services.purchases.stripe_switch import Writes, switch_on_stripe
+from plangate.services.purchases.stripe_subscription import Writes
+from plangate.services.purchases.stripe_switch import switch_on_stripe
 
 
 def preview_body(
@@ -61,7 +62,7 @@ def _priced(gateway: Gateway, change: dict[str, Any], writes: Writes) -> dict[st
     params: dict[str, Any] = {"subscription": subscription}
     now_invoice = None
     if update is not None:
-        items = [{"id": i["id"], "price": i["price"]} for i in update["items"]]
+        items = [dict(item) for item in update["items"]]
         if update.get("proration_behavior") == "always_invoice":
             now_invoice = gateway.preview_invoice(
                 {

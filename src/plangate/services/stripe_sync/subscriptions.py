@@ -47,6 +47,7 @@ from plangate.services.entitlements.ownership import (
 from plangate.services.events import facts
 from plangate.services.stripe_sync import conflicts, duplicates
 from plangate.services.stripe_sync.batch import fetch_locked
+from plangate.services.stripe_sync.subscription_discounts import recurring_discounts
 from plangate.services.stripe_sync.sync import (
     NOTHING,
     Outcome,
@@ -97,6 +98,7 @@ class SubscriptionState:
     # What the subscription switches to at the period end (its schedule's next phase, or the
     # older metadata form): {to_product_id, price_id, effective_at (unix seconds)}.
     scheduled_change: dict[str, Any] | None = None
+    discounts: list[dict[str, Any]] | None = None  # subscription_discounts
 
 
 def read_subscription(sub: StripeDict) -> SubscriptionState:
@@ -145,6 +147,7 @@ def read_subscription(sub: StripeDict) -> SubscriptionState:
         or (cancel_at is not None and period_end is not None and cancel_at <= period_end),
         trial_end=_at(sub.get("trial_end")),
         scheduled_change=scheduled_change(sub),
+        discounts=recurring_discounts(sub),
     )
 
 
@@ -301,6 +304,7 @@ def _fields(state: SubscriptionState) -> dict[str, Any]:
         "cancel_at_period_end": state.cancel_at_period_end,
         "trial_end": state.trial_end,
         "scheduled_change": state.scheduled_change,
+        "discounts": state.discounts,
     }
 
 
@@ -315,6 +319,7 @@ def _observed(owned: Ownership) -> tuple[Any, ...]:
         owned.cancel_at_period_end,
         owned.trial_end,
         owned.scheduled_change,
+        owned.discounts,
     )
 
 

@@ -5,6 +5,11 @@ moment; its `event_id` (the app's own, unique per customer) makes a retry count 
 of a team's member is recorded on the team (`user_id` names the member), which is what the
 team's metered prices bill. Each record waits in the reporting queue (``reporting``) until
 Stripe has it.
+
+A meter with a ``limit_item`` caps usage by that item's balance: the record consumes its
+usage from the customer's balance in the same transaction (atomically, as
+``POST {c}/items/{item}/consume`` does), or is refused with 409 ``usage_limit_reached`` and
+nothing is recorded or consumed. A repeated event id consumes nothing more.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from plangate.domain.catalog import Catalog
 from plangate.domain.intervals import period_bounds
 from plangate.errors import Conflict, InvalidRequest, NotFound
 from plangate.services.entitlements import teams
+from plangate.services.entitlements.checks import Services, consume
 from plangate.services.entitlements.customers import CustomerRef, ensure_customer
 from plangate.store.models import Ownership
 from plangate.store.usage_models import UsageRecord
@@ -85,9 +91,10 @@ def _check(session: Session, catalog: Catalog, ref: CustomerRef, req: UsageReque
 
 
 def record_usage(session: Session, catalog: Catalog, ref: CustomerRef, req: UsageRequest,
-                 now: datetime) -> Recorded:
+                 now: datetime, services: Services) -> Recorded:
     """Records the usage once: the same event id again answers the first record
-    (`duplicate`), or 409 `usage_event_reused` if it said something else."""
+    (`duplicate`), or 409 `usage_event_reused` if it said something else. A meter's
+    ``limit_item`` is consumed with it, or 409 `usage_limit_reached`."""
     at = _check(session, catalog, ref, req, now)
     existing = _by_event(session, ref, req.event_id)
     if existing is None:
@@ -98,9 +105,17 @@ def record_usage(session: Session, catalog: Catalog, ref: CustomerRef, req: Usag
             user_id=req.user_id, occurred_at=at, recorded_at=now, next_report_at=now,
             report_attempts=0)
         try:
-            with session.begin_nested():  # a concurrent twin may insert first
+            # A concurrent twin may insert first: its unique key undoes this savepoint, the
+            # consumption of the limit item included.
+            with session.begin_nested():
+                _consume_limit(session, services, catalog, ref, req, now)
                 session.add(row)
             return _recorded(row, duplicate=False)
+        except Conflict as exc:
+            # The twin that committed first may have taken what was left of the limit.
+            existing = _by_event(session, ref, req.event_id)
+            if exc.code != "usage_limit_reached" or existing is None:
+                raise
         except IntegrityError:
             existing = _by_event(session, ref, req.event_id)
             if existing is None:
@@ -111,6 +126,26 @@ def record_usage(session: Session, catalog: Catalog, ref: CustomerRef, req: Usag
         raise Conflict("usage_event_reused", f"event {req.event_id!r} was recorded with other "
                        "values; an event id is one usage record", param="event_id")
     return _recorded(existing, duplicate=True)
+
+
+def _consume_limit(session: Session, services: Services, catalog: Catalog, ref: CustomerRef,
+                   req: UsageRequest, now: datetime) -> None:
+    meter = catalog.meters[req.meter_id]
+    if meter.limit_item is None:
+        return
+    used = 1 if meter.aggregation == "count" else req.quantity
+    if used == 0:
+        return
+    try:
+        consume(session, services, ref, meter.limit_item, used, now,
+                description=f"usage {req.meter_id} {req.event_id}")
+    except Conflict as exc:
+        if exc.code != "insufficient_quantity":
+            raise
+        raise Conflict("usage_limit_reached", f"{ref} may use {exc.extra.get('quantity', 0)} "
+                       f"more of {meter.name!r} ({meter.limit_item}); {used} were reported: "
+                       "nothing was recorded", param="quantity", item_id=meter.limit_item,
+                       quantity=exc.extra.get("quantity", 0)) from exc
 
 
 def _by_event(session: Session, ref: CustomerRef, event_id: str) -> UsageRecord | None:
