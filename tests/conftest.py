@@ -65,6 +65,26 @@ def pytest_runtest_makereport(item: pytest.Item) -> Iterator[None]:
         report.longrepr = f"skipped under PLANGATE_TEST_NO_SKIPS=1 (make test): {reason}"
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Browser tests drive pages on SQLite only. A page is rendered from the same services
+    as the API, and those services and the API run on both databases in the rest of the
+    suite; a second browser run on PostgreSQL would test Chromium twice, not the database.
+    A browser test that needs PostgreSQL says so with its own ``database_url`` parameter."""
+    if (
+        metafunc.definition.get_closest_marker("browser") is not None
+        and "database_url" in metafunc.fixturenames
+        and not any(
+            "database_url" in str(mark.args[0])
+            for mark in metafunc.definition.iter_markers("parametrize")
+        )
+    ):
+        # As a mark, which pytest's own hooks (after this one) read like a decorator's.
+        metafunc.definition.add_marker(
+            pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+        )
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The long tests (marked ``slow``) first: the workers then share the short ones at the
     end, instead of one worker running a minute-long scenario alone while the other idles."""
