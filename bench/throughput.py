@@ -7,10 +7,11 @@ limiter only counts; plangate's call budget is off).
   sandbox's hosted page, synced by one worker, which then stops.
 * Accept: ``--events`` distinct ``customer.subscription.updated`` events of those
   subscriptions (their current JSON, Stripe's signature scheme with the endpoint's secret),
-  signed before the clock starts, POSTed by ``--clients`` concurrent connections from
-  ``--client-processes`` processes to ``plangate serve --workers A`` (each A of
-  ``--api-processes``: N events each). The baseline is ``GET /livez`` of the same server from
-  the same clients in the same run; the ratio is events/s over livez/s.
+  signed just before each round, POSTed by wrk (``signed_events.lua``, ``--connections``) to
+  ``plangate serve --workers A`` for each A of ``--api-processes``, ``--rounds`` rounds of
+  ``--seconds`` alternating with wrk against ``GET /livez`` of the same server; the ratio is
+  events/s over livez/s (medians). A round that sends all its events re-sends some: it says
+  so (``wrapped``).
 * Handle: the queue the accept phase filled, emptied by ``plangate worker`` processes (4 on
   PostgreSQL, 1 on SQLite); the clock starts at the first event handled (not the workers'
   imports) and stops when none is pending. Beside it, the sandbox's requests in that window.
