@@ -120,17 +120,24 @@ class WrkResult:
     latency_p50_ms: float
     latency_p99_ms: float
     non_2xx: int
+    requests: int = 0
 
 
 def _ms(value: str, unit: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def wrk(url: str, *, key: str | None, seconds: int, connections: int, threads: int = 1) -> WrkResult:
+def wrk(url: str, *, key: str | None, seconds: int, connections: int, threads: int = 1,
+        script: list[str] | None = None) -> WrkResult:
+    """One wrk run; ``script``: a Lua script and its arguments (``-s script -- args``)."""
     command = ["wrk", "--latency", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", url]
     if key:
         command[1:1] = ["-H", f"Authorization: Bearer {key}"]
+    if script:
+        command[1:1] = ["-s", script[0]]
+        command += ["--", *script[1:]]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    requests = re.search(r"(\d+) requests in", output)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", output)
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", output)
@@ -140,6 +147,7 @@ def wrk(url: str, *, key: str | None, seconds: int, connections: int, threads: i
         _ms(*p50.groups()) if p50 else float("nan"),
         _ms(*p99.groups()) if p99 else float("nan"),
         int(non2xx.group(1)) if non2xx else 0,
+        int(requests.group(1)) if requests else 0,
     )
 
 

@@ -14,6 +14,7 @@ COMMANDS = [
     [sys.executable, "-m", "bench.admin_lists"],
     [sys.executable, "-m", "bench.rate_limits"],
     [sys.executable, "-m", "bench.sync_queue"],
+    [sys.executable, "-m", "bench.throughput", "--events", "5000", "--subscriptions", "60"],
 ]
 
 

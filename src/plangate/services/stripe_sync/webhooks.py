@@ -206,12 +206,18 @@ def store_event(session: Session, event: dict[str, Any], received_at: datetime) 
         "priority": priority_of(event["type"]),
         "stripe_customer_id": _customer_of(obj),
     }
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    inserted = session.execute(
-        insert(StripeEvent)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["id"])
-        .returning(StripeEvent.id)
-    ).scalar_one_or_none()
+    statement = _INSERTS[session.get_bind().dialect.name == "postgresql"]
+    inserted = session.execute(statement, values).scalar_one_or_none()
     return Received(event["id"], event["type"], stored=inserted is not None)
+
+
+def _insert_once(insert: Any) -> Any:
+    """``INSERT ... ON CONFLICT (id) DO NOTHING RETURNING id`` on the table, built once with
+    its values bound at execution: an ORM ``insert(StripeEvent).values(**row)`` is rebuilt,
+    coerced and cache-keyed for every event, which cost the webhook endpoint more than the
+    INSERT itself (docs/benchmarks.md §11)."""
+    table = StripeEvent.__table__
+    return insert(table).on_conflict_do_nothing(index_elements=["id"]).returning(table.c.id)
+
+
+_INSERTS = {True: _insert_once(postgresql.insert), False: _insert_once(sqlite.insert)}
