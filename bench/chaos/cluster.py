@@ -21,7 +21,7 @@ import httpx
 import stripe
 from sqlalchemy import func, select
 
-from bench.chaos.procs import CLOCK_ENV, FileClock
+from bench.chaos.procs import API_HEALTHCHECK_SECONDS, CLOCK_ENV, FileClock
 from bench.harness import ROOT, free_port
 from plangate.domain.catalog import parse_catalog
 from plangate.gateways.stripe_http import PacedHttpClient, RetryPolicy
@@ -189,7 +189,10 @@ class Cluster:
         victim = self.rng.choice(children)
         os.kill(victim, signal.SIGKILL)
         self.kills.apis += 1
-        deadline = time.monotonic() + 60
+        # uvicorn's supervisor pings every child before it restarts a dead one, and a child
+        # still starting (the one restarted after the last kill, on a loaded machine) may
+        # take the whole health-check timeout to answer: wait past it.
+        deadline = time.monotonic() + API_HEALTHCHECK_SECONDS + 60
         while time.monotonic() < deadline:
             alive = [pid for pid in self.api_children() if pid != victim]
             if len(alive) >= self.config.api_processes:

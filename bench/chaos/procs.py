@@ -50,6 +50,9 @@ class FileClock:
 
 # --- plangate ----------------------------------------------------------------------------------
 
+# How long uvicorn's supervisor waits for an API process to answer its health check.
+API_HEALTHCHECK_SECONDS = 120
+
 
 def api_app() -> Any:
     """``plangate serve``'s application on the simulated clock (a uvicorn factory)."""
@@ -82,7 +85,7 @@ def run_api(port: int, workers: int) -> None:
                 # uvicorn's supervisor kills a child that does not answer its ping within
                 # this; its default, 5 s, is shorter than plangate's start on a loaded
                 # machine, and the children are then killed and restarted for ever.
-                timeout_worker_healthcheck=120)
+                timeout_worker_healthcheck=API_HEALTHCHECK_SECONDS)
 
 
 def run_worker() -> None:
