@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from plangate.gateways.tls import tls_context
 from tests.wheels import ROOT, SDK, build_wheels, sh, venv_with
 
 pytestmark = pytest.mark.slow
@@ -67,7 +68,8 @@ def until_healthy(proc: subprocess.Popen[str], port: int, timeout: float = 60) -
     while time.monotonic() < deadline:
         assert proc.poll() is None, proc.communicate()
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+            health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2, verify=tls_context())
+            if health.status_code == 200:
                 return
         except httpx.HTTPError:
             pass

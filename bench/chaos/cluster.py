@@ -25,6 +25,7 @@ from bench.chaos.procs import API_HEALTHCHECK_SECONDS, CLOCK_ENV, FileClock
 from bench.harness import ROOT, free_port
 from plangate.domain.catalog import parse_catalog
 from plangate.gateways.stripe_http import PacedHttpClient, RetryPolicy
+from plangate.gateways.tls import tls_context
 from plangate.services.access.keys import create_key
 from plangate.services.entitlements import catalog as catalog_service
 from plangate.services.stripe_sync.catalog_push import push_catalog
@@ -97,7 +98,7 @@ class Cluster:
                 tail = self.log_of[process.pid].read_text(errors="replace")[-2000:]
                 raise RuntimeError(f"a cluster process exited ({process.returncode}):\n{tail}")
             try:
-                if httpx.get(url, timeout=2).status_code == 200:
+                if httpx.get(url, timeout=2, verify=tls_context()).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass

@@ -31,6 +31,7 @@ from starlette.concurrency import run_in_threadpool
 from plangate.devmail import MailCatcher, mount_pages
 from plangate.domain.catalog import Catalog
 from plangate.gateways.stripe_client import make_stripe_client
+from plangate.gateways.tls import tls_context
 from plangate.services.emails.worker import EmailWorker
 from plangate.services.events.delivery import DeliveryWorker
 from plangate.services.events.loop import LoopThread
@@ -215,7 +216,7 @@ def _write_state(settings: Settings, dev_dir: Path) -> Path:
 def _wait_until_served(base: str, stop: threading.Event) -> bool:
     while not stop.is_set():
         try:
-            if httpx.get(base + "/livez", timeout=2).status_code == 200:
+            if httpx.get(base + "/livez", timeout=2, verify=tls_context()).status_code == 200:
                 return True
         except httpx.HTTPError:
             pass

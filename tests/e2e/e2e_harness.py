@@ -27,6 +27,7 @@ from plangate.clock import FrozenClock
 from plangate.domain.catalog import parse_catalog
 from plangate.gateways.stripe_gateway import StripeGateway
 from plangate.gateways.stripe_http import PacedHttpClient
+from plangate.gateways.tls import tls_context
 from plangate.sandbox import Sandbox, SandboxConfig, pay_checkout_session
 from plangate.sandbox import create_app as create_sandbox_app
 from plangate.services.access.keys import create_key
@@ -285,7 +286,8 @@ def start_stack(
     worker = Worker(SyncContext(db, gateway, ctx.catalogs, clock), settings)
     app.state.stripe_event_listeners = [worker.wake]
     servers.append(Served(app, port))
-    http = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {secret_key}"}, timeout=30)
+    http = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {secret_key}"},
+                        timeout=30, verify=tls_context())
     stack = Stack(
         sandbox=sandbox,
         stripe=client,

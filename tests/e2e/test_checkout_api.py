@@ -10,6 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from plangate.gateways.tls import tls_context
 from plangate.sandbox import pay_checkout_session
 from plangate.store.models import CheckoutSession, Customer
 from tests.e2e.e2e_harness import Stack
@@ -112,7 +113,8 @@ def test_concurrent_checkouts_make_one_stripe_customer(stack: Stack) -> None:
     results: list[int] = []
 
     def buy() -> None:
-        with httpx.Client(base_url=stack.url, headers=stack.http.headers, timeout=30) as client:
+        with httpx.Client(base_url=stack.url, headers=stack.http.headers, timeout=30,
+                          verify=tls_context()) as client:
             barrier.wait()
             results.append(_post(stack, client, customer_id="racer").status_code)
 

@@ -17,6 +17,7 @@ import httpx
 import pytest
 import stripe
 
+from plangate.gateways.tls import tls_context
 from plangate.sandbox.testing import pay_checkout_session
 
 pytestmark = pytest.mark.slow
@@ -51,7 +52,8 @@ class Dev:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline and self.proc.poll() is None:
             try:
-                status = httpx.get(self.base + "/healthz", timeout=2).status_code
+                probe = httpx.get(self.base + "/healthz", timeout=2, verify=tls_context())
+                status = probe.status_code
                 self.health.append(status)
                 if status == 200:
                     break
@@ -64,7 +66,8 @@ class Dev:
             raise AssertionError(f"plangate dev never became healthy:\n{self.output()}")
         key = (cwd / ".plangate" / "dev-secret-key").read_text().strip()
         self.http = httpx.Client(
-            base_url=self.base, headers={"Authorization": f"Bearer {key}"}, timeout=30
+            base_url=self.base, headers={"Authorization": f"Bearer {key}"}, timeout=30,
+            verify=tls_context(),
         )
 
     def output(self) -> str:

@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
+from plangate.gateways.tls import tls_context
 from tests.browser_harness import free_port, needs_browser, screenshot
 from tests.clients.typescript_package import PACKAGE, ensure_built, ensure_npm_built, npm
 from tests.e2e.test_dev_stack import PLANGATE, clean_env
@@ -37,7 +38,7 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline and proc.poll() is None:
         try:
-            if httpx.get(url, timeout=2).status_code < 500:
+            if httpx.get(url, timeout=2, verify=tls_context()).status_code < 500:
                 return
         except httpx.HTTPError:
             pass

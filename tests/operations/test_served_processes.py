@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from plangate.clock import SystemClock
+from plangate.gateways.tls import tls_context
 from plangate.services.stripe_sync.webhooks import store_event
 from plangate.store.db import Database
 from tests.e2e.e2e_harness import free_port
@@ -71,7 +72,7 @@ def test_every_process_counts_into_one_scrape(
         deadline = time.monotonic() + 60
         while True:
             try:
-                if httpx.get(base + "/livez", timeout=2).status_code == 200:
+                if httpx.get(base + "/livez", timeout=2, verify=tls_context()).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
@@ -82,7 +83,8 @@ def test_every_process_counts_into_one_scrape(
         def one(n: int) -> int:
             # A connection per request, so the kernel hands them to either process.
             headers = {"X-Request-Id": f"req-mp-{n}"}
-            return httpx.get(base + "/livez", headers=headers, timeout=10).status_code
+            return httpx.get(base + "/livez", headers=headers, timeout=10,
+                             verify=tls_context()).status_code
 
         with ThreadPoolExecutor(8) as pool:
             for _ in range(30):

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from plangate.gateways.tls import tls_context
 from plangate.sandbox import pay_checkout_session
 from plangate.sandbox.testing import CheckoutDeclined
 from tests.e2e.e2e_harness import Stack, start_stack
@@ -45,7 +46,8 @@ def test_the_same_purchase_twice_gets_the_open_session_back(stack: Stack) -> Non
 def test_two_tabs_at_once_share_one_session(stack: Stack) -> None:
     def tab(_: int) -> str:
         with httpx.Client(
-            base_url=stack.url, headers={"Authorization": f"Bearer {stack.secret_key}"}, timeout=30
+            base_url=stack.url, headers={"Authorization": f"Bearer {stack.secret_key}"},
+            timeout=30, verify=tls_context(),
         ) as http:
             response = http.post(
                 "/v1/checkout-sessions",

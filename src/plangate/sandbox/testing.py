@@ -8,6 +8,8 @@ from typing import Literal
 
 import httpx
 
+from plangate.sandbox.tls import tls_context
+
 
 class CheckoutDeclined(Exception):
     """The hosted page refused the card; the message is what the customer would read."""
@@ -27,7 +29,7 @@ def pay_checkout_session(checkout_url: str, card: str = "4242 4242 4242 4242", *
     `address_city`, `address_postal_code`) and the tax id (`business_name`, `tax_id_type`,
     `tax_id_value`)."""
     own = client is None
-    http = client or httpx.Client(timeout=30)
+    http = client or httpx.Client(timeout=30, verify=tls_context())
     try:
         resp = http.post(checkout_url, data={
             "email": email, "name": name, "card_number": card, "card_expiry": "12 / 34",

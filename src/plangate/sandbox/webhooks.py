@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from .tls import tls_context
 from .wire import Obj
 
 if TYPE_CHECKING:
@@ -86,7 +87,8 @@ class WebhookDispatcher:
         self._closed = False
         self.log: list[DeliveryRecord] = []
         self.dropped: list[str] = []
-        self._client = httpx.Client(timeout=self._config.webhook_timeout_seconds)
+        self._client = httpx.Client(timeout=self._config.webhook_timeout_seconds,
+                                    verify=tls_context())
         now = time.monotonic()
         for stored in sandbox.store.deliveries.values():
             heapq.heappush(self._heap, _Delivery(now, next(self._order), **stored))

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import jwt
 
+from plangate_sdk.connection import tls_context
 from plangate_sdk.errors import APIConnectionError, AuthenticationError
 
 ALGORITHM = "EdDSA"
@@ -243,7 +244,8 @@ class EntitlementVerifier:
             return source()
         assert isinstance(source, str)
         try:
-            with httpx.Client(transport=self._transport, timeout=self._timeout) as http:
+            with httpx.Client(transport=self._transport, timeout=self._timeout,
+                              verify=tls_context()) as http:
                 response = http.get(source)
                 response.raise_for_status()
                 document: Any = response.json()

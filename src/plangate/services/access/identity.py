@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from plangate.domain.ids import is_valid_id
 from plangate.errors import AuthenticationFailed, GatewayFailed, InvalidRequest
+from plangate.gateways.tls import tls_context
 from plangate.services.access import signing
 from plangate.settings import Settings
 
@@ -277,7 +278,8 @@ class IdentityProvider:
             if self._http is not None:
                 response = self._http.get(url)
             else:
-                response = httpx.get(url, timeout=5.0, follow_redirects=False)
+                response = httpx.get(url, timeout=5.0, follow_redirects=False,
+                                     verify=tls_context())
             response.raise_for_status()
             document = response.json()
         except (httpx.HTTPError, ValueError) as exc:

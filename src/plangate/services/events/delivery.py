@@ -27,6 +27,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from plangate.clock import Clock
+from plangate.gateways.tls import tls_context
 from plangate.services.events.destinations import DestinationRefused, resolve
 from plangate.services.events.endpoints import secrets_in_use
 from plangate.services.events.loop import PollingLoop
@@ -211,7 +212,8 @@ class DeliveryWorker(PollingLoop):
 
     def _client(self) -> httpx.Client:
         if self._http is None:
-            self._http = httpx.Client(follow_redirects=False, trust_env=False)
+            self._http = httpx.Client(follow_redirects=False, trust_env=False,
+                                      verify=tls_context())
         return self._http
 
     def _record(self, leased: Leased, result: Result) -> None:
