@@ -98,6 +98,7 @@ class Worker:
 
     def __post_init__(self) -> None:
         self.sync = replace(self.sync, dispute_policy=self.settings.dispute_policy)
+        self.list_reads = self.list_reads and self.settings.stripe_list_reads
 
     # --- the queue ---------------------------------------------------------------------------
 
