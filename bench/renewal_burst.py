@@ -32,21 +32,15 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
-import stripe
 from sqlalchemy import func, select
 
-from bench.harness import EXAMPLE, database, free_port
-from bench.throughput import KEY, _pending, _process, _wait
-from plangate.domain.catalog import parse_catalog
+from bench.harness import database, free_port
+from bench.throughput import _pending, _process, _wait, installation
 from plangate.sandbox import pay_checkout_session
-from plangate.services.access.keys import create_key
-from plangate.services.entitlements import catalog as catalog_service
-from plangate.services.stripe_sync.catalog_push import push_catalog
-from plangate.services.stripe_sync.webhooks import WEBHOOK_EVENTS
 from plangate.store.db import Database
 from plangate.store.models import Ownership, StripeEvent
 
@@ -150,28 +144,10 @@ def _burst(backend: str, args: argparse.Namespace, list_reads: bool) -> dict[str
                                                  timeout=30).json()
                 return body
 
-            client = stripe.StripeClient(KEY, base_addresses={"api": sandbox_url},
-                                         max_network_retries=5)
+            client, db, key = installation(url, sandbox_url, api_url, env, retries=5)
             t0 = int(time.time())
             clock = client.v1.test_helpers.test_clocks.create({"frozen_time": t0})
-            endpoint = client.v1.webhook_endpoints.create(
-                {"url": api_url + "/v1/stripe/webhooks",
-                 "enabled_events": list(WEBHOOK_EVENTS)})  # type: ignore[arg-type]
-            text = EXAMPLE.read_text()
-            catalog = parse_catalog(text)
-            push_catalog(client, catalog)
-            db = Database(url, pool_size=3)
-            with db.write() as session:
-                catalog_service.apply_catalog(session, catalog, datetime.now(UTC),
-                                              source_text=text)
-                key = create_key(session, "bench", datetime.now(UTC)).secret
-            env.update({"PLANGATE_DATABASE_URL": url, "PLANGATE_BASE_URL": api_url,
-                        "PLANGATE_GATEWAY": "stripe", "PLANGATE_STRIPE_API_KEY": KEY,
-                        "PLANGATE_STRIPE_API_BASE": sandbox_url,
-                        "PLANGATE_STRIPE_WEBHOOK_SECRET": str(endpoint.secret),
-                        "PLANGATE_STRIPE_TEST_CLOCK": clock.id,
-                        "PLANGATE_STRIPE_RATE_LIMIT": "0", "PLANGATE_WORKER_POLL_SECONDS": "0.2",
-                        "PLANGATE_RECONCILE_INTERVAL_SECONDS": "0",
+            env.update({"PLANGATE_STRIPE_TEST_CLOCK": clock.id,
                         "PLANGATE_STRIPE_LIST_READS": "true" if list_reads else "false"})
 
             def settled(deadline: float) -> None:

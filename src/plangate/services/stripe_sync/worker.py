@@ -261,7 +261,11 @@ class Worker:
         subscriptions = {e.object_id for e in claimed
                          if e.object_type == "subscription" and e.object_id}
         if len(self._listed.missing(subscriptions, events)) >= MIN_BATCH:
-            self._listed.read(between_pages=self._urgent)
+            try:
+                self._listed.read(between_pages=self._urgent)
+            except Exception:  # noqa: BLE001 - the batch's objects are fetched one by one
+                log.warning("reading the burst by list failed; fetching each object",
+                            exc_info=True)
         return BatchFetches(listed=self._listed, events=events)
 
     def _urgent(self) -> None:
