@@ -47,9 +47,11 @@ MIN_BATCH = 10
 # ... and the read pays: at least this many objects waiting without one per expected page.
 MIN_PER_PAGE = 10
 PAGE = 100
-# The most pages one read takes beyond the pages its waiting objects fill (a list whose filter
-# also matches objects nothing waits for); what remains is fetched one by one.
-SPARE_PAGES = 2
+# The most pages one read takes, per page its waiting objects fill: the filter also matches
+# objects nothing waits for yet (a burst's events still being delivered) or any more. What it
+# leaves is fetched one by one, and a read that found less than half of what it looked for
+# waits until twice as many objects wait before the next.
+MOST_PAGES_PER_PAGE = 10
 LISTED_TYPES = ("subscription", "payment_intent")
 
 
@@ -82,6 +84,9 @@ class ListReads:
     _objects: dict[str, _Listed] = field(default_factory=dict)
     _invoices: dict[str, str] = field(default_factory=dict)  # latest invoice -> subscription
     pages_read: int = 0
+    # By listed type: how many objects must wait before the next read (after one that did
+    # not pay).
+    _hold: dict[str, int] = field(default_factory=dict)
 
     # --- use ---------------------------------------------------------------------------------
 
@@ -143,17 +148,20 @@ class ListReads:
             new = [o for o in wanted if (o not in self._objects
                                          or not waiting_events(noted, o) <= self._objects[o].noted)]
             expected = math.ceil(len(wanted) / PAGE)
-            if len(new) < max(MIN_BATCH, MIN_PER_PAGE * expected):
+            if len(new) < max(MIN_BATCH, MIN_PER_PAGE * expected, self._hold.get(object_type, 0)):
                 continue
-            pages += self._read_pages(object_type, list_page, since, wanted, noted,
-                                      expected + SPARE_PAGES, between_pages)
+            read, found = self._read_pages(object_type, list_page, since, wanted, noted,
+                                           MOST_PAGES_PER_PAGE * expected, between_pages)
+            pages += read
+            self._hold[object_type] = 2 * len(wanted) if 2 * found < len(wanted) else 0
         self.pages_read += pages
         return pages
 
     def _read_pages(self, object_type: str,
                     list_page: Callable[..., tuple[list[StripeDict], bool]], since: int,
                     wanted: dict[str, int], noted: dict[str, set[str]], most: int,
-                    between_pages: Callable[[], object]) -> int:
+                    between_pages: Callable[[], object]) -> tuple[int, int]:
+        """(pages read, waiting objects found)."""
         for object_id in [o for o, listed in self._objects.items()
                           if listed.obj.get("object") == object_type]:
             del self._objects[object_id]  # a newer read of this type replaces the older
@@ -174,7 +182,7 @@ class ListReads:
             after = str(objects[-1]["id"]) if objects else None
             more = more and after is not None
             between_pages()
-        return pages
+        return pages, len(wanted) - len(left)
 
     def _note(self) -> tuple[dict[str, set[str]], dict[str, dict[str, int]]]:
         """(waiting event ids by the object they name, and for each listed type the objects
