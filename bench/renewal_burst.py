@@ -10,9 +10,10 @@ plangate's checkout and paid on the sandbox's hosted page, all on one test clock
 Then the sandbox refuses past ``--limit`` requests per second (Stripe's test mode: 25, for
 the account and per endpoint), plangate's call budget is a fifth under it, ``--workers``
 worker processes start, and one test-clock advance ends every trial at once. During the
-burst a customer buys Pro every ``--checkout-every`` seconds; the figure is the time from
-the hosted page's answer to plangate's ``GET /v1/checkout-sessions/{id}`` saying
-``fulfilled: true``. The burst ends when the sandbox has delivered every webhook and no
+burst (from the advance's answer: the sandbox renews everything inside that call) a customer
+buys Pro every ``--checkout-every`` seconds; the figure is the time from the hosted page's
+answer to the ownership's existence (then ``GET /v1/checkout-sessions/{id}`` must say
+``fulfilled: true``). The burst ends when the sandbox has delivered every webhook and no
 event is pending. Requests are counted by the sandbox (per endpoint, 429s apart), less the
 advance itself.
 
@@ -103,15 +104,20 @@ def _buy(http: httpx.Client, customer_id: str) -> tuple[str, float]:
 
 
 def _checkouts_during(http: httpx.Client, db: Database, every: float, done: threading.Event,
-                      latencies: list[float]) -> None:
+                      latencies: list[float], failed: list[str]) -> None:
     """A checkout every ``every`` seconds until ``done``; each one's wait for fulfilment is
     watched in the database (polling the API would fetch the session from Stripe each time),
-    then confirmed by the API."""
+    then confirmed by the API. A checkout plangate could not create is counted in
+    ``failed``."""
     n = 0
     while not done.wait(every):
         customer = f"during{n}"
         n += 1
-        session_id, paid = _buy(http, customer)
+        try:
+            session_id, paid = _buy(http, customer)
+        except httpx.HTTPStatusError as exc:
+            failed.append(f"{exc.response.status_code}: {exc.response.text[:200]}")
+            continue
         while True:
             with db.read() as session:
                 owned = session.scalar(select(func.count()).select_from(Ownership).where(
@@ -183,14 +189,17 @@ def _burst(backend: str, args: argparse.Namespace, list_reads: bool) -> dict[str
                            for _ in range(args.workers)]
                 for p in workers:
                     p.__enter__()
-                done, latencies = threading.Event(), list[float]()
-                buyer = threading.Thread(target=_checkouts_during,
-                                         args=(http, db, args.checkout_every, done, latencies))
+                done, latencies, failed = threading.Event(), list[float](), list[str]()
+                buyer = threading.Thread(target=_checkouts_during, args=(
+                    http, db, args.checkout_every, done, latencies, failed))
                 try:
                     started = time.perf_counter()
-                    buyer.start()
+                    # The sandbox renews every subscription inside this call, and answers
+                    # nothing else meanwhile; the checkouts start once it returns.
                     client.v1.test_helpers.test_clocks.advance(
                         clock.id, {"frozen_time": t0 + int(TRIAL_END.total_seconds())})
+                    advanced = time.perf_counter() - started
+                    buyer.start()
                     settled(time.monotonic() + 3600)
                     elapsed = time.perf_counter() - started
                     done.set()
@@ -224,9 +233,13 @@ def _burst(backend: str, args: argparse.Namespace, list_reads: bool) -> dict[str
         "share_429": round(refused / max(admitted + refused, 1), 4),
         "requests_by_endpoint": by_endpoint,
         "seconds": round(elapsed, 1),
+        "advance_seconds": round(advanced, 1),
         "events_per_second": round(events / elapsed, 1),
+        # From the advance's answer on: plangate's handling while the sandbox delivers.
+        "events_per_second_after_advance": round(events / (elapsed - advanced), 1),
         "renewed": renewed,
         "checkouts_during": len(latencies),
+        "checkouts_failed": failed,
         "paid_to_fulfilled_p50_ms": _p(latencies, 0.5),
         "paid_to_fulfilled_p99_ms": _p(latencies, 0.99),
         "paid_to_fulfilled_max_ms": _p(latencies, 1.0),
