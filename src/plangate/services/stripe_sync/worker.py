@@ -41,6 +41,8 @@ from plangate.store.models import StripeEvent
 log = logging.getLogger("plangate.worker")
 
 MAX_BACKOFF_SECONDS = 3600
+# How often a worker handling a batch looks for urgent events that came since.
+URGENT_CHECK_SECONDS = 0.5
 MAX_ERROR_LENGTH = 2000
 
 
@@ -235,11 +237,20 @@ class Worker:
             # their latest invoice for the invoice events after them.
             ctx = replace(self.sync, batch=self._batch(claimed))
             order.sort(key=lambda g: (g[0].priority, g[0].object_type != "subscription"))
-        self._handle_groups(order, ctx)
+        self._handle_groups(order, ctx, urgent_between=self.reuse_fetches)
         return len(claimed)
 
-    def _handle_groups(self, order: list[list[Claimed]], ctx: SyncContext) -> None:
+    def _handle_groups(self, order: list[list[Claimed]], ctx: SyncContext, *,
+                       urgent_between: bool = False) -> None:
+        """Handles each group's first event, records the others alike. ``urgent_between``:
+        urgent events that came since are handled between the groups, every
+        ``URGENT_CHECK_SECONDS`` (a burst's batch takes seconds; a checkout does not wait
+        for it)."""
+        checked = time.monotonic()
         for first, *others in order:
+            if urgent_between and time.monotonic() - checked >= URGENT_CHECK_SECONDS:
+                self._urgent()
+                checked = time.monotonic()
             failure = self.handle(first, ctx)
             for event in others:
                 with about_event(event.id):
