@@ -40,7 +40,7 @@ import httpx
 from sqlalchemy import func, select
 
 from bench.harness import database, free_port
-from bench.throughput import _pending, _process, _wait, installation
+from bench.throughput import KEY, _pending, _process, _wait, installation
 from plangate.sandbox import pay_checkout_session
 from plangate.store.db import Database
 from plangate.store.models import Ownership, StripeEvent
@@ -196,8 +196,11 @@ def _burst(backend: str, args: argparse.Namespace, list_reads: bool) -> dict[str
                     started = time.perf_counter()
                     # The sandbox renews every subscription inside this call, and answers
                     # nothing else meanwhile; the checkouts start once it returns.
-                    client.v1.test_helpers.test_clocks.advance(
-                        clock.id, {"frozen_time": t0 + int(TRIAL_END.total_seconds())})
+                    # Past the SDK's 80 s timeout at a few thousand renewals (its retry would
+                    # reuse the idempotency key of the advance still running): one long POST.
+                    httpx.post(f"{sandbox_url}/v1/test_helpers/test_clocks/{clock.id}/advance",
+                               data={"frozen_time": t0 + int(TRIAL_END.total_seconds())},
+                               auth=(KEY, ""), timeout=3600).raise_for_status()
                     advanced = time.perf_counter() - started
                     buyer.start()
                     settled(time.monotonic() + 3600)
