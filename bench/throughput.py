@@ -112,6 +112,32 @@ def _process(args: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[
             process.wait()
 
 
+def installation(url: str, sandbox_url: str, api_url: str, env: dict[str, str], *,
+                 retries: int = 0) -> tuple[stripe.StripeClient, Database, str]:
+    """The example catalog pushed to the sandbox and applied, a webhook endpoint for
+    ``api_url``, an API key; ``env`` gets the settings of plangate's processes. Returns the
+    sandbox's client, the database and the key."""
+    client = stripe.StripeClient(KEY, base_addresses={"api": sandbox_url},
+                                 max_network_retries=retries)
+    endpoint = client.v1.webhook_endpoints.create(
+        {"url": api_url + "/v1/stripe/webhooks",
+         "enabled_events": list(WEBHOOK_EVENTS)})  # type: ignore[arg-type]
+    text = EXAMPLE.read_text()
+    catalog = parse_catalog(text)
+    push_catalog(client, catalog)
+    db = Database(url, pool_size=3)
+    with db.write() as session:
+        catalog_service.apply_catalog(session, catalog, datetime.now(UTC), source_text=text)
+        key = create_key(session, "bench", datetime.now(UTC)).secret
+    env.update({"PLANGATE_DATABASE_URL": url, "PLANGATE_BASE_URL": api_url,
+                "PLANGATE_GATEWAY": "stripe", "PLANGATE_STRIPE_API_KEY": KEY,
+                "PLANGATE_STRIPE_API_BASE": sandbox_url,
+                "PLANGATE_STRIPE_WEBHOOK_SECRET": str(endpoint.secret),
+                "PLANGATE_STRIPE_RATE_LIMIT": "0", "PLANGATE_WORKER_POLL_SECONDS": "0.2",
+                "PLANGATE_RECONCILE_INTERVAL_SECONDS": "0"})
+    return client, db, key
+
+
 def _pending(db: Database) -> int:
     with db.read() as session:
         return int(session.scalar(select(func.count()).select_from(StripeEvent)
@@ -196,24 +222,8 @@ def run(backend: str, args: argparse.Namespace, order: str) -> dict[str, Any]:
                                                  timeout=30).json()
                 return body
 
-            client = stripe.StripeClient(KEY, base_addresses={"api": sandbox_url})
-            endpoint = client.v1.webhook_endpoints.create(
-                {"url": api_url + "/v1/stripe/webhooks",
-                 "enabled_events": list(WEBHOOK_EVENTS)})  # type: ignore[arg-type]
-            text = EXAMPLE.read_text()
-            catalog = parse_catalog(text)
-            push_catalog(client, catalog)
-            db = Database(url, pool_size=2)
-            with db.write() as session:
-                catalog_service.apply_catalog(session, catalog, datetime.now(UTC),
-                                              source_text=text)
-                key = create_key(session, "bench", datetime.now(UTC)).secret
-            env.update({"PLANGATE_DATABASE_URL": url, "PLANGATE_BASE_URL": api_url,
-                        "PLANGATE_GATEWAY": "stripe", "PLANGATE_STRIPE_API_KEY": KEY,
-                        "PLANGATE_STRIPE_API_BASE": sandbox_url,
-                        "PLANGATE_STRIPE_WEBHOOK_SECRET": str(endpoint.secret),
-                        "PLANGATE_STRIPE_RATE_LIMIT": "0", "PLANGATE_WORKER_POLL_SECONDS": "0.2",
-                        "PLANGATE_RECONCILE_INTERVAL_SECONDS": "0"})
+            client, db, key = installation(url, sandbox_url, api_url, env)
+            endpoint_secret = env["PLANGATE_STRIPE_WEBHOOK_SECRET"]
             out: dict[str, Any] = {"backend": backend, "order": order, "accept": []}
             serve = ["-m", "plangate.cli", "serve", "--port", str(api_port), "--workers"]
             # Set-up: real subscriptions, synced by one worker.
@@ -241,7 +251,7 @@ def run(backend: str, args: argparse.Namespace, order: str) -> dict[str, Any]:
                     offset = first
                     out["accept"].append(_accept(api_url, args, lambda path, n: _events(
                         subs, args.events, offset + n * args.events, order,  # noqa: B023
-                        str(endpoint.secret), path)))
+                        endpoint_secret, path)))
                     out["accept"][-1]["api_processes"] = processes
                 first += args.rounds * args.events
             queued = _pending(db)

@@ -177,6 +177,11 @@ class Settings(BaseSettings):
         default=5, ge=0, le=20,
         description="retries of a Stripe request after 429, 409, 5xx or a connection error",
     )
+    stripe_list_reads: bool = Field(
+        default=True,
+        description="in a renewal burst, read subscriptions and payment intents 100 per "
+        "Stripe call (docs/stripe.md); off: one fetch per object per batch",
+    )
     worker_poll_seconds: float = Field(
         default=1.0, gt=0, description="how often an idle worker looks for pending events"
     )

@@ -273,3 +273,31 @@ def test_expand_nested_paths(world: World) -> None:
     assert invoice["payment_intent"]["status"] == "succeeded"  # type: ignore[index]
     assert invoice.payments.data[0].payment.payment_intent == \
         invoice["payment_intent"]["id"]  # type: ignore[union-attr, index]
+
+
+def test_list_filters_by_period_and_created(world: World) -> None:
+    """`current_period_start` (the latest item's), `current_period_end` (the earliest item's)
+    and, on payment intents, `created`: how a renewal burst is read 100 at a time."""
+    first = world.subscribe(world.customer().id)
+    world.advance(T0 + 5 * DAY)
+    later = world.subscribe(world.customer().id)
+    since = {"gte": T0 + DAY}
+    subs = world.client.v1.subscriptions.list({
+        "current_period_start": since, "status": "all", "limit": 100,
+        "expand": ["data.latest_invoice.payments", "data.items.data.price"]})
+    assert [s.id for s in subs.data] == [later.id]
+    invoice = subs.data[0].latest_invoice
+    paid_by = invoice.payments.data[0].payment.payment_intent  # type: ignore[union-attr]
+    ending = world.client.v1.subscriptions.list({"current_period_end": {"lte": FEB15}})
+    assert [s.id for s in ending.data] == [first.id]
+    intents = world.client.v1.payment_intents.list({"created": since})
+    assert [pi.id for pi in intents.data] == [paid_by]
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        world.client.v1.subscriptions.list(
+            {"current_period_start": {"after": T0}})  # type: ignore[typeddict-unknown-key]
+    assert refused.value.param == "current_period_start[after]"
+    # Stripe's four levels: the payment intent behind a listed invoice's payment is too deep.
+    with pytest.raises(stripe.InvalidRequestError) as too_deep:
+        world.client.v1.subscriptions.list(
+            {"expand": ["data.latest_invoice.payments.data.payment.payment_intent"]})
+    assert too_deep.value.param == "expand[0]"

@@ -138,6 +138,14 @@ class Gateway(Protocol):
         ``schedule``."""
         ...
 
+    def list_subscriptions_page(
+        self, *, period_start_gte: int, starting_after: str | None
+    ) -> tuple[list[StripeDict], bool]:
+        """One page (100) of the subscriptions, any status, whose latest item period started
+        at or after ``period_start_gte``, newest first, and whether more follow; expanded as
+        :meth:`retrieve_subscription` is (a renewal burst's reads, stripe_sync/list_reads)."""
+        ...
+
     # --- payments -------------------------------------------------------------------------
     def retrieve_invoice(self, invoice_id: str) -> StripeDict: ...
 
@@ -150,6 +158,13 @@ class Gateway(Protocol):
     def retrieve_dispute(self, dispute_id: str) -> StripeDict: ...
 
     def list_payment_intents(self, customer_id: str) -> Sequence[StripeDict]: ...
+
+    def list_payment_intents_page(
+        self, *, created_gte: int, starting_after: str | None
+    ) -> tuple[list[StripeDict], bool]:
+        """One page (100) of the payment intents created at or after ``created_gte``, newest
+        first, and whether more follow."""
+        ...
 
     # --- managing a purchase (services/purchases.py) --------------------------------------
     def update_subscription(

@@ -32,6 +32,8 @@ T = TypeVar("T")
 # A year of a busy customer's payment intents or checkout sessions is well under this; the
 # cap only stops a runaway pager from holding a reconciliation forever.
 MAX_LISTED = 1000
+# The most a Stripe list returns per call.
+PAGE = 100
 
 
 @contextmanager
@@ -71,6 +73,10 @@ def _translated() -> Iterator[None]:
 def _as_dict(obj: Any) -> StripeDict:
     result: StripeDict = obj.to_dict()
     return result
+
+
+def _page(page: Any) -> tuple[list[StripeDict], bool]:
+    return [_as_dict(obj) for obj in page.data], bool(page.has_more)
 
 
 def _all(pages: Any, cap: int = MAX_LISTED) -> list[StripeDict]:
@@ -240,6 +246,26 @@ class StripeGateway(ScheduleCalls, StripeTaxCalls, PayoutReads):
             )
         )
 
+    def list_subscriptions_page(
+        self, *, period_start_gte: int, starting_after: str | None
+    ) -> tuple[list[StripeDict], bool]:
+        params: dict[str, Any] = {
+            "status": "all",
+            "current_period_start": {"gte": period_start_gte},
+            "limit": PAGE,
+            # What retrieve_subscription expands; a list's paths start with ``data``, and
+            # Stripe expands at most four levels deep.
+            "expand": [
+                "data.items.data.price",
+                "data.latest_invoice.payments",
+                "data.schedule",
+                "data.discounts.source.coupon",
+            ],
+        }
+        if starting_after is not None:
+            params["starting_after"] = starting_after
+        return self._call(lambda: _page(self.client.v1.subscriptions.list(params)))  # type: ignore[arg-type]
+
     # --- payments -------------------------------------------------------------------------
 
     def retrieve_invoice(self, invoice_id: str) -> StripeDict:
@@ -268,6 +294,14 @@ class StripeGateway(ScheduleCalls, StripeTaxCalls, PayoutReads):
                 self.client.v1.payment_intents.list({"customer": customer_id, "limit": 100})
             )
         )
+
+    def list_payment_intents_page(
+        self, *, created_gte: int, starting_after: str | None
+    ) -> tuple[list[StripeDict], bool]:
+        params: dict[str, Any] = {"created": {"gte": created_gte}, "limit": PAGE}
+        if starting_after is not None:
+            params["starting_after"] = starting_after
+        return self._call(lambda: _page(self.client.v1.payment_intents.list(params)))  # type: ignore[arg-type]
 
     # --- managing a purchase (services/purchases.py) --------------------------------------
 

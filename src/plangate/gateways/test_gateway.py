@@ -132,6 +132,11 @@ class TestGateway:
     def list_subscriptions(self, customer_id: str) -> Sequence[StripeDict]:
         return []
 
+    def list_subscriptions_page(
+        self, *, period_start_gte: int, starting_after: str | None
+    ) -> tuple[list[StripeDict], bool]:
+        return [], False
+
     def update_subscription(
         self, subscription_id: str, params: Mapping[str, Any], *, idempotency_key: str
     ) -> StripeDict:
@@ -180,6 +185,11 @@ class TestGateway:
 
     def list_payment_intents(self, customer_id: str) -> Sequence[StripeDict]:
         return []
+
+    def list_payment_intents_page(
+        self, *, created_gte: int, starting_after: str | None
+    ) -> tuple[list[StripeDict], bool]:
+        return [], False
 
     # --- billing --------------------------------------------------------------------------
 

@@ -29,7 +29,15 @@ from .resources import ROUTERS
 from .router import ApiRequest
 from .scheduler import run_all_due
 from .strict import check_params
-from .wire import API_VERSION, StripeError, decode_form, get_list, invalid, new_id
+from .wire import (
+    API_VERSION,
+    StripeError,
+    check_expand_depth,
+    decode_form,
+    get_list,
+    invalid,
+    new_id,
+)
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +159,7 @@ class _Api:
                 run_all_due(sb)
             client = publishable.admit(req.method, route.path, req)
             check_params(route.operation, req.params)
+            check_expand_depth(get_list(req.params, "expand"))
             with sb.unit(request_id, req.idempotency_key):
                 if client is not None:
                     publishable.bind(sb, req.method, route.path, args, req, client)

@@ -20,6 +20,7 @@ from .wire import (
     get_str,
     invalid,
     list_object,
+    match_created,
     new_id,
     paginate,
 )
@@ -261,10 +262,11 @@ def cancel_payment_intent(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     return pi
 
 
-@router.get("/v1/payment_intents", "PaymentIntentListParams", (*PAGE, "customer"))
+@router.get("/v1/payment_intents", "PaymentIntentListParams", (*PAGE, "customer", "created"))
 def list_payment_intents(sb: Sandbox, req: ApiRequest) -> Obj:
     cus = get_str(req.params, "customer")
-    items = [x for x in sb.store.all("payment_intent") if cus is None or x["customer"] == cus]
+    items = [x for x in sb.store.all("payment_intent")
+             if (cus is None or x["customer"] == cus) and match_created(x, req.params)]
     return paginate(items, req.params, "/v1/payment_intents")
 
 

@@ -24,6 +24,7 @@ from .wire import (
     get_list,
     get_str,
     invalid,
+    match_range,
     paginate,
     strip_private,
 )
@@ -156,7 +157,8 @@ def retrieve_subscription(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
 
 
 @router.get("/v1/subscriptions", "SubscriptionListParams",
-              (*PAGE, "customer", "price", "status", "test_clock"))
+              (*PAGE, "customer", "price", "status", "test_clock", "created",
+               "current_period_start", "current_period_end"))
 def list_subscriptions(sb: Sandbox, req: ApiRequest) -> Obj:
     p = req.params
     cus = get_str(p, "customer")
@@ -171,11 +173,24 @@ def list_subscriptions(sb: Sandbox, req: ApiRequest) -> Obj:
             return False
         if price is not None and all(i["price"]["id"] != price for i in subs.items_of(s)):
             return False
+        if not _in_periods(s, p):
+            return False
         return (cus is None or s["customer"] == cus) and (clock is None
                                                           or s["test_clock"] == clock)
 
     return paginate([s for s in sb.store.all("subscription") if wanted(s)], p,
                     "/v1/subscriptions")
+
+
+def _in_periods(sub: Obj, p: Params) -> bool:
+    """The list's time filters as Stripe reads them: `created`, the latest item
+    `current_period_start`, the earliest item `current_period_end`."""
+    items = sub["items"]["data"]
+    starts = [int(i["current_period_start"]) for i in items if i.get("current_period_start")]
+    ends = [int(i["current_period_end"]) for i in items if i.get("current_period_end")]
+    return (match_range(int(sub.get("created", 0)), p, "created")
+            and match_range(max(starts, default=None), p, "current_period_start")
+            and match_range(min(ends, default=None), p, "current_period_end"))
 
 
 def _item_changes(sb: Sandbox, sub: Obj, items: list[Any]

@@ -276,6 +276,19 @@ def strip_private(value: Any) -> Any:
     return value
 
 
+# Stripe expands at most four levels deep, a list's `data` counting as one
+# (`data.payment_intent.customer.default_source` is the deepest on a list of charges).
+MAX_EXPAND_DEPTH = 4
+
+
+def check_expand_depth(paths: Iterable[Any]) -> None:
+    """Refuses, before anything is done, an `expand` path deeper than Stripe allows."""
+    for i, path in enumerate(paths):
+        if len(str(path).split(".")) > MAX_EXPAND_DEPTH:
+            raise invalid(f"You cannot expand more than {MAX_EXPAND_DEPTH} levels of a "
+                          f"property. Property: {path}", f"expand[{i}]")
+
+
 def expand(obj: Obj, paths: Iterable[str], resolve: Callable[[Obj, str], Any]) -> None:
     """Expand dotted paths in place; `resolve(parent, key)` gives the expanded value."""
     for path in paths:
@@ -326,17 +339,23 @@ def cannot_expand(key: str) -> StripeError:
 
 def match_created(obj: Obj, params: Mapping[str, Any]) -> bool:
     """The `created` list filter: an exact timestamp or `created[gt|gte|lt|lte]`."""
-    spec = params.get("created")
+    return match_range(int(obj.get("created", 0)), params, "created")
+
+
+def match_range(value: int | None, params: Mapping[str, Any], name: str) -> bool:
+    """A timestamp list filter such as `created` or `current_period_start`: an exact value or
+    `name[gt|gte|lt|lte]`. An object without the value matches only when the filter is off."""
+    spec = params.get(name)
     if spec is None or spec == "":
         return True
-    created = int(obj.get("created", 0))
+    if value is None:
+        return False
     if isinstance(spec, str):
-        return created == int(spec)
-    ops = {"gt": created.__gt__, "gte": created.__ge__, "lt": created.__lt__,
-           "lte": created.__le__}
+        return value == int(spec)
+    ops = {"gt": value.__gt__, "gte": value.__ge__, "lt": value.__lt__, "lte": value.__le__}
     for op, bound in spec.items():
         if op not in ops:
-            raise invalid(f"Invalid created[{op}]", f"created[{op}]")
+            raise invalid(f"Invalid {name}[{op}]", f"{name}[{op}]")
         if not ops[op](int(bound)):
             return False
     return True

@@ -11,15 +11,22 @@ lock. Otherwise it is fetched again, as without a batch.
 Invoices are read for their links only (the subscription, the payment intents), never written,
 and a subscription's fetch carries its latest invoice (``latest_invoice.payments`` expanded):
 ``invoice.paid`` for that invoice needs no fetch of its own.
+
+In a renewal burst the worker reads by list (list_reads.py): an object that read found, and
+that may serve this batch, is taken from it instead of fetched.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from plangate.gateways.base import StripeDict
 from plangate.store.models import StripeObjectSync
+
+if TYPE_CHECKING:
+    from plangate.services.stripe_sync.list_reads import ListReads
 
 
 @dataclass
@@ -28,6 +35,10 @@ class BatchFetches:
     _objects: dict[str, tuple[StripeDict, int]] = field(default_factory=dict)
     _invoices: dict[str, StripeDict] = field(default_factory=dict)
     calls_saved: int = 0
+    # The worker's reads by list, and this batch's event ids by Stripe customer (what a
+    # listed copy must have been read after).
+    listed: ListReads | None = None
+    events: dict[str | None, set[str]] = field(default_factory=dict)
 
     def fetch(self, row: StripeObjectSync, retrieve: Callable[[str], StripeDict]) -> StripeDict:
         """The object ``row`` locks: reused when our own sync was the last one, else fetched."""
@@ -36,7 +47,11 @@ class BatchFetches:
             self._objects[row.object_id] = (known[0], row.syncs)
             self.calls_saved += 1
             return known[0]
-        obj = retrieve(row.object_id)
+        obj = self.listed.take(row, self.events) if self.listed is not None else None
+        if obj is not None:
+            self.calls_saved += 1
+        else:
+            obj = retrieve(row.object_id)
         self._objects[row.object_id] = (obj, row.syncs)
         self._keep_latest_invoice(obj)
         return obj
@@ -46,6 +61,8 @@ class BatchFetches:
         ``syncs`` count was never written), so nothing fetched so far is reused."""
         self._objects.clear()
         self._invoices.clear()
+        if self.listed is not None:
+            self.listed.forget()
 
     def _keep_latest_invoice(self, obj: StripeDict) -> None:
         invoice = obj.get("latest_invoice") if obj.get("object") == "subscription" else None
@@ -57,6 +74,10 @@ class BatchFetches:
         if known is not None and "payments" in known:
             self.calls_saved += 1
             return known
+        listed = self.listed.invoice(invoice_id, self.events) if self.listed is not None else None
+        if listed is not None:
+            self.calls_saved += 1
+            return listed
         invoice = retrieve(invoice_id)
         self._invoices[invoice_id] = invoice
         return invoice

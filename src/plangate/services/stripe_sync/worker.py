@@ -32,13 +32,17 @@ from plangate.observability.metrics import (
 from plangate.services import usage
 from plangate.services.stripe_sync import reconcile_lease
 from plangate.services.stripe_sync.batch import BatchFetches
+from plangate.services.stripe_sync.list_reads import MIN_BATCH, ListReads
 from plangate.services.stripe_sync.sync import Outcome, SyncContext, handle_event
+from plangate.services.stripe_sync.webhooks import PRIORITY_URGENT
 from plangate.settings import Settings
 from plangate.store.models import StripeEvent
 
 log = logging.getLogger("plangate.worker")
 
 MAX_BACKOFF_SECONDS = 3600
+# How often a worker handling a batch looks for urgent events that came since.
+URGENT_CHECK_SECONDS = 0.5
 MAX_ERROR_LENGTH = 2000
 
 
@@ -50,6 +54,7 @@ class Claimed:
     object_id: str | None
     attempts: int
     priority: int = 1
+    stripe_customer_id: str | None = None
 
 
 @dataclass
@@ -57,6 +62,15 @@ class WorkerStats:
     handled: int = 0
     failed_attempts: int = 0
     reconciliations: int = 0
+
+
+def _groups(claimed: list[Claimed]) -> list[list[Claimed]]:
+    """Events of one batch that name the same object need one sync: it fetches the current
+    state whatever each event said. The others share its result."""
+    groups: dict[tuple[str | None, str], list[Claimed]] = {}
+    for event in claimed:
+        groups.setdefault((event.object_type, event.object_id or event.id), []).append(event)
+    return list(groups.values())
 
 
 def backoff(attempts: int) -> timedelta:
@@ -73,19 +87,24 @@ class Worker:
     # Each Stripe object fetched once per batch and reused across its events (batch.py);
     # off, every sync fetches for itself (the benchmark's baseline).
     reuse_fetches: bool = True
+    # With ``reuse_fetches``, a burst's subscriptions and payment intents are read by list
+    # (list_reads.py); off, one fetch per object per batch.
+    list_reads: bool = True
     # Called after each reconciliation with its report (logging, tests).
     on_reconciled: Callable[[object], None] | None = None
     stats: WorkerStats = field(default_factory=WorkerStats)
     _wakeup: threading.Event = field(default_factory=threading.Event)
     _started_at: datetime | None = None
     _holder: str = field(default_factory=reconcile_lease.new_holder)
+    _listed: ListReads | None = None
 
     def __post_init__(self) -> None:
         self.sync = replace(self.sync, dispute_policy=self.settings.dispute_policy)
+        self.list_reads = self.list_reads and self.settings.stripe_list_reads
 
     # --- the queue ---------------------------------------------------------------------------
 
-    def claim(self, limit: int | None = None) -> list[Claimed]:
+    def claim(self, limit: int | None = None, *, urgent_only: bool = False) -> list[Claimed]:
         """Leases up to ``limit`` (else ``batch_size``) due events, urgent ones first, then in
         Stripe's order. Without an explicit ``limit`` and with ``reuse_fetches``, the other
         due events of the same Stripe customers come along (up to three times as many): the
@@ -107,6 +126,7 @@ class Worker:
             StripeEvent.status == "pending",
             StripeEvent.next_attempt_at <= now,
             or_(StripeEvent.locked_until.is_(None), StripeEvent.locked_until <= now),
+            *((StripeEvent.priority == PRIORITY_URGENT,) if urgent_only else ()),
         )
         # Urgent events first (webhooks.URGENT_EVENTS), then in Stripe's order; the order of
         # ix_stripe_events_lease.
@@ -132,7 +152,7 @@ class Worker:
                 if not db.is_sqlite:
                     related = related.with_for_update(skip_locked=True)
                 rows.extend(session.execute(related).all())
-            claimed = [Claimed(*row[:6]) for row in rows]
+            claimed = [Claimed(*row) for row in rows]
             if claimed:
                 session.execute(
                     update(StripeEvent)
@@ -210,20 +230,27 @@ class Worker:
     def run_once(self, limit: int | None = None) -> int:
         """Claims one batch and handles it; returns how many events were claimed."""
         claimed = self.claim(limit)
-        # Events of one batch that name the same object need one sync: it fetches the
-        # current state whatever each event said. The others share its result.
-        groups: dict[tuple[str | None, str], list[Claimed]] = {}
-        for event in claimed:
-            key = (event.object_type, event.object_id or event.id)
-            groups.setdefault(key, []).append(event)
-        ctx, order = self.sync, list(groups.values())
+        ctx, order = self.sync, _groups(claimed)
         if self.reuse_fetches:
             # Every sync fetches Stripe's current state, so the order within a batch changes
             # no result: urgent events stay first, then subscriptions, whose fetch carries
             # their latest invoice for the invoice events after them.
-            ctx = replace(self.sync, batch=BatchFetches())
+            ctx = replace(self.sync, batch=self._batch(claimed))
             order.sort(key=lambda g: (g[0].priority, g[0].object_type != "subscription"))
+        self._handle_groups(order, ctx, urgent_between=self.reuse_fetches)
+        return len(claimed)
+
+    def _handle_groups(self, order: list[list[Claimed]], ctx: SyncContext, *,
+                       urgent_between: bool = False) -> None:
+        """Handles each group's first event, records the others alike. ``urgent_between``:
+        urgent events that came since are handled between the groups, every
+        ``URGENT_CHECK_SECONDS`` (a burst's batch takes seconds; a checkout does not wait
+        for it)."""
+        checked = time.monotonic()
         for first, *others in order:
+            if urgent_between and time.monotonic() - checked >= URGENT_CHECK_SECONDS:
+                self._urgent()
+                checked = time.monotonic()
             failure = self.handle(first, ctx)
             for event in others:
                 with about_event(event.id):
@@ -231,7 +258,31 @@ class Worker:
                         self._done(event, Outcome())
                     else:
                         self._failed(event, failure)
-        return len(claimed)
+
+    def _batch(self, claimed: list[Claimed]) -> BatchFetches:
+        """The batch's fetches; in a burst (many of its subscriptions without a listed copy),
+        a read by list first (list_reads.py)."""
+        if not self.list_reads:
+            return BatchFetches()
+        if self._listed is None:
+            self._listed = ListReads(self.sync.db, self.sync.gateway)
+        events: dict[str | None, set[str]] = {}
+        for event in claimed:
+            events.setdefault(event.stripe_customer_id, set()).add(event.id)
+        subscriptions = {e.object_id for e in claimed
+                         if e.object_type == "subscription" and e.object_id}
+        if len(self._listed.missing(subscriptions, events)) >= MIN_BATCH:
+            try:
+                self._listed.read(between_pages=self._urgent)
+            except Exception:  # noqa: BLE001 - the batch's objects are fetched one by one
+                log.warning("reading the burst by list failed; fetching each object",
+                            exc_info=True)
+        return BatchFetches(listed=self._listed, events=events)
+
+    def _urgent(self) -> None:
+        """Between a list read's pages: the customers waiting on a checkout or a failed
+        payment are not kept waiting behind the burst."""
+        self._handle_groups(_groups(self.claim(self.batch_size, urgent_only=True)), self.sync)
 
     def report_usage(self) -> int:
         """Reports due usage records to Stripe's meters (services/usage), a batch at a time,

@@ -1,0 +1,285 @@
+"""A renewal burst under Stripe's test-mode rate limits, the sandbox in its own process:
+Stripe requests per event, the share answered 429, events per second, and paid → fulfilled
+for checkouts made during the burst; reads by list (services/stripe_sync/list_reads.py)
+against one fetch per object per batch, in the same run.
+
+Each variant on a fresh database and a fresh sandbox: the sandbox alone under uvicorn (its
+limiter off for the set-up), plangate's API as ``plangate serve`` and its workers as
+``plangate worker`` processes. ``--subscriptions`` Pro subscriptions are bought through
+plangate's checkout and paid on the sandbox's hosted page, all on one test clock, and synced.
+Then the sandbox refuses past ``--limit`` requests per second (Stripe's test mode: 25, for
+the account and per endpoint), plangate's call budget is a fifth under it, ``--workers``
+worker processes start, and one test-clock advance ends every trial at once. During the
+burst (from the advance's answer: the sandbox renews everything inside that call) a customer
+buys Pro every ``--checkout-every`` seconds; the figure is the time from the hosted page's
+answer to the ownership's existence (then ``GET /v1/checkout-sessions/{id}`` must say
+``fulfilled: true``). The burst ends when the sandbox has delivered every webhook and no
+event is pending. Requests are counted by the sandbox (per endpoint, 429s apart), less the
+advance itself.
+
+    scripts/with-postgres .venv/bin/python -m bench.renewal_burst --subscriptions 1000
+        [--limit 25] [--workers 2] [--variants before,after]
+
+Prints JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+
+from bench.harness import database, free_port
+from bench.throughput import KEY, _pending, _process, _wait, installation
+from plangate.sandbox import pay_checkout_session
+from plangate.store.db import Database
+from plangate.store.models import Ownership, StripeEvent
+
+TRIAL_END = timedelta(days=14, hours=2)
+
+
+def run_sandbox(port: int) -> None:
+    """The sandbox alone under uvicorn. ``GET /_bench/status``: requests admitted (by
+    endpoint) and refused, deliveries still queued; ``POST /_bench/limit?per_second=``: the
+    limits from now on (0: off)."""
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Mount, Route
+
+    from plangate.sandbox import RateLimits, Sandbox, SandboxConfig, create_app
+
+    off = RateLimits(global_per_second=1e9, endpoint_per_second=1e9)
+    sandbox = Sandbox(SandboxConfig(rate_limits=off, public_url=f"http://127.0.0.1:{port}"))
+    limiter = sandbox.limiter
+    assert limiter is not None
+    by_endpoint: Counter[str] = Counter()
+    admit = limiter.admit
+
+    def counted(api_key: str, endpoint: str) -> None:
+        admit(api_key, endpoint)
+        by_endpoint[endpoint] += 1
+
+    limiter.admit = counted  # type: ignore[method-assign]
+
+    async def status(_: Request) -> JSONResponse:
+        hooks = sandbox.webhooks
+        return JSONResponse({"queued": len(hooks._heap) + hooks._in_flight,  # noqa: SLF001
+                             "admitted": limiter.admitted, "refused": limiter.refused,
+                             "by_endpoint": dict(by_endpoint)})
+
+    async def limit(request: Request) -> JSONResponse:
+        rate = float(request.query_params["per_second"])
+        limiter.limits = RateLimits(global_per_second=rate, endpoint_per_second=rate) \
+            if rate else off
+        limiter._buckets.clear()  # noqa: SLF001
+        return JSONResponse({"per_second": rate})
+
+    app = Starlette(routes=[Route("/_bench/status", status),
+                            Route("/_bench/limit", limit, methods=["POST"]),
+                            Mount("/", create_app(sandbox))])
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+
+
+def _buy(http: httpx.Client, customer_id: str) -> tuple[str, float]:
+    """A checkout paid on the hosted page: (its id, when the page answered)."""
+    resp = http.post("/v1/checkout-sessions", json={
+        "customer_type": "user", "customer_id": customer_id, "product_id": "pro",
+        "price_id": "monthly"})
+    resp.raise_for_status()
+    body = resp.json()
+    pay_checkout_session(body["url"])
+    return str(body["id"]), time.perf_counter()
+
+
+def _checkouts_during(http: httpx.Client, db: Database, every: float, done: threading.Event,
+                      latencies: list[float], failed: list[str]) -> None:
+    """A checkout every ``every`` seconds until ``done``; each one's wait for fulfilment is
+    watched in the database (polling the API would fetch the session from Stripe each time),
+    then confirmed by the API. A checkout plangate could not create is counted in
+    ``failed``."""
+    n = 0
+    while not done.wait(every):
+        customer = f"during{n}"
+        n += 1
+        try:
+            session_id, paid = _buy(http, customer)
+        except httpx.HTTPStatusError as exc:
+            failed.append(f"{exc.response.status_code}: {exc.response.text[:200]}")
+            continue
+        while True:
+            with db.read() as session:
+                owned = session.scalar(select(func.count()).select_from(Ownership).where(
+                    Ownership.customer_id == customer, Ownership.ended_at.is_(None)))
+            if owned:
+                break
+            time.sleep(0.01)
+        latencies.append(time.perf_counter() - paid)
+        assert http.get(f"/v1/checkout-sessions/{session_id}").json()["fulfilled"]
+
+
+def _p(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 1)
+
+
+def _burst(backend: str, args: argparse.Namespace, list_reads: bool) -> dict[str, Any]:
+    with database(backend) as url:
+        sandbox_port, api_port = free_port(), free_port()
+        sandbox_url, api_url = f"http://127.0.0.1:{sandbox_port}", f"http://127.0.0.1:{api_port}"
+        env = {**os.environ, "PLANGATE_LOG_LEVEL": "warning"}
+        with _process(["-m", "bench.renewal_burst", "sandbox", "--port", str(sandbox_port)],
+                      env) as sandbox_process:
+            _wait(sandbox_url + "/_bench/status", sandbox_process)
+
+            def status() -> dict[str, Any]:
+                body: dict[str, Any] = httpx.get(sandbox_url + "/_bench/status",
+                                                 timeout=30).json()
+                return body
+
+            client, db, key = installation(url, sandbox_url, api_url, env, retries=5)
+            t0 = int(time.time())
+            clock = client.v1.test_helpers.test_clocks.create({"frozen_time": t0})
+            env.update({"PLANGATE_STRIPE_TEST_CLOCK": clock.id,
+                        "PLANGATE_STRIPE_LIST_READS": "true" if list_reads else "false"})
+
+            def settled(deadline: float) -> None:
+                while status()["queued"] or _pending(db):
+                    if time.monotonic() > deadline:
+                        raise TimeoutError("events were still waiting at the deadline")
+                    time.sleep(0.2)
+
+            serve = ["-m", "plangate.cli", "serve", "--port", str(api_port), "--workers", "1"]
+            http = httpx.Client(base_url=api_url, timeout=60,
+                                headers={"Authorization": f"Bearer {key}"})
+            # Set-up: limits off, one worker.
+            with _process(serve, env) as api, _process(["-m", "plangate.cli", "worker"], env), \
+                    ThreadPoolExecutor(4) as pool:
+                _wait(api_url + "/livez", api)
+                list(pool.map(lambda n: _buy(http, f"s{n}"), range(args.subscriptions)))
+                settled(time.monotonic() + 3600)
+            with db.read() as session:
+                trial_end = {sub: end for sub, end in session.execute(
+                    select(Ownership.stripe_subscription_id, Ownership.current_period_end)
+                    .where(Ownership.ended_at.is_(None)))}
+                stored_before = int(session.scalar(
+                    select(func.count()).select_from(StripeEvent)) or 0)
+            assert len(trial_end) == args.subscriptions, "the set-up did not sync"
+            if args.limit:
+                httpx.post(sandbox_url + f"/_bench/limit?per_second={args.limit}")
+            # Every process of the installation shares a budget a fifth under the limit.
+            env["PLANGATE_STRIPE_RATE_LIMIT"] = str(0.8 * args.limit)
+            with _process(serve, env) as api:
+                _wait(api_url + "/livez", api)
+                before = status()
+                workers = [_process(["-m", "plangate.cli", "worker"], env)
+                           for _ in range(args.workers)]
+                for p in workers:
+                    p.__enter__()
+                done, latencies, failed = threading.Event(), list[float](), list[str]()
+                buyer = threading.Thread(target=_checkouts_during, args=(
+                    http, db, args.checkout_every, done, latencies, failed))
+                try:
+                    started = time.perf_counter()
+                    # The sandbox renews every subscription inside this call, and answers
+                    # nothing else meanwhile; the checkouts start once it returns.
+                    # Past the SDK's 80 s timeout at a few thousand renewals (its retry would
+                    # reuse the idempotency key of the advance still running): one long POST.
+                    httpx.post(f"{sandbox_url}/v1/test_helpers/test_clocks/{clock.id}/advance",
+                               data={"frozen_time": t0 + int(TRIAL_END.total_seconds())},
+                               auth=(KEY, ""), timeout=3600).raise_for_status()
+                    advanced = time.perf_counter() - started
+                    buyer.start()
+                    settled(time.monotonic() + 3600)
+                    elapsed = time.perf_counter() - started
+                    done.set()
+                    buyer.join()
+                    settled(time.monotonic() + 600)
+                finally:
+                    for p in workers:
+                        p.__exit__(None, None, None)
+                after = status()
+            with db.read() as session:
+                events = int(session.scalar(
+                    select(func.count()).select_from(StripeEvent)) or 0) - stored_before
+                renewed = 0
+                for sub, end in session.execute(
+                        select(Ownership.stripe_subscription_id, Ownership.current_period_end)
+                        .where(Ownership.ended_at.is_(None))):
+                    was = trial_end.get(sub)
+                    renewed += was is not None and end is not None and end > was
+            db.dispose()
+    admitted = after["admitted"] - before["admitted"] - 1  # less the advance
+    refused = after["refused"] - before["refused"]
+    by_endpoint = {k: v - before["by_endpoint"].get(k, 0)
+                   for k, v in after["by_endpoint"].items()
+                   if v - before["by_endpoint"].get(k, 0)}
+    return {
+        "list_reads": list_reads,
+        "events": events,
+        "stripe_requests": admitted + refused,
+        "requests_per_event": round((admitted + refused) / events, 3),
+        "answered_429": refused,
+        "share_429": round(refused / max(admitted + refused, 1), 4),
+        "requests_by_endpoint": by_endpoint,
+        "seconds": round(elapsed, 1),
+        "advance_seconds": round(advanced, 1),
+        "events_per_second": round(events / elapsed, 1),
+        # From the advance's answer on: plangate's handling while the sandbox delivers.
+        "events_per_second_after_advance": round(events / (elapsed - advanced), 1),
+        "renewed": renewed,
+        "checkouts_during": len(latencies),
+        "checkouts_failed": failed,
+        "paid_to_fulfilled_p50_ms": _p(latencies, 0.5),
+        "paid_to_fulfilled_p99_ms": _p(latencies, 0.99),
+        "paid_to_fulfilled_max_ms": _p(latencies, 1.0),
+    }
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "sandbox":
+        run_sandbox(int(sys.argv[3]))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="postgresql")
+    parser.add_argument("--subscriptions", type=int, default=1000)
+    parser.add_argument("--limit", type=float, default=25.0, help="sandbox rate (0: none)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--checkout-every", type=float, default=2.0)
+    parser.add_argument("--variants", default="before,after")
+    args = parser.parse_args()
+    load = os.getloadavg()
+    results = [_burst(args.backend, args, variant == "after")
+               for variant in args.variants.split(",")]
+    out: dict[str, Any] = {
+        "benchmark": "renewal_burst", "cpus": os.cpu_count(), "backend": args.backend,
+        "subscriptions": args.subscriptions, "workers": args.workers,
+        "sandbox_limit_per_second": args.limit or None,
+        "load_average_at_start": [round(x, 2) for x in load],
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+        "results": results,
+    }
+    if len(results) == 2:
+        out["requests_per_event_ratio"] = round(
+            results[1]["requests_per_event"] / results[0]["requests_per_event"], 3)
+        out["events_per_second_ratio"] = round(
+            results[1]["events_per_second"] / results[0]["events_per_second"], 2)
+    json.dump(out, sys.stdout, indent=2)
+    print()
+
+
+if __name__ == "__main__":
+    main()
