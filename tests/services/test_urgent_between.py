@@ -60,6 +60,6 @@ def test_an_urgent_event_that_arrives_during_a_batch_is_handled_within_it(
     monkeypatch.setattr(worker, "claim", claim_then_a_checkout_arrives)
     assert worker.run_once() == 5  # the batch: the checkout was not in it
     with db.read() as session:
-        rows = dict(session.execute(select(StripeEvent.id, StripeEvent.attempts)).tuples().all())
+        rows = dict(session.execute(select(StripeEvent.id, StripeEvent.attempts)).all())
     assert rows.pop("evt_checkout") == 1  # handled during the batch
     assert set(rows.values()) == {1}
