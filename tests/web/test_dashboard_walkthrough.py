@@ -65,9 +65,9 @@ def test_a_new_user_refunds_a_sandbox_purchase_from_the_dashboard(
         # At Stripe the payment is pending, net of the card fee (2.9% + 30: 0.59), and the
         # refund came out of the available balance at once.
         page.get_by_role("link", name="Payouts").click()
-        balance = page.get_by_role("region", name="Balance").inner_text()
+        balance = page.get_by_role("region", name="Balance", exact=True).inner_text()
         assert "USD\t-$4.00\t$9.41" in balance
-        payouts = page.get_by_role("region", name="Payouts to the bank")
+        payouts = page.get_by_role("region", name="Payouts to the bank", exact=True)
         assert "No payout yet." in payouts.inner_text()
         context.close()
 

@@ -59,10 +59,10 @@ def test_a_viewer_reads_the_balance_and_payouts(browser: Any,
     page = context.new_page()
     page.set_default_timeout(15000)
     _sign_in(page, stripe_url)
-    balance = page.get_by_role("region", name="Balance").inner_text()
+    balance = page.get_by_role("region", name="Balance", exact=True).inner_text()
     # usd 20.00 less the fee (0.88), 10.00 and 5.00 paid out; eur 5.00 less 0.45 and 4.00.
     assert "USD\t$4.12\t$0.00" in balance and "EUR\t€0.55\t€0.00" in balance
-    rows = page.get_by_role("region", name="Payouts to the bank").locator("tbody tr")
+    rows = page.get_by_role("region", name="Payouts to the bank", exact=True).locator("tbody tr")
     assert rows.count() == 3
     assert "$5.00" in rows.nth(0).inner_text() and "pending" in rows.nth(0).inner_text()
     assert "2026-01-20" in rows.nth(0).inner_text()
@@ -76,7 +76,7 @@ def test_a_viewer_reads_the_balance_and_payouts(browser: Any,
 
     rows.nth(2).get_by_role("link").click()
     page.get_by_role("heading", name="Balance transactions").wait_for()
-    txns = page.get_by_role("region", name="Balance transactions").locator("tbody tr")
+    txns = page.get_by_role("region", name="Balance transactions", exact=True).locator("tbody tr")
     assert txns.count() == 1 and "payout" in txns.inner_text() and "-$10.00" in txns.inner_text()
     assert "paid" in page.locator("dl").inner_text()
     assert serious_violations(page) == []
