@@ -51,6 +51,25 @@ def test_reconcile_repairs_missed_webhooks(deaf: Stack) -> None:
             ("payment", 2000, "usd", "succeeded")
         ]
 
+    # Refunds nobody heard about: the charge's amount_refunded tells, its refunds repair it;
+    # past the 10 the charge lists, the rest are listed.
+    payment_intent = payments[0].stripe_id
+    for amounts in ([100], [10] * 11):
+        for amount in amounts:
+            deaf.stripe.v1.refunds.create({"payment_intent": payment_intent, "amount": amount})
+        refunded = reconcile(deaf.worker.sync)
+        assert [(f.object_type, f.changed) for f in refunded.fixed] == [("charge", True)]
+        with deaf.db.read() as session:
+            payment = session.scalars(
+                select(Transaction).where(Transaction.stripe_id == payment_intent)
+            ).one()
+            refunds = session.scalars(
+                select(Transaction.amount).where(Transaction.type == "refund")
+            ).all()
+        assert payment.amount_refunded == sum(refunds) == 100 + 10 * (len(refunds) - 1)
+    assert refunded.fixed[0].reason == "210 refunded at Stripe, 100 here"
+    assert len(refunds) == 12
+
     # Drift after a cancellation nobody heard about.
     sub = deaf.subscription_of("lost")
     deaf.stripe.v1.subscriptions.cancel(sub.id)

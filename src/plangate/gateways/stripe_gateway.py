@@ -280,7 +280,15 @@ class StripeGateway(ScheduleCalls, StripeTaxCalls, PayoutReads):
         )
 
     def retrieve_charge(self, charge_id: str) -> StripeDict:
-        return self._call(lambda: _as_dict(self.client.v1.charges.retrieve(charge_id)))
+        # Since API version 2022-11-15 a charge lists its refunds only when asked to.
+        return self._call(
+            lambda: _as_dict(self.client.v1.charges.retrieve(charge_id, {"expand": ["refunds"]}))
+        )
+
+    def list_refunds(self, charge_id: str) -> Sequence[StripeDict]:
+        return self._call(
+            lambda: _all(self.client.v1.refunds.list({"charge": charge_id, "limit": PAGE}))
+        )
 
     def retrieve_refund(self, refund_id: str) -> StripeDict:
         return self._call(lambda: _as_dict(self.client.v1.refunds.retrieve(refund_id)))
@@ -291,7 +299,10 @@ class StripeGateway(ScheduleCalls, StripeTaxCalls, PayoutReads):
     def list_payment_intents(self, customer_id: str) -> Sequence[StripeDict]:
         return self._call(
             lambda: _all(
-                self.client.v1.payment_intents.list({"customer": customer_id, "limit": 100})
+                self.client.v1.payment_intents.list(
+                    # The charge tells what was refunded, for the reconciler to compare.
+                    {"customer": customer_id, "limit": PAGE, "expand": ["data.latest_charge"]}
+                )
             )
         )
 

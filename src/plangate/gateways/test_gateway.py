@@ -177,6 +177,9 @@ class TestGateway:
     def retrieve_charge(self, charge_id: str) -> StripeDict:
         _unavailable("a Stripe charge")
 
+    def list_refunds(self, charge_id: str) -> Sequence[StripeDict]:
+        return []
+
     def retrieve_refund(self, refund_id: str) -> StripeDict:
         _unavailable("a Stripe refund")
 

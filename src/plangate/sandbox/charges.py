@@ -320,7 +320,10 @@ def refund_charge(sb: Sandbox, charge: Obj, amount: int | None, reason: str | No
     before = sb.snapshot(charge)
     charge["amount_refunded"] += amount
     charge["refunded"] = charge["amount_refunded"] == charge["amount"]
-    charge["refunds"]["data"].insert(0, sb.snapshot(refund))
+    # Like any list embedded in an object, the first page: the 10 newest.
+    listed = [sb.snapshot(refund), *charge["refunds"]["data"]]
+    charge["refunds"]["data"] = listed[:10]
+    charge["refunds"]["has_more"] = charge["refunds"].get("has_more") or len(listed) > 10
     sb.store.put(charge)
     sb.emit("charge.refunded", charge, before)
     sb.emit("refund.created", refund)

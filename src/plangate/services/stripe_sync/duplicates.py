@@ -84,7 +84,7 @@ def _refund_latest_invoice(
     charge = gateway.retrieve_charge(charge_id)
     if int(charge.get("amount_refunded") or 0) >= int(charge["amount"]):
         # Refunded already: by this resolution before its commit was lost, or by hand. The
-        # charge lists its refunds where Stripe includes them (the sandbox does).
+        # charge comes with its refunds expanded, newest first.
         refunds = (charge.get("refunds") or {}).get("data") or []
         return True, str(refunds[0]["id"]) if refunds else None
     refund = gateway.create_refund(

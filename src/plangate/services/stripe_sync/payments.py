@@ -268,7 +268,11 @@ def sync_charge(ctx: SyncContext, charge_id: str) -> Outcome:
     if not recorded:
         return outcome
     changed = outcome.changed
-    for refund in (charge.get("refunds") or {}).get("data") or []:
+    refunds = charge.get("refunds") or {}
+    listed = refunds.get("data") or []
+    if refunds.get("has_more"):
+        listed = ctx.gateway.list_refunds(charge_id)
+    for refund in listed:
         refund_id = _id(refund)
         if refund_id is not None:
             changed = sync_refund(ctx, refund_id).changed or changed

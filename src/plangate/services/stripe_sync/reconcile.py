@@ -3,8 +3,9 @@
 Webhooks get lost (endpoint down past Stripe's retries, a dropped delivery, a restore from
 backup). For every Stripe customer plangate knows, and every Stripe customer carrying
 plangate's metadata, the reconciler lists subscriptions, checkout sessions and payment
-intents, compares them with plangate's rows, and runs the ordinary sync on each object that
-differs. It never writes state itself: the sync functions stay the only writers.
+intents (with their latest charge, whose ``amount_refunded`` tells of refunds), compares them
+with plangate's rows, and runs the ordinary sync on each object that differs. It never
+writes state itself: the sync functions stay the only writers.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ log = logging.getLogger("plangate.reconcile")
 @dataclass(frozen=True)
 class Fix:
     stripe_customer_id: str
-    object_type: str  # subscription | checkout.session | payment_intent
+    object_type: str  # subscription | checkout.session | payment_intent | charge
     object_id: str
     reason: str
     changed: bool  # False: the sync found nothing to change after all (a race with events)
@@ -258,4 +259,18 @@ def _payment_drift(session: Session, intents: Iterable[StripeDict]) -> list[tupl
             drift.append(
                 ("payment_intent", str(pi["id"]), f"succeeded at Stripe, {row.status} here")
             )
+        drift.extend(_refund_drift(pi.get("latest_charge"), row.amount_refunded if row else 0))
     return drift
+
+
+def _refund_drift(charge: Any, refunded_here: int) -> list[tuple[str, str, str]]:
+    """Refunds whose events were all lost: the charge's ``amount_refunded`` says more (or
+    less) than the refunds recorded here. Syncing the charge syncs each of its refunds (after
+    its payment, when the payment is being repaired too)."""
+    if not isinstance(charge, dict):
+        return []  # not expanded (an older listing): nothing to compare
+    at_stripe = int(charge.get("amount_refunded") or 0)
+    if at_stripe == refunded_here:
+        return []
+    reason = f"{at_stripe} refunded at Stripe, {refunded_here} here"
+    return [("charge", str(charge["id"]), reason)]
