@@ -63,7 +63,9 @@ def refunded(stack: Stack, customer_id: str) -> list[int]:
 
 
 def refund_count(stack: Stack, customer_id: str) -> int:
-    charges = stack.stripe.v1.charges.list({"customer": stack.stripe_customer(customer_id)})
+    charges = stack.stripe.v1.charges.list(
+        {"customer": stack.stripe_customer(customer_id), "expand": ["data.refunds"]}
+    )
     return sum(len(c.refunds.data) for c in charges.data)
 
 

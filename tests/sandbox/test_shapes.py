@@ -137,7 +137,8 @@ def objects(running: Running, client: stripe.StripeClient) -> dict[str, dict[str
         "invoice": invoice, "line_item": invoice.lines.data[0],
         "invoiceitem": client.v1.invoice_items.list({"customer": cus.id}).data[0],
         "checkout.session": client.v1.checkout.sessions.retrieve(cs.id),
-        "payment_intent": pi, "charge": client.v1.charges.retrieve(str(pi.latest_charge)),
+        "payment_intent": pi, "charge": client.v1.charges.retrieve(str(pi.latest_charge),
+                                                                 {"expand": ["refunds"]}),
         "refund": refund, "setup_intent": seti,
         "payment_method": client.v1.payment_methods.retrieve(
             str(cus.invoice_settings.default_payment_method)),  # type: ignore[union-attr]
@@ -183,6 +184,19 @@ def test_nested_shapes(objects: dict[str, dict[str, Any]], fixtures: dict[str, A
     parent = objects["invoice"]["parent"]
     assert parent["type"] == "subscription_details"
     assert parent["subscription_details"]["subscription"] == objects["subscription"]["id"]
+
+
+def test_a_charge_lists_its_refunds_only_when_expanded(objects: dict[str, dict[str, Any]],
+                                                        client: stripe.StripeClient) -> None:
+    charge_id = objects["charge"]["id"]
+    assert "refunds" not in client.v1.charges.retrieve(charge_id).to_dict()
+    for _ in range(10):
+        client.v1.refunds.create({"charge": charge_id, "amount": 10})
+    refunds = client.v1.charges.retrieve(charge_id, {"expand": ["refunds"]}).refunds
+    assert refunds is not None
+    assert len(refunds.data) == 10 and refunds.has_more  # the first page of 11
+    assert refunds.data[-1].id != objects["refund"]["id"]  # newest first
+    assert len(client.v1.refunds.list({"charge": charge_id, "limit": 100}).data) == 11
 
 
 def test_webhook_endpoint_secret_only_on_create(client: stripe.StripeClient,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from .balance import record_charge, record_refund
 from .capture import CAPTURE_METHODS, hold, release
 from .disputes import mark_if_disputed, refuse_refund_if_charged_back
+from .expansion import INCLUDABLE
 from .payments import card_of, decline_error, resolve_payment_method
 from .router import PAGE, ApiRequest, Router
 from .wire import (
@@ -19,10 +20,10 @@ from .wire import (
     get_int,
     get_str,
     invalid,
-    list_object,
     match_created,
     new_id,
     paginate,
+    strip_private,
 )
 
 if TYPE_CHECKING:
@@ -100,7 +101,7 @@ def _new_charge(sb: Sandbox, pi: Obj, pm: Obj, failure: str | None) -> Obj:
         }, "type": "card"},
         "receipt_email": None, "receipt_number": None,
         "receipt_url": f"{sb.base_url}/receipts/{ch_id}", "refunded": False,
-        "refunds": list_object([], f"/v1/charges/{ch_id}/refunds"), "review": None,
+        "review": None,
         "shipping": None, "source": None, "source_transfer": None,
         "statement_descriptor": None, "statement_descriptor_suffix": None,
         "status": "failed" if failure else "succeeded", "transfer_data": None,
@@ -320,10 +321,6 @@ def refund_charge(sb: Sandbox, charge: Obj, amount: int | None, reason: str | No
     before = sb.snapshot(charge)
     charge["amount_refunded"] += amount
     charge["refunded"] = charge["amount_refunded"] == charge["amount"]
-    # Like any list embedded in an object, the first page: the 10 newest.
-    listed = [sb.snapshot(refund), *charge["refunds"]["data"]]
-    charge["refunds"]["data"] = listed[:10]
-    charge["refunds"]["has_more"] = charge["refunds"].get("has_more") or len(listed) > 10
     sb.store.put(charge)
     sb.emit("charge.refunded", charge, before)
     sb.emit("refund.created", refund)
@@ -362,3 +359,13 @@ def list_refunds(sb: Sandbox, req: ApiRequest) -> Obj:
     items = [x for x in sb.store.all("refund")
              if (ch is None or x["charge"] == ch) and (pi is None or x["payment_intent"] == pi)]
     return paginate(items, req.params, "/v1/refunds")
+
+
+def _charge_refunds(sb: Sandbox, charge: Obj) -> Obj:
+    """`charge.refunds`, there only when expanded (since API version 2022-11-15): the first
+    page, the 10 newest."""
+    refunds = [strip_private(x) for x in sb.store.all("refund") if x["charge"] == charge["id"]]
+    return paginate(refunds, {}, f"/v1/charges/{charge['id']}/refunds")
+
+
+INCLUDABLE[("charge", "refunds")] = _charge_refunds
