@@ -83,6 +83,8 @@ def _deep(levels: int) -> str:
         pytest.param(json.dumps(_event(id=5)), id="id-not-a-string"),
         pytest.param("[1, 2]", id="not-an-object"),
         pytest.param("{nope", id="not-json"),
+        pytest.param(json.dumps(_event(data={"object": {"amount": float("nan")}})), id="NaN"),
+        pytest.param(json.dumps(_event(created=float("inf"))), id="Infinity"),
     ],
 )
 def test_a_signed_event_plangate_cannot_store_is_a_400(

@@ -14,6 +14,7 @@ from plangate.services.entitlements.checks import HotReads, Services
 from plangate.services.purchases import Deps as PurchaseDeps
 from plangate.services.purchases import PurchaseBackend, backend_for
 from plangate.services.stripe_budget import budget_for
+from plangate.services.stripe_sync.inbox import EventInbox
 from plangate.settings import Settings
 from plangate.store.db import Database
 
@@ -30,6 +31,8 @@ class AppContext:
     identity: IdentityProvider = field(init=False)
     # The check route's reads (coalesced on PostgreSQL).
     hot_reads: HotReads = field(init=False)
+    # The webhook endpoint's writes (concurrent events stored in one transaction).
+    event_inbox: EventInbox = field(init=False)
     # The payment gateway; built from the settings on first use unless given (tests).
     gateway_override: Gateway | None = None
     # Whether the gateway is the one an owner persisted (test mode), not the settings' own.
@@ -56,6 +59,7 @@ class AppContext:
     def __post_init__(self) -> None:
         self.identity = IdentityProvider(self.settings)
         self.hot_reads = HotReads(self.db)
+        self.event_inbox = EventInbox(self.db)
 
     @property
     def services(self) -> Services:

@@ -5,13 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
-from fastapi.concurrency import run_in_threadpool
 
-from plangate.api.context import AppContext
 from plangate.api.deps import Context
-from plangate.clock import SystemClock
 from plangate.errors import PlangateError
-from plangate.services.stripe_sync.webhooks import Received, parse_verified_event, store_event
+from plangate.services.stripe_sync.webhooks import parse_verified_event
 
 router = APIRouter(tags=["stripe"])
 
@@ -19,12 +16,6 @@ router = APIRouter(tags=["stripe"])
 class WebhooksNotConfigured(PlangateError):
     type = "api_error"
     status = 503
-
-
-def _store(ctx: AppContext, event: dict[str, Any]) -> Received:
-    # Queue time is wall-clock time: the worker's leases and backoff run on it (worker.py).
-    with ctx.db.write() as session:
-        return store_event(session, event, SystemClock().now())
 
 
 @router.post("/v1/stripe/webhooks", include_in_schema=True)
@@ -43,7 +34,7 @@ async def receive(
         )
     payload = await request.body()
     event = parse_verified_event(payload, stripe_signature, secret)
-    received = await run_in_threadpool(_store, ctx, event)
+    received = await ctx.event_inbox.store(event, payload)
     if received.stored:
         for wake in getattr(request.app.state, "stripe_event_listeners", ()):
             wake()

@@ -144,6 +144,11 @@ def _payload_problem(payload: bytes, event: Any) -> str | None:
     return None
 
 
+def _not_json(constant: str) -> Any:
+    # Python's json reads NaN and Infinity, which JSON (and PostgreSQL) do not have.
+    raise ValueError(f"{constant} is not JSON")
+
+
 def parse_verified_event(payload: bytes, header: str | None, secret: str) -> dict[str, Any]:
     """The event in ``payload`` once its signature verifies; 400 ``signature_invalid`` or
     ``event_invalid`` otherwise, before anything is stored.
@@ -156,7 +161,7 @@ def parse_verified_event(payload: bytes, header: str | None, secret: str) -> dic
     except SignatureInvalid as exc:
         raise _signature_invalid(str(exc)) from None
     try:
-        event = json.loads(payload)
+        event = json.loads(payload, parse_constant=_not_json)
     except (ValueError, RecursionError):
         raise _event_invalid("it is not JSON (or nests too deeply)") from None
     if (
@@ -197,7 +202,8 @@ def _customer_of(obj: dict[str, Any]) -> str | None:
     return _short_str(customer, 255)
 
 
-def store_event(session: Session, event: dict[str, Any], received_at: datetime) -> Received:
+def event_row(event: dict[str, Any], received_at: datetime) -> dict[str, Any]:
+    """The ``stripe_events`` row of a verified event, pending from ``received_at``."""
     data = event.get("data")
     obj = data.get("object") if isinstance(data, dict) else None
     if not isinstance(obj, dict):
@@ -212,7 +218,7 @@ def store_event(session: Session, event: dict[str, Any], received_at: datetime) 
         # A schedule's events are about its subscription (what it will switch to).
         object_id = _short_str(obj.get("subscription") or obj.get("released_subscription"), 255)
         object_type = "subscription" if object_id else None
-    values = {
+    return {
         "id": event["id"],
         "type": event["type"],
         "object_id": object_id,
@@ -229,8 +235,13 @@ def store_event(session: Session, event: dict[str, Any], received_at: datetime) 
         "priority": priority_of(event["type"]),
         "stripe_customer_id": _customer_of(obj),
     }
+
+
+def store_event(session: Session, event: dict[str, Any], received_at: datetime) -> Received:
+    """Stores one event in ``session``'s transaction (the endpoint stores through
+    :class:`~plangate.services.stripe_sync.inbox.EventInbox`, several at a time)."""
     statement = _INSERTS[session.get_bind().dialect.name == "postgresql"]
-    inserted = session.execute(statement, values).scalar_one_or_none()
+    inserted = session.execute(statement, event_row(event, received_at)).scalar_one_or_none()
     return Received(event["id"], event["type"], stored=inserted is not None)
 
 
