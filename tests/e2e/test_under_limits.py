@@ -82,13 +82,14 @@ def test_a_burst_of_syncs_keeps_within_stripes_limits(database_url: str) -> None
 def test_seeded_5xx_faults_are_retried_and_every_event_is_handled(database_url: str) -> None:
     stack = start_stack(
         database_url,
-        sandbox_config=SandboxConfig(tick_seconds=0.5, faults=Faults(2026, error_rate=0.08)),
+        sandbox_config=SandboxConfig(tick_seconds=0.5, faults=Faults(2026, error_rate=0.15)),
     )
     try:
         _subscribe_all(stack, "faulty")
         statuses = _events_by_status(stack)
         assert set(statuses) == {"done"}, statuses
         _all_active(stack, "faulty")
-        assert stack.sandbox.faults is not None and stack.sandbox.faults.errors >= 5
+        # Several injected (how many varies with the run's object ids), each retried.
+        assert stack.sandbox.faults is not None and stack.sandbox.faults.errors >= 3
     finally:
         stack.stop()
