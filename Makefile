@@ -23,10 +23,13 @@ dev: $(STAMP)
 
 # Lint first (fast, cached), then the suite, where nothing may skip: PostgreSQL, chromium and
 # the vendored fixtures are required, and a missing one fails the run. The 15 slowest tests
-# are listed at the end: the whole run should stay under 10 minutes on 2 cores.
+# are listed at the end: the whole run should stay under 10 minutes on 2 cores. Bytecode is
+# written even where PYTHONDONTWRITEBYTECODE is set: the suite starts many Python processes
+# (the CLI, the served and chaos processes), each of which would compile plangate anew, and
+# pytest keeps its rewritten test modules there for the next run (__pycache__ is ignored).
 test: lint
 	scripts/ensure-browser --require
-	PLANGATE_TEST_NO_SKIPS=1 scripts/with-postgres --require $(BIN)/python -m pytest -n 2 --dist worksteal --durations=15 $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= PLANGATE_TEST_NO_SKIPS=1 scripts/with-postgres --require $(BIN)/python -m pytest -n 2 --dist worksteal --durations=15 $(PYTEST_ARGS)
 
 # Only the example apps' tests (`make test` runs them too): examples/nextjs built for
 # production (npm ci and next build when out of date) and driven in Chromium against a real

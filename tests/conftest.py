@@ -234,12 +234,11 @@ def postgres_databases(postgres_template: str) -> Iterator[_PostgresDatabases]:
     databases.close()
 
 
-@pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, migrated, empty database for one test."""
+@contextmanager
+def _fresh_database(request: pytest.FixtureRequest, folder: Path) -> Iterator[str]:
     if request.param == "sqlite":
         template: Path = request.getfixturevalue("sqlite_template")
-        path = tmp_path / "plangate.db"
+        path = folder / "plangate.db"
         shutil.copy(template, path)
         yield f"sqlite:///{path}"
         return
@@ -249,6 +248,23 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield _pg_url(name)
     finally:
         databases.give_back(name)
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated, empty database for one test."""
+    with _fresh_database(request, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A fresh, migrated, empty database shared by the tests of a module that use it: for
+    tests that are refused and check that nothing was stored, which one stack can serve."""
+    with _fresh_database(request, tmp_path_factory.mktemp("module-db")) as url:
+        yield url
 
 
 @pytest.fixture

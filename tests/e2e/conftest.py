@@ -15,3 +15,12 @@ def stack(database_url: str) -> Iterator[Stack]:
     running = start_stack(database_url)
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="module")
+def refusing_stack(module_database_url: str) -> Iterator[Stack]:
+    """One stack for a module's tests that are all refused and check that nothing was
+    stored: each leaves the stack as it found it, so it need not be fresh."""
+    running = start_stack(module_database_url)
+    yield running
+    running.stop()

@@ -71,6 +71,9 @@ class Served:
 
     def stop(self) -> None:
         self.server.should_exit = True
+        self.join()
+
+    def join(self) -> None:
         self.thread.join(timeout=10)
 
 
@@ -215,9 +218,13 @@ class Stack:
     def stop(self) -> None:
         for thread in self._worker_threads:
             thread.stop()
-        for server in reversed(self._servers):
-            server.stop()
+        # The client's keep-alive connection first (uvicorn waits for open connections to
+        # close), then every server told at once: each takes a tick of its loop to notice.
         self.http.close()
+        for server in self._servers:
+            server.server.should_exit = True
+        for server in reversed(self._servers):
+            server.join()
         self.sandbox.close()
 
 

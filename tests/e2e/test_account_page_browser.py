@@ -21,7 +21,7 @@ from tests.purchases.catalog import CATALOG
 from tests.purchases.test_stripe_purchases import DAY, invoices, prorate
 from tests.web.live_site import serious_violations
 
-pytestmark = needs_browser
+pytestmark = [*needs_browser, pytest.mark.slow]
 PHONE = {"width": 390, "height": 844}
 
 

@@ -41,8 +41,9 @@ def _post(stack: Stack, client: httpx.Client | None = None, **body: Any) -> http
     ],
 )
 def test_refusals_have_stable_codes_and_create_nothing(
-    stack: Stack, body: dict[str, Any], status: int, code: str
+    refusing_stack: Stack, body: dict[str, Any], status: int, code: str
 ) -> None:
+    stack = refusing_stack
     resp = _post(stack, **body)
     assert resp.status_code == status, resp.text
     assert resp.json()["error"]["code"] == code

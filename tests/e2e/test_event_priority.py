@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
 from sqlalchemy import select
 
 from plangate.sandbox import pay_checkout_session
 from plangate.store.models import StripeEvent
 from tests.e2e.e2e_harness import Stack, start_stack
+
+pytestmark = pytest.mark.slow
 
 SUBSCRIBERS = 6
 

@@ -7,11 +7,14 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from plangate.sandbox import RateLimits, SandboxConfig
 from plangate.store.models import Ownership, StripeEvent, Transaction
 from tests.e2e.e2e_harness import Stack, start_stack
+
+pytestmark = pytest.mark.slow
 
 SUBSCRIBERS = 5
 # High enough never to refuse: the sandbox's limiter is used here to count requests.

@@ -51,7 +51,10 @@ def _event(event_id: str = "evt_forged") -> str:
         pytest.param(lambda body, secret: None, id="missing"),
     ],
 )
-def test_bad_signatures_are_rejected_and_nothing_is_stored(stack: Stack, make_header: Any) -> None:
+def test_bad_signatures_are_rejected_and_nothing_is_stored(
+    refusing_stack: Stack, make_header: Any
+) -> None:
+    stack = refusing_stack
     body = _event()
     resp = _post(stack, body, make_header(body, stack.settings.stripe_webhook_secret))
     assert resp.status_code == 400

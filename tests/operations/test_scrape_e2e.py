@@ -9,9 +9,12 @@ import os
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.e2e.e2e_harness import start_stack
 from tests.operations.scrape import total, value
+
+pytestmark = pytest.mark.slow
 
 
 def test_a_purchase_shows_in_the_scrape(database_url: str) -> None:
