@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import httpx
 import pytest
@@ -101,9 +102,12 @@ def test_concurrent_use_of_one_key_is_409(running: Running) -> None:
         t = threading.Thread(target=lambda: first.append(httpx.post(
             f"{running.url}/v1/customers", data={"name": "a"}, headers=headers).status_code))
         t.start()
-        import time
-
-        time.sleep(0.3)
+        # The first request holds its key once it is in flight (it then waits on the lock).
+        api = running.server.config.app.routes[0].endpoint.__self__
+        deadline = time.monotonic() + 30
+        while not api._in_flight and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert api._in_flight
         second = httpx.post(f"{running.url}/v1/customers", data={"name": "a"}, headers=headers)
     t.join()
     assert second.status_code == 409 and first == [200]
