@@ -33,17 +33,17 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from bench.harness import database, free_port
 from bench.throughput import KEY, _pending, _process, _wait, installation
 from plangate.sandbox import pay_checkout_session
 from plangate.store.db import Database
-from plangate.store.models import Ownership, StripeEvent
+from plangate.store.models import Customer, Ownership, StripeEvent
 
 TRIAL_END = timedelta(days=14, hours=2)
 
@@ -72,6 +72,24 @@ def run_sandbox(port: int) -> None:
         by_endpoint[endpoint] += 1
 
     limiter.admit = counted  # type: ignore[method-assign]
+    # When each event's deliveries were handed to the dispatcher (its unit of work flushed)
+    # and when its first attempt began: the sandbox's share of a checkout's wait.
+    hooks = sandbox.webhooks
+    scheduled: dict[str, float] = {}
+    sent: dict[str, float] = {}
+    schedule, attempt = hooks.schedule, hooks._attempt  # noqa: SLF001
+
+    def scheduling(deliveries: list[Any]) -> None:
+        for d in deliveries:
+            scheduled.setdefault(d.event_id, time.time())
+        schedule(deliveries)
+
+    def attempting(d: Any) -> None:
+        sent.setdefault(d.event_id, time.time())
+        attempt(d)
+
+    hooks.schedule = scheduling  # type: ignore[method-assign]
+    hooks._attempt = attempting  # type: ignore[method-assign]  # noqa: SLF001
 
     async def status(_: Request) -> JSONResponse:
         hooks = sandbox.webhooks
@@ -86,25 +104,67 @@ def run_sandbox(port: int) -> None:
         limiter._buckets.clear()  # noqa: SLF001
         return JSONResponse({"per_second": rate})
 
+    async def event_times(request: Request) -> JSONResponse:
+        ids = request.query_params["ids"].split(",")
+        return JSONResponse({i: [scheduled.get(i), sent.get(i)] for i in ids})
+
     app = Starlette(routes=[Route("/_bench/status", status),
                             Route("/_bench/limit", limit, methods=["POST"]),
+                            Route("/_bench/events", event_times),
                             Mount("/", create_app(sandbox))])
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
 
 def _buy(http: httpx.Client, customer_id: str) -> tuple[str, float]:
-    """A checkout paid on the hosted page: (its id, when the page answered)."""
+    """A checkout paid on the hosted page: (its id, when the page answered, wall clock)."""
     resp = http.post("/v1/checkout-sessions", json={
         "customer_type": "user", "customer_id": customer_id, "product_id": "pro",
         "price_id": "monthly"})
     resp.raise_for_status()
     body = resp.json()
     pay_checkout_session(body["url"])
-    return str(body["id"]), time.perf_counter()
+    return str(body["id"]), time.time()
 
 
-def _checkouts_during(http: httpx.Client, db: Database, every: float, done: threading.Event,
-                      latencies: list[float], failed: list[str]) -> None:
+def _wall(at: datetime | None) -> float | None:
+    if at is None:
+        return None
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp()
+
+
+def _stages(db: Database, sandbox_url: str, customer: str, session_id: str, paid: float,
+            seen: float) -> dict[str, Any]:
+    """Where one checkout's wait went: of the customer's events, the first one handled (the
+    one that fulfilled it), from the page's answer to the sandbox handing it to delivery
+    (``scheduled``), its delivery starting (``sent``), plangate storing it (``received``),
+    a worker finishing it (``handled``), the poller seeing the ownership (``seen``); seconds
+    from ``paid``."""
+    with db.read() as session:
+        stripe_id = session.scalar(select(Customer.stripe_customer_id).where(
+            Customer.customer_type == "user", Customer.customer_id == customer))
+        rows = session.execute(
+            select(StripeEvent.id, StripeEvent.type, StripeEvent.received_at,
+                   StripeEvent.handled_at)
+            .where(or_(StripeEvent.stripe_customer_id == stripe_id,
+                       StripeEvent.object_id == session_id),
+                   StripeEvent.handled_at.is_not(None))).all()
+    if not rows:
+        return {"seen": round(seen - paid, 3)}
+    first = min(rows, key=lambda r: _wall(r.handled_at) or 0.0)
+    scheduled, sent = httpx.get(sandbox_url + "/_bench/events", params={"ids": first.id},
+                                timeout=30).json()[first.id]
+
+    def since(at: float | None) -> float | None:
+        return None if at is None else round(at - paid, 3)
+
+    return {"event": first.type, "scheduled": since(scheduled), "sent": since(sent),
+            "received": since(_wall(first.received_at)),
+            "handled": since(_wall(first.handled_at)), "seen": since(seen)}
+
+
+def _checkouts_during(http: httpx.Client, db: Database, sandbox_url: str, every: float,
+                      done: threading.Event, stages: list[dict[str, Any]],
+                      failed: list[str]) -> None:
     """A checkout every ``every`` seconds until ``done``; each one's wait for fulfilment is
     watched in the database (polling the API would fetch the session from Stripe each time),
     then confirmed by the API. A checkout plangate could not create is counted in
@@ -125,8 +185,22 @@ def _checkouts_during(http: httpx.Client, db: Database, every: float, done: thre
             if owned:
                 break
             time.sleep(0.01)
-        latencies.append(time.perf_counter() - paid)
+        seen = time.time()
         assert http.get(f"/v1/checkout-sessions/{session_id}").json()["fulfilled"]
+        stages.append(_stages(db, sandbox_url, customer, session_id, paid, seen))
+
+
+def _stage_figures(stages: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per step (sandbox's queue, delivery, plangate's queue, poller), p50 and max of each
+    checkout's time in it, and the slowest checkouts' whole breakdown."""
+    steps = ("scheduled", "sent", "received", "handled", "seen")
+    out: dict[str, Any] = {}
+    for before, after in zip(("paid", *steps), steps, strict=False):
+        spans = [s[after] - s.get(before, 0.0) for s in stages
+                 if s.get(after) is not None and (before == "paid" or s.get(before) is not None)]
+        out[f"{before}_to_{after}"] = {"p50_ms": _p(spans, 0.5), "max_ms": _p(spans, 1.0)}
+    out["slowest"] = sorted(stages, key=lambda s: -s["seen"])[:5]
+    return out
 
 
 def _p(values: list[float], q: float) -> float | None:
@@ -189,9 +263,9 @@ def _burst(backend: str, args: argparse.Namespace, list_reads: bool) -> dict[str
                            for _ in range(args.workers)]
                 for p in workers:
                     p.__enter__()
-                done, latencies, failed = threading.Event(), list[float](), list[str]()
+                done, stages, failed = threading.Event(), list[dict[str, Any]](), list[str]()
                 buyer = threading.Thread(target=_checkouts_during, args=(
-                    http, db, args.checkout_every, done, latencies, failed))
+                    http, db, sandbox_url, args.checkout_every, done, stages, failed))
                 try:
                     started = time.perf_counter()
                     # The sandbox renews every subscription inside this call, and answers
@@ -222,6 +296,7 @@ def _burst(backend: str, args: argparse.Namespace, list_reads: bool) -> dict[str
                     was = trial_end.get(sub)
                     renewed += was is not None and end is not None and end > was
             db.dispose()
+    latencies = [s["seen"] for s in stages]
     admitted = after["admitted"] - before["admitted"] - 1  # less the advance
     refused = after["refused"] - before["refused"]
     by_endpoint = {k: v - before["by_endpoint"].get(k, 0)
@@ -246,6 +321,7 @@ def _burst(backend: str, args: argparse.Namespace, list_reads: bool) -> dict[str
         "paid_to_fulfilled_p50_ms": _p(latencies, 0.5),
         "paid_to_fulfilled_p99_ms": _p(latencies, 0.99),
         "paid_to_fulfilled_max_ms": _p(latencies, 1.0),
+        "stages": _stage_figures(stages),
     }
 
 
