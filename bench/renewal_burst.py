@@ -93,7 +93,7 @@ def run_sandbox(port: int) -> None:
 
     async def status(_: Request) -> JSONResponse:
         hooks = sandbox.webhooks
-        return JSONResponse({"queued": len(hooks._heap) + hooks._in_flight,  # noqa: SLF001
+        return JSONResponse({"queued": hooks.pending,
                              "admitted": limiter.admitted, "refused": limiter.refused,
                              "by_endpoint": dict(by_endpoint)})
 

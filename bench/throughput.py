@@ -76,7 +76,7 @@ def run_sandbox(port: int) -> None:
 
     async def status(_: Request) -> JSONResponse:
         hooks, limiter = sandbox.webhooks, sandbox.limiter
-        return JSONResponse({"queued": len(hooks._heap) + hooks._in_flight,  # noqa: SLF001
+        return JSONResponse({"queued": hooks.pending,
                              "admitted": limiter.admitted if limiter else 0})
 
     app = Starlette(routes=[Route("/_bench/status", status), Mount("/", create_app(sandbox))])
