@@ -12,13 +12,15 @@ the account and per endpoint), plangate's call budget is a fifth under it, ``--w
 worker processes start, and one test-clock advance ends every trial at once. During the
 burst (from the advance's answer: the sandbox renews everything inside that call) a customer
 buys Pro every ``--checkout-every`` seconds; the figure is the time from the hosted page's
-answer to the ownership's existence (then ``GET /v1/checkout-sessions/{id}`` must say
-``fulfilled: true``). The burst ends when the sandbox has delivered every webhook and no
-event is pending. Requests are counted by the sandbox (per endpoint, 429s apart), less the
-advance itself.
+answer to ``GET /v1/checkout-sessions/{id}`` saying ``fulfilled: true``, polled as the success
+page does (``--poll page``), or to the ownership's existence in the database, the webhooks'
+path alone (``--poll database``); each checkout's wait is split into the sandbox's queue,
+the delivery, plangate's queue and the poller (``stages``). The burst ends when the
+sandbox has delivered every webhook and no event is pending. Requests are counted by the
+sandbox (per endpoint, 429s apart), less the advance itself.
 
     scripts/with-postgres .venv/bin/python -m bench.renewal_burst --subscriptions 1000
-        [--limit 25] [--workers 2] [--variants before,after]
+        [--limit 25] [--workers 2] [--variants before,after] [--poll page|database]
 
 Prints JSON.
 """
@@ -149,7 +151,7 @@ def _stages(db: Database, sandbox_url: str, customer: str, session_id: str, paid
                        StripeEvent.object_id == session_id),
                    StripeEvent.handled_at.is_not(None))).all()
     if not rows:
-        return {"seen": round(seen - paid, 3)}
+        return {"by": "poll", "seen": round(seen - paid, 3)}
     first = min(rows, key=lambda r: _wall(r.handled_at) or 0.0)
     scheduled, sent = httpx.get(sandbox_url + "/_bench/events", params={"ids": first.id},
                                 timeout=30).json()[first.id]
@@ -157,20 +159,43 @@ def _stages(db: Database, sandbox_url: str, customer: str, session_id: str, paid
     def since(at: float | None) -> float | None:
         return None if at is None else round(at - paid, 3)
 
-    return {"event": first.type, "scheduled": since(scheduled), "sent": since(sent),
+    # The poll's own sync fulfilled it when the first event was handled after it was seen.
+    by = "poll" if (_wall(first.handled_at) or 0.0) > seen + 0.2 else "webhook"
+    return {"event": first.type, "by": by, "scheduled": since(scheduled), "sent": since(sent),
             "received": since(_wall(first.received_at)),
             "handled": since(_wall(first.handled_at)), "seen": since(seen)}
 
 
-def _checkouts_during(http: httpx.Client, db: Database, sandbox_url: str, every: float,
-                      done: threading.Event, stages: list[dict[str, Any]],
-                      failed: list[str]) -> None:
-    """A checkout every ``every`` seconds until ``done``; each one's wait for fulfilment is
-    watched in the database (polling the API would fetch the session from Stripe each time),
-    then confirmed by the API. A checkout plangate could not create is counted in
-    ``failed``."""
+def _fulfilled_in_database(db: Database, customer: str) -> None:
+    while True:
+        with db.read() as session:
+            owned = session.scalar(select(func.count()).select_from(Ownership).where(
+                Ownership.customer_id == customer, Ownership.ended_at.is_(None)))
+        if owned:
+            return
+        time.sleep(0.01)
+
+
+def _fulfilled_on_page(http: httpx.Client, session_id: str) -> int:
+    """The hosted success page's polls: at once, then after 1 s, growing by a fifth; returns
+    how many it took."""
+    delay, polls = 1.0, 1
+    while not http.get(f"/v1/checkout-sessions/{session_id}").json()["fulfilled"]:
+        time.sleep(delay)
+        delay, polls = min(delay * 1.2, 5.0), polls + 1
+    return polls
+
+
+def _checkouts_during(http: httpx.Client, db: Database, sandbox_url: str,
+                      args: argparse.Namespace, done: threading.Event,
+                      stages: list[dict[str, Any]], failed: list[str]) -> None:
+    """A checkout every ``--checkout-every`` seconds until ``done``; each one's wait for
+    fulfilment is watched as ``--poll`` says: ``page``, as the success page polls plangate's
+    API (whose poll syncs the session itself); ``database``, the ownership watched in the
+    database (the webhooks' path alone), then confirmed by the API. A checkout plangate
+    could not create is counted in ``failed``."""
     n = 0
-    while not done.wait(every):
+    while not done.wait(args.checkout_every):
         customer = f"during{n}"
         n += 1
         try:
@@ -178,16 +203,15 @@ def _checkouts_during(http: httpx.Client, db: Database, sandbox_url: str, every:
         except httpx.HTTPStatusError as exc:
             failed.append(f"{exc.response.status_code}: {exc.response.text[:200]}")
             continue
-        while True:
-            with db.read() as session:
-                owned = session.scalar(select(func.count()).select_from(Ownership).where(
-                    Ownership.customer_id == customer, Ownership.ended_at.is_(None)))
-            if owned:
-                break
-            time.sleep(0.01)
+        polls = None
+        if args.poll == "page":
+            polls = _fulfilled_on_page(http, session_id)
+        else:
+            _fulfilled_in_database(db, customer)
         seen = time.time()
         assert http.get(f"/v1/checkout-sessions/{session_id}").json()["fulfilled"]
-        stages.append(_stages(db, sandbox_url, customer, session_id, paid, seen))
+        stages.append({**_stages(db, sandbox_url, customer, session_id, paid, seen),
+                       "polls": polls})
 
 
 def _stage_figures(stages: list[dict[str, Any]]) -> dict[str, Any]:
@@ -199,6 +223,7 @@ def _stage_figures(stages: list[dict[str, Any]]) -> dict[str, Any]:
         spans = [s[after] - s.get(before, 0.0) for s in stages
                  if s.get(after) is not None and (before == "paid" or s.get(before) is not None)]
         out[f"{before}_to_{after}"] = {"p50_ms": _p(spans, 0.5), "max_ms": _p(spans, 1.0)}
+    out["fulfilled_by_poll"] = sum(s["by"] == "poll" for s in stages)
     out["slowest"] = sorted(stages, key=lambda s: -s["seen"])[:5]
     return out
 
@@ -265,7 +290,7 @@ def _burst(backend: str, args: argparse.Namespace, list_reads: bool) -> dict[str
                     p.__enter__()
                 done, stages, failed = threading.Event(), list[dict[str, Any]](), list[str]()
                 buyer = threading.Thread(target=_checkouts_during, args=(
-                    http, db, sandbox_url, args.checkout_every, done, stages, failed))
+                    http, db, sandbox_url, args, done, stages, failed))
                 try:
                     started = time.perf_counter()
                     # The sandbox renews every subscription inside this call, and answers
@@ -335,6 +360,8 @@ def main() -> None:
     parser.add_argument("--limit", type=float, default=25.0, help="sandbox rate (0: none)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--checkout-every", type=float, default=2.0)
+    parser.add_argument("--poll", choices=("page", "database"), default="page",
+                        help="how a checkout's fulfilment is watched")
     parser.add_argument("--variants", default="before,after")
     args = parser.parse_args()
     load = os.getloadavg()
@@ -342,7 +369,7 @@ def main() -> None:
                for variant in args.variants.split(",")]
     out: dict[str, Any] = {
         "benchmark": "renewal_burst", "cpus": os.cpu_count(), "backend": args.backend,
-        "subscriptions": args.subscriptions, "workers": args.workers,
+        "subscriptions": args.subscriptions, "workers": args.workers, "poll": args.poll,
         "sandbox_limit_per_second": args.limit or None,
         "load_average_at_start": [round(x, 2) for x in load],
         "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
