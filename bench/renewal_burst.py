@@ -41,8 +41,7 @@ from typing import Any
 import httpx
 from sqlalchemy import func, or_, select
 
-from bench.harness import database, free_port
-from bench.throughput import KEY, _pending, _process, _wait, installation
+from bench.throughput import KEY, _pending, _process, _wait, bench_stack
 from plangate.sandbox import pay_checkout_session
 from plangate.store.db import Database
 from plangate.store.models import Customer, Ownership, StripeEvent
@@ -141,15 +140,21 @@ def _stages(db: Database, sandbox_url: str, customer: str, session_id: str, paid
     (``scheduled``), its delivery starting (``sent``), plangate storing it (``received``),
     a worker finishing it (``handled``), the poller seeing the ownership (``seen``); seconds
     from ``paid``."""
-    with db.read() as session:
-        stripe_id = session.scalar(select(Customer.stripe_customer_id).where(
-            Customer.customer_type == "user", Customer.customer_id == customer))
-        rows = session.execute(
-            select(StripeEvent.id, StripeEvent.type, StripeEvent.received_at,
-                   StripeEvent.handled_at)
-            .where(or_(StripeEvent.stripe_customer_id == stripe_id,
-                       StripeEvent.object_id == session_id),
-                   StripeEvent.handled_at.is_not(None))).all()
+    rows: list[Any] = []
+    # A worker records an event handled just after its sync's commit: a moment to do so.
+    for _ in range(20):
+        with db.read() as session:
+            stripe_id = session.scalar(select(Customer.stripe_customer_id).where(
+                Customer.customer_type == "user", Customer.customer_id == customer))
+            rows = list(session.execute(
+                select(StripeEvent.id, StripeEvent.type, StripeEvent.received_at,
+                       StripeEvent.handled_at)
+                .where(or_(StripeEvent.stripe_customer_id == stripe_id,
+                           StripeEvent.object_id == session_id),
+                       StripeEvent.handled_at.is_not(None))).all())
+        if rows:
+            break
+        time.sleep(0.05)
     if not rows:
         return {"by": "poll", "seen": round(seen - paid, 3)}
     first = min(rows, key=lambda r: _wall(r.handled_at) or 0.0)
@@ -236,91 +241,80 @@ def _p(values: list[float], q: float) -> float | None:
 
 
 def _burst(backend: str, args: argparse.Namespace, list_reads: bool) -> dict[str, Any]:
-    with database(backend) as url:
-        sandbox_port, api_port = free_port(), free_port()
-        sandbox_url, api_url = f"http://127.0.0.1:{sandbox_port}", f"http://127.0.0.1:{api_port}"
-        env = {**os.environ, "PLANGATE_LOG_LEVEL": "warning"}
-        with _process(["-m", "bench.renewal_burst", "sandbox", "--port", str(sandbox_port)],
-                      env) as sandbox_process:
-            _wait(sandbox_url + "/_bench/status", sandbox_process)
+    with bench_stack(backend, "bench.renewal_burst", retries=5) as stack:
+        env, db, key, status = stack.env, stack.db, stack.key, stack.status
+        sandbox_url, api_url, api_port = stack.sandbox_url, stack.api_url, stack.api_port
+        client = stack.client
+        t0 = int(time.time())
+        clock = client.v1.test_helpers.test_clocks.create({"frozen_time": t0})
+        env.update({"PLANGATE_STRIPE_TEST_CLOCK": clock.id,
+                    "PLANGATE_STRIPE_LIST_READS": "true" if list_reads else "false"})
 
-            def status() -> dict[str, Any]:
-                body: dict[str, Any] = httpx.get(sandbox_url + "/_bench/status",
-                                                 timeout=30).json()
-                return body
+        def settled(deadline: float) -> None:
+            while status()["queued"] or _pending(db):
+                if time.monotonic() > deadline:
+                    raise TimeoutError("events were still waiting at the deadline")
+                time.sleep(0.2)
 
-            client, db, key = installation(url, sandbox_url, api_url, env, retries=5)
-            t0 = int(time.time())
-            clock = client.v1.test_helpers.test_clocks.create({"frozen_time": t0})
-            env.update({"PLANGATE_STRIPE_TEST_CLOCK": clock.id,
-                        "PLANGATE_STRIPE_LIST_READS": "true" if list_reads else "false"})
-
-            def settled(deadline: float) -> None:
-                while status()["queued"] or _pending(db):
-                    if time.monotonic() > deadline:
-                        raise TimeoutError("events were still waiting at the deadline")
-                    time.sleep(0.2)
-
-            serve = ["-m", "plangate.cli", "serve", "--port", str(api_port), "--workers", "1"]
-            http = httpx.Client(base_url=api_url, timeout=60,
-                                headers={"Authorization": f"Bearer {key}"})
-            # Set-up: limits off, one worker.
-            with _process(serve, env) as api, _process(["-m", "plangate.cli", "worker"], env), \
-                    ThreadPoolExecutor(4) as pool:
-                _wait(api_url + "/livez", api)
-                list(pool.map(lambda n: _buy(http, f"s{n}"), range(args.subscriptions)))
+        serve = ["-m", "plangate.cli", "serve", "--port", str(api_port), "--workers", "1"]
+        http = httpx.Client(base_url=api_url, timeout=60,
+                            headers={"Authorization": f"Bearer {key}"})
+        # Set-up: limits off, one worker.
+        with _process(serve, env) as api, _process(["-m", "plangate.cli", "worker"], env), \
+                ThreadPoolExecutor(4) as pool:
+            _wait(api_url + "/livez", api)
+            list(pool.map(lambda n: _buy(http, f"s{n}"), range(args.subscriptions)))
+            settled(time.monotonic() + 3600)
+        with db.read() as session:
+            trial_end = {sub: end for sub, end in session.execute(
+                select(Ownership.stripe_subscription_id, Ownership.current_period_end)
+                .where(Ownership.ended_at.is_(None)))}
+            stored_before = int(session.scalar(
+                select(func.count()).select_from(StripeEvent)) or 0)
+        assert len(trial_end) == args.subscriptions, "the set-up did not sync"
+        if args.limit:
+            httpx.post(sandbox_url + f"/_bench/limit?per_second={args.limit}")
+        # Every process of the installation shares a budget a fifth under the limit.
+        env["PLANGATE_STRIPE_RATE_LIMIT"] = str(0.8 * args.limit)
+        with _process(serve, env) as api:
+            _wait(api_url + "/livez", api)
+            before = status()
+            workers = [_process(["-m", "plangate.cli", "worker"], env)
+                       for _ in range(args.workers)]
+            for p in workers:
+                p.__enter__()
+            done, stages, failed = threading.Event(), list[dict[str, Any]](), list[str]()
+            buyer = threading.Thread(target=_checkouts_during, args=(
+                http, db, sandbox_url, args, done, stages, failed))
+            try:
+                started = time.perf_counter()
+                # The sandbox renews every subscription inside this call, and answers
+                # nothing else meanwhile; the checkouts start once it returns.
+                # Past the SDK's 80 s timeout at a few thousand renewals (its retry would
+                # reuse the idempotency key of the advance still running): one long POST.
+                httpx.post(f"{sandbox_url}/v1/test_helpers/test_clocks/{clock.id}/advance",
+                           data={"frozen_time": t0 + int(TRIAL_END.total_seconds())},
+                           auth=(KEY, ""), timeout=3600).raise_for_status()
+                advanced = time.perf_counter() - started
+                buyer.start()
                 settled(time.monotonic() + 3600)
-            with db.read() as session:
-                trial_end = {sub: end for sub, end in session.execute(
-                    select(Ownership.stripe_subscription_id, Ownership.current_period_end)
-                    .where(Ownership.ended_at.is_(None)))}
-                stored_before = int(session.scalar(
-                    select(func.count()).select_from(StripeEvent)) or 0)
-            assert len(trial_end) == args.subscriptions, "the set-up did not sync"
-            if args.limit:
-                httpx.post(sandbox_url + f"/_bench/limit?per_second={args.limit}")
-            # Every process of the installation shares a budget a fifth under the limit.
-            env["PLANGATE_STRIPE_RATE_LIMIT"] = str(0.8 * args.limit)
-            with _process(serve, env) as api:
-                _wait(api_url + "/livez", api)
-                before = status()
-                workers = [_process(["-m", "plangate.cli", "worker"], env)
-                           for _ in range(args.workers)]
+                elapsed = time.perf_counter() - started
+                done.set()
+                buyer.join()
+                settled(time.monotonic() + 600)
+            finally:
                 for p in workers:
-                    p.__enter__()
-                done, stages, failed = threading.Event(), list[dict[str, Any]](), list[str]()
-                buyer = threading.Thread(target=_checkouts_during, args=(
-                    http, db, sandbox_url, args, done, stages, failed))
-                try:
-                    started = time.perf_counter()
-                    # The sandbox renews every subscription inside this call, and answers
-                    # nothing else meanwhile; the checkouts start once it returns.
-                    # Past the SDK's 80 s timeout at a few thousand renewals (its retry would
-                    # reuse the idempotency key of the advance still running): one long POST.
-                    httpx.post(f"{sandbox_url}/v1/test_helpers/test_clocks/{clock.id}/advance",
-                               data={"frozen_time": t0 + int(TRIAL_END.total_seconds())},
-                               auth=(KEY, ""), timeout=3600).raise_for_status()
-                    advanced = time.perf_counter() - started
-                    buyer.start()
-                    settled(time.monotonic() + 3600)
-                    elapsed = time.perf_counter() - started
-                    done.set()
-                    buyer.join()
-                    settled(time.monotonic() + 600)
-                finally:
-                    for p in workers:
-                        p.__exit__(None, None, None)
-                after = status()
-            with db.read() as session:
-                events = int(session.scalar(
-                    select(func.count()).select_from(StripeEvent)) or 0) - stored_before
-                renewed = 0
-                for sub, end in session.execute(
-                        select(Ownership.stripe_subscription_id, Ownership.current_period_end)
-                        .where(Ownership.ended_at.is_(None))):
-                    was = trial_end.get(sub)
-                    renewed += was is not None and end is not None and end > was
-            db.dispose()
+                    p.__exit__(None, None, None)
+            after = status()
+        with db.read() as session:
+            events = int(session.scalar(
+                select(func.count()).select_from(StripeEvent)) or 0) - stored_before
+            renewed = 0
+            for sub, end in session.execute(
+                    select(Ownership.stripe_subscription_id, Ownership.current_period_end)
+                    .where(Ownership.ended_at.is_(None))):
+                was = trial_end.get(sub)
+                renewed += was is not None and end is not None and end > was
     latencies = [s["seen"] for s in stages]
     admitted = after["admitted"] - before["admitted"] - 1  # less the advance
     refused = after["refused"] - before["refused"]
