@@ -83,6 +83,10 @@ def test_the_poll_and_the_webhook_fulfil_concurrently_once(idle: Stack) -> None:
         bought = idle.checkout("user", customer, "pro", price_id="monthly")
         pay_checkout_session(bought["url"])
         sessions.append(bought["id"])
+    # A one-time purchase too: its credits are granted once.
+    pack = idle.checkout("user", "racepack", "credit_pack")
+    pay_checkout_session(pack["url"])
+    sessions.append(pack["id"])
     idle.sandbox.wait_for_deliveries(30)
     # The webhooks' syncs (two workers on PostgreSQL) and the success pages' polls start
     # together, each page polling until it says fulfilled.
@@ -112,4 +116,5 @@ def test_the_poll_and_the_webhook_fulfil_concurrently_once(idle: Stack) -> None:
     with idle.db.read() as session:
         linked = session.scalars(select(CheckoutSession.ownership_id)
                                  .where(CheckoutSession.id.in_(sessions))).all()
-    assert len(linked) == 4 and None not in linked
+    assert len(linked) == 5 and None not in linked
+    assert idle.credits("racepack") == 100 + 1000  # free's monthly 100 + one pack
