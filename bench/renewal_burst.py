@@ -12,13 +12,15 @@ the account and per endpoint), plangate's call budget is a fifth under it, ``--w
 worker processes start, and one test-clock advance ends every trial at once. During the
 burst (from the advance's answer: the sandbox renews everything inside that call) a customer
 buys Pro every ``--checkout-every`` seconds; the figure is the time from the hosted page's
-answer to the ownership's existence (then ``GET /v1/checkout-sessions/{id}`` must say
-``fulfilled: true``). The burst ends when the sandbox has delivered every webhook and no
-event is pending. Requests are counted by the sandbox (per endpoint, 429s apart), less the
-advance itself.
+answer to ``GET /v1/checkout-sessions/{id}`` saying ``fulfilled: true``, polled as the success
+page does (``--poll page``), or to the ownership's existence in the database, the webhooks'
+path alone (``--poll database``); each checkout's wait is split into the sandbox's queue,
+the delivery, plangate's queue and the poller (``stages``). The burst ends when the
+sandbox has delivered every webhook and no event is pending. Requests are counted by the
+sandbox (per endpoint, 429s apart), less the advance itself.
 
     scripts/with-postgres .venv/bin/python -m bench.renewal_burst --subscriptions 1000
-        [--limit 25] [--workers 2] [--variants before,after]
+        [--limit 25] [--workers 2] [--variants before,after] [--poll page|database]
 
 Prints JSON.
 """
@@ -33,17 +35,16 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
-from bench.harness import database, free_port
-from bench.throughput import KEY, _pending, _process, _wait, installation
+from bench.throughput import KEY, _pending, _process, _wait, bench_stack
 from plangate.sandbox import pay_checkout_session
 from plangate.store.db import Database
-from plangate.store.models import Ownership, StripeEvent
+from plangate.store.models import Customer, Ownership, StripeEvent
 
 TRIAL_END = timedelta(days=14, hours=2)
 
@@ -72,10 +73,28 @@ def run_sandbox(port: int) -> None:
         by_endpoint[endpoint] += 1
 
     limiter.admit = counted  # type: ignore[method-assign]
+    # When each event's deliveries were handed to the dispatcher (its unit of work flushed)
+    # and when its first attempt began: the sandbox's share of a checkout's wait.
+    hooks = sandbox.webhooks
+    scheduled: dict[str, float] = {}
+    sent: dict[str, float] = {}
+    schedule, attempt = hooks.schedule, hooks._attempt  # noqa: SLF001
+
+    def scheduling(deliveries: list[Any]) -> None:
+        for d in deliveries:
+            scheduled.setdefault(d.event_id, time.time())
+        schedule(deliveries)
+
+    def attempting(d: Any) -> None:
+        sent.setdefault(d.event_id, time.time())
+        attempt(d)
+
+    hooks.schedule = scheduling  # type: ignore[method-assign]
+    hooks._attempt = attempting  # type: ignore[method-assign]  # noqa: SLF001
 
     async def status(_: Request) -> JSONResponse:
         hooks = sandbox.webhooks
-        return JSONResponse({"queued": len(hooks._heap) + hooks._in_flight,  # noqa: SLF001
+        return JSONResponse({"queued": hooks.pending,
                              "admitted": limiter.admitted, "refused": limiter.refused,
                              "by_endpoint": dict(by_endpoint)})
 
@@ -86,31 +105,102 @@ def run_sandbox(port: int) -> None:
         limiter._buckets.clear()  # noqa: SLF001
         return JSONResponse({"per_second": rate})
 
+    async def event_times(request: Request) -> JSONResponse:
+        ids = request.query_params["ids"].split(",")
+        return JSONResponse({i: [scheduled.get(i), sent.get(i)] for i in ids})
+
     app = Starlette(routes=[Route("/_bench/status", status),
                             Route("/_bench/limit", limit, methods=["POST"]),
+                            Route("/_bench/events", event_times),
                             Mount("/", create_app(sandbox))])
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
 
 def _buy(http: httpx.Client, customer_id: str) -> tuple[str, float]:
-    """A checkout paid on the hosted page: (its id, when the page answered)."""
+    """A checkout paid on the hosted page: (its id, when the page answered, wall clock)."""
     resp = http.post("/v1/checkout-sessions", json={
         "customer_type": "user", "customer_id": customer_id, "product_id": "pro",
         "price_id": "monthly"})
     resp.raise_for_status()
     body = resp.json()
     pay_checkout_session(body["url"])
-    return str(body["id"]), time.perf_counter()
+    return str(body["id"]), time.time()
 
 
-def _checkouts_during(http: httpx.Client, db: Database, every: float, done: threading.Event,
-                      latencies: list[float], failed: list[str]) -> None:
-    """A checkout every ``every`` seconds until ``done``; each one's wait for fulfilment is
-    watched in the database (polling the API would fetch the session from Stripe each time),
-    then confirmed by the API. A checkout plangate could not create is counted in
-    ``failed``."""
+def _wall(at: datetime | None) -> float | None:
+    if at is None:
+        return None
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp()
+
+
+def _stages(db: Database, sandbox_url: str, customer: str, session_id: str, paid: float,
+            seen: float) -> dict[str, Any]:
+    """Where one checkout's wait went: of the customer's events, the first one handled (the
+    one that fulfilled it), from the page's answer to the sandbox handing it to delivery
+    (``scheduled``), its delivery starting (``sent``), plangate storing it (``received``),
+    a worker finishing it (``handled``), the poller seeing the ownership (``seen``); seconds
+    from ``paid``."""
+    rows: list[Any] = []
+    # A worker records an event handled just after its sync's commit: a moment to do so.
+    for _ in range(20):
+        with db.read() as session:
+            stripe_id = session.scalar(select(Customer.stripe_customer_id).where(
+                Customer.customer_type == "user", Customer.customer_id == customer))
+            rows = list(session.execute(
+                select(StripeEvent.id, StripeEvent.type, StripeEvent.received_at,
+                       StripeEvent.handled_at)
+                .where(or_(StripeEvent.stripe_customer_id == stripe_id,
+                           StripeEvent.object_id == session_id),
+                       StripeEvent.handled_at.is_not(None))).all())
+        if rows:
+            break
+        time.sleep(0.05)
+    if not rows:
+        return {"by": "poll", "seen": round(seen - paid, 3)}
+    first = min(rows, key=lambda r: _wall(r.handled_at) or 0.0)
+    scheduled, sent = httpx.get(sandbox_url + "/_bench/events", params={"ids": first.id},
+                                timeout=30).json()[first.id]
+
+    def since(at: float | None) -> float | None:
+        return None if at is None else round(at - paid, 3)
+
+    # The poll's own sync fulfilled it when the first event was handled after it was seen.
+    by = "poll" if (_wall(first.handled_at) or 0.0) > seen + 0.2 else "webhook"
+    return {"event": first.type, "by": by, "scheduled": since(scheduled), "sent": since(sent),
+            "received": since(_wall(first.received_at)),
+            "handled": since(_wall(first.handled_at)), "seen": since(seen)}
+
+
+def _fulfilled_in_database(db: Database, customer: str) -> None:
+    while True:
+        with db.read() as session:
+            owned = session.scalar(select(func.count()).select_from(Ownership).where(
+                Ownership.customer_id == customer, Ownership.ended_at.is_(None)))
+        if owned:
+            return
+        time.sleep(0.01)
+
+
+def _fulfilled_on_page(http: httpx.Client, session_id: str) -> int:
+    """The hosted success page's polls: at once, then after 1 s, growing by a fifth; returns
+    how many it took."""
+    delay, polls = 1.0, 1
+    while not http.get(f"/v1/checkout-sessions/{session_id}").json()["fulfilled"]:
+        time.sleep(delay)
+        delay, polls = min(delay * 1.2, 5.0), polls + 1
+    return polls
+
+
+def _checkouts_during(http: httpx.Client, db: Database, sandbox_url: str,
+                      args: argparse.Namespace, done: threading.Event,
+                      stages: list[dict[str, Any]], failed: list[str]) -> None:
+    """A checkout every ``--checkout-every`` seconds until ``done``; each one's wait for
+    fulfilment is watched as ``--poll`` says: ``page``, as the success page polls plangate's
+    API (whose poll syncs the session itself); ``database``, the ownership watched in the
+    database (the webhooks' path alone), then confirmed by the API. A checkout plangate
+    could not create is counted in ``failed``."""
     n = 0
-    while not done.wait(every):
+    while not done.wait(args.checkout_every):
         customer = f"during{n}"
         n += 1
         try:
@@ -118,15 +208,31 @@ def _checkouts_during(http: httpx.Client, db: Database, every: float, done: thre
         except httpx.HTTPStatusError as exc:
             failed.append(f"{exc.response.status_code}: {exc.response.text[:200]}")
             continue
-        while True:
-            with db.read() as session:
-                owned = session.scalar(select(func.count()).select_from(Ownership).where(
-                    Ownership.customer_id == customer, Ownership.ended_at.is_(None)))
-            if owned:
-                break
-            time.sleep(0.01)
-        latencies.append(time.perf_counter() - paid)
+        polls = None
+        if args.poll == "page":
+            polls = _fulfilled_on_page(http, session_id)
+        else:
+            _fulfilled_in_database(db, customer)
+        seen = time.time()
         assert http.get(f"/v1/checkout-sessions/{session_id}").json()["fulfilled"]
+        stage = _stages(db, sandbox_url, customer, session_id, paid, seen)
+        if args.poll == "database":
+            stage["by"] = "webhook"  # nothing polled: a worker's record only came late
+        stages.append({**stage, "polls": polls})
+
+
+def _stage_figures(stages: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per step (sandbox's queue, delivery, plangate's queue, poller), p50 and max of each
+    checkout's time in it, and the slowest checkouts' whole breakdown."""
+    steps = ("scheduled", "sent", "received", "handled", "seen")
+    out: dict[str, Any] = {}
+    for before, after in zip(("paid", *steps), steps, strict=False):
+        spans = [s[after] - s.get(before, 0.0) for s in stages
+                 if s.get(after) is not None and (before == "paid" or s.get(before) is not None)]
+        out[f"{before}_to_{after}"] = {"p50_ms": _p(spans, 0.5), "max_ms": _p(spans, 1.0)}
+    out["fulfilled_by_poll"] = sum(s["by"] == "poll" for s in stages)
+    out["slowest"] = sorted(stages, key=lambda s: -s["seen"])[:5]
+    return out
 
 
 def _p(values: list[float], q: float) -> float | None:
@@ -137,91 +243,81 @@ def _p(values: list[float], q: float) -> float | None:
 
 
 def _burst(backend: str, args: argparse.Namespace, list_reads: bool) -> dict[str, Any]:
-    with database(backend) as url:
-        sandbox_port, api_port = free_port(), free_port()
-        sandbox_url, api_url = f"http://127.0.0.1:{sandbox_port}", f"http://127.0.0.1:{api_port}"
-        env = {**os.environ, "PLANGATE_LOG_LEVEL": "warning"}
-        with _process(["-m", "bench.renewal_burst", "sandbox", "--port", str(sandbox_port)],
-                      env) as sandbox_process:
-            _wait(sandbox_url + "/_bench/status", sandbox_process)
+    with bench_stack(backend, "bench.renewal_burst", retries=5) as stack:
+        env, db, key, status = stack.env, stack.db, stack.key, stack.status
+        sandbox_url, api_url, api_port = stack.sandbox_url, stack.api_url, stack.api_port
+        client = stack.client
+        t0 = int(time.time())
+        clock = client.v1.test_helpers.test_clocks.create({"frozen_time": t0})
+        env.update({"PLANGATE_STRIPE_TEST_CLOCK": clock.id,
+                    "PLANGATE_STRIPE_LIST_READS": "true" if list_reads else "false"})
 
-            def status() -> dict[str, Any]:
-                body: dict[str, Any] = httpx.get(sandbox_url + "/_bench/status",
-                                                 timeout=30).json()
-                return body
+        def settled(deadline: float) -> None:
+            while status()["queued"] or _pending(db):
+                if time.monotonic() > deadline:
+                    raise TimeoutError("events were still waiting at the deadline")
+                time.sleep(0.2)
 
-            client, db, key = installation(url, sandbox_url, api_url, env, retries=5)
-            t0 = int(time.time())
-            clock = client.v1.test_helpers.test_clocks.create({"frozen_time": t0})
-            env.update({"PLANGATE_STRIPE_TEST_CLOCK": clock.id,
-                        "PLANGATE_STRIPE_LIST_READS": "true" if list_reads else "false"})
-
-            def settled(deadline: float) -> None:
-                while status()["queued"] or _pending(db):
-                    if time.monotonic() > deadline:
-                        raise TimeoutError("events were still waiting at the deadline")
-                    time.sleep(0.2)
-
-            serve = ["-m", "plangate.cli", "serve", "--port", str(api_port), "--workers", "1"]
-            http = httpx.Client(base_url=api_url, timeout=60,
-                                headers={"Authorization": f"Bearer {key}"})
-            # Set-up: limits off, one worker.
-            with _process(serve, env) as api, _process(["-m", "plangate.cli", "worker"], env), \
-                    ThreadPoolExecutor(4) as pool:
-                _wait(api_url + "/livez", api)
-                list(pool.map(lambda n: _buy(http, f"s{n}"), range(args.subscriptions)))
+        serve = ["-m", "plangate.cli", "serve", "--port", str(api_port), "--workers", "1"]
+        http = httpx.Client(base_url=api_url, timeout=60,
+                            headers={"Authorization": f"Bearer {key}"})
+        # Set-up: limits off, one worker.
+        with _process(serve, env) as api, _process(["-m", "plangate.cli", "worker"], env), \
+                ThreadPoolExecutor(4) as pool:
+            _wait(api_url + "/livez", api)
+            list(pool.map(lambda n: _buy(http, f"s{n}"), range(args.subscriptions)))
+            settled(time.monotonic() + 3600)
+        with db.read() as session:
+            trial_end = {sub: end for sub, end in session.execute(
+                select(Ownership.stripe_subscription_id, Ownership.current_period_end)
+                .where(Ownership.ended_at.is_(None)))}
+            stored_before = int(session.scalar(
+                select(func.count()).select_from(StripeEvent)) or 0)
+        assert len(trial_end) == args.subscriptions, "the set-up did not sync"
+        if args.limit:
+            httpx.post(sandbox_url + f"/_bench/limit?per_second={args.limit}")
+        # Every process of the installation shares a budget a fifth under the limit.
+        env["PLANGATE_STRIPE_RATE_LIMIT"] = str(0.8 * args.limit)
+        with _process(serve, env) as api:
+            _wait(api_url + "/livez", api)
+            before = status()
+            workers = [_process(["-m", "plangate.cli", "worker"], env)
+                       for _ in range(args.workers)]
+            for p in workers:
+                p.__enter__()
+            done, stages, failed = threading.Event(), list[dict[str, Any]](), list[str]()
+            buyer = threading.Thread(target=_checkouts_during, args=(
+                http, db, sandbox_url, args, done, stages, failed))
+            try:
+                started = time.perf_counter()
+                # The sandbox renews every subscription inside this call, and answers
+                # nothing else meanwhile; the checkouts start once it returns.
+                # Past the SDK's 80 s timeout at a few thousand renewals (its retry would
+                # reuse the idempotency key of the advance still running): one long POST.
+                httpx.post(f"{sandbox_url}/v1/test_helpers/test_clocks/{clock.id}/advance",
+                           data={"frozen_time": t0 + int(TRIAL_END.total_seconds())},
+                           auth=(KEY, ""), timeout=3600).raise_for_status()
+                advanced = time.perf_counter() - started
+                buyer.start()
                 settled(time.monotonic() + 3600)
-            with db.read() as session:
-                trial_end = {sub: end for sub, end in session.execute(
-                    select(Ownership.stripe_subscription_id, Ownership.current_period_end)
-                    .where(Ownership.ended_at.is_(None)))}
-                stored_before = int(session.scalar(
-                    select(func.count()).select_from(StripeEvent)) or 0)
-            assert len(trial_end) == args.subscriptions, "the set-up did not sync"
-            if args.limit:
-                httpx.post(sandbox_url + f"/_bench/limit?per_second={args.limit}")
-            # Every process of the installation shares a budget a fifth under the limit.
-            env["PLANGATE_STRIPE_RATE_LIMIT"] = str(0.8 * args.limit)
-            with _process(serve, env) as api:
-                _wait(api_url + "/livez", api)
-                before = status()
-                workers = [_process(["-m", "plangate.cli", "worker"], env)
-                           for _ in range(args.workers)]
+                elapsed = time.perf_counter() - started
+                done.set()
+                buyer.join()
+                settled(time.monotonic() + 600)
+            finally:
                 for p in workers:
-                    p.__enter__()
-                done, latencies, failed = threading.Event(), list[float](), list[str]()
-                buyer = threading.Thread(target=_checkouts_during, args=(
-                    http, db, args.checkout_every, done, latencies, failed))
-                try:
-                    started = time.perf_counter()
-                    # The sandbox renews every subscription inside this call, and answers
-                    # nothing else meanwhile; the checkouts start once it returns.
-                    # Past the SDK's 80 s timeout at a few thousand renewals (its retry would
-                    # reuse the idempotency key of the advance still running): one long POST.
-                    httpx.post(f"{sandbox_url}/v1/test_helpers/test_clocks/{clock.id}/advance",
-                               data={"frozen_time": t0 + int(TRIAL_END.total_seconds())},
-                               auth=(KEY, ""), timeout=3600).raise_for_status()
-                    advanced = time.perf_counter() - started
-                    buyer.start()
-                    settled(time.monotonic() + 3600)
-                    elapsed = time.perf_counter() - started
-                    done.set()
-                    buyer.join()
-                    settled(time.monotonic() + 600)
-                finally:
-                    for p in workers:
-                        p.__exit__(None, None, None)
-                after = status()
-            with db.read() as session:
-                events = int(session.scalar(
-                    select(func.count()).select_from(StripeEvent)) or 0) - stored_before
-                renewed = 0
-                for sub, end in session.execute(
-                        select(Ownership.stripe_subscription_id, Ownership.current_period_end)
-                        .where(Ownership.ended_at.is_(None))):
-                    was = trial_end.get(sub)
-                    renewed += was is not None and end is not None and end > was
-            db.dispose()
+                    p.__exit__(None, None, None)
+            after = status()
+        with db.read() as session:
+            events = int(session.scalar(
+                select(func.count()).select_from(StripeEvent)) or 0) - stored_before
+            renewed = 0
+            for sub, end in session.execute(
+                    select(Ownership.stripe_subscription_id, Ownership.current_period_end)
+                    .where(Ownership.ended_at.is_(None))):
+                was = trial_end.get(sub)
+                renewed += was is not None and end is not None and end > was
+    latencies = [s["seen"] for s in stages]
     admitted = after["admitted"] - before["admitted"] - 1  # less the advance
     refused = after["refused"] - before["refused"]
     by_endpoint = {k: v - before["by_endpoint"].get(k, 0)
@@ -246,6 +342,7 @@ def _burst(backend: str, args: argparse.Namespace, list_reads: bool) -> dict[str
         "paid_to_fulfilled_p50_ms": _p(latencies, 0.5),
         "paid_to_fulfilled_p99_ms": _p(latencies, 0.99),
         "paid_to_fulfilled_max_ms": _p(latencies, 1.0),
+        "stages": _stage_figures(stages),
     }
 
 
@@ -259,6 +356,8 @@ def main() -> None:
     parser.add_argument("--limit", type=float, default=25.0, help="sandbox rate (0: none)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--checkout-every", type=float, default=2.0)
+    parser.add_argument("--poll", choices=("page", "database"), default="page",
+                        help="how a checkout's fulfilment is watched")
     parser.add_argument("--variants", default="before,after")
     args = parser.parse_args()
     load = os.getloadavg()
@@ -266,7 +365,7 @@ def main() -> None:
                for variant in args.variants.split(",")]
     out: dict[str, Any] = {
         "benchmark": "renewal_burst", "cpus": os.cpu_count(), "backend": args.backend,
-        "subscriptions": args.subscriptions, "workers": args.workers,
+        "subscriptions": args.subscriptions, "workers": args.workers, "poll": args.poll,
         "sandbox_limit_per_second": args.limit or None,
         "load_average_at_start": [round(x, 2) for x in load],
         "load_average_at_end": [round(x, 2) for x in os.getloadavg()],

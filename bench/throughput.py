@@ -37,6 +37,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -76,7 +77,7 @@ def run_sandbox(port: int) -> None:
 
     async def status(_: Request) -> JSONResponse:
         hooks, limiter = sandbox.webhooks, sandbox.limiter
-        return JSONResponse({"queued": len(hooks._heap) + hooks._in_flight,  # noqa: SLF001
+        return JSONResponse({"queued": hooks.pending,
                              "admitted": limiter.admitted if limiter else 0})
 
     app = Starlette(routes=[Route("/_bench/status", status), Mount("/", create_app(sandbox))])
@@ -136,6 +137,50 @@ def installation(url: str, sandbox_url: str, api_url: str, env: dict[str, str], 
                 "PLANGATE_STRIPE_RATE_LIMIT": "0", "PLANGATE_WORKER_POLL_SECONDS": "0.2",
                 "PLANGATE_RECONCILE_INTERVAL_SECONDS": "0"})
     return client, db, key
+
+
+@dataclass
+class BenchStack:
+    """What a benchmark's run starts from: a throwaway database with the example catalog, the
+    bench's sandbox in its own process, a free port for plangate's API, and the settings of
+    plangate's processes (``env``, see :func:`installation`)."""
+
+    url: str
+    sandbox_url: str
+    api_port: int
+    env: dict[str, str]
+    client: stripe.StripeClient
+    db: Database
+    key: str
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    def status(self) -> dict[str, Any]:
+        """The sandbox's ``GET /_bench/status``."""
+        body: dict[str, Any] = httpx.get(self.sandbox_url + "/_bench/status", timeout=30).json()
+        return body
+
+
+@contextmanager
+def bench_stack(backend: str, sandbox_module: str, *, retries: int = 0) -> Iterator[BenchStack]:
+    """A fresh database, free ports, ``python -m <sandbox_module> sandbox --port N`` (the
+    bench's sandbox, with ``/_bench/status``) until it answers, and the installation; stops
+    the sandbox and drops the database after."""
+    with database(backend) as url:
+        sandbox_port, api_port = free_port(), free_port()
+        sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+        env = {**os.environ, "PLANGATE_LOG_LEVEL": "warning"}
+        with _process(["-m", sandbox_module, "sandbox", "--port", str(sandbox_port)],
+                      env) as sandbox_process:
+            _wait(sandbox_url + "/_bench/status", sandbox_process)
+            client, db, key = installation(url, sandbox_url, f"http://127.0.0.1:{api_port}",
+                                           env, retries=retries)
+            try:
+                yield BenchStack(url, sandbox_url, api_port, env, client, db, key)
+            finally:
+                db.dispose()
 
 
 def _pending(db: Database) -> int:
@@ -209,80 +254,69 @@ def _accept(api_url: str, args: argparse.Namespace, write: Any) -> dict[str, Any
 
 def run(backend: str, args: argparse.Namespace, order: str) -> dict[str, Any]:
     workers = 1 if backend == "sqlite" else args.workers
-    with database(backend) as url:
-        sandbox_port, api_port = free_port(), free_port()
-        sandbox_url, api_url = f"http://127.0.0.1:{sandbox_port}", f"http://127.0.0.1:{api_port}"
-        env = {**os.environ, "PLANGATE_LOG_LEVEL": "warning"}
-        with _process(["-m", "bench.throughput", "sandbox", "--port", str(sandbox_port)],
-                      env) as sandbox_process:
-            _wait(sandbox_url + "/_bench/status", sandbox_process)
-
-            def status() -> dict[str, int]:
-                body: dict[str, int] = httpx.get(sandbox_url + "/_bench/status",
-                                                 timeout=30).json()
-                return body
-
-            client, db, key = installation(url, sandbox_url, api_url, env)
-            endpoint_secret = env["PLANGATE_STRIPE_WEBHOOK_SECRET"]
-            out: dict[str, Any] = {"backend": backend, "order": order, "accept": []}
-            serve = ["-m", "plangate.cli", "serve", "--port", str(api_port), "--workers"]
-            # Set-up: real subscriptions, synced by one worker.
-            with _process([*serve, "1"], env) as api, \
-                    _process(["-m", "plangate.cli", "worker"], env):
+    with bench_stack(backend, "bench.throughput") as stack:
+        env, db, key, status = stack.env, stack.db, stack.key, stack.status
+        sandbox_url, api_url, api_port = stack.sandbox_url, stack.api_url, stack.api_port
+        endpoint_secret = env["PLANGATE_STRIPE_WEBHOOK_SECRET"]
+        out: dict[str, Any] = {"backend": backend, "order": order, "accept": []}
+        serve = ["-m", "plangate.cli", "serve", "--port", str(api_port), "--workers"]
+        # Set-up: real subscriptions, synced by one worker.
+        with _process([*serve, "1"], env) as api, \
+                _process(["-m", "plangate.cli", "worker"], env):
+            _wait(api_url + "/livez", api)
+            http = httpx.Client(base_url=api_url, timeout=60,
+                                headers={"Authorization": f"Bearer {key}"})
+            for n in range(args.subscriptions):
+                resp = http.post("/v1/checkout-sessions", json={
+                    "customer_type": "user", "customer_id": f"t{n}", "product_id": "pro"})
+                resp.raise_for_status()
+                pay_checkout_session(resp.json()["url"])
+            deadline = time.monotonic() + 600
+            while status()["queued"] or _pending(db):
+                if time.monotonic() > deadline:
+                    raise TimeoutError("the set-up's events were not handled")
+                time.sleep(0.5)
+        subs = _raw_list(sandbox_url + "/v1/subscriptions")
+        out["subscriptions"] = len(subs)
+        first = 0
+        for processes in args.api_processes:
+            with _process([*serve, str(processes)], env) as api:
                 _wait(api_url + "/livez", api)
-                http = httpx.Client(base_url=api_url, timeout=60,
-                                    headers={"Authorization": f"Bearer {key}"})
-                for n in range(args.subscriptions):
-                    resp = http.post("/v1/checkout-sessions", json={
-                        "customer_type": "user", "customer_id": f"t{n}", "product_id": "pro"})
-                    resp.raise_for_status()
-                    pay_checkout_session(resp.json()["url"])
-                deadline = time.monotonic() + 600
-                while status()["queued"] or _pending(db):
-                    if time.monotonic() > deadline:
-                        raise TimeoutError("the set-up's events were not handled")
-                    time.sleep(0.5)
-            subs = _raw_list(sandbox_url + "/v1/subscriptions")
-            out["subscriptions"] = len(subs)
-            first = 0
-            for processes in args.api_processes:
-                with _process([*serve, str(processes)], env) as api:
-                    _wait(api_url + "/livez", api)
-                    offset = first
-                    out["accept"].append(_accept(api_url, args, lambda path, n: _events(
-                        subs, args.events, offset + n * args.events, order,  # noqa: B023
-                        endpoint_secret, path)))
-                    out["accept"][-1]["api_processes"] = processes
-                first += args.rounds * args.events
-            queued = _pending(db)
-            before = status()["admitted"]
-            worker_procs = [_process(["-m", "plangate.cli", "worker"], env)
-                            for _ in range(workers)]
+                offset = first
+                out["accept"].append(_accept(api_url, args, lambda path, n: _events(
+                    subs, args.events, offset + n * args.events, order,  # noqa: B023
+                    endpoint_secret, path)))
+                out["accept"][-1]["api_processes"] = processes
+            first += args.rounds * args.events
+        queued = _pending(db)
+        before = status()["admitted"]
+        worker_procs = [_process(["-m", "plangate.cli", "worker"], env)
+                        for _ in range(workers)]
+        for p in worker_procs:
+            p.__enter__()
+        try:
+            while (left := _pending(db)) == queued:
+                time.sleep(0.05)
+            started, at_start = time.perf_counter(), left
+            requests_at_start = status()["admitted"]
+            while (left := _pending(db)) > 0:
+                time.sleep(0.1)
+            elapsed = time.perf_counter() - started
+            requests = status()["admitted"] - requests_at_start
+        finally:
             for p in worker_procs:
-                p.__enter__()
-            try:
-                while (left := _pending(db)) == queued:
-                    time.sleep(0.05)
-                started, at_start = time.perf_counter(), left
-                requests_at_start = status()["admitted"]
-                while (left := _pending(db)) > 0:
-                    time.sleep(0.1)
-                elapsed = time.perf_counter() - started
-                requests = status()["admitted"] - requests_at_start
-            finally:
-                for p in worker_procs:
-                    p.__exit__(None, None, None)
-            out["handle"] = {
-                "workers": workers, "queued": queued, "handled_in_window": at_start,
-                "seconds": round(elapsed, 2),
-                "handled_per_second": round(at_start / elapsed, 1),
-                "sandbox_requests": requests,
-                "sandbox_requests_per_second": round(requests / elapsed, 1),
-                "sandbox_requests_per_event": round(requests / at_start, 3),
-                "sandbox_requests_before_window": requests_at_start - before,
-            }
-            db.dispose()
-            return out
+                p.__exit__(None, None, None)
+        out["handle"] = {
+            "workers": workers, "queued": queued, "handled_in_window": at_start,
+            "seconds": round(elapsed, 2),
+            "handled_per_second": round(at_start / elapsed, 1),
+            "sandbox_requests": requests,
+            "sandbox_requests_per_second": round(requests / elapsed, 1),
+            "sandbox_requests_per_event": round(requests / at_start, 3),
+            "sandbox_requests_before_window": requests_at_start - before,
+        }
+        db.dispose()
+        return out
 
 
 def main() -> None:

@@ -182,7 +182,7 @@ def run_sandbox(port: int, seed: int, calm: bool) -> None:
     async def status(_: Request) -> JSONResponse:
         limiter, injected = sandbox.limiter, sandbox.faults
         return JSONResponse({
-            "queued": len(webhooks._heap) + webhooks._in_flight,  # noqa: SLF001
+            "queued": webhooks.pending,
             "dropped": len(webhooks.dropped),
             "attempts": len(webhooks.log),
             "duplicates": _duplicates(webhooks.log),

@@ -107,3 +107,32 @@ def test_failed_concurrent_deliveries_keep_their_retry_schedule() -> None:
     for record in retried:
         first = next(r for r in log if r.event_id == record.event_id and r.attempt == 0)
         assert record.at - first.at >= 0.2
+
+
+def test_an_event_is_not_held_up_by_another_requests_backlog() -> None:
+    """One unit of work (an advance renewing everything) makes a backlog of deliveries; an
+    event of a later request is sent next, not after all of them."""
+    endpoint = SlowEndpoint(delay=0.05)
+    running = start(SandboxConfig(tick_seconds=0.5, webhook_concurrency=1))
+    try:
+        sandbox, client = running.sandbox, running.client()
+        client.v1.webhook_endpoints.create(
+            {"url": endpoint.url, "enabled_events": ["customer.created"]})
+        with sandbox.unit():
+            backlog = [sandbox.emit("customer.created", {"id": f"cus_burst{n}",
+                                                         "object": "customer"})
+                       for n in range(30)]
+        later = client.v1.customers.create().id
+        sandbox.wait_for_deliveries(10)
+        events = {e["id"]: e["data"]["object"]["id"] for e in sandbox.store.all("event")}
+    finally:
+        running.stop()
+        endpoint.close()
+    received = [events[i] for i in endpoint.received]
+    assert len(received) == 31 and all(e is not None for e in backlog)
+    # One delivery at a time (0.05 s each): the backlog's first is in flight when the later
+    # request's event is queued; first come first served would send it last.
+    assert received.index(later) <= 3
+    # Within the backlog, the order it was made in.
+    burst = [r for r in received if r != later]
+    assert burst == [f"cus_burst{n}" for n in range(30)]

@@ -393,7 +393,7 @@ export interface paths {
         };
         /**
          * Read
-         * @description A checkout's status and whether its purchase is fulfilled; what a success page polls. Without credentials the customer fields are null.
+         * @description A checkout's status and whether its purchase is fulfilled; what a success page polls. On Stripe, a session not fulfilled yet is synced by the poll itself (at most once every 2 seconds per session), so a paid checkout does not wait for its webhook. Without credentials the customer fields are null.
          */
         get: operations["read_v1_checkout_sessions__session_id__get"];
         put?: never;

@@ -15,6 +15,7 @@ from plangate.services.purchases import Deps as PurchaseDeps
 from plangate.services.purchases import PurchaseBackend, backend_for
 from plangate.services.stripe_budget import budget_for
 from plangate.services.stripe_sync.inbox import EventInbox
+from plangate.services.stripe_sync.on_return import ReturnSyncs
 from plangate.settings import Settings
 from plangate.store.db import Database
 
@@ -37,6 +38,8 @@ class AppContext:
     gateway_override: Gateway | None = None
     # Whether the gateway is the one an owner persisted (test mode), not the settings' own.
     gateway_from_owner: bool = False
+    # Checkout sessions synced when the success page asks (services/stripe_sync/on_return).
+    return_syncs: ReturnSyncs = field(default_factory=ReturnSyncs)
     # Stripe or test mode, chosen once from the gateway (services/purchases/backends).
     _purchases: PurchaseBackend | None = field(default=None, init=False)
 

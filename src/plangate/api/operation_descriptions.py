@@ -68,7 +68,9 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
     "`promotion_code` discounts it; `allow_promotion_codes` lets the customer type one on "
     "Stripe's page instead.",
     ("GET", "/v1/checkout-sessions/{session_id}"): "A checkout's status and whether its "
-    "purchase is fulfilled; what a success page polls. Without credentials the customer "
+    "purchase is fulfilled; what a success page polls. On Stripe, a session not fulfilled "
+    "yet is synced by the poll itself (at most once every 2 seconds per session), so a "
+    "paid checkout does not wait for its webhook. Without credentials the customer "
     "fields are null.",
     ("GET", "/v1/pricing/{line_id}"): "A product line's public price list: the plans a "
     "customer can buy (server-only products left out) and the line's default, each with "

@@ -1,8 +1,11 @@
 """Signed webhook delivery: at least once, retried with backoff, optionally chaotic.
 
 Several deliveries are in flight at once (``SandboxConfig.webhook_concurrency`` workers
-sharing one due-ordered queue), to one endpoint too, as Stripe sends them: a receiver meets
-events concurrently and out of order.
+sharing one queue), to one endpoint too, as Stripe sends them: a receiver meets events
+concurrently and out of order. The queue takes due deliveries from the units of work that
+made them in turn (oldest first within a unit): as at Stripe, an event is sent promptly even
+while thousands from another request wait (a test-clock advance renewing every subscription
+does not hold up the checkout paid just after it).
 
 A delivery is stored with its event (same flush), so that a sandbox stopped before it is
 settled (a Ctrl-C right after a payment) retries it when it starts again; a restart makes
@@ -22,6 +25,7 @@ import random
 import threading
 import time
 import uuid
+from collections import deque
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
@@ -53,12 +57,14 @@ class _Delivery:
     secret: str = field(compare=False)
     body: str = field(compare=False)
     attempt: int = field(compare=False, default=0)
+    # The unit of work that made it (deliveries of different units are sent in turn).
+    unit: int = field(compare=False, default=0)
 
     def stored(self) -> dict[str, object]:
         """What the store keeps: all but the in-process ordering (``due`` is monotonic time,
         meaningless after a restart, which makes a stored delivery due at once)."""
         kept = asdict(self)
-        del kept["due"], kept["order"]
+        del kept["due"], kept["order"], kept["unit"]
         return kept
 
 
@@ -80,8 +86,12 @@ class WebhookDispatcher:
         self._config = sandbox.config
         chaos = self._config.chaos
         self._rng = random.Random(chaos.seed if chaos else 0)
+        # Not yet due (a retry's backoff, chaos's delay), by due time; then, once due, by
+        # unit of work, taken in turn (``_next``).
         self._heap: list[_Delivery] = []
+        self._ready: dict[int, deque[_Delivery]] = {}
         self._order = itertools.count()
+        self._units = itertools.count(1)
         self._cond = threading.Condition()
         self._in_flight = 0
         self._closed = False
@@ -147,21 +157,44 @@ class WebhookDispatcher:
         if not deliveries:
             return
         with self._cond:
+            unit = next(self._units)
             for delivery in deliveries:
+                delivery.unit = unit
                 heapq.heappush(self._heap, delivery)
             self._cond.notify_all()
+
+    @property
+    def pending(self) -> int:
+        """Deliveries not settled yet: waiting, due, or in flight."""
+        with self._cond:
+            return (len(self._heap) + sum(len(q) for q in self._ready.values())
+                    + self._in_flight)
+
+    def _next(self) -> _Delivery | None:
+        """The next delivery to send, under ``_cond``: the due ones join their unit's line,
+        and the units take turns (the one served goes to the back)."""
+        now = time.monotonic()
+        while self._heap and self._heap[0].due <= now:
+            due = heapq.heappop(self._heap)
+            self._ready.setdefault(due.unit, deque()).append(due)
+        if not self._ready:
+            return None
+        unit = next(iter(self._ready))
+        line = self._ready.pop(unit)
+        delivery = line.popleft()
+        if line:
+            self._ready[unit] = line
+        return delivery
 
     def _run(self) -> None:
         while True:
             with self._cond:
-                while not self._closed and (
-                    not self._heap or self._heap[0].due > time.monotonic()
-                ):
+                delivery = None
+                while not self._closed and (delivery := self._next()) is None:
                     wait = self._heap[0].due - time.monotonic() if self._heap else None
                     self._cond.wait(wait)
-                if self._closed:
+                if delivery is None:  # closed
                     return
-                delivery = heapq.heappop(self._heap)
                 self._in_flight += 1
             try:
                 self._attempt(delivery)
@@ -232,12 +265,10 @@ class WebhookDispatcher:
     def wait_idle(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         with self._cond:
-            while self._heap or self._in_flight:
+            while (pending := self.pending):
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise TimeoutError(
-                        f"{len(self._heap) + self._in_flight} webhook deliveries still pending"
-                    )
+                    raise TimeoutError(f"{pending} webhook deliveries still pending")
                 self._cond.wait(min(left, 0.05))
 
     def close(self) -> None:

@@ -18,8 +18,9 @@ from plangate.api.idempotency import Idempotent
 from plangate.api.schemas import CheckoutSessionCreated, CheckoutSessionOut
 from plangate.errors import PlangateError
 from plangate.services.commerce.checkout import CheckoutRequest, Deps
-from plangate.services.commerce.checkout_status import checkout_status
+from plangate.services.commerce.checkout_status import CheckoutStatus, checkout_status
 from plangate.services.entitlements.customers import customer_ref
+from plangate.services.stripe_sync.sync import SyncContext
 
 router = APIRouter(prefix="/v1/checkout-sessions", tags=["checkout"])
 
@@ -72,6 +73,23 @@ async def _optional_caller(
     return await authenticate(ctx, authorization)
 
 
+def _status(ctx: AppContext, session_id: str) -> CheckoutStatus:
+    """With Stripe, a session not fulfilled yet is synced now (at most once at a time and
+    once per interval per session): a customer back from paying is not kept waiting behind
+    the webhook queue (services/stripe_sync/on_return.py)."""
+    deps, now = _deps(ctx), ctx.clock.now()
+    if ctx.gateway.name == "test":
+        return checkout_status(deps, session_id, now)
+    status = checkout_status(deps, session_id, now, ask_stripe=False)
+    if status.fulfilled or status.status == "expired":
+        return status
+    sync = SyncContext(ctx.db, ctx.gateway, ctx.catalogs, ctx.clock,
+                       dispute_policy=ctx.settings.dispute_policy)
+    if ctx.return_syncs.sync(sync, session_id):
+        status = checkout_status(deps, session_id, now, ask_stripe=False)
+    return status
+
+
 @router.get("/{session_id}", response_model=CheckoutSessionOut)
 async def read(
     session_id: str, ctx: Context, authorization: Annotated[str | None, Header()] = None
@@ -80,7 +98,7 @@ async def read(
     (the hosted success page polls it); the customer is shown only to a caller that may read
     that customer."""
     caller = await _optional_caller(ctx, authorization)
-    status = await run_in_threadpool(checkout_status, _deps(ctx), session_id, ctx.clock.now())
+    status = await run_in_threadpool(_status, ctx, session_id)
     visible = False
     if caller is not None:
         try:

@@ -27,9 +27,12 @@ class CheckoutStatus:
     subscription_id: str | None
 
 
-def checkout_status(deps: Deps, session_id: str, now: datetime) -> CheckoutStatus:
+def checkout_status(deps: Deps, session_id: str, now: datetime, *,
+                    ask_stripe: bool = True) -> CheckoutStatus:
     """What the success page polls. Reads only: fulfilment is the sync's to record; a session
-    Stripe calls complete counts as fulfilled once the ownership the sync made exists."""
+    Stripe calls complete counts as fulfilled once the ownership the sync made exists.
+    ``ask_stripe``: a session still open here is looked up at Stripe (off where the caller
+    syncs the session instead, services/stripe_sync/on_return.py)."""
     with deps.db.read() as session:
         row = session.get(CheckoutSession, session_id)
         if row is None:
@@ -39,7 +42,7 @@ def checkout_status(deps: Deps, session_id: str, now: datetime) -> CheckoutStatu
         status, ownership_id = row.status, row.ownership_id
         base = (row.id, row.product_id, row.customer_type, row.customer_id)
     subscription_id: str | None = None
-    if ownership_id is None and status == "open":
+    if ask_stripe and ownership_id is None and status == "open":
         # Stripe is the truth about the session's state until the sync has caught up.
         try:
             remote = deps.gateway.retrieve_checkout_session(session_id)
