@@ -21,7 +21,6 @@ from typing import Any
 
 from sqlalchemy import JSON, Text, bindparam, cast
 from sqlalchemy.dialects import postgresql, sqlite
-from starlette.concurrency import run_in_threadpool
 
 from plangate.clock import SystemClock
 from plangate.services.stripe_sync.webhooks import Received, event_row
@@ -65,6 +64,7 @@ class EventInbox:
         self._statement = _INSERTS[not db.is_sqlite]
         self._waiting: dict[asyncio.AbstractEventLoop, list[_Waiting]] = {}
         self._writing: set[asyncio.AbstractEventLoop] = set()
+        self._tasks: set[asyncio.Task[None]] = set()  # referenced until done (asyncio's advice)
 
     async def store(self, event: dict[str, Any], payload: bytes) -> Received:
         """Stores the verified ``event`` (parsed from ``payload``) once its transaction has
@@ -78,7 +78,9 @@ class EventInbox:
         self._waiting.setdefault(loop, []).append(waiting)
         if loop not in self._writing:
             self._writing.add(loop)
-            loop.create_task(self._write_all(loop))
+            task = loop.create_task(self._write_all(loop))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         return await waiting.future
 
     async def _write_all(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -99,7 +101,7 @@ class EventInbox:
 
     async def _write(self, batch: list[_Waiting]) -> None:
         try:
-            stored = await run_in_threadpool(self._insert, [w.row for w in batch])
+            stored = await asyncio.to_thread(self._insert, [w.row for w in batch])
         except Exception as exc:  # noqa: BLE001 - answered per event below
             if len(batch) == 1:
                 _settle(batch[0].future, exc)
