@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -38,9 +39,19 @@ def run(customers: int, months: int, *, seed: int = 2026, settle: float = 300,
     and empty)."""
     with ExitStack() as stack:
         url = database_url or stack.enter_context(database("postgresql"))
-        tmp = stack.enter_context(tempfile.TemporaryDirectory())
+        # The processes' logs: removed after a clean run, kept (and named) after a failed one.
+        tmp = tempfile.mkdtemp(prefix="plangate-chaos-")
         config = config or ClusterConfig(seed=seed, calm=calm)
-        return _run(Cluster(url, T0, Path(tmp), config), customers, months, settle)
+        try:
+            report = _run(Cluster(url, T0, Path(tmp), config), customers, months, settle)
+        except BaseException:
+            say(f"the cluster's logs are kept in {tmp}")
+            raise
+        if report["mismatches"] or report["reconcile"]["errors"]:
+            say(f"the cluster's logs are kept in {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return report
 
 
 def say(message: str) -> None:
