@@ -249,9 +249,10 @@ def start_stack(
     under_load = config.rate_limits is not None or config.faults is not None
     client = stripe.StripeClient(
         STRIPE_KEY, base_addresses={"api": servers[0].url},
-        # The test's own calls retry 429s and faults as plangate's do, when there are some.
+        # The test's own calls retry 429s and faults as plangate's do, when there are some;
+        # otherwise a connection the sandbox closed as the call reused it (keep-alive).
         **({"http_client": PacedHttpClient(stripe.new_default_http_client()),
-            "max_network_retries": 0} if under_load else {}),
+            "max_network_retries": 0} if under_load else {"max_network_retries": 2}),
     )
     test_clock = client.v1.test_helpers.test_clocks.create({"frozen_time": int(T0.timestamp())})
 

@@ -62,6 +62,9 @@ class PurchaseBackend(Protocol):
     name: str
     # Whether customers can be sent to a hosted billing portal (Stripe's) to manage billing.
     has_portal: bool
+    # Whether a paid checkout can wait on its webhook, so that the success page's poll syncs
+    # it (Stripe: services/stripe_sync/on_return.py); test mode fulfils at once.
+    fulfils_on_return: bool
 
     def checkout(self, request: CheckoutRequest, now: datetime) -> CheckoutCreated: ...
 

@@ -23,6 +23,7 @@ from plangate.services.purchases.switch_preview import pending_on_stripe, previe
 class StripeBackend:
     name = "stripe"
     has_portal = True
+    fulfils_on_return = True
 
     def __init__(self, deps: Deps) -> None:
         self.deps = deps

@@ -51,6 +51,7 @@ class _Discarded(Exception):
 class TestBackend:
     name = "test"
     has_portal = False
+    fulfils_on_return = False
     __test__ = False  # not a pytest test class, whatever its name
 
     def __init__(self, deps: Deps) -> None:
