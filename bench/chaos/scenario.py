@@ -67,20 +67,26 @@ class Driver:
     def api(self, method: str, path: str, body: dict[str, Any] | None = None,
             key: str | None = None) -> httpx.Response:
         headers = {"Idempotency-Key": key or uuid.uuid4().hex} if method != "GET" else {}
+        last = "nothing"
         for attempt in range(60):
             try:
                 resp = self.http.request(method, path, json=body, headers=headers)
-            except httpx.TransportError:
-                self.count("api_retries_connection")
+            except httpx.TransportError as exc:
+                # A timeout is a hang; a refused/reset connection a process going away.
+                self.count("api_retries_timeout" if isinstance(exc, httpx.TimeoutException)
+                           else "api_retries_connection")
+                last = f"{type(exc).__name__}: {exc}"
                 time.sleep(0.2 + 0.05 * attempt)
                 continue
             if resp.status_code >= 500:
                 # A 500 is plangate failing (reported); 502-504 a process going away.
                 self.count("api_answered_500" if resp.status_code == 500 else "api_retries_5xx")
+                last = f"{resp.status_code} {resp.text[:300]!r}"
                 time.sleep(0.2 + 0.05 * attempt)
                 continue
             return resp
-        raise RuntimeError(f"{method} {path}: no answer after 60 attempts")
+        self.count("api_gave_up")
+        raise RuntimeError(f"{method} {path}: no answer after 60 attempts, the last: {last}")
 
     @staticmethod
     def code(resp: httpx.Response) -> str:
