@@ -22,6 +22,11 @@ class PlangateError(Exception):
         self.param = param
         self.extra = extra
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """Response headers the error comes with (none but for :class:`GatewayUnavailable`)."""
+        return {}
+
     def to_body(self) -> dict[str, Any]:
         error: dict[str, Any] = {
             "type": self.type,
@@ -66,3 +71,19 @@ class Conflict(PlangateError):
 class GatewayFailed(PlangateError):
     type = "api_error"
     status = 502
+
+
+class GatewayUnavailable(PlangateError):
+    """503: the payment gateway could not be reached in time, was rate limiting or failing,
+    and a later retry may well succeed; ``Retry-After`` says when to try again."""
+
+    type = "api_error"
+    status = 503
+
+    def __init__(self, code: str, message: str, *, retry_after: int, **extra: Any) -> None:
+        super().__init__(code, message, **extra)
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}

@@ -177,6 +177,12 @@ class Settings(BaseSettings):
         default=5, ge=0, le=20,
         description="retries of a Stripe request after 429, 409, 5xx or a connection error",
     )
+    stripe_request_deadline_seconds: float = Field(
+        default=10.0, gt=0,
+        description="an API request's Stripe call starts no retry past this many seconds; "
+        "the request then answers 503 gateway_unavailable with Retry-After (workers retry "
+        "for the whole of PLANGATE_STRIPE_MAX_RETRIES)",
+    )
     stripe_list_reads: bool = Field(
         default=True,
         description="in a renewal burst, read subscriptions and payment intents 100 per "

@@ -9,6 +9,7 @@ SDK's keys are random)."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 import stripe
 
+from plangate.gateways.base import GatewayError
 from plangate.gateways.stripe_client import make_stripe_client
 from plangate.gateways.stripe_http import CallStats, RetryPolicy
 from plangate.sandbox import Faults, RateLimits, Sandbox, SandboxConfig, create_app
@@ -163,3 +165,45 @@ def test_the_apps_gateway_takes_its_calls_from_the_installations_budget(
                 ctx.gateway.retrieve_customer(f"cus_missing{n}")
         assert time.monotonic() - started >= 0.9
         db.dispose()
+
+
+def test_a_500_replayed_from_the_idempotency_record_is_final() -> None:
+    """Stripe keeps a key's first answer, 500s included: every retry with the key would get
+    the same one, so plangate neither retries it nor calls it retryable."""
+    from plangate.gateways.stripe_gateway import _translated
+
+    with running(SandboxConfig(tick_seconds=60)) as (sandbox, url):
+        failed = json.dumps({"error": {"type": "api_error", "message": "failed midway"}})
+        with sandbox.unit():  # what Stripe stored when the first attempt failed midway
+            sandbox.store.remember(
+                f"{KEY}:replayed-500",
+                json.dumps(["/v1/customers", {"email": "r@example.com"}], sort_keys=True),
+                500, failed)
+        stats = CallStats()
+        client = _client(url, stats, stripe_max_retries=5)
+        with pytest.raises(stripe.APIError) as raised:
+            client.v1.customers.create({"email": "r@example.com"},
+                                       {"idempotency_key": "replayed-500"})
+        assert stats.attempts == 1 and stats.retries == 0
+        with pytest.raises(GatewayError) as translated, _translated():
+            raise raised.value
+        assert translated.value.http_status == 500 and not translated.value.retryable
+
+
+def test_an_api_process_stops_retrying_at_its_deadline() -> None:
+    """A caller waits for an API request: its Stripe call starts no retry past
+    ``PLANGATE_STRIPE_REQUEST_DEADLINE_SECONDS``, however many retries are allowed."""
+    config = SandboxConfig(tick_seconds=60, faults=Faults(3, error_rate=1.0))
+    with running(config) as (_sandbox, url):
+        stats = CallStats()
+        settings = Settings(stripe_api_key=KEY, stripe_api_base=url, stripe_max_retries=20,
+                            stripe_request_deadline_seconds=1.0)
+        client = make_stripe_client(settings, None, stats, interactive=True)
+        started = time.monotonic()
+        with pytest.raises(stripe.APIError):
+            client.v1.customers.list()
+        assert time.monotonic() - started < 1.0 + 3.0  # the last attempt's own time aside
+        assert 2 <= stats.attempts < 21
+        # A worker's client (not interactive) is not held to it.
+        worker = make_stripe_client(settings)._requestor._client  # type: ignore[attr-defined]
+        assert worker.policy.deadline_seconds is None

@@ -3384,7 +3384,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not configured (`api_error`): `schema_ahead`, `schema_behind`, `schema_missing`, `starting`, `worker_behind` */
+            /** @description Not configured, or the payment provider unavailable for now (`api_error`): `schema_ahead`, `schema_behind`, `schema_missing`, `starting`, `worker_behind` */
             503: {
                 headers: {
                     /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
@@ -4027,6 +4027,19 @@ export interface operations {
             /** @description Payment provider failed (`api_error`): `gateway_error` */
             502: {
                 headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not configured, or the payment provider unavailable for now (`api_error`): `gateway_unavailable` */
+            503: {
+                headers: {
+                    /** @description with `gateway_unavailable`: seconds to wait before retrying (with the same Idempotency-Key, so that what Stripe did do is not done twice) */
+                    "Retry-After"?: number;
                     /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -5125,6 +5138,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Not configured, or the payment provider unavailable for now (`api_error`): `gateway_unavailable` */
+            503: {
+                headers: {
+                    /** @description with `gateway_unavailable`: seconds to wait before retrying (with the same Idempotency-Key, so that what Stripe did do is not done twice) */
+                    "Retry-After"?: number;
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     read_v1_checkout_sessions__session_id__get: {
@@ -5324,6 +5350,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Not configured, or the payment provider unavailable for now (`api_error`): `gateway_unavailable` */
+            503: {
+                headers: {
+                    /** @description with `gateway_unavailable`: seconds to wait before retrying (with the same Idempotency-Key, so that what Stripe did do is not done twice) */
+                    "Retry-After"?: number;
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     switch_preview_v1_customers__customer_type___customer_id__products_switch_preview_post: {
@@ -5447,6 +5486,19 @@ export interface operations {
             /** @description Payment provider failed (`api_error`): `gateway_error` */
             502: {
                 headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not configured, or the payment provider unavailable for now (`api_error`): `gateway_unavailable` */
+            503: {
+                headers: {
+                    /** @description with `gateway_unavailable`: seconds to wait before retrying (with the same Idempotency-Key, so that what Stripe did do is not done twice) */
+                    "Retry-After"?: number;
                     /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -5584,6 +5636,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Not configured, or the payment provider unavailable for now (`api_error`): `gateway_unavailable` */
+            503: {
+                headers: {
+                    /** @description with `gateway_unavailable`: seconds to wait before retrying (with the same Idempotency-Key, so that what Stripe did do is not done twice) */
+                    "Retry-After"?: number;
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     portal_session_v1_customers__customer_type___customer_id__portal_sessions_post: {
@@ -5704,6 +5769,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Not configured, or the payment provider unavailable for now (`api_error`): `gateway_unavailable` */
+            503: {
+                headers: {
+                    /** @description with `gateway_unavailable`: seconds to wait before retrying (with the same Idempotency-Key, so that what Stripe did do is not done twice) */
+                    "Retry-After"?: number;
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     billing_details_v1_customers__customer_type___customer_id__billing_get: {
@@ -5787,6 +5865,19 @@ export interface operations {
             /** @description Payment provider failed (`api_error`): `gateway_error` */
             502: {
                 headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not configured, or the payment provider unavailable for now (`api_error`): `gateway_unavailable` */
+            503: {
+                headers: {
+                    /** @description with `gateway_unavailable`: seconds to wait before retrying (with the same Idempotency-Key, so that what Stripe did do is not done twice) */
+                    "Retry-After"?: number;
                     /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -5907,6 +5998,19 @@ export interface operations {
             /** @description Payment provider failed (`api_error`): `gateway_error` */
             502: {
                 headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not configured, or the payment provider unavailable for now (`api_error`): `gateway_unavailable` */
+            503: {
+                headers: {
+                    /** @description with `gateway_unavailable`: seconds to wait before retrying (with the same Idempotency-Key, so that what Stripe did do is not done twice) */
+                    "Retry-After"?: number;
                     /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -6046,6 +6150,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Not configured, or the payment provider unavailable for now (`api_error`): `gateway_unavailable` */
+            503: {
+                headers: {
+                    /** @description with `gateway_unavailable`: seconds to wait before retrying (with the same Idempotency-Key, so that what Stripe did do is not done twice) */
+                    "Retry-After"?: number;
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     read_billing_details_v1_customers__customer_type___customer_id__billing_details_get: {
@@ -6129,6 +6246,19 @@ export interface operations {
             /** @description Payment provider failed (`api_error`): `gateway_error` */
             502: {
                 headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not configured, or the payment provider unavailable for now (`api_error`): `gateway_unavailable` */
+            503: {
+                headers: {
+                    /** @description with `gateway_unavailable`: seconds to wait before retrying (with the same Idempotency-Key, so that what Stripe did do is not done twice) */
+                    "Retry-After"?: number;
                     /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -6254,6 +6384,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Not configured, or the payment provider unavailable for now (`api_error`): `gateway_unavailable` */
+            503: {
+                headers: {
+                    /** @description with `gateway_unavailable`: seconds to wait before retrying (with the same Idempotency-Key, so that what Stripe did do is not done twice) */
+                    "Retry-After"?: number;
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     read_invoices_v1_customers__customer_type___customer_id__invoices_get: {
@@ -6340,6 +6483,19 @@ export interface operations {
             /** @description Payment provider failed (`api_error`): `gateway_error` */
             502: {
                 headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not configured, or the payment provider unavailable for now (`api_error`): `gateway_unavailable` */
+            503: {
+                headers: {
+                    /** @description with `gateway_unavailable`: seconds to wait before retrying (with the same Idempotency-Key, so that what Stripe did do is not done twice) */
+                    "Retry-After"?: number;
                     /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -6543,6 +6699,19 @@ export interface operations {
             /** @description Payment provider failed (`api_error`): `gateway_error` */
             502: {
                 headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not configured, or the payment provider unavailable for now (`api_error`): `gateway_unavailable` */
+            503: {
+                headers: {
+                    /** @description with `gateway_unavailable`: seconds to wait before retrying (with the same Idempotency-Key, so that what Stripe did do is not done twice) */
+                    "Retry-After"?: number;
                     /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -7399,6 +7568,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Not configured, or the payment provider unavailable for now (`api_error`): `gateway_unavailable` */
+            503: {
+                headers: {
+                    /** @description with `gateway_unavailable`: seconds to wait before retrying (with the same Idempotency-Key, so that what Stripe did do is not done twice) */
+                    "Retry-After"?: number;
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     list_payouts_v1_admin_payouts_get: {
@@ -7482,6 +7664,19 @@ export interface operations {
             /** @description Payment provider failed (`api_error`): `gateway_error` */
             502: {
                 headers: {
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not configured, or the payment provider unavailable for now (`api_error`): `gateway_unavailable` */
+            503: {
+                headers: {
+                    /** @description with `gateway_unavailable`: seconds to wait before retrying (with the same Idempotency-Key, so that what Stripe did do is not done twice) */
+                    "Retry-After"?: number;
                     /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -7591,6 +7786,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Not configured, or the payment provider unavailable for now (`api_error`): `gateway_unavailable` */
+            503: {
+                headers: {
+                    /** @description with `gateway_unavailable`: seconds to wait before retrying (with the same Idempotency-Key, so that what Stripe did do is not done twice) */
+                    "Retry-After"?: number;
+                    /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     receive_v1_stripe_webhooks_post: {
@@ -7660,7 +7868,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not configured (`api_error`): `webhooks_not_configured` */
+            /** @description Not configured, or the payment provider unavailable for now (`api_error`): `webhooks_not_configured` */
             503: {
                 headers: {
                     /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
@@ -7753,9 +7961,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not configured (`api_error`): `identity_webhooks_not_configured` */
+            /** @description Not configured, or the payment provider unavailable for now (`api_error`): `gateway_unavailable`, `identity_webhooks_not_configured` */
             503: {
                 headers: {
+                    /** @description with `gateway_unavailable`: seconds to wait before retrying (with the same Idempotency-Key, so that what Stripe did do is not done twice) */
+                    "Retry-After"?: number;
                     /** @description names this request in plangate's logs; an incoming sane X-Request-Id is kept */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;

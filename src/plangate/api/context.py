@@ -48,8 +48,11 @@ class AppContext:
         if self.gateway_override is None:
             # Built lazily: an installation on the stripe gateway without a key still serves
             # checks; only the calls that need Stripe fail, with a clear message.
-            # Its Stripe requests share the installation's call budget with every process.
-            self.gateway_override = make_gateway(self.settings, budget_for(self.db, self.settings))
+            # Its Stripe requests share the installation's call budget with every process;
+            # a caller waits for them, so their retries have a deadline.
+            self.gateway_override = make_gateway(
+                self.settings, budget_for(self.db, self.settings), interactive=True
+            )
         return self.gateway_override
 
     @property

@@ -83,7 +83,7 @@ def _allowed_methods(request: Request) -> list[str]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(PlangateError)
     async def _plangate_error(_: Request, exc: PlangateError) -> JSONResponse:
-        return JSONResponse(exc.to_body(), status_code=exc.status)
+        return JSONResponse(exc.to_body(), status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(CatalogInvalid)
     async def _catalog_invalid(_: Request, exc: CatalogInvalid) -> JSONResponse:

@@ -35,7 +35,7 @@ _STATUS_DESCRIPTIONS = {
     422: "Catalog invalid",
     500: "Internal error (quote `request_id`)",
     502: "Payment provider failed",
-    503: "Not configured",
+    503: "Not configured, or the payment provider unavailable for now",
 }
 _TYPES = {
     401: "authentication_error",
@@ -63,6 +63,11 @@ IDEMPOTENCY_KEY = {
     "schema": {"type": "string", "minLength": 1, "maxLength": 255},
 }
 
+RETRY_AFTER_HEADER = {
+    "description": "with `gateway_unavailable`: seconds to wait before retrying (with the same "
+    "Idempotency-Key, so that what Stripe did do is not done twice)",
+    "schema": {"type": "integer"},
+}
 REQUEST_ID_HEADER = {
     "description": "names this request in plangate's logs; an incoming sane X-Request-Id is kept",
     "schema": {"type": "string"},
@@ -139,11 +144,14 @@ def _error_response(status: int, codes: Iterable[str]) -> dict[str, Any]:
     ordered = sorted(codes)
     listed = ", ".join(f"`{code}`" for code in ordered)
     error_type = _TYPES.get(status, "invalid_request_error")
-    return {
+    response: dict[str, Any] = {
         "description": f"{_STATUS_DESCRIPTIONS.get(status, 'Error')} (`{error_type}`): {listed}",
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
         "x-error-codes": ordered,
     }
+    if "gateway_unavailable" in ordered:
+        response["headers"] = {"Retry-After": RETRY_AFTER_HEADER}
+    return response
 
 
 def _tidy_parameters(method: str, path: str, operation: dict[str, Any]) -> None:

@@ -21,7 +21,9 @@ CUSTOMER_403 = (
     "customer_forbidden",
     "team_admin_required",
 )
-_GATEWAY = {402: ("card_declined",), 502: ("gateway_error",)}
+# Stripe refused (502) or could not answer in time (503, retryable, with Retry-After).
+_STRIPE: dict[int, tuple[str, ...]] = {502: ("gateway_error",), 503: ("gateway_unavailable",)}
+_GATEWAY = {402: ("card_declined",), **_STRIPE}
 # A switch and its preview refuse the same requests (the preview charges no card).
 _SWITCH: dict[int, tuple[str, ...]] = {
     400: (
@@ -40,7 +42,7 @@ _SWITCH: dict[int, tuple[str, ...]] = {
         "subscription_not_switchable",
         "price_not_pushed",
     ),
-    502: ("gateway_error",),
+    **_STRIPE,
 }
 
 # Codes each operation can answer besides the common ones added by _common_errors.
@@ -119,26 +121,26 @@ OPERATION_ERRORS: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {
     ("POST", C + "/portal-sessions"): {
         400: ("redirect_url_not_allowed",),
         409: ("payment_customer_missing",),
-        502: ("gateway_error",),
+        **_STRIPE,
     },
-    ("GET", C + "/billing"): {502: ("gateway_error",)},
+    ("GET", C + "/billing"): _STRIPE,
     ("POST", C + "/setup-intents"): {
         400: ("redirect_url_not_allowed",),
         409: ("test_mode",),
-        502: ("gateway_error",),
+        **_STRIPE,
     },
     ("POST", C + "/payment-methods/default"): {
         404: ("payment_method_not_found",),
         409: ("test_mode", "payment_customer_missing"),
         **_GATEWAY,
     },
-    ("GET", C + "/billing-details"): {502: ("gateway_error",)},
+    ("GET", C + "/billing-details"): _STRIPE,
     ("PUT", C + "/billing-details"): {
         400: ("country_invalid", "tax_id_type_invalid", "tax_id_invalid"),
         409: ("test_mode",),
-        502: ("gateway_error",),
+        **_STRIPE,
     },
-    ("GET", C + "/invoices"): {400: ("cursor_invalid",), 502: ("gateway_error",)},
+    ("GET", C + "/invoices"): {400: ("cursor_invalid",), **_STRIPE},
     ("GET", "/v1/transactions"): {400: ("customer_incomplete", "date_invalid")},
     ("POST", "/v1/refunds"): {
         400: (
@@ -169,11 +171,11 @@ OPERATION_ERRORS: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {
     ("GET", "/v1/admin/audit-log"): {400: ("cursor_invalid",)},
     ("GET", "/v1/admin/figures"): {400: ("days_invalid",)},
     ("GET", "/v1/admin/figures/mrr-history"): {400: ("days_invalid",)},
-    ("GET", "/v1/admin/balance"): {409: ("test_mode",), 502: ("gateway_error",)},
+    ("GET", "/v1/admin/balance"): {409: ("test_mode",), **_STRIPE},
     ("GET", "/v1/admin/payouts"): {400: ("cursor_invalid",), 409: ("test_mode",),
-                                   502: ("gateway_error",)},
+                                   **_STRIPE},
     ("GET", "/v1/admin/payouts/{payout_id}"): {404: ("payout_not_found",), 409: ("test_mode",),
-                                               502: ("gateway_error",)},
+                                               **_STRIPE},
     ("GET", "/v1/emails"): {
         400: ("cursor_invalid", "parameter_invalid", "customer_type_invalid", "customer_id_invalid")
     },
@@ -193,7 +195,7 @@ OPERATION_ERRORS: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {
             "body_invalid",
         ),
         502: ("gateway_error",),
-        503: ("identity_webhooks_not_configured",),
+        503: ("gateway_unavailable", "identity_webhooks_not_configured"),
     },
     ("POST", "/v1/webhook-endpoints"): {
         400: ("url_invalid", "url_forbidden", "url_unresolvable", "event_type_unknown",

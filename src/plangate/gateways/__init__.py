@@ -17,13 +17,16 @@ __all__ = [
 ]
 
 
-def make_gateway(settings: Settings, budget: CallBudget | None = None) -> Gateway:
+def make_gateway(
+    settings: Settings, budget: CallBudget | None = None, *, interactive: bool = False
+) -> Gateway:
     """The gateway ``PLANGATE_GATEWAY`` names (imported lazily: ``test`` needs no SDK client).
-    ``budget`` paces its Stripe requests (services/stripe_budget builds the installation's)."""
+    ``budget`` paces its Stripe requests (services/stripe_budget builds the installation's);
+    ``interactive`` (an API process, whose callers wait) gives their retries a deadline."""
     if settings.gateway == "stripe":
         from plangate.gateways.stripe_gateway import StripeGateway
 
-        return StripeGateway.from_settings(settings, budget)
+        return StripeGateway.from_settings(settings, budget, interactive=interactive)
     from plangate.gateways.test_gateway import TestGateway
 
     gateway: Gateway = TestGateway(settings)

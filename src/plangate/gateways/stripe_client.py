@@ -33,10 +33,15 @@ def metered_lookup_key(metered_price_id: str, currency: str) -> str:
 
 
 def make_stripe_client(
-    settings: Settings, budget: CallBudget | None = None, stats: CallStats | None = None
+    settings: Settings,
+    budget: CallBudget | None = None,
+    stats: CallStats | None = None,
+    *,
+    interactive: bool = False,
 ) -> stripe.StripeClient:
     """The SDK's client; each request waits for ``budget`` (the installation's shared Stripe
-    call budget, see services/stripe_budget) and is retried by :mod:`stripe_http`."""
+    call budget, see services/stripe_budget) and is retried by :mod:`stripe_http`, within
+    ``PLANGATE_STRIPE_REQUEST_DEADLINE_SECONDS`` when ``interactive`` (an API request)."""
     if not settings.stripe_api_key:
         raise ValueError("PLANGATE_STRIPE_API_KEY is required with the stripe gateway")
     base = settings.stripe_api_base.rstrip("/")
@@ -46,7 +51,10 @@ def make_stripe_client(
     http = PacedHttpClient(
         MeteredHTTPClient(stripe.new_default_http_client(timeout=settings.stripe_timeout_seconds)),
         budget,
-        RetryPolicy(max_retries=settings.stripe_max_retries),
+        RetryPolicy(
+            max_retries=settings.stripe_max_retries,
+            deadline_seconds=settings.stripe_request_deadline_seconds if interactive else None,
+        ),
         stats=stats,
     )
     return stripe.StripeClient(

@@ -22,6 +22,7 @@ from plangate.gateways.base import (
 )
 from plangate.gateways.meter_events import send_meter_event
 from plangate.gateways.stripe_client import META_CUSTOMER_TYPE, make_stripe_client
+from plangate.gateways.stripe_http import replayed
 from plangate.gateways.stripe_payouts import PayoutReads
 from plangate.gateways.stripe_schedules import ScheduleCalls
 from plangate.gateways.stripe_tax import StripeTaxCalls
@@ -66,7 +67,9 @@ def _translated() -> Iterator[None]:
             exc.user_message or str(exc),
             code="gateway_error",
             http_status=status,
-            retryable=status is None or status >= 500 or status == 409,
+            # A 5xx Stripe replayed from its idempotency record is the answer for good.
+            retryable=(status is None or status >= 500 or status == 409)
+            and not replayed(exc.headers),
         ) from exc
 
 
@@ -98,9 +101,9 @@ class StripeGateway(ScheduleCalls, StripeTaxCalls, PayoutReads):
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, budget: CallBudget | None = None
+        cls, settings: Settings, budget: CallBudget | None = None, *, interactive: bool = False
     ) -> StripeGateway:
-        return cls(make_stripe_client(settings, budget))
+        return cls(make_stripe_client(settings, budget, interactive=interactive))
 
     def _call(self, fn: Callable[[], T]) -> T:
         with _translated():

@@ -10,7 +10,10 @@ token from the budget first; 429s, 409s, 5xx and connection errors (timeouts inc
 retried with exponential backoff and full jitter (a uniform wait between 0 and the doubling
 cap); ``Stripe-Should-Retry`` overrides that choice either way, as Stripe asks. POSTs carry the
 SDK's ``Idempotency-Key`` (generated once per call, before the first attempt), so a retry of a
-POST whose answer was lost gets Stripe's stored answer instead of doing the work twice.
+POST whose answer was lost gets Stripe's stored answer instead of doing the work twice; a 5xx
+that *is* such a stored answer (``Idempotent-Replayed: true``) is final, as Stripe would
+replay it to every retry. An API process also gives its retries a deadline
+(``RetryPolicy.deadline_seconds``): its caller is waiting, and is better told to come back.
 """
 
 from __future__ import annotations
@@ -32,10 +35,16 @@ class RetryPolicy:
     max_retries: int = 5
     base_seconds: float = 0.25
     cap_seconds: float = 8.0
+    # No retry starts once this many seconds would have passed since the first attempt (an
+    # API request's caller is waiting); None: as many retries as ``max_retries`` allows.
+    deadline_seconds: float | None = None
 
     def cap(self, retry: int) -> float:
         """The upper end of the wait before retry number ``retry`` (1, 2, ...)."""
         return float(min(self.cap_seconds, self.base_seconds * 2 ** (retry - 1)))
+
+    def past_deadline(self, seconds: float) -> bool:
+        return self.deadline_seconds is not None and seconds > self.deadline_seconds
 
 
 @dataclass
@@ -75,13 +84,22 @@ def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
 
 def should_retry(status: int | None, headers: Mapping[str, str] | None) -> bool:
     """Stripe's advice first, then: rate limited, conflict (a lock or an idempotency key in
-    use), server errors and connection errors are worth another try."""
+    use), server errors and connection errors are worth another try, except a server error
+    replayed from an idempotency record."""
     advice = _header(headers, "stripe-should-retry")
     if advice == "false":
         return False
     if advice == "true":
         return True
+    if status is not None and status >= 500 and replayed(headers):
+        return False  # the key's stored answer: every retry with it gets the same one
     return status is None or status in (409, 429) or status >= 500
+
+
+def replayed(headers: Mapping[str, str] | None) -> bool:
+    """Whether Stripe answered from its idempotency record (``Idempotent-Replayed: true``):
+    it keeps the first answer to a key, 500s included, for at least a day."""
+    return _header(headers, "idempotent-replayed") == "true"
 
 
 class PacedHttpClient(stripe.HTTPClient):
@@ -98,6 +116,7 @@ class PacedHttpClient(stripe.HTTPClient):
         stats: CallStats | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__()
         self.inner = inner
@@ -105,6 +124,7 @@ class PacedHttpClient(stripe.HTTPClient):
         self.policy = policy or RetryPolicy()
         self.stats = stats or CallStats()
         self._sleep = sleep
+        self._clock = clock
         self._rng = rng or random.Random()
         self._rng_lock = threading.Lock()
 
@@ -125,26 +145,31 @@ class PacedHttpClient(stripe.HTTPClient):
         *,
         _usage: list[str] | None = None,
     ) -> tuple[str, int, Mapping[str, str]]:
-        retry = 0
+        retry, started = 0, self._clock()
         while True:
             if self.budget is not None:
                 self.budget.acquire()
+            failure: stripe.APIConnectionError | None = None
             try:
                 response = self.inner.request(method, url, headers, post_data)
             except stripe.APIConnectionError as exc:
                 self.stats.count(None)
-                if not exc.should_retry or retry >= self.policy.max_retries:
+                if not exc.should_retry:
                     raise
-                rheaders: Mapping[str, str] | None = None
+                failure, rheaders = exc, None
             else:
                 status, rheaders = response[1], response[2]
                 self.stats.count(status)
-                if status < 400 or retry >= self.policy.max_retries \
-                        or not should_retry(status, rheaders):
+                if status < 400 or not should_retry(status, rheaders):
                     return response
+            wait = self.delay(retry + 1, rheaders) if retry < self.policy.max_retries else None
+            if wait is None or self.policy.past_deadline(self._clock() - started + wait):
+                if failure is not None:
+                    raise failure
+                return response
             retry += 1
             self.stats.retried()
-            self._sleep(self.delay(retry, rheaders))
+            self._sleep(wait)
 
     def request_stream(
         self,

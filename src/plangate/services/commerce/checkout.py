@@ -49,6 +49,7 @@ from plangate.services.commerce.open_checkouts import (
     reuse_or_expire,
     url_and_expiry,
 )
+from plangate.services.commerce.payment_errors import unavailable
 from plangate.services.commerce.stripe_customers import ensure_stripe_customer
 from plangate.services.commerce.tax import tax_params
 from plangate.services.entitlements import ownership
@@ -360,6 +361,8 @@ def create_checkout(
         refused = refused_discount(exc, params)
         if refused is not None:
             raise refused from exc
+        if exc.retryable:
+            raise unavailable(exc, " for the checkout") from exc
         raise GatewayFailed(
             "gateway_error", f"the payment gateway refused the checkout: {exc}"
         ) from exc

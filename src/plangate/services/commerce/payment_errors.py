@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 
-from plangate.errors import Conflict, GatewayFailed, NotFound, PlangateError
+from plangate.errors import Conflict, GatewayFailed, GatewayUnavailable, NotFound, PlangateError
 from plangate.gateways.base import GatewayError, GatewayNotFound
 
 
@@ -15,6 +15,23 @@ class PaymentRequired(PlangateError):
 
     type = "invalid_request_error"
     status = 402
+
+
+# How long a caller is asked to wait before retrying a request Stripe could not answer: a few
+# of Stripe's own backoff steps, enough for a burst's queue of calls or a blip to pass.
+RETRY_AFTER_SECONDS = 5
+
+
+def unavailable(exc: GatewayError, doing: str = "") -> GatewayUnavailable:
+    """The retryable refusal: Stripe timed out, rate limited or failed, on every retry plangate
+    had time for. A retry with the same ``Idempotency-Key`` repeats the same Stripe writes,
+    so whatever Stripe did do is not done twice."""
+    return GatewayUnavailable(
+        "gateway_unavailable",
+        f"the payment gateway is unavailable{doing}, retry with the same Idempotency-Key "
+        f"after {RETRY_AFTER_SECONDS} s: {exc}",
+        retry_after=RETRY_AFTER_SECONDS,
+    )
 
 
 def from_gateway(exc: GatewayError, *, param: str | None = None) -> PlangateError:
@@ -29,6 +46,8 @@ def from_gateway(exc: GatewayError, *, param: str | None = None) -> PlangateErro
             "this Idempotency-Key was used with another request; use a new key",
             param="Idempotency-Key",
         )
+    if exc.retryable:
+        return unavailable(exc)
     return GatewayFailed("gateway_error", f"the payment gateway failed: {exc}")
 
 
