@@ -79,14 +79,22 @@ class Driver:
                 time.sleep(0.2 + 0.05 * attempt)
                 continue
             if resp.status_code >= 500:
-                # A 500 is plangate failing (reported); 502-504 a process going away.
-                self.count("api_answered_500" if resp.status_code == 500 else "api_retries_5xx")
+                # A 500 is plangate failing (reported); a 502 Stripe refusing, a 503
+                # ``gateway_unavailable`` Stripe out of reach for now (retried when it says).
+                self.count("api_answered_500" if resp.status_code == 500
+                           else f"api_retries_{resp.status_code}_{self.code(resp)}")
                 last = f"{resp.status_code} {resp.text[:300]!r}"
-                time.sleep(0.2 + 0.05 * attempt)
+                time.sleep(max(0.2 + 0.05 * attempt, self.retry_after(resp)))
                 continue
             return resp
         self.count("api_gave_up")
         raise RuntimeError(f"{method} {path}: no answer after 60 attempts, the last: {last}")
+
+    @staticmethod
+    def retry_after(resp: httpx.Response) -> float:
+        """The answer's ``Retry-After`` in seconds (at most 10), else 0."""
+        value = resp.headers.get("retry-after", "")
+        return min(10.0, float(value)) if value.isdigit() else 0.0
 
     @staticmethod
     def code(resp: httpx.Response) -> str:
