@@ -22,7 +22,6 @@ from typing import Any
 from plangate.clock import SystemClock
 from plangate.services.stripe_sync.webhooks import INSERT_EVENT, Received, insert_row
 from plangate.store.db import Database
-from plangate.store.models import StripeEvent
 
 # Events per transaction at most (a statement's parameters stay well under the drivers' limits).
 MAX_BATCH = 200
