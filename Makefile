@@ -27,9 +27,11 @@ dev: $(STAMP)
 # written even where PYTHONDONTWRITEBYTECODE is set: the suite starts many Python processes
 # (the CLI, the served and chaos processes), each of which would compile plangate anew, and
 # pytest keeps its rewritten test modules there for the next run (__pycache__ is ignored).
+# Three pytest workers on two cores: a test spends about a third of its time waiting (for
+# servers, subprocesses, the browser, the database), which a third worker fills.
 test: lint
 	scripts/ensure-browser --require
-	PYTHONDONTWRITEBYTECODE= PLANGATE_TEST_NO_SKIPS=1 scripts/with-postgres --require $(BIN)/python -m pytest -n 2 --dist worksteal --durations=15 $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= PLANGATE_TEST_NO_SKIPS=1 scripts/with-postgres --require $(BIN)/python -m pytest -n 3 --dist worksteal --durations=15 $(PYTEST_ARGS)
 
 # Only the example apps' tests (`make test` runs them too): examples/nextjs built for
 # production (npm ci and next build when out of date) and driven in Chromium against a real

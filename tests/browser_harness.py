@@ -59,9 +59,11 @@ def serve_in_thread(app: Any, port: int | None = None) -> tuple[str, Any, thread
     once it listens: (its URL, the server (set ``should_exit`` to stop it), the thread)."""
     import uvicorn
 
+    from tests.serving import PromptServer
+
     port = port or free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
+    server = PromptServer(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                         log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

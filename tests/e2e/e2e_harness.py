@@ -40,6 +40,7 @@ from plangate.services.stripe_sync.worker import Worker, WorkerThread
 from plangate.settings import Settings
 from plangate.store.db import Database
 from plangate.store.models import StripeEvent
+from tests.serving import PromptServer
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_CATALOG = ROOT / "examples" / "plangate.toml"
@@ -57,7 +58,7 @@ class Served:
     """An ASGI app under uvicorn in a daemon thread."""
 
     def __init__(self, app: Any, port: int) -> None:
-        self.server = uvicorn.Server(
+        self.server = PromptServer(
             uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
         )
         self.thread = threading.Thread(target=self.server.run, daemon=True)

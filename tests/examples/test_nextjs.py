@@ -10,8 +10,11 @@ starts first; `make test-examples` runs it alone."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import secrets
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -48,19 +51,28 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
 
 
 class Running:
+    """A command in its own process group: `npm run start` runs `next start` as its child,
+    which stopping npm alone would leave serving after the test."""
+
     def __init__(self, args: list[str], cwd: Path, env: dict[str, str], log: Path) -> None:
         self.log = log
         self.out = log.open("wb")
-        self.proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=self.out, stderr=self.out)
+        self.proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=self.out, stderr=self.out,
+                                     start_new_session=True)
 
     def stop(self) -> None:
-        self.proc.terminate()
+        self._signal(signal.SIGTERM)
         try:
             self.proc.wait(20)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
+            self._signal(signal.SIGKILL)
             self.proc.wait(10)
+        self._signal(signal.SIGKILL)  # whatever the group's leader left behind
         self.out.close()
+
+    def _signal(self, signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signum)
 
 
 @pytest.fixture(scope="module")

@@ -26,6 +26,7 @@ from plangate.services.access.keys import create_key
 from plangate.settings import Settings
 from plangate.store.db import Database
 from plangate_sdk import Client
+from tests.serving import PromptServer
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_CATALOG = ROOT / "examples" / "plangate.toml"
@@ -42,7 +43,7 @@ class ServerThread:
     """uvicorn serving ``app`` on an already bound socket, so the port is known up front."""
 
     def __init__(self, app: object, sock: socket.socket) -> None:
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))  # type: ignore[arg-type]
+        self.server = PromptServer(uvicorn.Config(app, log_level="warning", lifespan="off"))  # type: ignore[arg-type]
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]})
 
     def start(self) -> None:

@@ -94,6 +94,7 @@ def create_app(
     app.state.plangate = ctx
     install_error_handlers(app)
     # The hot paths first: routes are matched in order.
+    app.router.routes.extend(entitlements.DIRECT_ROUTES)
     for module in (entitlements, health, catalog, customers, products, items):
         app.include_router(module.router)
     app.include_router(usage_routes.router)

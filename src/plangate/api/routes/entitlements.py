@@ -5,6 +5,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from starlette.routing import Match, Route
+from starlette.types import Scope
 
 from plangate.api.context import AppContext
 from plangate.api.deps import Caller, Context, ReadableCustomer, authenticate, authorize_customer
@@ -79,8 +81,9 @@ async def check(request: Request) -> JSONResponse:
     """The hot path: one indexed read. Exactly one of feature, plan or item.
 
     Parsed by hand from the request rather than through FastAPI's dependency injection, whose
-    per-parameter work costs several times the database read; the rules are the same as the
-    other routes' (``authenticate``, ``authorize_customer``, ``customer_ref``). The read is
+    per-parameter work costs several times the database read, and served directly
+    (:class:`DirectRoute`); the rules are the same as the other routes' (``authenticate``,
+    ``authorize_customer``, ``customer_ref``). The read is
     one primary-key lookup that no lock holds up (MVCC on PostgreSQL, WAL on SQLite), done on
     the event loop (on PostgreSQL awaited, coalesced with the concurrent ones into one query),
     cheaper than a hop to the thread pool. Only when a refill or expiry fell due does the
@@ -123,6 +126,24 @@ async def check(request: Request) -> JSONResponse:
     if not answer["allowed"]:
         await _explain_refusal(ctx, answer, *target)
     return JSONResponse(answer)
+
+
+class DirectRoute(Route):
+    """A route its endpoint answers on its own, without FastAPI's request handling (for a
+    ``Request``-only endpoint that is only the solving of an empty dependency graph, a
+    response model left unused and an exit stack: a fifth of ``check``'s time in the
+    app). Matched before the routers; the same endpoint stays on its router for the API
+    document. The matched route goes in the scope as FastAPI's do, for the metrics' label."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child_scope = super().matches(scope)
+        if match is not Match.NONE:
+            child_scope["route"] = self
+        return match, child_scope
+
+
+# The hot path, served directly (app.py puts these first).
+DIRECT_ROUTES = [DirectRoute(router.prefix + "/check", check, methods=["GET"])]
 
 
 def _unknown_to_catalog(ctx: AppContext, kind: str, target: str) -> bool:

@@ -19,35 +19,12 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import JSON, Text, bindparam, cast
-from sqlalchemy.dialects import postgresql, sqlite
-
 from plangate.clock import SystemClock
-from plangate.services.stripe_sync.webhooks import Received, event_row
+from plangate.services.stripe_sync.webhooks import INSERT_EVENT, Received, insert_row
 from plangate.store.db import Database
-from plangate.store.models import StripeEvent
 
 # Events per transaction at most (a statement's parameters stay well under the drivers' limits).
 MAX_BATCH = 200
-
-
-def _insert_text_payload(insert: Any, payload: Any) -> Any:
-    table = StripeEvent.__table__
-    return (
-        insert(table)
-        .values(payload=payload)
-        .on_conflict_do_nothing(index_elements=["id"])
-        .returning(table.c.id)
-    )
-
-
-# The payload bound as text: SQLite keeps JSON as text, PostgreSQL's json type keeps the text.
-_INSERTS = {
-    True: _insert_text_payload(
-        postgresql.insert, cast(bindparam("payload_text", type_=Text), JSON)
-    ),
-    False: _insert_text_payload(sqlite.insert, bindparam("payload_text", type_=Text)),
-}
 
 
 @dataclass
@@ -61,7 +38,7 @@ class EventInbox:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._statement = _INSERTS[not db.is_sqlite]
+        self._statement = INSERT_EVENT[not db.is_sqlite]
         self._waiting: dict[asyncio.AbstractEventLoop, list[_Waiting]] = {}
         self._writing: set[asyncio.AbstractEventLoop] = set()
         self._tasks: set[asyncio.Task[None]] = set()  # referenced until done (asyncio's advice)
@@ -71,9 +48,7 @@ class EventInbox:
         committed: ``stored`` is False for an id stored before (a redelivery)."""
         loop = asyncio.get_running_loop()
         # Queue time is wall-clock time: the worker's leases and backoff run on it (worker.py).
-        row = event_row(event, SystemClock().now())
-        del row["payload"]
-        row["payload_text"] = payload.decode("utf-8")
+        row = insert_row(event, payload.decode("utf-8"), SystemClock().now())
         waiting = _Waiting(row, loop.create_future())
         self._waiting.setdefault(loop, []).append(waiting)
         if loop not in self._writing:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import JSON, Text, bindparam, cast
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -240,18 +241,38 @@ def event_row(event: dict[str, Any], received_at: datetime) -> dict[str, Any]:
 def store_event(session: Session, event: dict[str, Any], received_at: datetime) -> Received:
     """Stores one event in ``session``'s transaction (the endpoint stores through
     :class:`~plangate.services.stripe_sync.inbox.EventInbox`, several at a time)."""
-    statement = _INSERTS[session.get_bind().dialect.name == "postgresql"]
-    inserted = session.execute(statement, event_row(event, received_at)).scalar_one_or_none()
+    statement = INSERT_EVENT[session.get_bind().dialect.name == "postgresql"]
+    row = insert_row(event, json.dumps(event), received_at)
+    inserted = session.execute(statement, row).scalar_one_or_none()
     return Received(event["id"], event["type"], stored=inserted is not None)
 
 
-def _insert_once(insert: Any) -> Any:
+def insert_row(event: dict[str, Any], payload_text: str, received_at: datetime) -> dict[str, Any]:
+    """The parameters of :data:`INSERT_EVENT` for ``event``, whose JSON is ``payload_text``."""
+    row = event_row(event, received_at)
+    del row["payload"]
+    row["payload_text"] = payload_text
+    return row
+
+
+def _insert_once(insert: Any, payload: Any) -> Any:
     """``INSERT ... ON CONFLICT (id) DO NOTHING RETURNING id`` on the table, built once with
     its values bound at execution: an ORM ``insert(StripeEvent).values(**row)`` is rebuilt,
     coerced and cache-keyed for every event, which cost the webhook endpoint more than the
     INSERT itself (docs/benchmarks.md §11)."""
     table = StripeEvent.__table__
-    return insert(table).on_conflict_do_nothing(index_elements=["id"]).returning(table.c.id)
+    return (
+        insert(table)
+        .values(payload=payload)
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(table.c.id)
+    )
 
 
-_INSERTS = {True: _insert_once(postgresql.insert), False: _insert_once(sqlite.insert)}
+# The statement storing an event, by "is PostgreSQL". The payload is bound as text (the bytes
+# Stripe sent, or the event encoded once): SQLite keeps JSON as text, and PostgreSQL's json
+# type keeps the text as it is.
+INSERT_EVENT = {
+    True: _insert_once(postgresql.insert, cast(bindparam("payload_text", type_=Text), JSON)),
+    False: _insert_once(sqlite.insert, bindparam("payload_text", type_=Text)),
+}
