@@ -39,6 +39,7 @@ def test_stripe_failing_on_every_retry_answers_503_with_retry_after(
     error = resp.json()["error"]
     assert (error["type"], error["code"]) == ("api_error", "gateway_unavailable")
     assert resp.headers["Retry-After"] == "5"
-    # Twenty retries would take a minute; the deadline stops them after a second.
-    assert elapsed < 1.0 + 3.0, elapsed
+    # Twenty retries would take over a minute; the deadline stops them after a second (the
+    # margin is a busy machine's, not the deadline's).
+    assert elapsed < 1.0 + 10.0, elapsed
     assert sandbox.sandbox.faults is not None and sandbox.sandbox.faults.errors >= 2

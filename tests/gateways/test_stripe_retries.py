@@ -202,7 +202,8 @@ def test_an_api_process_stops_retrying_at_its_deadline() -> None:
         started = time.monotonic()
         with pytest.raises(stripe.APIError):
             client.v1.customers.list()
-        assert time.monotonic() - started < 1.0 + 3.0  # the last attempt's own time aside
+        # Twenty retries would take over a minute; the margin is a busy machine's.
+        assert time.monotonic() - started < 1.0 + 10.0
         assert 2 <= stats.attempts < 21
         # A worker's client (not interactive) is not held to it.
         worker = make_stripe_client(settings)._requestor._client  # type: ignore[attr-defined]

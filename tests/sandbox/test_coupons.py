@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
 import stripe
+from sandbox_harness import MovableTime, start
 from test_shapes import assert_shape
+
+from plangate.sandbox import SandboxConfig
 
 
 def test_coupon_create_retrieve_update_list_delete(client: stripe.StripeClient,
@@ -56,15 +58,25 @@ def test_invalid_coupons_are_refused_naming_the_parameter(
     assert client.v1.coupons.list().data == []
 
 
-def test_a_coupon_past_redeem_by_is_no_longer_valid(client: stripe.StripeClient) -> None:
-    soon = int(time.time()) + 1
-    coupon = client.v1.coupons.create({"percent_off": 5, "redeem_by": soon})
-    assert coupon.valid is True
-    time.sleep(max(0.0, soon - time.time()) + 0.1)
-    assert client.v1.coupons.retrieve(coupon.id).valid is False
-    with pytest.raises(stripe.InvalidRequestError) as exc:
-        client.v1.coupons.create({"id": coupon.id, "percent_off": 5})
-    assert exc.value.code == "resource_already_exists"
+def test_a_coupon_past_redeem_by_is_no_longer_valid() -> None:
+    # The sandbox's clock moved by hand: no wait, and no race with a second boundary.
+    clock = MovableTime(1768435200)
+    running = start(SandboxConfig(tick_seconds=3600, time_source=clock))
+    try:
+        client = running.client()
+        with pytest.raises(stripe.InvalidRequestError):
+            client.v1.coupons.create({"percent_off": 5, "redeem_by": int(clock.now)})
+        coupon = client.v1.coupons.create({"percent_off": 5, "redeem_by": int(clock.now) + 60})
+        assert coupon.valid is True
+        clock.now += 59
+        assert client.v1.coupons.retrieve(coupon.id).valid is True
+        clock.now += 1
+        assert client.v1.coupons.retrieve(coupon.id).valid is False
+        with pytest.raises(stripe.InvalidRequestError) as exc:
+            client.v1.coupons.create({"id": coupon.id, "percent_off": 5})
+        assert exc.value.code == "resource_already_exists"
+    finally:
+        running.stop()
 
 
 def test_promotion_code_create_retrieve_update_list(client: stripe.StripeClient,
