@@ -203,8 +203,9 @@ def _customer_of(obj: dict[str, Any]) -> str | None:
     return _short_str(customer, 255)
 
 
-def event_row(event: dict[str, Any], received_at: datetime) -> dict[str, Any]:
-    """The ``stripe_events`` row of a verified event, pending from ``received_at``."""
+def insert_row(event: dict[str, Any], payload_text: str, received_at: datetime) -> dict[str, Any]:
+    """The parameters of :data:`INSERT_EVENT` for a verified ``event`` whose JSON is
+    ``payload_text``: its ``stripe_events`` row, pending from ``received_at``."""
     data = event.get("data")
     obj = data.get("object") if isinstance(data, dict) else None
     if not isinstance(obj, dict):
@@ -224,7 +225,7 @@ def event_row(event: dict[str, Any], received_at: datetime) -> dict[str, Any]:
         "type": event["type"],
         "object_id": object_id,
         "object_type": object_type,
-        "payload": event,
+        "payload_text": payload_text,
         "created": _created_at(event.get("created"), received_at),
         "received_at": received_at,
         "status": "pending",
@@ -245,14 +246,6 @@ def store_event(session: Session, event: dict[str, Any], received_at: datetime) 
     row = insert_row(event, json.dumps(event), received_at)
     inserted = session.execute(statement, row).scalar_one_or_none()
     return Received(event["id"], event["type"], stored=inserted is not None)
-
-
-def insert_row(event: dict[str, Any], payload_text: str, received_at: datetime) -> dict[str, Any]:
-    """The parameters of :data:`INSERT_EVENT` for ``event``, whose JSON is ``payload_text``."""
-    row = event_row(event, received_at)
-    del row["payload"]
-    row["payload_text"] = payload_text
-    return row
 
 
 def _insert_once(insert: Any, payload: Any) -> Any:
