@@ -124,6 +124,8 @@ def _ledger(cluster: Cluster, driver: Driver, checks: Checks) -> None:
             select(LedgerEntry.idempotency_key, LedgerEntry.customer_id, LedgerEntry.delta)
             .where(LedgerEntry.kind == "consume", LedgerEntry.idempotency_key.is_not(None))
         ).all()
+        refusals = set(session.scalars(
+            select(LedgerEntry.idempotency_key).where(LedgerEntry.kind == "refused")))
         events = {str(status): int(n) for status, n in session.execute(
             select(StripeEvent.status, func.count()).group_by(StripeEvent.status))}
     twice = [key for key, n in Counter(grants).items() if n > 1]
@@ -146,10 +148,12 @@ def _ledger(cluster: Cluster, driver: Driver, checks: Checks) -> None:
             checks.fail(f"refused consume {key} is in the ledger: {entries[key]}")
         if key in driver.accepted:
             checks.fail(f"consume {key} both accepted and refused")
+        if key not in refusals:
+            checks.fail(f"refused consume {key} is not recorded as refused")
     checks.counts.update({
         "grants_in_ledger": len(grants), "grants_applied_twice": len(twice),
         "balances_compared": len(balances), "consumes_accepted": len(driver.accepted),
-        "consumes_refused": len(driver.refused),
+        "consumes_refused": len(driver.refused), "refusals_in_ledger": len(refusals),
         "consumes_in_ledger_unacknowledged": len(set(entries) - set(driver.accepted)),
         **{f"stripe_events_{status}": int(n) for status, n in events.items()}})
 

@@ -51,6 +51,10 @@ def _seed(db: Database, clock: SystemClock, catalog: str) -> None:
             "customer_type": "user", "customer_id": "ada", "product_id": "credit_pack"})
         assert bought.status_code in (200, 201), bought.text
         api.post("/v1/customers/user/ada/items/credits/consume", json={"quantity": 40})
+        refused = api.post("/v1/customers/user/ada/items/credits/consume",
+                           json={"quantity": 100000},
+                           headers={"Idempotency-Key": "job-7"})  # kept: a refused entry
+        assert refused.status_code == 409, refused.text
         for name in ("lin", "max"):
             api.put(f"/v1/customers/user/{name}", json={"name": name.title()})
     add_operator(db, clock, "support@example.com", "support")  # type: ignore[arg-type]
@@ -151,6 +155,7 @@ def test_an_operator_finds_a_customer_and_acts(browser: Any, site_url: str, requ
     page.get_by_text("Ledger history").click()
     ledger = page.inner_text("details")
     assert "+25" in ledger and "goodwill for the outage" in ledger
+    assert "0 (100000 asked)" in ledger and "refused" in ledger
     assert "2030-01-31 12:00 UTC" in ledger
 
     page.locator("input[name=amount_decimal]").first.fill("5.00")

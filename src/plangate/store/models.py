@@ -216,12 +216,15 @@ class LedgerEntry(Base):
     item_id: Mapped[str] = mapped_column(String(64))
     delta: Mapped[int] = mapped_column(BigInteger)
     balance_after: Mapped[int] = mapped_column(BigInteger)
-    # grant | refill | change | consume | expire | revoke
+    # grant | refill | change | consume | expire | revoke | refused (a keyed consumption that
+    # was refused: delta 0, kept so that a retry with its key replays the refusal)
     kind: Mapped[str] = mapped_column(String(16))
     description: Mapped[str | None] = mapped_column(String(500))
     expires_at: Mapped[datetime | None]
     ownership_id: Mapped[int | None] = mapped_column(Integer)
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    # kind "refused": the quantity that was asked for
+    refused_quantity: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime]
 
 

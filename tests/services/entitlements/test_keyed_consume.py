@@ -185,3 +185,100 @@ def test_the_api_replays_a_keyed_consumption_and_refuses_a_reused_key(
     assert change.status_code == 409
     assert change.json()["error"]["code"] == "idempotency_key_reused"
     assert api.get(path).json()["quantity"] == 3
+
+
+def _refusals(db: Database) -> list[tuple[str, int, int, int | None]]:
+    with db.read() as session:
+        rows = session.execute(
+            select(LedgerEntry.idempotency_key, LedgerEntry.delta, LedgerEntry.balance_after,
+                   LedgerEntry.refused_quantity)
+            .where(LedgerEntry.kind == "refused").order_by(LedgerEntry.id)
+        )
+        return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+def test_a_refusal_is_replayed_even_when_the_balance_has_grown_since(
+    services: entitlements.Services,
+) -> None:
+    """The first answer stands: a retry of a refused consumption is refused again after a
+    grant, and the key cannot be used for another quantity."""
+    with pytest.raises(Conflict) as first:
+        _consume(services, 15, "big")
+    assert (first.value.code, first.value.extra["quantity"]) == ("insufficient_quantity", 10)
+    assert first.value.headers == {}
+    with services.db.write() as session:
+        entitlements.change(session, services, ACME, "credits", 100, T0)
+    with pytest.raises(Conflict) as again:
+        _consume(services, 15, "big")
+    assert (again.value.code, again.value.extra["quantity"]) == ("insufficient_quantity", 10)
+    assert again.value.headers == {"Idempotent-Replayed": "true"}
+    with pytest.raises(Conflict) as reused:
+        _consume(services, 14, "big")
+    assert reused.value.code == "idempotency_key_reused"
+    assert _consume(services, 15, "new") == Consumed(95)
+    assert _refusals(services.db) == [("big", 0, 10, 15)]
+    assert _consumptions(services.db) == 1
+
+
+def test_an_unkeyed_refusal_leaves_nothing(services: entitlements.Services) -> None:
+    with pytest.raises(Conflict):
+        entitlements.consume_now(services, ACME, "credits", 11, T0)
+    with pytest.raises(Conflict):
+        entitlements.consume_now(services, ACME, "unknown", 1, T0, idempotency_key="u")
+    assert _refusals(services.db) == []
+
+
+def test_one_key_is_either_consumed_or_refused_while_grants_land(
+    services: entitlements.Services,
+) -> None:
+    """Real threads: requests with one key race each other and a grant that makes the
+    balance enough part-way. Whichever answer commits first, every request with the key gets
+    it, and the ledger holds one entry for the key."""
+    def attempt(key: str) -> str:
+        try:
+            _consume(services, 15, key)
+        except Conflict as exc:
+            assert exc.code == "insufficient_quantity"
+            return "refused"
+        return "consumed"
+
+    def grant(_: str) -> str:
+        with services.db.write() as session:
+            entitlements.change(session, services, ACME, "credits", 15, T0)
+        return "granted"
+
+    for round_ in range(6):
+        key = f"race-{round_}"
+        with ThreadPoolExecutor(8) as pool:
+            calls = [key] * 7
+            calls.insert(round_ % 7, "grant")
+            answers = list(pool.map(lambda c: grant(c) if c == "grant" else attempt(c), calls))
+        answers.remove("granted")
+        assert len(set(answers)) == 1, (key, answers)
+        with services.db.read() as session:
+            entries = session.scalars(
+                select(LedgerEntry.kind).where(LedgerEntry.idempotency_key == key)).all()
+        assert entries == ["consume" if answers[0] == "consumed" else "refused"], key
+    with services.db.read() as session:
+        total = session.scalar(select(func.sum(LedgerEntry.delta)).where(
+            LedgerEntry.item_id == "credits"))
+    assert entitlements.item_balance(services, ACME, "credits", T0) == total
+
+
+def test_the_api_replays_a_refusal_with_its_header_and_no_entry_for_an_unknown_item(
+    api: TestClient,
+) -> None:
+    api.put("/v1/catalog", content="[items.credits]\n")
+    path = "/v1/customers/custom/acme/items"
+    key = {"Idempotency-Key": "sdk-2"}
+    first = api.post(path + "/credits/consume", json={"quantity": 2}, headers=key)
+    assert api.post(path + "/credits/changes", json={"delta": 5}).status_code == 200
+    again = api.post(path + "/credits/consume", json={"quantity": 2}, headers=key)
+    assert first.status_code == again.status_code == 409
+    assert first.json() == again.json()
+    assert first.json()["error"]["code"] == "insufficient_quantity"
+    assert "Idempotent-Replayed" not in first.headers
+    assert again.headers["Idempotent-Replayed"] == "true"
+    unknown = api.post(path + "/nothing/consume", json={"quantity": 2}, headers=key)
+    assert unknown.status_code == 404
+    assert api.get(path + "/credits").json()["quantity"] == 5

@@ -80,7 +80,7 @@ def consume_item(
 
     With or without an Idempotency-Key this is the fast path, one statement on PostgreSQL: a
     key is recorded in the consumption's ledger entry (scoped to the customer and item), and
-    a retry with it replays the first answer."""
+    a retry with it replays the first answer, a refusal too."""
     try:
         consumed = entitlements.consume_now(
             ctx.services,

@@ -21,6 +21,8 @@ class LedgerLine:
     description: str | None
     expires_at: datetime | None
     created_at: datetime
+    # kind "refused" (a keyed consumption that was refused): the quantity asked for
+    refused_quantity: int | None = None
 
 
 def ledger_history(db: Database, ref: CustomerRef, *, limit: int = 50) -> list[LedgerLine]:
@@ -36,7 +38,7 @@ def ledger_history(db: Database, ref: CustomerRef, *, limit: int = 50) -> list[L
         return [
             LedgerLine(
                 e.item_id, e.delta, e.balance_after, e.kind, e.description, e.expires_at,
-                e.created_at,
+                e.created_at, e.refused_quantity,
             )
             for e in session.scalars(statement)
         ]

@@ -233,9 +233,11 @@ def consume(
 ) -> ledger.Consumed:
     """Takes ``quantity`` or nothing, in the caller's write transaction. Returns the
     remaining balance, or raises 409 ``insufficient_quantity``. With ``idempotency_key``, an
-    earlier consumption of this item with the key is replayed instead (``replayed``); one
-    that commits while this runs (PostgreSQL) makes it raise ``IntegrityError`` with the
+    earlier answer with the key for this item is replayed instead (``replayed``); one that
+    commits while this runs (PostgreSQL) makes it raise ``IntegrityError`` with the
     transaction undone, and the caller runs the unit of work again (:func:`consume_now`).
+    A keyed refusal is not raised but recorded and returned (``refused``): the caller commits
+    it, then answers the refusal, so that every retry with the key answers the same.
 
     Locks the customer before touching the balance row: the ledger's lock order.
     """
@@ -245,11 +247,14 @@ def consume(
     options: dict[str, Any] = {"description": description, "idempotency_key": idempotency_key}
     consumed = ledger.consume_fast(conn, ref, item_id, quantity, now, **options)
     if consumed is None:
-        settle_customer(session, ref, services.catalogs.active(session), now)
+        catalog = services.catalogs.active(session)
+        settle_customer(session, ref, catalog, now)
         consumed = ledger.consume_fast(conn, ref, item_id, quantity, now, **options)
+        if consumed is None and idempotency_key is not None and item_id in catalog.items:
+            consumed = ledger.refuse(session, ref, item_id, quantity, now, **options)
     if consumed is None:
         raise ledger.insufficient(ref, item_id, ledger.balance_of(session, ref, item_id), quantity)
-    if consumed.balance == 0 and not consumed.replayed:
+    if consumed.balance == 0 and not consumed.replayed and not consumed.refused:
         # The fast path never goes below zero, so reaching it emptied the item.
         facts.item_depleted(session, ref.type, ref.id, item_id, 0, now)
     return consumed
@@ -270,9 +275,27 @@ def consume_now(
     without ``idempotency_key``; otherwise the customer is settled first.
 
     A retry with the same ``idempotency_key`` (scoped to the customer and item) replays the
-    first answer; the same key with another quantity or description is 409
+    first answer, a refusal too; the same key with another quantity or description is 409
     ``idempotency_key_reused``.
     """
+    consumed = _consume_once(services, ref, item_id, quantity, now, description=description,
+                             idempotency_key=idempotency_key)
+    if consumed.refused:
+        raise ledger.insufficient(ref, item_id, consumed.balance, quantity,
+                                  replayed=consumed.replayed)
+    return consumed
+
+
+def _consume_once(
+    services: Services,
+    ref: CustomerRef,
+    item_id: str,
+    quantity: int,
+    now: datetime,
+    *,
+    description: str | None,
+    idempotency_key: str | None,
+) -> ledger.Consumed:
     ledger.validate_quantity(quantity)
     options: dict[str, Any] = {"description": description, "idempotency_key": idempotency_key}
     # The one statement leaves a unit behind: the consumption that empties the item goes

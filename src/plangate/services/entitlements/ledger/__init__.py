@@ -18,7 +18,8 @@ Two paths keep this both correct and fast:
   consumption late gives the same lots as spreading each consumption at once, because between
   two settlements no lot is added and none expires.
 
-The write API: ``consume_fast`` / ``consume_fast_driver`` (consume), ``settle_item`` (grants,
+The write API: ``consume_fast`` / ``consume_fast_driver`` (consume), ``refuse`` (a keyed
+consumption's refusal, kept for its retries), ``settle_item`` (grants,
 refills and expiries that fell due), ``change`` (the app adds or removes), ``mark_due``,
 ``reanchor`` and ``end_with_ownership`` (what ownership changes cause). Reads for views:
 ``balance_of``, ``balances_of``, ``items_held``, ``next_refill_at``.
@@ -41,6 +42,7 @@ from plangate.services.entitlements.ledger.changes import (
     end_with_ownership,
     mark_due,
     reanchor,
+    refuse,
 )
 from plangate.services.entitlements.ledger.entries import (
     FAR_FUTURE,
@@ -76,6 +78,7 @@ __all__ = [
     "mark_due",
     "next_refill_at",
     "reanchor",
+    "refuse",
     "settle_item",
     "validate_quantity",
 ]

@@ -17,9 +17,36 @@ from plangate.services.entitlements.ledger.entries import (
     key_reused,
     record,
 )
+from plangate.services.entitlements.ledger.fast import Consumed
 from plangate.services.entitlements.ledger.settlement import add_lot, lock_item, take
 from plangate.services.events import facts
 from plangate.store.models import ItemBalance, ItemLot, Ownership
+
+
+def refuse(
+    session: Session,
+    ref: CustomerRef,
+    item_id: str,
+    quantity: int,
+    now: datetime,
+    *,
+    description: str | None,
+    idempotency_key: str,
+) -> Consumed:
+    """Records that a keyed consumption was refused, for the balance there is: an entry of
+    kind ``refused`` with delta 0 that its retries replay (the fast path's key lookup finds
+    it). The caller holds the customer lock and found the balance short after settling;
+    nothing raises it meanwhile, and the item's row lock orders the entry among the fast
+    path's. A same-key entry that committed first makes the flush raise ``IntegrityError``,
+    with the transaction undone: run the unit of work again to replay that one."""
+    state = lock_item(session, ref, item_id, now)
+    balance = state.row.balance
+    record(
+        session, ref, item_id, 0, balance, "refused", now,
+        description=description, idempotency_key=idempotency_key, refused_quantity=quantity,
+    )
+    session.flush()
+    return Consumed(balance, refused=True)
 
 
 def change(

@@ -35,6 +35,7 @@ def record(
     expires_at: datetime | None = None,
     ownership_id: int | None = None,
     idempotency_key: str | None = None,
+    refused_quantity: int | None = None,
 ) -> None:
     session.add(
         LedgerEntry(
@@ -48,6 +49,7 @@ def record(
             expires_at=expires_at,
             ownership_id=ownership_id,
             idempotency_key=idempotency_key,
+            refused_quantity=refused_quantity,
             created_at=at,
         )
     )
@@ -75,8 +77,18 @@ def key_reused() -> Conflict:
     )
 
 
-def insufficient(ref: CustomerRef, item_id: str, balance: int, wanted: int) -> Conflict:
-    return Conflict(
+class _ReplayedConflict(Conflict):
+    """The refusal an earlier request with the same idempotency key was answered."""
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Idempotent-Replayed": "true"}
+
+
+def insufficient(
+    ref: CustomerRef, item_id: str, balance: int, wanted: int, *, replayed: bool = False
+) -> Conflict:
+    return (_ReplayedConflict if replayed else Conflict)(
         "insufficient_quantity",
         f"{ref} has {max(balance, 0)} {item_id}, {wanted} were asked for; nothing was consumed",
         param="quantity",

@@ -6,7 +6,10 @@ zero. What it took is added to ``pending_consumption`` for the next settlement t
 With an idempotency key the same statement first looks for the entry an earlier request with
 that key wrote for the customer and item, and replays it instead of consuming: the key is
 recorded in the consumption's own ledger entry, under a unique index, so the effect and its
-record commit together without a second table or round trip.
+record commit together without a second table or round trip. A keyed consumption that was
+refused leaves an entry too (kind ``refused``, delta 0, written by the settling transaction in
+``checks.consume``): its retry replays the refusal, and the unique index lets a key be either
+consumed or refused, never both.
 """
 
 from __future__ import annotations
@@ -27,8 +30,11 @@ UNIQUE_VIOLATION = "23505"
 @dataclass(frozen=True)
 class Consumed:
     balance: int
-    # True when an earlier request with the same idempotency key consumed, not this one.
+    # True when an earlier request with the same idempotency key answered, not this one.
     replayed: bool = False
+    # True for a refusal: nothing was consumed; ``balance`` is what there was (a replayed
+    # refusal of a keyed consumption, or one the settling transaction records).
+    refused: bool = False
 
 
 _PARAMS = (
@@ -47,7 +53,7 @@ _DECREMENT_SQL = """
 _COLUMNS = """(customer_type, customer_id, item_id, delta, balance_after, kind, description,
                idempotency_key, created_at)"""
 _PRIOR_SQL = """
-    SELECT balance_after, kind, delta, description FROM ledger_entries
+    SELECT balance_after, kind, delta, description, refused_quantity FROM ledger_entries
      WHERE customer_type = :customer_type AND customer_id = :customer_id
        AND item_id = :item_id AND idempotency_key = :idempotency_key"""
 
@@ -75,9 +81,9 @@ _CONSUME_KEYED_PG = f"""
            :description, :idempotency_key, :now
       FROM consumed
     RETURNING balance_after)
-    SELECT balance_after, NULL::varchar, NULL::bigint, NULL::varchar FROM recorded
+    SELECT balance_after, NULL::varchar, NULL::bigint, NULL::varchar, NULL::bigint FROM recorded
     UNION ALL
-    SELECT balance_after, kind, delta, description FROM prior"""
+    SELECT balance_after, kind, delta, description, refused_quantity FROM prior"""
 
 _SQLITE_RECORD = f"""
     INSERT INTO ledger_entries {_COLUMNS}
@@ -137,15 +143,18 @@ def _params(
 
 
 def _outcome(row: Any, quantity: int, description: str | None) -> Consumed | None:
-    """A result row (balance_after, kind, delta, description): a new consumption when kind is
-    NULL, else the entry an earlier request with the same key wrote."""
+    """A result row (balance_after, kind, delta, description, refused_quantity): a new
+    consumption when kind is NULL, else the entry an earlier request with the same key wrote:
+    its consumption or its refusal, replayed."""
     if row is None:
         return None
-    if row[1] is None:
-        return Consumed(int(row[0]))
-    if row[1] != "consume" or int(row[2]) != -quantity or row[3] != description:
+    balance, kind, delta, prior_description, refused_quantity = row
+    if kind is None:
+        return Consumed(int(balance))
+    asked = -int(delta) if kind == "consume" else refused_quantity
+    if kind not in ("consume", "refused") or asked != quantity or prior_description != description:
         raise key_reused()
-    return Consumed(int(row[0]), replayed=True)
+    return Consumed(int(balance), replayed=True, refused=kind == "refused")
 
 
 def consume_fast(
@@ -161,7 +170,8 @@ def consume_fast(
 ) -> Consumed | None:
     """Consumes with one conditional update when no settlement is due; None when the fast
     path cannot decide (not enough, or settlement due) and no earlier request with the key
-    consumed. Raises 409 ``idempotency_key_reused`` when the key's entry is another request.
+    answered; an earlier refusal with the key comes back with ``refused`` set. Raises 409
+    ``idempotency_key_reused`` when the key's entry is another request.
     With ``floor=1`` it leaves at least one unit: the consumption that would empty the item
     is left to a caller that records ``item.depleted`` in the same transaction.
 
