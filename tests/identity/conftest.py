@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -76,8 +77,8 @@ class JwksServer:
     down: bool = False  # answer 503, as a provider in an outage would
 
 
-@pytest.fixture
-def jwks_server(provider_keys: ProviderKeys) -> Iterator[JwksServer]:
+@contextmanager
+def running_jwks(provider_keys: ProviderKeys) -> Iterator[JwksServer]:
     state = JwksServer(document=provider_keys.jwks())
 
     class Handler(BaseHTTPRequestHandler):
@@ -99,10 +100,18 @@ def jwks_server(provider_keys: ProviderKeys) -> Iterator[JwksServer]:
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = serve_in_background(httpd)
     state.url = f"http://127.0.0.1:{httpd.server_address[1]}/.well-known/jwks.json"
-    yield state
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join()
+    try:
+        yield state
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
+
+
+@pytest.fixture
+def jwks_server(provider_keys: ProviderKeys) -> Iterator[JwksServer]:
+    with running_jwks(provider_keys) as state:
+        yield state
 
 
 @pytest.fixture
@@ -121,33 +130,42 @@ def secret_key(db: Database, clock: FrozenClock) -> str:
 MakeApp = Callable[..., TestClient]
 
 
-@pytest.fixture
-def make_app(
-    db: Database, clock: FrozenClock, jwks_server: JwksServer
-) -> Iterator[MakeApp]:
+class AppMaker:
     """Builds the real app over ``db`` with identity settings (overridable) and returns an
     unauthenticated client; requests name their own Authorization."""
-    clients: list[TestClient] = []
 
-    def make(**overrides: Any) -> TestClient:
+    def __init__(self, db: Database, clock: FrozenClock, jwks_url: str) -> None:
+        self.db, self.clock, self.jwks_url = db, clock, jwks_url
+        self.clients: list[TestClient] = []
+
+    def __call__(self, **overrides: Any) -> TestClient:
         values: dict[str, Any] = {
-            "database_url": db.url.render_as_string(hide_password=False),
+            "database_url": self.db.url.render_as_string(hide_password=False),
             "gateway": "test",
             "base_url": BASE_URL,
             "allowed_origins": ALLOWED_ORIGINS,
-            "identity_jwks_url": jwks_server.url,
+            "identity_jwks_url": self.jwks_url,
             "identity_issuer": ISSUER,
             "identity_audience": AUDIENCE,
             **overrides,
         }
-        client = TestClient(create_app(Settings(**values), db=db, clock=clock))
+        client = TestClient(create_app(Settings(**values), db=self.db, clock=self.clock))
         client.__enter__()
-        clients.append(client)
+        self.clients.append(client)
         return client
 
-    yield make
-    for client in clients:
-        client.__exit__(None, None, None)
+    def close(self) -> None:
+        for client in self.clients:
+            client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def make_app(
+    db: Database, clock: FrozenClock, jwks_server: JwksServer
+) -> Iterator[MakeApp]:
+    maker = AppMaker(db, clock, jwks_server.url)
+    yield maker
+    maker.close()
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ PostgreSQL. To add one (e.g. the checkout route once it exists), append a row:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import timedelta
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
@@ -26,7 +26,18 @@ from httpx import Response
 
 from plangate.clock import FrozenClock
 from plangate.services.access.identity import CUSTOMER_SESSION_PREFIX, CUSTOMER_SESSION_TYP
-from tests.identity.conftest import MakeApp, Tokens, bearer, database_state, expect_error
+from plangate.services.access.keys import create_key
+from plangate.store.db import Database
+from tests.conftest import EXAMPLE_CATALOG
+from tests.identity.conftest import (
+    AppMaker,
+    ProviderKeys,
+    Tokens,
+    bearer,
+    database_state,
+    expect_error,
+    running_jwks,
+)
 
 
 @dataclass
@@ -227,26 +238,54 @@ ATTACKS = [
 ]
 
 
-@pytest.mark.parametrize("attack", ATTACKS, ids=[a.name for a in ATTACKS])
-def test_attack_is_refused_and_changes_nothing(
-    attack: Attack,
-    make_app: MakeApp,
-    secret_key: str,
-    example_catalog_text: str,
-    tokens: Tokens,
-    clock: FrozenClock,
-    db: Any,
-) -> None:
-    app = make_app(**attack.settings)
-    world = build_world(app, secret_key, example_catalog_text, tokens, clock)
-    before = database_state(db)
+@dataclass
+class Stage:
+    """One world per database for the whole table: every attack changes nothing, so each
+    one can meet the world the previous one left (and the test checks that it did)."""
 
-    response = attack.request(world)
+    world: World
+    db: Database
+    make_app: AppMaker
+    apps: dict[str, TestClient] = field(default_factory=dict)
+
+    def world_for(self, attack: Attack) -> World:
+        if not attack.settings:
+            return self.world
+        key = repr(sorted(attack.settings.items()))
+        if key not in self.apps:
+            self.apps[key] = self.make_app(**attack.settings)
+        return replace(self.world, app=self.apps[key])
+
+
+@pytest.fixture(scope="module")
+def stage(module_database_url: str, provider_keys: ProviderKeys) -> Iterator[Stage]:
+    db = Database(module_database_url, pool_size=10)
+    clock = FrozenClock(datetime(2026, 1, 15, 12, 0, tzinfo=UTC))
+    with db.write() as session:
+        secret_key = create_key(session, "tests", clock.now()).secret
+    with running_jwks(provider_keys) as jwks:
+        make_app = AppMaker(db, clock, jwks.url)
+        world = build_world(make_app(), secret_key, EXAMPLE_CATALOG.read_text(),
+                            Tokens(provider_keys, clock), clock)
+        yield Stage(world, db, make_app)
+        make_app.close()
+    db.dispose()
+
+
+@pytest.mark.parametrize("attack", ATTACKS, ids=[a.name for a in ATTACKS])
+def test_attack_is_refused_and_changes_nothing(attack: Attack, stage: Stage) -> None:
+    world = stage.world_for(attack)
+    before = database_state(stage.db)
+    start = world.clock.now()
+    try:
+        response = attack.request(world)
+    finally:
+        world.clock.set(start)  # an attack that waits (an expired session) waits for itself
 
     expect_error(response, attack.status, attack.code)
     expected_type = "authentication_error" if attack.status == 401 else "permission_error"
     assert response.json()["error"]["type"] == expected_type
-    assert database_state(db) == before
+    assert database_state(stage.db) == before
 
 
 def test_the_same_tokens_do_work_where_allowed(
