@@ -6,7 +6,8 @@ against one fetch per object per batch, in the same run.
 Each variant on a fresh database and a fresh sandbox: the sandbox alone under uvicorn (its
 limiter off for the set-up), plangate's API as ``plangate serve`` and its workers as
 ``plangate worker`` processes. ``--subscriptions`` Pro subscriptions are bought through
-plangate's checkout and paid on the sandbox's hosted page, all on one test clock, and synced.
+plangate's checkout and paid on the sandbox's hosted page (``--buyers`` at once), all on one
+test clock, and synced by as many workers as the burst has (one on SQLite).
 Then the sandbox refuses past ``--limit`` requests per second (Stripe's test mode: 25, for
 the account and per endpoint), plangate's call budget is a fifth under it, ``--workers``
 worker processes start, and one test-clock advance ends every trial at once. During the
@@ -21,6 +22,7 @@ sandbox (per endpoint, 429s apart), less the advance itself.
 
     scripts/with-postgres .venv/bin/python -m bench.renewal_burst --subscriptions 1000
         [--limit 25] [--workers 2] [--variants before,after] [--poll page|database]
+        [--buyers 8]
 
 Prints JSON.
 """
@@ -35,6 +37,7 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -261,12 +264,17 @@ def _burst(backend: str, args: argparse.Namespace, list_reads: bool) -> dict[str
         serve = ["-m", "plangate.cli", "serve", "--port", str(api_port), "--workers", "1"]
         http = httpx.Client(base_url=api_url, timeout=60,
                             headers={"Authorization": f"Bearer {key}"})
-        # Set-up: limits off, one worker.
-        with _process(serve, env) as api, _process(["-m", "plangate.cli", "worker"], env), \
-                ThreadPoolExecutor(4) as pool:
+        # Set-up: limits off, as many workers as the burst (one on SQLite), buyers in parallel.
+        setup_workers = 1 if backend == "sqlite" else args.workers
+        with _process(serve, env) as api, ThreadPoolExecutor(args.buyers) as pool, \
+                ExitStack() as setup:
+            for _ in range(setup_workers):
+                setup.enter_context(_process(["-m", "plangate.cli", "worker"], env))
             _wait(api_url + "/livez", api)
+            set_up = time.perf_counter()
             list(pool.map(lambda n: _buy(http, f"s{n}"), range(args.subscriptions)))
-            settled(time.monotonic() + 3600)
+            settled(time.monotonic() + 3 * 3600)
+            setup_seconds = time.perf_counter() - set_up
         with db.read() as session:
             trial_end = {sub: end for sub, end in session.execute(
                 select(Ownership.stripe_subscription_id, Ownership.current_period_end)
@@ -325,6 +333,7 @@ def _burst(backend: str, args: argparse.Namespace, list_reads: bool) -> dict[str
                    if v - before["by_endpoint"].get(k, 0)}
     return {
         "list_reads": list_reads,
+        "setup_seconds": round(setup_seconds, 1),
         "events": events,
         "stripe_requests": admitted + refused,
         "requests_per_event": round((admitted + refused) / events, 3),
@@ -355,6 +364,8 @@ def main() -> None:
     parser.add_argument("--subscriptions", type=int, default=1000)
     parser.add_argument("--limit", type=float, default=25.0, help="sandbox rate (0: none)")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--buyers", type=int, default=8,
+                        help="threads buying the set-up's subscriptions")
     parser.add_argument("--checkout-every", type=float, default=2.0)
     parser.add_argument("--poll", choices=("page", "database"), default="page",
                         help="how a checkout's fulfilment is watched")
