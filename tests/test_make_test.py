@@ -69,9 +69,9 @@ def test_with_postgres_require_fails_without_postgresql(tmp_path: Path) -> None:
     assert "SKIPPED" not in result.stderr
 
 
-def test_makefile_lints_then_runs_the_suite_with_everything_required() -> None:
+def test_makefile_lints_and_runs_the_suite_with_everything_required() -> None:
     makefile = (ROOT / "Makefile").read_text()
-    assert "\ntest: lint\n" in makefile
+    assert "\ntest: $(STAMP)\n\t$(MAKE) --no-print-directory -j2 lint suite\n" in makefile
     assert "ensure-browser --require" in makefile
     assert "PLANGATE_TEST_NO_SKIPS=1 scripts/with-postgres --require" in makefile
 
