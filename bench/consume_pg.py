@@ -5,8 +5,10 @@ runs every variant for the same time; the medians of the rounds are printed, eac
 to the raw loop of its own round (the machine may be shared: ratios are what compare).
 
 Variants: what ``POST .../consume`` runs without an Idempotency-Key (REST users), with one
-(SDK users: a fresh key per call), and a keyed consumption in a write transaction (the path
-a keyed consumption takes when a settlement is due, as every keyed one did before).
+(SDK users: a fresh key per call), a keyed consumption in a write transaction (the path
+a keyed consumption takes when a settlement is due, as every keyed one did before), and the
+REST path's statement alone through psycopg, as the baseline sends its UPDATE (the database's
+share of the REST figure; the rest is plangate's Python).
 
     scripts/with-postgres .venv/bin/python -m bench.consume_pg [--rounds 5] [--seconds 5]
 """
@@ -30,6 +32,7 @@ from plangate.services.entitlements import catalog as catalog_service
 from plangate.services.entitlements import checks as entitlements
 from plangate.services.entitlements.catalog import CatalogCache
 from plangate.services.entitlements.customers import CustomerRef
+from plangate.services.entitlements.ledger.fast import _DRIVER_SQL
 from plangate.store.db import Database
 
 CLIENTS = 32
@@ -114,6 +117,18 @@ def run(rounds: int, seconds: float, clients: int) -> dict[str, object]:
                     idempotency_key=f"bench-{next(keys)}",
                 )
 
+        statement = _DRIVER_SQL[False]
+
+        def statement_op(client: int, i: int) -> None:
+            # The REST path's one statement alone, through psycopg like the baseline: what
+            # is left between it and rest_op is plangate's Python (pool, parameters, calls).
+            ref = refs[(client + i) % CUSTOMERS]
+            row = raw_connections[client].execute(statement, {
+                "floor": 1, "customer_type": ref.type, "customer_id": ref.id,
+                "item_id": "credits", "quantity": 1, "now": datetime.now(UTC),
+                "description": None, "idempotency_key": None}).fetchone()
+            assert row is not None
+
         def raw_op(client: int, i: int) -> None:
             row = raw_connections[client].execute(
                 "UPDATE raw_balances SET quantity = quantity - %s"
@@ -122,7 +137,8 @@ def run(rounds: int, seconds: float, clients: int) -> dict[str, object]:
             ).fetchone()
             assert row is not None
 
-        variants = {"rest": rest_op, "sdk": sdk_op, "keyed_transaction": transaction_op}
+        variants = {"rest": rest_op, "sdk": sdk_op, "keyed_transaction": transaction_op,
+                    "rest_statement_alone": statement_op}
         for op in (raw_op, *variants.values()):  # warm-up: pools, prepared plans
             _hammer(clients, 1, op)
         raws: list[float] = []
