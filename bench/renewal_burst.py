@@ -130,6 +130,11 @@ def _buy(http: httpx.Client, customer_id: str) -> tuple[str, float]:
     return str(body["id"]), time.time()
 
 
+def _progress(line: str) -> None:
+    """A phase done, on stderr (the JSON goes to stdout at the end)."""
+    print(f"{datetime.now(UTC):%H:%M:%S} {line}", file=sys.stderr, flush=True)
+
+
 def _wall(at: datetime | None) -> float | None:
     if at is None:
         return None
@@ -256,9 +261,14 @@ def _burst(backend: str, args: argparse.Namespace, list_reads: bool) -> dict[str
                     "PLANGATE_STRIPE_LIST_READS": "true" if list_reads else "false"})
 
         def settled(deadline: float) -> None:
-            while status()["queued"] or _pending(db):
+            said = time.monotonic()
+            while (queued := status()["queued"]) or (pending := _pending(db)):
                 if time.monotonic() > deadline:
                     raise TimeoutError("events were still waiting at the deadline")
+                if time.monotonic() - said > 60:
+                    _progress(f"waiting: {queued} deliveries queued, "
+                              f"{pending if not queued else '?'} events pending")
+                    said = time.monotonic()
                 time.sleep(0.2)
 
         serve = ["-m", "plangate.cli", "serve", "--port", str(api_port), "--workers", "1"]
@@ -275,6 +285,7 @@ def _burst(backend: str, args: argparse.Namespace, list_reads: bool) -> dict[str
             list(pool.map(lambda n: _buy(http, f"s{n}"), range(args.subscriptions)))
             settled(time.monotonic() + 3 * 3600)
             setup_seconds = time.perf_counter() - set_up
+        _progress(f"set-up: {args.subscriptions} subscriptions synced in {setup_seconds:.0f} s")
         with db.read() as session:
             trial_end = {sub: end for sub, end in session.execute(
                 select(Ownership.stripe_subscription_id, Ownership.current_period_end)
@@ -306,9 +317,11 @@ def _burst(backend: str, args: argparse.Namespace, list_reads: bool) -> dict[str
                            data={"frozen_time": t0 + int(TRIAL_END.total_seconds())},
                            auth=(KEY, ""), timeout=3600).raise_for_status()
                 advanced = time.perf_counter() - started
+                _progress(f"advance answered in {advanced:.0f} s")
                 buyer.start()
                 settled(time.monotonic() + 3600)
                 elapsed = time.perf_counter() - started
+                _progress(f"burst handled in {elapsed:.0f} s, {len(stages)} checkouts during it")
                 done.set()
                 buyer.join()
                 settled(time.monotonic() + 600)
