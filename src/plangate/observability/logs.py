@@ -11,6 +11,7 @@ import contextlib
 import json
 import logging
 import logging.config
+import sys
 from collections.abc import Iterator
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -85,6 +86,24 @@ class TextFormatter(logging.Formatter):
         return f"{text} [{' '.join(ids)}]" if ids else text
 
 
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to ``sys.stderr`` as it is when a record is emitted, not as it was when logging
+    was configured: a process that replaces its stderr later (a supervisor, a test runner's
+    capture) keeps its logs, and a thread that logs after the old stream was closed does not
+    fail with "I/O operation on closed file"."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        """The stream is always the current ``sys.stderr``; what is set is ignored."""
+
+
 def _level(level: str) -> int:
     return 5 if level == "trace" else int(logging.getLevelName(level.upper()))
 
@@ -94,10 +113,9 @@ def logging_config(log_format: str, level: str) -> dict[str, Any]:
     it as ``log_config``, so every process it starts logs the same way)."""
     formatter = "json" if log_format == "json" else "text"
     handler = {
-        "class": "logging.StreamHandler",
+        "class": f"{__name__}.StderrHandler",
         "formatter": formatter,
         "filters": ["context"],
-        "stream": "ext://sys.stderr",
     }
     return {
         "version": 1,
