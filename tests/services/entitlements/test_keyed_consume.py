@@ -282,3 +282,16 @@ def test_the_api_replays_a_refusal_with_its_header_and_no_entry_for_an_unknown_i
     unknown = api.post(path + "/nothing/consume", json={"quantity": 2}, headers=key)
     assert unknown.status_code == 404
     assert api.get(path + "/credits").json()["quantity"] == 5
+
+
+def test_a_refusal_for_an_item_never_held_is_replayed(services: entitlements.Services) -> None:
+    other = CustomerRef("custom", "newcomer")
+    with pytest.raises(Conflict):
+        entitlements.consume_now(services, other, "credits", 1, T0, idempotency_key="first")
+    with services.db.write() as session:
+        entitlements.change(session, services, other, "credits", 5, T0)
+    with pytest.raises(Conflict) as again:
+        entitlements.consume_now(services, other, "credits", 1, T0, idempotency_key="first")
+    assert again.value.headers == {"Idempotent-Replayed": "true"}
+    assert again.value.extra["quantity"] == 0
+    assert _refusals(services.db) == [("first", 0, 0, 1)]

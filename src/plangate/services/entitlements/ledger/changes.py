@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from plangate.errors import InvalidRequest
@@ -38,9 +38,16 @@ def refuse(
     it). The caller holds the customer lock and found the balance short after settling;
     nothing raises it meanwhile, and the item's row lock orders the entry among the fast
     path's. A same-key entry that committed first makes the flush raise ``IntegrityError``,
-    with the transaction undone: run the unit of work again to replay that one."""
-    state = lock_item(session, ref, item_id, now)
-    balance = state.row.balance
+    with the transaction undone: run the unit of work again to replay that one. An item the
+    customer never held gets no balance row for it: its balance is 0."""
+    row = session.execute(
+        select(ItemBalance)
+        .where(ItemBalance.customer_type == ref.type, ItemBalance.customer_id == ref.id,
+               ItemBalance.item_id == item_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    balance = row.balance if row is not None else 0
     record(
         session, ref, item_id, 0, balance, "refused", now,
         description=description, idempotency_key=idempotency_key, refused_quantity=quantity,
