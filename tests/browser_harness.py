@@ -57,13 +57,10 @@ def free_port() -> int:
 def serve_in_thread(app: Any, port: int | None = None) -> tuple[str, Any, threading.Thread]:
     """``app`` under uvicorn on ``port`` (else a free loopback port), in a daemon thread,
     once it listens: (its URL, the server (set ``should_exit`` to stop it), the thread)."""
-    import uvicorn
-
     from tests.serving import PromptServer
 
     port = port or free_port()
-    server = PromptServer(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                         log_level="warning", lifespan="off"))
+    server = PromptServer.for_app(app, host="127.0.0.1", port=port)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from socketserver import BaseServer
+from typing import Any
 
 import uvicorn
 
@@ -34,6 +35,14 @@ class PromptServer(uvicorn.Server):
     waits only while a connection or a request is still open (at most ``DRAIN_SECONDS``)."""
 
     DRAIN_SECONDS = 5.0
+
+    @classmethod
+    def for_app(cls, app: Any, **config: Any) -> PromptServer:
+        """``app`` at warning level without lifespan. uvicorn's logging is left alone: its
+        own configuration would bind its loggers to the stderr of the test that started the
+        server (pytest's capture), which a server kept across tests writes to once closed."""
+        return cls(uvicorn.Config(app, log_level="warning", lifespan="off", log_config=None,
+                                  **config))
 
     async def main_loop(self) -> None:
         ticks = 0

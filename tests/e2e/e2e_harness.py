@@ -19,7 +19,6 @@ from typing import Any
 
 import httpx
 import stripe
-import uvicorn
 from sqlalchemy import func, select
 
 from plangate.api.app import create_app
@@ -58,9 +57,7 @@ class Served:
     """An ASGI app under uvicorn in a daemon thread."""
 
     def __init__(self, app: Any, port: int) -> None:
-        self.server = PromptServer(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-        )
+        self.server = PromptServer.for_app(app, host="127.0.0.1", port=port)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
         deadline = time.monotonic() + 10

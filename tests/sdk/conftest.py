@@ -18,7 +18,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from plangate.api.app import create_app
 from plangate.clock import SystemClock
@@ -43,7 +42,7 @@ class ServerThread:
     """uvicorn serving ``app`` on an already bound socket, so the port is known up front."""
 
     def __init__(self, app: object, sock: socket.socket) -> None:
-        self.server = PromptServer(uvicorn.Config(app, log_level="warning", lifespan="off"))  # type: ignore[arg-type]
+        self.server = PromptServer.for_app(app)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]})
 
     def start(self) -> None:
