@@ -3,6 +3,7 @@ PostgreSQL (when ``PLANGATE_TEST_POSTGRES_URL`` names a server: ``make test`` st
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import time
@@ -93,6 +94,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_restored() -> Iterator[None]:
+    """A test that configures logging (the CLI's commands run in process) leaves the root
+    logger as it found it; otherwise its handler and level would stay for every later test,
+    and the background threads of those tests would log through them."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture(scope="session")
