@@ -243,9 +243,16 @@ def test_the_command_line_switches_the_limits_on() -> None:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
-        answers = _burst(url, ["/v1/customers/cus_x"] * 40)
-        assert {r.headers.get("Stripe-Rate-Limited-Reason") for r in answers
-                if r.status_code == 429} == {"endpoint-rate"}
+        # 40 requests at once pass 25/s for one endpoint, unless the machine is so busy that
+        # a burst takes over a second and a half; then the next burst is tried (at most 10).
+        refused: list[httpx.Response] = []
+        for _ in range(10):
+            refused = [r for r in _burst(url, ["/v1/customers/cus_x"] * 40)
+                       if r.status_code == 429]
+            if refused:
+                break
+        assert {r.headers.get("Stripe-Rate-Limited-Reason") for r in refused} == {
+            "endpoint-rate"}
     finally:
         proc.terminate()
         proc.wait(timeout=10)
