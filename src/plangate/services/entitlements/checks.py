@@ -296,6 +296,7 @@ def _consume_once(
     description: str | None,
     idempotency_key: str | None,
 ) -> ledger.Consumed:
+    """:func:`consume_now`'s work: the answer, a keyed refusal (``refused``) included."""
     ledger.validate_quantity(quantity)
     options: dict[str, Any] = {"description": description, "idempotency_key": idempotency_key}
     # The one statement leaves a unit behind: the consumption that empties the item goes
