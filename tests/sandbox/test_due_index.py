@@ -3,6 +3,7 @@ each step, at a cost that follows what changed."""
 
 from __future__ import annotations
 
+import contextlib
 import random
 from typing import Any
 
@@ -41,11 +42,9 @@ def _story(seed: int) -> list[tuple[Any, ...]]:
                     extra["trial_period_days"] = rng.choice([1, 2, 3, 7])
                 if rng.random() < 0.3:
                     extra["cancel_at_period_end"] = True
-                try:
+                with contextlib.suppress(stripe.StripeError):
                     client.v1.subscriptions.create({  # type: ignore[arg-type]
                         "customer": cus.id, "items": [{"price": rng.choice(prices)}], **extra})
-                except stripe.StripeError:
-                    pass
             now += rng.choice([DAY // 2, DAY, 3 * DAY, 9 * DAY])
             client.v1.test_helpers.test_clocks.advance(clock.id, {"frozen_time": now})
         events = sorted(running.sandbox.store.all("event"), key=lambda e: e["_seq"])
