@@ -11,7 +11,7 @@ import pytest
 import stripe
 from sandbox_harness import Running, start
 
-from plangate.sandbox import scheduler
+from plangate.sandbox import SandboxConfig, scheduler
 
 T0 = 1768435200  # 2026-01-15 00:00 UTC
 DAY = 86400
@@ -92,3 +92,26 @@ def test_a_request_evaluates_only_what_changed(running: Running,
     # Each subscription is evaluated a few times as its trial ends, not once per step per
     # subscription (900 and more for a scan).
     assert index.evaluations - before < 30 * 12
+
+
+def test_work_stored_before_a_restart_is_found_after_it(tmp_path: Any) -> None:
+    config = SandboxConfig(db_path=str(tmp_path / "s.db"))
+    first = start(config)
+    client = first.client()
+    clock = client.v1.test_helpers.test_clocks.create({"frozen_time": T0})
+    prod = client.v1.products.create({"name": "Pro"})
+    price = client.v1.prices.create({"product": prod.id, "currency": "usd", "unit_amount": 1000,
+                                     "recurring": {"interval": "month"}}).id
+    cus = client.v1.customers.create({
+        "test_clock": clock.id, "payment_method": "pm_card_visa",
+        "invoice_settings": {"default_payment_method": "pm_card_visa"}})
+    sub = client.v1.subscriptions.create({"customer": cus.id, "items": [{"price": price}],
+                                          "trial_period_days": 7})
+    first.stop()
+    second = start(config)
+    try:
+        client = second.client()
+        client.v1.test_helpers.test_clocks.advance(clock.id, {"frozen_time": T0 + 8 * DAY})
+        assert client.v1.subscriptions.retrieve(sub.id).status == "active"
+    finally:
+        second.stop()
