@@ -99,11 +99,12 @@ class Store:
         list them."""
         return list(self._by_kind.get(kind, {}).values())
 
+    def any(self, kind: str) -> bool:
+        return bool(self._by_kind.get(kind))
+
     def all(self, kind: str) -> list[Obj]:
         """Objects of a kind, newest first as Stripe lists them."""
-        objs = list(self._by_kind.get(kind, {}).values())
-        objs.sort(key=lambda o: (o.get("created", 0), o["_seq"]), reverse=True)
-        return objs
+        return newest_first(self.values(kind))
 
     def remove(self, kind: str, id_: str) -> None:
         self._by_kind.get(kind, {}).pop(id_, None)
@@ -179,6 +180,12 @@ class Store:
         if self._db is not None:
             self._db.close()
             self._db = None
+
+
+def newest_first(objs: list[Obj]) -> list[Obj]:
+    """Sort in place in Stripe's list order (`Store.all`'s), and return the list."""
+    objs.sort(key=lambda o: (o.get("created", 0), o["_seq"]), reverse=True)
+    return objs
 
 
 def _without_seq(obj: Obj) -> dict[str, Any]:
