@@ -111,14 +111,10 @@ def _make_available(sb: Sandbox, txn: Obj, at: int) -> None:
     sb.emit("balance.available", balance(sb))
 
 
-def balance_work(sb: Sandbox, clock_id: str | None
-                 ) -> Iterator[tuple[int, int, scheduler.Action]]:
-    for txn in sb.store.all(KIND):
-        if txn["status"] == "pending" and txn.get("_clock") == clock_id:
-            yield int(txn["available_on"]), 6, partial(_make_available, sb, txn)
-
-
-scheduler.SOURCES.append(balance_work)
+@scheduler.source(KIND, lambda sb, txn: txn.get("_clock"))
+def balance_work(sb: Sandbox, txn: Obj) -> Iterator[tuple[int, int, scheduler.Action]]:
+    if txn["status"] == "pending":
+        yield int(txn["available_on"]), 6, partial(_make_available, sb, txn)
 
 
 @router.get("/v1/balance", "BalanceRetrieveParams")

@@ -231,18 +231,15 @@ def expire_session(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
     return cs
 
 
-def session_work(sb: Sandbox, clock_id: str | None
-                 ) -> Iterator[tuple[int, int, scheduler.Action]]:
-    for cs in sb.store.all("checkout.session"):
-        if cs["status"] == "open" and sb.clock_id_of(cs) == clock_id:
-            yield int(cs["expires_at"]), 6, partial(_expire_at, sb, cs)
+@scheduler.source("checkout.session", scheduler.customer_clock, scheduler.customer_of)
+def session_work(sb: Sandbox, cs: Obj) -> Iterator[tuple[int, int, scheduler.Action]]:
+    if cs["status"] == "open":
+        yield int(cs["expires_at"]), 6, partial(_expire_at, sb, cs)
 
 
 def _expire_at(sb: Sandbox, cs: Obj, at: int) -> None:
     expire(sb, cs)
 
-
-scheduler.SOURCES.append(session_work)
 
 
 # --- completion (the hosted page's form) --------------------------------------------------------

@@ -49,7 +49,7 @@ def _first_purchase(sb: Sandbox, customer: Obj | None) -> bool:
     if customer is None:
         return True
     return not any(ch["customer"] == customer["id"] and ch["status"] == "succeeded"
-                   for ch in sb.store.all("charge"))
+                   for ch in sb.store.values("charge"))
 
 
 def check_coupon(sb: Sandbox, coupon: Obj, currency: str | None, param: str) -> None:

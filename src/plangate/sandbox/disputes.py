@@ -146,17 +146,16 @@ def _decide(sb: Sandbox, dispute: Obj, _at: int) -> None:
     sb.emit("charge.dispute.closed", dispute)
 
 
-def dispute_work(sb: Sandbox, clock_id: str | None
-                 ) -> Iterator[tuple[int, int, scheduler.Action]]:
-    for charge in sb.store.all("charge"):
-        if "_dispute_pending" in charge and sb.clock_id_of(charge) == clock_id:
-            yield int(charge["created"]), 6, partial(_open, sb, charge)
-    for dispute in sb.store.all("dispute"):
-        if "_decision" in dispute and sb.clock_id_of(dispute) == clock_id:
-            yield int(dispute["_decide_at"]), 7, partial(_decide, sb, dispute)
+@scheduler.source("charge", scheduler.customer_clock, scheduler.customer_of)
+def dispute_open_work(sb: Sandbox, charge: Obj) -> Iterator[tuple[int, int, scheduler.Action]]:
+    if "_dispute_pending" in charge:
+        yield int(charge["created"]), 6, partial(_open, sb, charge)
 
 
-scheduler.SOURCES.append(dispute_work)
+@scheduler.source("dispute", scheduler.customer_clock, scheduler.customer_of)
+def dispute_work(sb: Sandbox, dispute: Obj) -> Iterator[tuple[int, int, scheduler.Action]]:
+    if "_decision" in dispute:
+        yield int(dispute["_decide_at"]), 7, partial(_decide, sb, dispute)
 
 
 # --- the API --------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .router import PAGE, ApiRequest, Router
+from .store import newest_first
 from .wire import Obj, apply_metadata, get_bool, get_str, invalid, new_id, paginate
 
 if TYPE_CHECKING:
@@ -168,7 +169,7 @@ def retrieve_active_entitlement(sb: Sandbox, req: ApiRequest, id: str) -> Obj:
 
 
 def _active_of(sb: Sandbox, customer_id: str) -> list[Obj]:
-    return [e for e in sb.store.all(ACTIVE) if e["_customer"] == customer_id]
+    return newest_first([e for e in sb.store.values(ACTIVE) if e["_customer"] == customer_id])
 
 
 def _products_with(sb: Sandbox, feature_id: str) -> set[str]:
@@ -185,9 +186,9 @@ def _customers_of_products(sb: Sandbox, products: set[str]) -> list[str]:
 
 def _granted(sb: Sandbox, customer_id: str) -> list[str]:
     """The features the customer's subscriptions grant, in the order first met."""
-    products = [item["price"]["product"] for s in sb.store.all("subscription")
-                if s["customer"] == customer_id and s["status"] in GRANTING
-                for item in s["items"]["data"]]
+    subs = newest_first([s for s in sb.store.values("subscription")
+                         if s["customer"] == customer_id and s["status"] in GRANTING])
+    products = [item["price"]["product"] for s in subs for item in s["items"]["data"]]
     attached = sb.store.all("product_feature")
     features: list[str] = []
     for product in products:
@@ -211,7 +212,7 @@ def refresh(sb: Sandbox, customer_id: str) -> None:
     """Bring the customer's active entitlements up to date; announce a change."""
     if sb.store.get("customer", customer_id) is None:
         return
-    if not sb.store.all("product_feature") and not sb.store.all(ACTIVE):
+    if not sb.store.any("product_feature") and not sb.store.any(ACTIVE):
         return  # no features anywhere: nothing to work out on every subscription event
     wanted = _granted(sb, customer_id)
     current = {e["_feature"]: e for e in _active_of(sb, customer_id)}

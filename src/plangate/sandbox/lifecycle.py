@@ -29,44 +29,35 @@ _INCOMPLETE_SECONDS = 23 * 3600
 _TRIAL_NOTICE = 3 * DAY
 
 
-def subscription_work(sb: Sandbox, clock_id: str | None
-                      ) -> Iterator[tuple[int, int, scheduler.Action]]:
-    for sub in sb.store.all("subscription"):
-        if sub.get("test_clock") != clock_id:
-            continue
-        status = sub["status"]
-        if status == "trialing":
-            end = int(sub["trial_end"])
-            if not sub.get("_trial_will_end_sent"):
-                at = max(int(sub["trial_start"] or 0), end - _TRIAL_NOTICE)
-                yield at, 1, partial(_trial_will_end, sb, sub)
-            yield end, 2, partial(_end_trial, sb, sub)
-        elif status in ("active", "past_due", "unpaid"):
-            start, end = period_of(sub)
-            cancel_at = sub.get("cancel_at")
-            if cancel_at is not None and cancel_at <= end:
-                yield int(cancel_at), 3, partial(_cancel_at, sb, sub)
-                continue
-            yield end, 3, partial(_renew, sb, sub)
-            notice = sb.config.upcoming_invoice_days * DAY
-            if end - start > notice and sub.get("_upcoming_for") != end:
-                yield end - notice, 0, partial(_upcoming, sb, sub)
-        elif status == "incomplete":
-            yield int(sub["created"]) + _INCOMPLETE_SECONDS, 4, partial(_expire, sb, sub)
+@scheduler.source("subscription", scheduler.own_clock)
+def subscription_work(sb: Sandbox, sub: Obj) -> Iterator[tuple[int, int, scheduler.Action]]:
+    status = sub["status"]
+    if status == "trialing":
+        end = int(sub["trial_end"])
+        if not sub.get("_trial_will_end_sent"):
+            at = max(int(sub["trial_start"] or 0), end - _TRIAL_NOTICE)
+            yield at, 1, partial(_trial_will_end, sb, sub)
+        yield end, 2, partial(_end_trial, sb, sub)
+    elif status in ("active", "past_due", "unpaid"):
+        start, end = period_of(sub)
+        cancel_at = sub.get("cancel_at")
+        if cancel_at is not None and cancel_at <= end:
+            yield int(cancel_at), 3, partial(_cancel_at, sb, sub)
+            return
+        yield end, 3, partial(_renew, sb, sub)
+        notice = sb.config.upcoming_invoice_days * DAY
+        if end - start > notice and sub.get("_upcoming_for") != end:
+            yield end - notice, 0, partial(_upcoming, sb, sub)
+    elif status == "incomplete":
+        yield int(sub["created"]) + _INCOMPLETE_SECONDS, 4, partial(_expire, sb, sub)
 
 
-def invoice_work(sb: Sandbox, clock_id: str | None
-                 ) -> Iterator[tuple[int, int, scheduler.Action]]:
-    for inv in sb.store.all("invoice"):
-        if inv.get("test_clock") != clock_id:
-            continue
-        if inv["status"] == "draft" and inv.get("automatically_finalizes_at"):
-            yield int(inv["automatically_finalizes_at"]), 5, partial(_finalize, sb, inv)
-        elif inv["status"] == "open" and inv.get("next_payment_attempt"):
-            yield int(inv["next_payment_attempt"]), 5, partial(_retry, sb, inv)
-
-
-scheduler.SOURCES.extend([subscription_work, invoice_work])
+@scheduler.source("invoice", scheduler.own_clock)
+def invoice_work(sb: Sandbox, inv: Obj) -> Iterator[tuple[int, int, scheduler.Action]]:
+    if inv["status"] == "draft" and inv.get("automatically_finalizes_at"):
+        yield int(inv["automatically_finalizes_at"]), 5, partial(_finalize, sb, inv)
+    elif inv["status"] == "open" and inv.get("next_payment_attempt"):
+        yield int(inv["next_payment_attempt"]), 5, partial(_retry, sb, inv)
 
 
 def _trial_will_end(sb: Sandbox, sub: Obj, at: int) -> None:

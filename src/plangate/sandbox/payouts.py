@@ -112,13 +112,7 @@ def _arrive(sb: Sandbox, payout: Obj, at: int) -> None:
     sb.emit("payout.paid", payout)
 
 
-def payout_work(sb: Sandbox, clock_id: str | None
-                ) -> Iterator[tuple[int, int, scheduler.Action]]:
-    if clock_id is not None:
-        return
-    for payout in sb.store.all("payout"):
-        if payout["status"] == "pending":
-            yield int(payout["arrival_date"]), 7, partial(_arrive, sb, payout)
-
-
-scheduler.SOURCES.append(payout_work)
+@scheduler.source("payout", lambda sb, payout: None)
+def payout_work(sb: Sandbox, payout: Obj) -> Iterator[tuple[int, int, scheduler.Action]]:
+    if payout["status"] == "pending":
+        yield int(payout["arrival_date"]), 7, partial(_arrive, sb, payout)

@@ -299,19 +299,15 @@ def _transition(sb: Sandbox, schedule: Obj, at: int) -> None:
     sb.emit("subscription_schedule.updated", schedule, before)
 
 
-def schedule_work(sb: Sandbox, clock_id: str | None
-                  ) -> Iterator[tuple[int, int, scheduler.Action]]:
+@scheduler.source(KIND, scheduler.own_clock)
+def schedule_work(sb: Sandbox, schedule: Obj) -> Iterator[tuple[int, int, scheduler.Action]]:
     """Phase starts and ends; priority 1, before a trial's end (2) or a renewal (3) due at
     the same moment, which then bill the new phase's prices."""
-    for schedule in sb.store.all(KIND):
-        if schedule["status"] not in LIVE or schedule.get("test_clock") != clock_id:
-            continue
-        if schedule["status"] == "not_started":
-            due = int(schedule["phases"][0]["start_date"])
-        else:
-            due = int((schedule["current_phase"] or {}).get("end_date")
-                      or schedule["phases"][-1]["end_date"])
-        yield due, 1, partial(_transition, sb, schedule)
-
-
-scheduler.SOURCES.append(schedule_work)
+    if schedule["status"] not in LIVE:
+        return
+    if schedule["status"] == "not_started":
+        due = int(schedule["phases"][0]["start_date"])
+    else:
+        due = int((schedule["current_phase"] or {}).get("end_date")
+                  or schedule["phases"][-1]["end_date"])
+    yield due, 1, partial(_transition, sb, schedule)

@@ -11,6 +11,7 @@ import itertools
 import json
 import sqlite3
 import threading
+from collections.abc import Iterable
 from typing import Any
 
 from .wire import Obj
@@ -32,6 +33,9 @@ class Store:
         self._kind_of: dict[str, str] = {}
         self._dirty: dict[str, Obj] = {}
         self._deleted: set[str] = set()
+        # Ids put or removed since the scheduler last looked (see `take_changes`); apart from
+        # `_dirty`, which a flush clears.
+        self._changed: set[str] = set()
         self._idem_dirty: dict[str, tuple[str, int, str]] = {}
         self.idempotency: dict[str, tuple[str, int, str]] = {}
         # Webhook deliveries not yet settled, kept so that a restart retries them; a value of
@@ -56,6 +60,7 @@ class Store:
             obj["_seq"] = seq
             self._by_kind.setdefault(kind, {})[id_] = obj
             self._kind_of[id_] = kind
+            self._changed.add(id_)
             top = max(top, seq)
         self._seq = itertools.count(top + 1)
         for key, fingerprint, status, body in self._db.execute(
@@ -75,6 +80,7 @@ class Store:
         self._by_kind.setdefault(kind, {})[id_] = obj
         self._kind_of[id_] = kind
         self._dirty[id_] = obj
+        self._changed.add(id_)
         self._deleted.discard(id_)
         return obj
 
@@ -85,17 +91,36 @@ class Store:
         kind = self._kind_of.get(id_)
         return None if kind is None else self._by_kind[kind].get(id_)
 
+    def kind_of(self, id_: str) -> str | None:
+        return self._kind_of.get(id_)
+
+    def values(self, kind: str) -> list[Obj]:
+        """Objects of a kind in no particular order, without sorting; for callers that do not
+        list them."""
+        return list(self._by_kind.get(kind, {}).values())
+
+    def any(self, kind: str) -> bool:
+        return bool(self._by_kind.get(kind))
+
     def all(self, kind: str) -> list[Obj]:
         """Objects of a kind, newest first as Stripe lists them."""
-        objs = list(self._by_kind.get(kind, {}).values())
-        objs.sort(key=lambda o: (o.get("created", 0), o["_seq"]), reverse=True)
-        return objs
+        return newest_first(self.values(kind))
 
     def remove(self, kind: str, id_: str) -> None:
         self._by_kind.get(kind, {}).pop(id_, None)
         self._kind_of.pop(id_, None)
         self._dirty.pop(id_, None)
+        self._changed.add(id_)
         self._deleted.add(id_)
+
+    def mark_changed(self, ids: Iterable[str]) -> None:
+        """Have the scheduler look at these objects again, as if they had been put."""
+        self._changed.update(ids)
+
+    def take_changes(self) -> set[str]:
+        """The ids put, removed or marked since the last call."""
+        changed, self._changed = self._changed, set()
+        return changed
 
     # --- idempotency -------------------------------------------------------------------------
 
@@ -155,6 +180,12 @@ class Store:
         if self._db is not None:
             self._db.close()
             self._db = None
+
+
+def newest_first(objs: list[Obj]) -> list[Obj]:
+    """Sort in place in Stripe's list order (`Store.all`'s), and return the list."""
+    objs.sort(key=lambda o: (o.get("created", 0), o["_seq"]), reverse=True)
+    return objs
 
 
 def _without_seq(obj: Obj) -> dict[str, Any]:

@@ -217,7 +217,7 @@ def on_invoice_outcome(sb: Sandbox, inv: Obj, outcome: Outcome) -> None:
 
 def _has_open_invoices(sb: Sandbox, sub: Obj) -> bool:
     return any(subscription_of(i) == sub["id"] and i["status"] == "open"
-               for i in sb.store.all("invoice"))
+               for i in sb.store.values("invoice"))
 
 
 def _after_retries(sb: Sandbox, sub: Obj) -> None:
@@ -242,7 +242,7 @@ def cancel_subscription(sb: Sandbox, sub: Obj, reason: str, at: int | None = Non
     sub["cancellation_details"]["reason"] = (sub["cancellation_details"]["reason"]
                                              or reason)
     sb.store.put(sub)
-    for inv in sb.store.all("invoice"):
+    for inv in sb.store.values("invoice"):
         if subscription_of(inv) == sub["id"] and inv["status"] == "open" \
                 and inv["next_payment_attempt"] is not None:
             inv["next_payment_attempt"] = None  # collection stops with the subscription
