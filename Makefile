@@ -52,9 +52,9 @@ test-fast: $(STAMP)
 # ruff, the import contracts of pyproject.toml (the layers) and mypy --strict, each with its
 # cache, so a second run takes seconds.
 lint: $(STAMP)
-	$(BIN)/ruff check src tests clients/python bench/capacity_model.py bench/chaos bench/throughput.py bench/renewal_burst.py
+	$(BIN)/ruff check src tests clients/python bench/capacity_model.py bench/chaos bench/throughput.py bench/renewal_burst.py bench/sandbox_scale.py
 	$(BIN)/lint-imports
-	$(BIN)/mypy src/plangate clients/python/src/plangate_sdk clients/python/scripts bench/capacity_model.py bench/chaos bench/throughput.py bench/renewal_burst.py
+	$(BIN)/mypy src/plangate clients/python/src/plangate_sdk clients/python/scripts bench/capacity_model.py bench/chaos bench/throughput.py bench/renewal_burst.py bench/sandbox_scale.py
 
 # What is generated and checked in: the sync Python client from the async one
 # (tests/sdk/test_generated_client.py checks it) and the TypeScript client's types.
